@@ -1,0 +1,1 @@
+"""Nahnetz shared library: event contracts, topics, messaging and the service kit."""

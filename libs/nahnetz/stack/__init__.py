@@ -1,0 +1,1 @@
+"""The embedded stack: broker, Redis and every service as local processes."""

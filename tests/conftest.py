@@ -1,0 +1,46 @@
+"""Session-wide infrastructure for integration and e2e tests: one real Tansu
+broker and one real Redis, started once, stopped at the end. Tests use unique
+topic names, group ids and keys, so they share both safely."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+
+from nahnetz.stack.infra import start_broker, start_redis
+from nahnetz.stack.processes import free_port
+
+# Short group timeouts: a group's first join takes about half the session timeout.
+os.environ.setdefault("NAHNETZ_ENV", "test")
+
+
+@pytest.fixture(scope="session")
+def run_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("nahnetz-run")
+
+
+@pytest.fixture(scope="session")
+def broker_bootstrap(run_dir) -> str:
+    """bootstrap servers of a real Tansu broker for the whole session."""
+    port = free_port()
+    proc = start_broker(port, run_dir)
+    yield f"127.0.0.1:{port}"
+    proc.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(run_dir) -> str:
+    """A real, private Redis for the whole session."""
+    port = free_port()
+    proc = start_redis(port, run_dir)
+    yield f"redis://127.0.0.1:{port}/0"
+    proc.stop()
+
+
+@pytest.fixture
+def unique() -> str:
+    """A short random suffix for topic names, group ids and keys."""
+    return uuid.uuid4().hex[:10]
