@@ -1,0 +1,113 @@
+"""`nahnetz`: the one console command for running and maintaining the platform.
+
+Subcommands import their modules lazily, so `nahnetz --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Nahnetz: regional supply, logistics and freight exchange."""
+
+
+# -- the embedded stack --------------------------------------------------------------
+@main.command()
+@click.option("--seed/--no-seed", default=True, show_default=True,
+              help="Seed the demo region and show it at work once the stack is ready.")
+@click.option("--detach", is_flag=True, help="Return once everything is ready; stop later with `nahnetz down`.")
+def up(seed: bool, detach: bool) -> None:
+    """Start broker, Redis and every service; wait until all are ready."""
+    from .stack.supervisor import up as run_up
+
+    sys.exit(run_up(seed=seed, detach=detach))
+
+
+@main.command()
+def down() -> None:
+    """Stop everything `nahnetz up` started, leaving no process behind."""
+    from .stack.supervisor import down as run_down
+
+    sys.exit(run_down())
+
+
+@main.command()
+def status() -> None:
+    """Show each process of the stack, its URL and whether it is ready."""
+    from .stack.supervisor import status as run_status
+
+    sys.exit(run_status())
+
+
+@main.command()
+@click.argument("process", required=False)
+@click.option("-f", "--follow", is_flag=True, help="Keep printing new lines.")
+@click.option("-n", "--lines", default=50, show_default=True)
+def logs(process: str | None, follow: bool, lines: int) -> None:
+    """Print the logs of one process of the stack, or of all."""
+    from .stack.supervisor import logs as run_logs
+
+    sys.exit(run_logs(process, follow=follow, lines=lines))
+
+
+# -- topics ----------------------------------------------------------------------------
+@main.group()
+def topics() -> None:
+    """The topic registry."""
+
+
+@topics.command("list")
+def topics_list() -> None:
+    """Print every topic with key, owner, partitions and event types."""
+    from .topics import all_with_dead_letters
+
+    for t in all_with_dead_letters():
+        retention = "forever" if t.retention_ms < 0 else f"{t.retention_ms // 86_400_000} d"
+        click.echo(f"{t.name:32} key={t.key:16} owner={t.owner:9} partitions={t.partitions} "
+                   f"retention={retention:7} {' '.join(t.event_types)}")
+
+
+@topics.command("create")
+@click.option("--bootstrap", envvar="KAFKA_BOOTSTRAP", required=True, show_envvar=True)
+@click.option("--replication-factor", default=1, show_default=True)
+def topics_create(bootstrap: str, replication_factor: int) -> None:
+    """Create every registered topic (and its dead-letter topic) that is missing."""
+    from .messaging.admin import create_topics
+
+    created = asyncio.run(create_topics(bootstrap, replication_factor=replication_factor))
+    click.echo(f"created {len(created)} topic(s)" + (": " + ", ".join(created) if created else ""))
+
+
+# -- schemas ---------------------------------------------------------------------------
+@main.group()
+def schemas() -> None:
+    """Event contracts: compatibility and the event catalogue."""
+
+
+@schemas.command("check")
+@click.option("--base", default="origin/main", show_default=True,
+              help="Git revision whose history holds the released schemas (falls back to HEAD).")
+def schemas_check(base: str) -> None:
+    """Every schema must be backward and forward compatible with all its earlier versions."""
+    from .contracts.compatibility import check_command
+
+    sys.exit(check_command(base))
+
+
+@schemas.command("catalogue")
+@click.option("--out", default="build/events", show_default=True, type=click.Path())
+def schemas_catalogue(out: str) -> None:
+    """Write the AsyncAPI 3.0 document and a readable page of every topic and event."""
+    from .contracts.asyncapi import write_catalogue
+
+    for path in write_catalogue(out):
+        click.echo(path)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""Kafka messaging: topic administration, producing, Faust workers, idempotency, dead letters."""
