@@ -1,0 +1,1 @@
+"""Service kit: settings, app factories, logging, auth, health and metrics."""
