@@ -1,0 +1,211 @@
+"""Region packs: towns, villages, shops, pick-up points and the hub of a region,
+as data files beside this module. Coordinates are approximate by design.
+
+    region = load_region("kreis_hoexter")
+    region.shops[0].products[0].price_cents
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import time
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+REGIONS_DIR = Path(__file__).parent
+WEEKDAYS = (1, 2, 3, 4, 5, 6, 7)
+
+
+@dataclass(frozen=True)
+class Place:
+    name: str
+    municipality: str
+    lat: float
+    lon: float
+    population: int
+    postal_code: str
+    is_town: bool
+
+
+@dataclass(frozen=True)
+class OpeningInterval:
+    weekday: int  # 1 = Monday (ISO)
+    opens: time
+    closes: time
+
+
+@dataclass(frozen=True)
+class ProductSeed:
+    sku: str
+    name: str
+    category: str
+    unit: str
+    price_cents: int
+    vat_percent: int
+    temperature: str
+    weight_g: int
+    volume_ml: int
+    stock: int
+
+
+@dataclass(frozen=True)
+class ShopSeed:
+    id: str
+    name: str
+    kind: str
+    place: Place
+    lat: float
+    lon: float
+    street: str
+    phone: str
+    email: str
+    phone_listing: bool
+    opening_hours: tuple[OpeningInterval, ...]
+    products: tuple[ProductSeed, ...]
+
+
+@dataclass(frozen=True)
+class CompartmentSeed:
+    id: str
+    size: str
+    temperature: str
+    volume_ml: int
+
+
+@dataclass(frozen=True)
+class PickupPointSeed:
+    id: str
+    name: str
+    kind: str  # LOCKER or COUNTER
+    place: Place
+    lat: float
+    lon: float
+    street: str
+    shop_id: str | None
+    opening_hours: tuple[OpeningInterval, ...]  # empty: open 24/7
+    compartments: tuple[CompartmentSeed, ...]
+
+
+@dataclass(frozen=True)
+class Hub:
+    id: str
+    name: str
+    municipality: str
+    lat: float
+    lon: float
+
+
+@dataclass(frozen=True)
+class Region:
+    id: str
+    name: str
+    hub: Hub
+    places: tuple[Place, ...]
+    shops: tuple[ShopSeed, ...]
+    pickup_points: tuple[PickupPointSeed, ...]
+    coordinates_approximate: bool = True
+    municipalities: tuple[str, ...] = field(default=())
+
+    def place(self, name: str) -> Place:
+        for p in self.places:
+            if p.name == name:
+                return p
+        raise KeyError(f"{self.name} has no place {name!r}")
+
+    @property
+    def towns(self) -> tuple[Place, ...]:
+        return tuple(p for p in self.places if p.is_town)
+
+    @property
+    def villages(self) -> tuple[Place, ...]:
+        return tuple(p for p in self.places if not p.is_town)
+
+
+def _jitter(key: str, scale: float = 0.004) -> tuple[float, float]:
+    """A small, stable offset so shops in one village do not share a point."""
+    digest = hashlib.sha256(key.encode()).digest()
+    return ((digest[0] / 255 - 0.5) * scale, (digest[1] / 255 - 0.5) * scale)
+
+
+def _hours(spec: dict | None) -> tuple[OpeningInterval, ...]:
+    if not spec:
+        return ()
+    opens = time.fromisoformat(spec["open"])
+    closes = time.fromisoformat(spec["close"])
+    return tuple(OpeningInterval(day, opens, closes) for day in spec["days"])
+
+
+def _street(key: str) -> str:
+    streets = ("Hauptstraße", "Dorfstraße", "Kirchplatz", "Lange Straße", "Am Markt",
+               "Mühlenweg", "Bahnhofstraße", "Schulstraße", "Im Winkel", "Brückenstraße")
+    digest = hashlib.sha256(key.encode()).digest()
+    return f"{streets[digest[2] % len(streets)]} {digest[3] % 40 + 1}"
+
+
+@lru_cache(maxsize=None)
+def load_region(name: str = "kreis_hoexter") -> Region:
+    path = REGIONS_DIR / f"{name}.yaml"
+    if not path.exists():
+        known = sorted(p.stem for p in REGIONS_DIR.glob("*.yaml"))
+        raise KeyError(f"no region pack {name!r}; known: {known}")
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    codes = {t["name"]: t.get("postal_code", "") for t in doc["towns"]}
+    places = [
+        Place(t["name"], t["name"], t["lat"], t["lon"], t["population"], codes[t["name"]], True)
+        for t in doc["towns"]
+    ] + [
+        Place(v["name"], v["municipality"], v["lat"], v["lon"], v["population"],
+              codes.get(v["municipality"], ""), False)
+        for v in doc["villages"]
+    ]
+    by_name = {p.name: p for p in places}
+    shops = []
+    for s in doc["shops"]:
+        place = by_name[s["locality"]]
+        dlat, dlon = _jitter(s["id"])
+        products = tuple(
+            ProductSeed(
+                sku=f"{s['id']}-{i + 1:02d}", name=p["name"], category=p["category"], unit=p["unit"],
+                price_cents=p["price"], vat_percent=p["vat"], temperature=p["temp"],
+                weight_g=p["weight"], volume_ml=p["volume"], stock=p["stock"],
+            )
+            for i, p in enumerate(doc["assortments"][s["kind"]])
+        )
+        slug = s["id"].removeprefix("shop-")
+        shops.append(ShopSeed(
+            id=s["id"], name=s["name"], kind=s["kind"], place=place,
+            lat=round(place.lat + dlat, 5), lon=round(place.lon + dlon, 5),
+            street=_street(s["id"]),
+            phone=f"+49 5271 {int(hashlib.sha256(slug.encode()).hexdigest(), 16) % 900000 + 100000}",
+            email=f"kontakt@{slug}.example", phone_listing=bool(s.get("phone_listing", False)),
+            opening_hours=_hours(doc["opening_hours"].get(s["kind"])), products=products,
+        ))
+    shop_hours = {s.id: s.opening_hours for s in shops}
+    sizes = doc["compartment_sizes"]
+    points = []
+    for pp in doc["pickup_points"]:
+        place = by_name[pp["locality"]]
+        dlat, dlon = _jitter(pp["id"])
+        compartments = []
+        for temperature, by_size in pp["compartments"].items():
+            for size, count in by_size.items():
+                for n in range(count):
+                    compartments.append(CompartmentSeed(
+                        f"{temperature[0]}{size}{n + 1:02d}", size, temperature, sizes[size] * 1000))
+        points.append(PickupPointSeed(
+            id=pp["id"], name=pp["name"], kind=pp["kind"], place=place,
+            lat=round(place.lat + dlat, 5), lon=round(place.lon + dlon, 5), street=_street(pp["id"]),
+            shop_id=pp.get("shop"), opening_hours=shop_hours.get(pp.get("shop"), ()),
+            compartments=tuple(compartments),
+        ))
+    hub = doc["hub"]
+    return Region(
+        id=doc["region"]["id"], name=doc["region"]["name"],
+        hub=Hub(hub["id"], hub["name"], hub["municipality"], hub["lat"], hub["lon"]),
+        places=tuple(places), shops=tuple(shops), pickup_points=tuple(points),
+        coordinates_approximate=doc["region"].get("coordinates") == "approximate",
+        municipalities=tuple(t["name"] for t in doc["towns"]),
+    )
