@@ -109,5 +109,50 @@ def schemas_catalogue(out: str) -> None:
         click.echo(path)
 
 
+# -- tokens ----------------------------------------------------------------------------
+from .kit.roles import Role  # noqa: E402  (a tiny enum module; keeps --help instant)
+
+_TTL_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def _parse_ttl(_ctx, _param, value: str) -> int:
+    text = value.strip().lower()
+    unit = _TTL_UNITS.get(text[-1:], None)
+    number = text[:-1] if unit else text
+    if not number.isdigit() or int(number) == 0:
+        raise click.BadParameter(f"{value!r}: use seconds or a number with s, m, h or d, e.g. 12h")
+    return int(number) * (unit or 1)
+
+
+@main.command()
+@click.option("--sub", required=True, help="The user id the token is for.")
+@click.option("--role", required=True,
+              type=click.Choice([r.value for r in Role]))
+@click.option("--shop-id", help="For role shop: the one shop it may change.")
+@click.option("--municipality", help="For role municipality: the area it may see.")
+@click.option("--on-behalf-of", help="Act for this user (an assistant at a counter or phone).")
+@click.option("--ttl", default="12h", show_default=True, callback=_parse_ttl,
+              help="Lifetime: seconds, or with a unit s, m, h, d.")
+@click.option("--secret", envvar="NAHNETZ_JWT_SECRET", show_envvar=True,
+              help="HMAC secret; the development secret when unset (not in prod).")
+def token(sub: str, role: str, shop_id: str | None, municipality: str | None,
+          on_behalf_of: str | None, ttl: int, secret: str | None) -> None:
+    """Print a signed bearer token for development, demos and tests."""
+    import os
+
+    from .kit.auth import issue_token
+    from .kit.settings import DEV_JWT_SECRET
+
+    if not secret:
+        if os.environ.get("NAHNETZ_ENV") == "prod":
+            raise click.UsageError("NAHNETZ_ENV is prod: give the real secret (--secret or NAHNETZ_JWT_SECRET)")
+        secret = DEV_JWT_SECRET
+    try:
+        click.echo(issue_token(secret, sub, role, ttl=ttl, shop_id=shop_id,
+                               municipality=municipality, on_behalf_of=on_behalf_of))
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

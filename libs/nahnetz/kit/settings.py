@@ -9,22 +9,24 @@ process at once with a message naming it, instead of failing on first use.
 | REDIS_URL | Redis URL, e.g. redis://127.0.0.1:6379/0 (required) |
 | NAHNETZ_ENV | dev, test or prod (default dev) |
 | NAHNETZ_SERVICE | the service's folder name (set by the launcher) |
+| NAHNETZ_HTTP_HOST | address the API listens on (default 127.0.0.1; 0.0.0.0 in a container) |
 | NAHNETZ_HTTP_PORT | port of the API process |
 | NAHNETZ_WORKER_PORT | port of the worker's health/metrics web server |
-| NAHNETZ_JWT_SECRET | HMAC secret for bearer tokens (required in prod) |
+| NAHNETZ_JWT_SECRET | HMAC secret for bearer tokens (required in prod, at least 32 characters) |
 | NAHNETZ_KAFKA_IDEMPOTENCE | idempotent producer on/off (Tansu lacks it: off by default) |
 | NAHNETZ_LOG_LEVEL | debug, info, warning, error |
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_JWT_SECRET = "nahnetz-dev-secret-change-me-in-production"
+# HS256 wants a key of at least 256 bits (RFC 7518, 3.2).
+MIN_JWT_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -34,6 +36,7 @@ class Settings(BaseSettings):
     redis_url: str = Field(validation_alias="REDIS_URL")
     env: Literal["dev", "test", "prod"] = Field("dev", validation_alias="NAHNETZ_ENV")
     service: str = Field("nahnetz", validation_alias="NAHNETZ_SERVICE")
+    http_host: str = Field("127.0.0.1", validation_alias="NAHNETZ_HTTP_HOST")
     http_port: int = Field(8000, validation_alias="NAHNETZ_HTTP_PORT")
     worker_port: int = Field(6066, validation_alias="NAHNETZ_WORKER_PORT")
     jwt_secret: str = Field(DEV_JWT_SECRET, validation_alias="NAHNETZ_JWT_SECRET")
@@ -44,6 +47,8 @@ class Settings(BaseSettings):
     def _production_needs_a_real_secret(self) -> "Settings":
         if self.env == "prod" and self.jwt_secret == DEV_JWT_SECRET:
             raise ValueError("NAHNETZ_JWT_SECRET must be set in production")
+        if self.env == "prod" and len(self.jwt_secret) < MIN_JWT_SECRET_LENGTH:
+            raise ValueError(f"NAHNETZ_JWT_SECRET must have at least {MIN_JWT_SECRET_LENGTH} characters in production")
         return self
 
     @property
@@ -58,18 +63,24 @@ class SettingsError(SystemExit):
 
 
 def load_settings(**overrides) -> Settings:
-    """Read the environment; exit with a clear message naming what is missing."""
+    """Read the environment; exit with a clear message naming what is missing.
+
+    The message is the SystemExit's argument, so an uncaught error prints it
+    once to stderr and exits with status 1."""
     try:
         return Settings(**overrides)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"]) or "settings"
-            name = _ENV_NAMES.get(where, where)
-            problems.append(f"  {name}: {'missing' if err['type'] == 'missing' else err['msg']}")
-        message = "nahnetz: the environment is incomplete:\n" + "\n".join(problems)
-        print(message, file=sys.stderr)
+        problems = [_problem(err) for err in exc.errors()]
+        message = "nahnetz: the environment is incomplete or wrong:\n" + "\n".join(problems)
         raise SettingsError(message) from None
+
+
+def _problem(err) -> str:
+    where = ".".join(str(p) for p in err["loc"])
+    if not where:  # a rule across variables; its message names them
+        return "  " + str(err["msg"]).removeprefix("Value error, ")
+    name = _ENV_NAMES.get(where, where)
+    return f"  {name}: {'missing' if err['type'] == 'missing' else err['msg']}"
 
 
 _ENV_NAMES = {
