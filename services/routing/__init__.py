@@ -1,0 +1,1 @@
+"""Routing service: plans collection and distribution tours for the logistics hub."""

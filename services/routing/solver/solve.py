@@ -1,0 +1,373 @@
+"""The OR-Tools model: one RoutingModel for the whole problem.
+
+Nodes are the depots (every distinct start or end location) followed by one
+node per job stop. Dimensions: time (travel plus service, windows, shifts,
+maximum duration) and one load dimension per measure (kg, litres). Costs are
+integers in COST_UNITS_PER_EURO: cost per km on the arcs, cost per hour as
+span cost, a fixed cost per vehicle used, and per job the penalty of leaving
+it out (huge for required jobs, so they are only left out if no plan has them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+
+from .model import (
+    DroppedJob,
+    DropReason,
+    Job,
+    JobKind,
+    Problem,
+    Solution,
+    SolveStatus,
+    StopKind,
+    StopRef,
+    Tour,
+)
+from .precheck import check_eligibility
+from .schedule import build_tour
+
+COST_UNITS_PER_EURO = 100_000  # a thousandth of a cent: cost per metre stays integral
+REQUIRED_PENALTY_EUR = 1_000_000.0  # above any tour cost: a required job is only left out if it cannot fit
+QUANTITY_UNITS = 1000  # grams and millilitres on the integer dimensions
+_BOOKKEEPING_S = 0.05  # budget kept back for extracting the tours
+
+
+@dataclass(frozen=True)
+class SearchStrategy:
+    """How OR-Tools searches: first solution heuristic and metaheuristic by enum name."""
+
+    first_solution: str = "PARALLEL_CHEAPEST_INSERTION"
+    metaheuristic: str = "GUIDED_LOCAL_SEARCH"
+    guided_local_search_lambda: float = 0.1
+    iterated_local_search: bool = False
+
+    @property
+    def name(self) -> str:
+        search = "ILS" if self.iterated_local_search else self.metaheuristic
+        return f"{self.first_solution}+{search}"
+
+
+DEFAULT_STRATEGY = SearchStrategy()
+# Different first solutions lead guided local search to different regions;
+# running them side by side in two processes and keeping the better plan beats
+# either one alone for the same wall-clock time.
+PORTFOLIO = (
+    SearchStrategy(first_solution="PARALLEL_CHEAPEST_INSERTION"),
+    SearchStrategy(first_solution="SAVINGS"),
+)
+
+
+def solve(problem: Problem, strategy: SearchStrategy = DEFAULT_STRATEGY) -> Solution:
+    """Plan tours within problem.time_budget_s (wall clock, model building included)."""
+    started = time.monotonic()
+    deadline = started + problem.time_budget_s
+    fixed_jobs = frozenset(ref.job_id for p in problem.fixed_prefixes for ref in p.stops)
+    eligibility = check_eligibility(problem, exempt=fixed_jobs)
+    jobs = [j for j in problem.jobs if j.id in eligibility.allowed]
+    model = _RoutingModel(problem, jobs, eligibility.allowed, fixed_jobs)
+    params = model.search_parameters(strategy, deadline - time.monotonic() - _BOOKKEEPING_S)
+    assignment = model.solve(params)
+    if assignment is None:
+        dropped = eligibility.dropped + tuple(
+            DroppedJob(j.id, DropReason.LEFT_OUT_BY_OPTIMISER, "no feasible plan found within the time budget")
+            for j in jobs
+        )
+        return _solution(problem, SolveStatus.NO_SOLUTION, (), dropped, started, strategy)
+    tours, left_out = model.read(assignment)
+    dropped = eligibility.dropped + tuple(
+        DroppedJob(
+            job.id,
+            DropReason.LEFT_OUT_BY_OPTIMISER,
+            "left out by optimiser: no feasible insertion found"
+            if job.required
+            else "left out by optimiser: penalty cheaper than serving",
+        )
+        for job in left_out
+    )
+    return _solution(problem, SolveStatus.SOLVED, tours, dropped, started, strategy)
+
+
+async def solve_in_pool(
+    executor: Executor, problem: Problem, strategies: Sequence[SearchStrategy] = (DEFAULT_STRATEGY,)
+) -> Solution:
+    """Solve off the event loop in a process pool; with several strategies they
+    run side by side (one process each) and the best plan wins."""
+    loop = asyncio.get_running_loop()
+    solutions = await asyncio.gather(*(loop.run_in_executor(executor, solve, problem, s) for s in strategies))
+    return best_of(problem, solutions)
+
+
+def best_of(problem: Problem, solutions: Iterable[Solution]) -> Solution:
+    """Fewest required jobs left out first, then the lowest objective."""
+
+    def rank(s: Solution) -> tuple[int, int, float]:
+        required_dropped = sum(1 for d in s.dropped if problem.job_by_id[d.job_id].required)
+        return (s.status is not SolveStatus.SOLVED, required_dropped, s.objective)
+
+    return min(solutions, key=rank)
+
+
+def _solution(
+    problem: Problem,
+    status: SolveStatus,
+    tours: tuple[Tour, ...],
+    dropped: tuple[DroppedJob, ...],
+    started: float,
+    strategy: SearchStrategy,
+) -> Solution:
+    distance = sum(t.distance_m for t in tours)
+    cost = sum(t.cost for t in tours)
+    penalties = sum(problem.job_by_id[d.job_id].penalty or 0.0 for d in dropped)
+    return Solution(
+        status=status,
+        tours=tours,
+        dropped=dropped,
+        distance_m=distance,
+        empty_distance_m=sum(t.empty_distance_m for t in tours),
+        load_factor=sum(t.load_factor * t.distance_m for t in tours) / distance if distance else 0.0,
+        cost=cost,
+        objective=cost + penalties,
+        solve_seconds=time.monotonic() - started,
+        strategy=strategy.name,
+    )
+
+
+def _cost_units(euros: float) -> int:
+    return int(round(euros * COST_UNITS_PER_EURO))
+
+
+def _quantity_units(amount: float) -> int:
+    # Round demands up and capacities down: integer-feasible stays feasible in kg and litres.
+    return int(math.ceil(amount * QUANTITY_UNITS - 1e-6))
+
+
+def _capacity_units(amount: float, ceiling: int) -> int:
+    if math.isinf(amount):
+        return ceiling
+    return min(ceiling, int(math.floor(amount * QUANTITY_UNITS + 1e-6)))
+
+
+class _RoutingModel:
+    def __init__(
+        self,
+        problem: Problem,
+        jobs: Sequence[Job],
+        allowed: dict[str, tuple[int, ...]],
+        fixed_jobs: frozenset[str],
+    ) -> None:
+        self.problem = problem
+        self.jobs = jobs
+        vehicles = problem.vehicles
+        depots = sorted({loc for v in vehicles for loc in (v.start_location_id, v.end_location_id)})
+        depot_node = {loc: i for i, loc in enumerate(depots)}
+        self.node_location = [problem.location_index[loc] for loc in depots]
+        self.node_service = [0] * len(depots)
+        self.node_visit: list[tuple[Job, StopKind] | None] = [None] * len(depots)
+        self.stop_node: dict[StopRef, int] = {}
+        for job in jobs:
+            for kind, stop in job.stops():
+                self.stop_node[StopRef(job.id, kind)] = len(self.node_location)
+                self.node_location.append(problem.location_index[stop.location_id])
+                self.node_service.append(stop.service_s)
+                self.node_visit.append((job, kind))
+        starts = [depot_node[v.start_location_id] for v in vehicles]
+        ends = [depot_node[v.end_location_id] for v in vehicles]
+        self.manager = pywrapcp.RoutingIndexManager(len(self.node_location), len(vehicles), starts, ends)
+        self.routing = pywrapcp.RoutingModel(self.manager)
+        self._add_costs()
+        self._add_time()
+        for measure in ("weight_kg", "volume_l"):
+            self._add_load(measure)
+        self._add_jobs(allowed, fixed_jobs)
+
+    def index(self, ref: StopRef) -> int:
+        return self.manager.NodeToIndex(self.stop_node[ref])
+
+    # --- costs ---------------------------------------------------------------
+
+    def _add_costs(self) -> None:
+        dm = self.problem.matrix.distances_m
+        loc = self.node_location
+        self.distance = [[dm[a][b] for b in loc] for a in loc]
+        callbacks: dict[int, int] = {}
+        for v, vehicle in enumerate(self.problem.vehicles):
+            # At least one unit per metre: a tie-breaker that keeps guided local
+            # search working (it penalises arcs) when only time is priced.
+            per_metre = max(1, _cost_units(vehicle.cost_per_km) // 1000)
+            if per_metre not in callbacks:
+                scaled = [[d * per_metre for d in row] for row in self.distance]
+                callbacks[per_metre] = self.routing.RegisterTransitMatrix(scaled)
+            self.routing.SetArcCostEvaluatorOfVehicle(callbacks[per_metre], v)
+            if vehicle.fixed_cost:
+                self.routing.SetFixedCostOfVehicle(_cost_units(vehicle.fixed_cost), v)
+
+    # --- time ----------------------------------------------------------------
+
+    def _add_time(self) -> None:
+        problem = self.problem
+        tm = problem.matrix.durations_s
+        loc, service = self.node_location, self.node_service
+        # Leaving a node takes its service time plus the drive to the next one.
+        transit = [[service[i] + tm[a][b] for b in loc] for i, a in enumerate(loc)]
+        horizon = max(
+            [v.shift.end_s for v in problem.vehicles]
+            + [w.end_s for j in self.jobs for _, s in j.stops() for w in s.time_windows]
+        )
+        callback = self.routing.RegisterTransitMatrix(transit)
+        self.routing.AddDimension(callback, horizon, horizon, False, "time")
+        self.time = self.routing.GetDimensionOrDie("time")
+        for v, vehicle in enumerate(problem.vehicles):
+            for idx in (self.routing.Start(v), self.routing.End(v)):
+                self.time.CumulVar(idx).SetRange(vehicle.shift.start_s, vehicle.shift.end_s)
+            if vehicle.max_duration_s is not None:
+                self.time.SetSpanUpperBoundForVehicle(vehicle.max_duration_s, v)
+            per_second = _cost_units(vehicle.cost_per_hour) // 3600
+            if per_second:
+                self.time.SetSpanCostCoefficientForVehicle(per_second, v)
+        for node, visit in enumerate(self.node_visit):
+            if visit is None:
+                continue
+            job, kind = visit
+            stop = job.pickup if kind is StopKind.PICKUP else job.delivery
+            assert stop is not None
+            if not stop.time_windows:
+                continue  # any time: the shift bounds it
+            cumul = self.time.CumulVar(self.manager.NodeToIndex(node))
+            cumul.SetRange(stop.time_windows[0].start_s, stop.time_windows[-1].end_s)
+            for earlier, later in zip(stop.time_windows, stop.time_windows[1:]):
+                if later.start_s > earlier.end_s + 1:
+                    cumul.RemoveInterval(earlier.end_s + 1, later.start_s - 1)
+        for v in range(len(problem.vehicles)):
+            # Let the schedule start late and end early rather than anywhere in the shift.
+            self.routing.AddVariableMinimizedByFinalizer(self.time.CumulVar(self.routing.End(v)))
+            self.routing.AddVariableMaximizedByFinalizer(self.time.CumulVar(self.routing.Start(v)))
+
+    # --- loads ---------------------------------------------------------------
+
+    def _add_load(self, measure: str) -> None:
+        """Single deliveries are loaded at the start depot, single pickups unloaded
+        at the end depot, shipments ride between their two stops. With only one
+        of these kinds the load is monotone and a plain running sum suffices;
+        mixed, the start load must equal the deliveries still to come."""
+        jobs = [j for j in self.jobs if getattr(j, measure) > 0]
+        if not jobs:
+            return
+        kinds = {j.kind for j in jobs}
+        amount = {j.id: _quantity_units(getattr(j, measure)) for j in jobs}
+        ceiling = sum(amount.values()) * 2
+        capacities = [
+            _capacity_units(getattr(v, "capacity_kg" if measure == "weight_kg" else "capacity_l"), ceiling)
+            for v in self.problem.vehicles
+        ]
+        monotone = kinds in ({JobKind.DELIVERY}, {JobKind.PICKUP})
+        demand = [0] * len(self.node_location)
+        for node, visit in enumerate(self.node_visit):
+            if visit is None or visit[0].id not in amount:
+                continue
+            job, kind = visit
+            sign = 1 if monotone or kind is StopKind.PICKUP else -1
+            demand[node] = sign * amount[job.id]
+        name = f"load_{measure}"
+        callback = self.routing.RegisterUnaryTransitVector(demand)
+        starts_empty = monotone or JobKind.DELIVERY not in kinds
+        self.routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, starts_empty, name)
+        if starts_empty:
+            return
+        load = self.routing.GetDimensionOrDie(name)
+        # What single deliveries still have to drop: ends at zero, so it starts at their sum.
+        to_deliver = [
+            -amount[v[0].id] if v is not None and v[0].id in amount and v[0].kind is JobKind.DELIVERY else 0
+            for v in self.node_visit
+        ]
+        callback = self.routing.RegisterUnaryTransitVector(to_deliver)
+        self.routing.AddDimensionWithVehicleCapacity(callback, 0, capacities, False, f"{name}_to_deliver")
+        remaining = self.routing.GetDimensionOrDie(f"{name}_to_deliver")
+        solver = self.routing.solver()
+        for v in range(len(self.problem.vehicles)):
+            remaining.CumulVar(self.routing.End(v)).SetValue(0)
+            start = self.routing.Start(v)
+            solver.Add(load.CumulVar(start) == remaining.CumulVar(start))
+
+    # --- jobs ----------------------------------------------------------------
+
+    def _add_jobs(self, allowed: dict[str, tuple[int, ...]], fixed_jobs: frozenset[str]) -> None:
+        routing, solver = self.routing, self.routing.solver()
+        everyone = len(self.problem.vehicles)
+        for job in self.jobs:
+            indexes = [self.index(StopRef(job.id, kind)) for kind, _ in job.stops()]
+            vehicles = list(allowed[job.id])
+            if len(vehicles) < everyone:
+                # -1 stands for "left out" (SetAllowedVehiclesForIndex has no usable Python binding).
+                for idx in indexes:
+                    routing.VehicleVar(idx).SetValues([-1] + vehicles)
+            if job.kind is JobKind.SHIPMENT:
+                pickup, delivery = indexes
+                routing.AddPickupAndDelivery(pickup, delivery)
+                solver.Add(routing.VehicleVar(pickup) == routing.VehicleVar(delivery))
+                solver.Add(routing.ActiveVar(pickup) == routing.ActiveVar(delivery))
+                solver.Add(self.time.CumulVar(pickup) <= self.time.CumulVar(delivery))
+            if job.id in fixed_jobs:
+                continue  # already on a vehicle: it may not be left out
+            penalty = _cost_units(REQUIRED_PENALTY_EUR if job.required else job.penalty or 0.0)
+            # A shipment's two stops are dropped together: split the penalty between them.
+            share = max(1, penalty // len(indexes)) if penalty else 0
+            for idx in indexes:
+                routing.AddDisjunction([idx], share)
+
+    # --- solving -------------------------------------------------------------
+
+    def search_parameters(self, strategy: SearchStrategy, seconds: float) -> pywrapcp.RoutingSearchParameters:
+        params = pywrapcp.DefaultRoutingSearchParameters()
+        params.first_solution_strategy = getattr(routing_enums_pb2.FirstSolutionStrategy, strategy.first_solution)
+        params.local_search_metaheuristic = getattr(routing_enums_pb2.LocalSearchMetaheuristic, strategy.metaheuristic)
+        params.guided_local_search_lambda_coefficient = strategy.guided_local_search_lambda
+        params.use_iterated_local_search = strategy.iterated_local_search
+        params.use_full_propagation = False
+        params.log_search = False
+        params.time_limit.FromMilliseconds(max(10, int(seconds * 1000)))
+        return params
+
+    def solve(self, params: pywrapcp.RoutingSearchParameters) -> pywrapcp.Assignment | None:
+        routing = self.routing
+        routing.CloseModelWithParameters(params)
+        locks = []
+        for v, vehicle in enumerate(self.problem.vehicles):
+            chain = [self.index(ref) for ref in self.problem.fixed_prefix_of(vehicle.id)]
+            locks.append(chain)
+            # Hard constraints, kept by every move of the search: the fixed stops
+            # follow the start in order, on this vehicle.
+            for before, after in zip([routing.Start(v)] + chain, chain):
+                routing.NextVar(before).SetValue(after)
+                routing.VehicleVar(after).SetValue(v)
+        if any(locks):
+            # Let the first-solution heuristic build on the fixed prefixes.
+            routing.ApplyLocksToAllVehicles(locks, False)
+        return routing.SolveWithParameters(params)
+
+    def read(self, assignment: pywrapcp.Assignment) -> tuple[tuple[Tour, ...], list[Job]]:
+        routing, manager = self.routing, self.manager
+        tours = []
+        served: set[str] = set()
+        for v, vehicle in enumerate(self.problem.vehicles):
+            visits = []
+            idx = assignment.Value(routing.NextVar(routing.Start(v)))
+            while not routing.IsEnd(idx):
+                visit = self.node_visit[manager.IndexToNode(idx)]
+                assert visit is not None
+                visits.append(visit)
+                served.add(visit[0].id)
+                idx = assignment.Value(routing.NextVar(idx))
+            if not visits:
+                continue
+            departure = assignment.Value(self.time.CumulVar(routing.Start(v)))
+            tours.append(build_tour(self.problem, vehicle, visits, departure))
+        left_out = [j for j in self.jobs if j.id not in served]
+        return tuple(tours), left_out
