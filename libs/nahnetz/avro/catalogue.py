@@ -98,6 +98,8 @@ class Schema:
             return False
         first = fields[0]
         meta_type = first["type"]
+        if first["name"] != "meta" or not isinstance(meta_type, (str, dict)):
+            return False  # e.g. a record whose first field is a union
         meta_name = meta_type if isinstance(meta_type, str) else meta_type.get("name")
         meta_ns = "" if isinstance(meta_type, str) else meta_type.get("namespace", "")
         full = meta_name if "." in (meta_name or "") else f"{meta_ns}.{meta_name}"
