@@ -1,0 +1,208 @@
+"""The Faust app of a service's worker, configured the one Nahnetz way.
+
+    def build_app(settings: Settings | None = None) -> WorkerApp:
+        app = create_worker_app("catalog", settings or load_settings())
+
+        @app.event_agent(ORDERS_ORDERS)
+        async def reserve_stock(event: Event) -> None:
+            await handlers.reserve_stock(event, app.redis, app.event_producer)
+
+        return app
+
+    if __name__ == "__main__":
+        run_worker(build_app())
+
+The app brings a Redis client, an `EventProducer` (started and stopped with
+the app), dead-letter publishing, handling metrics and a web server on
+NAHNETZ_WORKER_PORT with `/healthz`, `/readyz` and `/metrics`. Creating it
+opens no connection; the worker does when it starts.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Iterable, NoReturn
+
+import faust
+import mode
+import redis.asyncio as aioredis
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ..kit.settings import Settings
+from ..topics import Topic
+from . import worker_health
+from .dead_letter import DeadLetterPublisher, DeadLetterSink
+from .handling import EventHandling, Handler, RetryPolicy
+from .metrics import HandlingMetrics
+from .producer import EventProducer
+
+# Faust's names for log levels differ from ours.
+FAUST_LOG_LEVELS = {"debug": "debug", "info": "info", "warning": "warn", "error": "error",
+                    "critical": "crit"}
+
+# Outside production a group's first join takes about half the session timeout.
+DEV_SESSION_TIMEOUT = 6.0
+DEV_HEARTBEAT_INTERVAL = 1.0
+
+
+def broker_urls(bootstrap: str) -> list[str]:
+    """`host1:9092,host2:9092` -> Faust's `kafka://` URLs."""
+    hosts = [h.strip() for h in bootstrap.split(",") if h.strip()]
+    if not hosts:
+        raise ValueError("KAFKA_BOOTSTRAP is empty")
+    return [h if "://" in h else f"kafka://{h}" for h in hosts]
+
+
+def faust_options(service: str, settings: Settings, app_id: str) -> dict[str, Any]:
+    """The Faust settings every worker shares; a factory caller may override any."""
+    options: dict[str, Any] = {
+        "broker": broker_urls(settings.kafka_bootstrap),
+        # Exactly-once needs transactions, which Tansu lacks; handlers are idempotent instead.
+        "processing_guarantee": "at_least_once",
+        "producer_acks": -1,
+        "key_serializer": "raw",
+        "value_serializer": "raw",
+        "consumer_auto_offset_reset": "earliest",
+        "web_enabled": True,
+        "web_port": settings.worker_port,
+        "autodiscover": False,
+        "store": "memory://",
+        # Faust writes a data dir (tables) relative to the working directory by default.
+        "datadir": Path(tempfile.gettempdir()) / f"nahnetz-faust-{app_id}",
+    }
+    if settings.short_group_timeouts:
+        options["broker_session_timeout"] = DEV_SESSION_TIMEOUT
+        options["broker_heartbeat_interval"] = DEV_HEARTBEAT_INTERVAL
+        # Tansu reports a topic's end as the start of its newest batch + 1, so table
+        # recovery stops early unless every record is its own batch (DESIGN.md).
+        options["producer_max_batch_size"] = 1
+    return options
+
+
+class _Resources(mode.Service):
+    """Starts the app's event producer before the consumer and stops it, and
+    closes Redis, after the consumer has drained."""
+
+    def __init__(self, app: "WorkerApp", **kwargs: Any):
+        self.app = app
+        super().__init__(**kwargs)
+
+    async def on_start(self) -> None:
+        await self.app.event_producer.start()
+
+    async def on_stop(self) -> None:
+        await self.app.event_producer.stop()
+        await self.app.redis.aclose()
+
+
+class WorkerApp(faust.App):
+    """A Faust app with a service's Redis, producer, dead letters and metrics."""
+
+    def __init__(self, service: str, settings: Settings, *, app_id: str, redis: aioredis.Redis,
+                 event_producer: EventProducer, dead_letters: DeadLetterSink | None = None,
+                 retry: RetryPolicy = RetryPolicy(), **options: Any):
+        super().__init__(app_id, **options)
+        self.service_name = service
+        self.settings = settings
+        self.redis = redis
+        self.event_producer = event_producer
+        self.dead_letters = dead_letters or DeadLetterPublisher(event_producer, service)
+        self.retry_policy = retry
+        self.handling_metrics = HandlingMetrics(service)
+        self.handlings: dict[str, EventHandling] = {}
+        self._event_topics: dict[str, faust.TopicT] = {}
+        self._resources = _Resources(self)
+
+    def on_init_dependencies(self) -> Iterable[mode.ServiceT]:
+        # First to start, last to stop: agents may still publish while draining.
+        return [self._resources, *super().on_init_dependencies()]
+
+    @property
+    def source_topics(self) -> list[str]:
+        return sorted(self._event_topics)
+
+    def event_topic(self, topic: Topic) -> faust.TopicT:
+        """The Faust topic of a registry topic: raw bytes in and out, so Faust never
+        fails on a key or value (a decode error inside Faust would end the stream)."""
+        found = self._event_topics.get(topic.name)
+        if found is None:
+            found = self.topic(topic.name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                               value_serializer="raw", partitions=topic.partitions, internal=False)
+            self._event_topics[topic.name] = found
+        return found
+
+    def event_agent(self, source: Topic, *, name: str | None = None,
+                    retry: RetryPolicy | None = None) -> Callable[[Handler], Handler]:
+        """Register `handler(event)` for every event on `source`, through the
+        handling loop (decode, retry, dead-letter), one message at a time."""
+
+        def register(handler: Handler) -> Handler:
+            short = name or handler.__name__
+            consumer = f"{self.service_name}.{short}"
+            if consumer in self.handlings:
+                raise ValueError(f"an agent named {consumer!r} is already registered")
+            handling = EventHandling(handler, consumer=consumer, source=source,
+                                     dead_letters=self.dead_letters, metrics=self.handling_metrics,
+                                     retry=retry or self.retry_policy)
+            self.handlings[consumer] = handling
+
+            async def consume(stream: faust.StreamT) -> None:
+                await handling.run(stream)
+
+            consume.__name__ = consume.__qualname__ = short
+            consume.__module__ = handler.__module__
+            # concurrency=1: with more, Faust may commit past a message in flight (#606).
+            self.agent(self.event_topic(source), name=consumer, concurrency=1)(consume)
+            return handler
+
+        return register
+
+    async def readiness(self) -> worker_health.Readiness:
+        return await worker_health.check(self, self.source_topics, self.settings.kafka_bootstrap,
+                                         self.redis)
+
+
+def _add_health_views(app: WorkerApp) -> None:
+    @app.page("/healthz")
+    async def healthz(view: Any, request: Any) -> Any:
+        # Alive: the loop answers. Dependencies are /readyz's business.
+        return view.json({"status": "alive", "service": app.service_name})
+
+    @app.page("/readyz")
+    async def readyz(view: Any, request: Any) -> Any:
+        readiness = await app.readiness()
+        return view.json(readiness.as_json(app.service_name), status=200 if readiness.ready else 503)
+
+    @app.page("/metrics")
+    async def metrics(view: Any, request: Any) -> Any:
+        return view.bytes(generate_latest(app.handling_metrics.registry),
+                          content_type=CONTENT_TYPE_LATEST.split(";")[0])
+
+
+def create_worker_app(service: str, settings: Settings, *, app_id: str | None = None,
+                      retry: RetryPolicy = RetryPolicy(), redis: aioredis.Redis | None = None,
+                      dead_letters: DeadLetterSink | None = None, **overrides: Any) -> WorkerApp:
+    """A service's worker app. `app_id` (default `nahnetz-<service>`) is the
+    consumer group; `overrides` are Faust settings that replace ours."""
+    app_id = app_id or f"nahnetz-{service}"
+    options = {**faust_options(service, settings, app_id), **overrides}
+    app = WorkerApp(
+        service, settings, app_id=app_id,
+        # from_url connects lazily, on the first command inside the worker's loop.
+        redis=redis or aioredis.Redis.from_url(settings.redis_url),
+        event_producer=EventProducer.from_settings(settings, client_id=f"{app_id}-events"),
+        dead_letters=dead_letters, retry=retry, **options,
+    )
+    _add_health_views(app)
+    return app
+
+
+def faust_log_level(level: str) -> str:
+    return FAUST_LOG_LEVELS[level.lower()]
+
+
+def run_worker(app: WorkerApp, *, loglevel: str | None = None) -> NoReturn:
+    """Run the worker in this process until SIGTERM/SIGINT (`python -m services.<name>.worker`)."""
+    worker = faust.Worker(app, loglevel=faust_log_level(loglevel or app.settings.log_level))
+    worker.execute_from_commandline()  # exits the process when the worker stops

@@ -1,0 +1,172 @@
+"""The loop every agent runs: decode, handle, retry, dead-letter; never crash.
+
+    handling = EventHandling(reserve_stock, source=ORDERS_ORDERS, consumer="catalog.reserve_stock",
+                             dead_letters=publisher, metrics=metrics)
+    await handling.run(stream)          # inside a Faust agent
+
+What happens to a message:
+- not decodable (garbage, unknown schema fingerprint, no value), or an event
+  type the topic registry does not list for the topic: dead-lettered at once;
+- the handler raises `PermanentError` / `InvalidEvent`: dead-lettered at once
+  (retrying cannot fix an invariant violation);
+- the handler raises anything else (Redis briefly down, a watched key changed):
+  retried with exponential backoff, dead-lettered when the attempts are used up;
+- a dead letter that cannot be written (broker away) is retried until it is,
+  so the offset is never committed past a message that went nowhere.
+
+Handlers must be idempotent (see `idempotency.py`): a retry or a redelivery
+after a crash calls them again with the same event. One message is handled at
+a time per agent, in partition order: keep agent concurrency at 1 (with more,
+Faust can commit past a message still in flight, faust-streaming #606).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Awaitable, Callable
+
+from ..avro.catalogue import SchemaCatalogue
+from ..avro.errors import EventDecodeError
+from ..events import Event, read_event
+from ..topics import Topic
+from .dead_letter import DeadLetterReason, DeadLetterSink, Failure
+from .delivery import Delivery
+from .metrics import HandlingMetrics
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event], Awaitable[Any]]
+
+
+class PermanentError(Exception):
+    """Raised by a handler when this event can never be handled: dead-letter it now."""
+
+
+class InvalidEvent(PermanentError):
+    """The event breaks an invariant (unknown product, negative quantity, wrong topic)."""
+
+
+class EmptyMessage(EventDecodeError):
+    """A record without a value (a tombstone) is not an event."""
+
+
+class Outcome(str, Enum):
+    HANDLED = "handled"
+    DEAD_LETTERED = "dead-lettered"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts in all (the first included) and the waits between them."""
+
+    attempts: int = 6
+    first_delay: float = 0.2
+    factor: float = 2.0
+    max_delay: float = 5.0
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError("a handler needs at least one attempt")
+
+    def delay(self, failed_attempts: int) -> float:
+        """The wait after the n-th failed attempt (n >= 1)."""
+        return min(self.max_delay, self.first_delay * self.factor ** (failed_attempts - 1))
+
+
+class EventHandling:
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        consumer: str,
+        dead_letters: DeadLetterSink,
+        metrics: HandlingMetrics,
+        source: Topic | None = None,
+        retry: RetryPolicy = RetryPolicy(),
+        catalogue: SchemaCatalogue | None = None,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.handler = handler
+        self.consumer = consumer
+        self.dead_letters = dead_letters
+        self.metrics = metrics
+        self.source = source
+        self.retry = retry
+        self.catalogue = catalogue
+        self.sleep = sleep
+        self.clock = clock
+
+    async def run(self, stream: Any) -> None:
+        """Handle every message of a Faust stream (`stream.events()` keeps the raw
+        message with its topic, partition and offset)."""
+        async for event in stream.events():
+            await self.handle(Delivery.from_faust(event.message))
+
+    async def handle(self, delivery: Delivery) -> Outcome:
+        started = self.clock()
+        try:
+            event = self.decode(delivery)
+        except EventDecodeError as exc:
+            return await self._dead_letter(delivery, DeadLetterReason.UNDECODABLE, exc, attempts=0)
+        except PermanentError as exc:
+            return await self._dead_letter(delivery, DeadLetterReason.INVALID, exc, attempts=0)
+
+        context = {"event_type": event.type, "event_id": event.event_id,
+                   "correlation_id": event.correlation_id, "consumer": self.consumer,
+                   "source": delivery.where}
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await self.handler(event)
+            except PermanentError as exc:
+                return await self._dead_letter(delivery, DeadLetterReason.INVALID, exc, attempt, context)
+            except Exception as exc:
+                if attempt >= self.retry.attempts:
+                    return await self._dead_letter(delivery, DeadLetterReason.GAVE_UP, exc, attempt, context)
+                delay = self.retry.delay(attempt)
+                log.warning("handler failed, retrying in %.2f s: %s: %s", delay, type(exc).__name__, exc,
+                            extra={**context, "attempt": attempt})
+                self.metrics.observe_retry(delivery.topic)
+                await self.sleep(delay)
+            else:
+                self.metrics.observe_handled(delivery.topic, event.type, self.clock() - started)
+                return Outcome.HANDLED
+
+    def decode(self, delivery: Delivery) -> Event:
+        if delivery.value is None:
+            raise EmptyMessage("the record has no value")
+        try:
+            event = read_event(delivery.value, self.catalogue)
+        except EventDecodeError:
+            raise
+        except Exception as exc:  # any other failure to read the bytes is just as permanent
+            raise EventDecodeError(f"{type(exc).__name__}: {exc}") from exc
+        if self.source is not None and self.source.event_types and event.type not in self.source.event_types:
+            raise InvalidEvent(f"{event.type} does not belong on {self.source.name}")
+        return event
+
+    async def _dead_letter(self, delivery: Delivery, reason: DeadLetterReason, error: BaseException,
+                           attempts: int, context: dict[str, Any] | None = None) -> Outcome:
+        failure = Failure(reason, error, self.consumer, attempts)
+        failed_sends = 0
+        while True:
+            try:
+                await self.dead_letters.publish(delivery, failure)
+                break
+            except Exception as exc:
+                # Never move on without the dead letter written: the message would be lost.
+                failed_sends += 1
+                delay = self.retry.delay(failed_sends)
+                log.error("cannot write dead letter, retrying in %.2f s: %s: %s", delay,
+                          type(exc).__name__, exc, extra={"source": delivery.where})
+                await self.sleep(delay)
+        self.metrics.observe_dead_letter(delivery.topic, reason.value)
+        log.warning("dead-lettered (%s) %s: %s: %s", reason.value, delivery.where,
+                    type(error).__name__, error, extra={**(context or {}), "reason": reason.value})
+        return Outcome.DEAD_LETTERED

@@ -1,0 +1,137 @@
+"""Processed markers in Redis, so a redelivered event changes nothing.
+
+Kafka delivers at least once. A handler that changes state in Redis does it in
+one MULTI/EXEC together with setting a marker `nahnetz:processed:<consumer>:<ref>`
+(`ref` is the event id, or a business key such as the order id when "once per
+order" is the rule). A WATCH on the marker and on the state keys the handler
+read makes the step atomic against a second worker still finishing the same
+partition during a rebalance; when it races, the step is re-run on fresh state.
+
+Reserving stock for an order line, once per order (`watch` names what is read):
+
+    markers = ProcessedMarkers(redis, consumer="catalog.reserve_stock")
+
+    async def reserve(tx: Transaction) -> str:
+        available = int(await tx.read.hget(stock_key, "available") or 0)
+        decision = domain.reserve(available, line.quantity)      # pure
+        if decision.accepted:
+            tx.write.hincrby(stock_key, "available", -line.quantity)
+            tx.write.hset(reservations_key, order_id, line.quantity)
+        return decision_event(decision).encode()                   # remembered in the marker
+
+    outcome = await markers.apply(order_id, reserve, watch=[stock_key, reservations_key])
+    await producer.publish_raw(STOCK_RESERVATIONS, outcome.result, ...)
+
+On a redelivery `apply` does not run `reserve` again; it returns the
+remembered result (`outcome.applied` is False), so the handler can publish the
+same decision again if it crashed between the Redis step and the publish
+(consumers of that topic dedupe by event id). Reads come before the first
+write: once a step writes, Redis queues commands until EXEC.
+
+`once(redis, consumer, ref)` is the simple claim for handlers without Redis
+state: True the first time, False after. It marks before the effect, so a
+crash between claim and effect loses the effect; use `apply` where that matters.
+
+With Redis Cluster all keys of one step must share a hash slot (hash tags).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Awaitable, Callable, Iterable
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+from redis.exceptions import WatchError
+
+MARKER_PREFIX = "nahnetz:processed"
+# Redeliveries come within minutes; a month also covers replays of old topics
+# into a worker that kept its state.
+DEFAULT_TTL = timedelta(days=30)
+# Each conflict means another writer got there first; it will not happen forever.
+MAX_CONFLICTS = 10
+
+
+class ConcurrentChange(RuntimeError):
+    """The watched keys kept changing under the step; the caller may retry later."""
+
+
+class Transaction:
+    """What a step's function gets: `read` runs commands at once (keys are
+    watched), `write` queues them for the atomic EXEC with the marker."""
+
+    def __init__(self, pipe: Pipeline):
+        self._pipe = pipe
+        self._writing = False
+
+    @property
+    def read(self) -> Pipeline:
+        if self._writing:
+            raise RuntimeError("read before the first write: queued commands run only at EXEC")
+        return self._pipe
+
+    @property
+    def write(self) -> Pipeline:
+        if not self._writing:
+            self._pipe.multi()
+            self._writing = True
+        return self._pipe
+
+    async def watch(self, *keys: str) -> None:
+        """Watch more keys found while reading (e.g. a key named in a read value)."""
+        await self.read.watch(*keys)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    applied: bool         # False: the marker was there, nothing changed
+    result: Any = None    # what the step returned, then or now (bytes or str as Redis gives it)
+
+
+Step = Callable[[Transaction], Awaitable["bytes | str | None"]]
+
+
+class ProcessedMarkers:
+    def __init__(self, redis: Redis, consumer: str, ttl: timedelta = DEFAULT_TTL):
+        if not consumer:
+            raise ValueError("markers need a consumer name")
+        self.redis = redis
+        self.consumer = consumer
+        self.ttl_ms = int(ttl.total_seconds() * 1000)
+
+    def key(self, ref: str) -> str:
+        return f"{MARKER_PREFIX}:{self.consumer}:{ref}"
+
+    async def is_processed(self, ref: str) -> bool:
+        return bool(await self.redis.exists(self.key(ref)))
+
+    async def once(self, ref: str) -> bool:
+        """Claim `ref`: True the first time, False ever after (within the TTL)."""
+        return bool(await self.redis.set(self.key(ref), b"", nx=True, px=self.ttl_ms))
+
+    async def apply(self, ref: str, step: Step, *, watch: Iterable[str] = ()) -> Outcome:
+        """Run `step` and commit its writes with the marker in one MULTI/EXEC,
+        unless `ref` was processed before; then return the remembered result."""
+        marker = self.key(ref)
+        watched = [marker, *watch]
+        for _ in range(MAX_CONFLICTS):
+            async with self.redis.pipeline(transaction=True) as pipe:
+                await pipe.watch(*watched)
+                remembered = await pipe.get(marker)
+                if remembered is not None:
+                    return Outcome(False, remembered or None)
+                tx = Transaction(pipe)
+                result = await step(tx)
+                tx.write.set(marker, b"" if result is None else result, px=self.ttl_ms)
+                try:
+                    await pipe.execute()
+                except WatchError:
+                    continue  # someone changed what we read: decide again on fresh state
+                return Outcome(True, result)
+        raise ConcurrentChange(f"{marker}: watched keys changed {MAX_CONFLICTS} times in a row")
+
+
+async def once(redis: Redis, consumer: str, ref: str, *, ttl: timedelta = DEFAULT_TTL) -> bool:
+    """True the first time `consumer` claims `ref`, False after."""
+    return await ProcessedMarkers(redis, consumer, ttl).once(ref)

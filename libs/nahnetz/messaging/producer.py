@@ -1,0 +1,112 @@
+"""Publishing events: one awaited send per event, acknowledged by all replicas.
+
+    async with EventProducer.from_settings(settings, client_id="orders-api") as producer:
+        meta = await producer.publish(new_event("OrderCancelled", producer="orders-api", ...))
+
+`publish` returns only after the broker acknowledged the record (`acks="all"`),
+so an API may answer 202 and a handler may commit its input afterwards.
+Idempotence is off by default: the embedded Tansu broker answers
+InitProducerId with an error. Turn it on with NAHNETZ_KAFKA_IDEMPOTENCE=true
+on Apache Kafka. Nothing connects before `start()`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import RecordMetadata
+
+from ..events import Event
+from ..kit.settings import Settings
+from ..topics import Topic
+from . import headers as h
+
+
+class ProducerNotStarted(RuntimeError):
+    """`publish` was called outside `start()`/`stop()`."""
+
+
+def event_headers(event: Event) -> h.Headers:
+    return [
+        (h.EVENT_TYPE, event.type.encode()),
+        (h.EVENT_ID, event.event_id.encode()),
+        (h.CORRELATION_ID, event.correlation_id.encode()),
+    ]
+
+
+def event_key(event: Event, topic: Topic) -> bytes:
+    """The record key: the event's value of the field the topic is keyed by."""
+    try:
+        value = event.data[topic.key]
+    except KeyError:
+        raise ValueError(f"{event.type} has no field {topic.key!r}, the key of {topic.name}") from None
+    if value is None:
+        raise ValueError(f"{event.type}.{topic.key} is empty; {topic.name} needs it as key")
+    return str(value).encode()
+
+
+def _key_bytes(key: bytes | str | None) -> bytes | None:
+    return key.encode() if isinstance(key, str) else key
+
+
+class EventProducer:
+    def __init__(self, bootstrap: str, *, idempotence: bool = False, client_id: str = "nahnetz",
+                 **aiokafka_options: Any):
+        self._options = {
+            "bootstrap_servers": bootstrap,
+            "client_id": client_id,
+            "acks": "all",
+            "enable_idempotence": idempotence,
+            **aiokafka_options,
+        }
+        self._producer: AIOKafkaProducer | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, client_id: str | None = None, **aiokafka_options: Any
+                      ) -> "EventProducer":
+        return cls(settings.kafka_bootstrap, idempotence=settings.kafka_idempotence,
+                   client_id=client_id or settings.service, **aiokafka_options)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self._options)
+
+    @property
+    def started(self) -> bool:
+        return self._producer is not None
+
+    async def start(self) -> None:
+        if self._producer is not None:
+            return
+        producer = AIOKafkaProducer(**self._options)  # binds to the running loop
+        await producer.start()
+        self._producer = producer
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()  # flushes what is in flight
+
+    async def __aenter__(self) -> "EventProducer":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def publish(self, event: Event, *, to: Topic | None = None) -> RecordMetadata:
+        """Send `event` to its registry topic (or `to`), keyed by the topic's key
+        field; return once the broker acknowledged it."""
+        topic = to or event.topic
+        return await self.publish_raw(topic, event.encode(), key=event_key(event, topic),
+                                      headers=event_headers(event))
+
+    async def publish_raw(self, topic: Topic, value: bytes | None, *, key: bytes | str | None = None,
+                          headers: Sequence[tuple[str, bytes]] = ()) -> RecordMetadata:
+        """Send bytes as they are (dead letters keep the original bytes)."""
+        if self._producer is None:
+            raise ProducerNotStarted("EventProducer.start() was not called (or stop() was)")
+        return await self._producer.send_and_wait(
+            topic.name, value=value, key=_key_bytes(key), headers=list(headers) or None,
+        )
