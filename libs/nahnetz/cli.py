@@ -99,6 +99,16 @@ def schemas_check(base: str) -> None:
     sys.exit(check_command(base))
 
 
+@schemas.command("release")
+@click.option("--base", default="origin/main", show_default=True,
+              help="Git revision whose history holds the released schemas (falls back to HEAD).")
+def schemas_release(base: str) -> None:
+    """Store each earlier version of a changed event in schemas/_released/, so old events still decode."""
+    from .contracts.compatibility import release_command
+
+    sys.exit(release_command(base))
+
+
 @schemas.command("catalogue")
 @click.option("--out", default="build/events", show_default=True, type=click.Path())
 def schemas_catalogue(out: str) -> None:

@@ -175,7 +175,11 @@ class SchemaCatalogue:
                             f"event name {schema.name} used by {clash.full_name} and {schema.full_name}"
                         )
                     self._by_short[schema.name] = schema
-            for fp in schema.accepted_fingerprints:
+            try:
+                fingerprints = schema.accepted_fingerprints
+            except Exception as exc:  # fastavro's and avro's own parse errors; re-raised
+                raise SchemaCatalogueError(f"{schema.source}: not a valid Avro schema: {exc}") from exc
+            for fp in fingerprints:
                 self._by_fingerprint.setdefault(fp, schema)
 
     @classmethod
