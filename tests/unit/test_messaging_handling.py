@@ -1,0 +1,208 @@
+"""The handling loop: decode, handle, retry, dead-letter; never crash, never drop."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from nahnetz.events import new_event
+from nahnetz.messaging.dead_letter import DeadLetterReason, Failure
+from nahnetz.messaging.delivery import Delivery
+from nahnetz.messaging.handling import (EmptyMessage, EventHandling, InvalidEvent, Outcome,
+                                        RetryPolicy)
+from nahnetz.messaging.metrics import HandlingMetrics
+from nahnetz.topics import Topic
+from nahnetz.avro.errors import BadMarker, UnknownFingerprint
+
+TOPIC = Topic("test.orders", "order_id", "orders", ("OrderCancelled",))
+POLICY = RetryPolicy(attempts=3, first_delay=0.5, factor=2.0, max_delay=0.8)
+
+
+class FakeDeadLetters:
+    def __init__(self, failures: int = 0):
+        self.sent: list[tuple[Delivery, Failure]] = []
+        self.failures = failures
+
+    async def publish(self, delivery: Delivery, failure: Failure) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise ConnectionError("broker away")
+        self.sent.append((delivery, failure))
+
+
+class Harness:
+    def __init__(self, handler, source: Topic = TOPIC, dead_letters: FakeDeadLetters | None = None):
+        self.dead_letters = dead_letters or FakeDeadLetters()
+        self.metrics = HandlingMetrics("test")
+        self.sleeps: list[float] = []
+        self.handling = EventHandling(handler, consumer="test.handler", source=source,
+                                      dead_letters=self.dead_letters, metrics=self.metrics,
+                                      retry=POLICY, sleep=self._sleep)
+
+    async def _sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+    def metric(self, name: str, **labels: str) -> float:
+        return self.metrics.registry.get_sample_value(name, {"service": "test", **labels}) or 0.0
+
+
+def delivery(value: bytes | None, offset: int = 7) -> Delivery:
+    return Delivery(TOPIC.name, 2, offset, b"o-1", value, [("event-type", b"OrderCancelled")])
+
+
+def cancelled(order_id: str = "o-1"):
+    return new_event("OrderCancelled", producer="test", order_id=order_id, reason="changed my mind")
+
+
+async def test_a_good_event_reaches_the_handler_decoded():
+    seen = []
+
+    async def handler(event):
+        seen.append(event)
+
+    h = Harness(handler)
+    event = cancelled()
+    assert await h.handling.handle(delivery(event.encode())) is Outcome.HANDLED
+    assert seen == [event]
+    assert h.dead_letters.sent == []
+    assert h.metric("nahnetz_worker_events_handled_total", topic=TOPIC.name, event_type="OrderCancelled") == 1
+    assert h.metric("nahnetz_worker_handler_duration_seconds_count", topic=TOPIC.name,
+                    event_type="OrderCancelled") == 1
+
+
+@pytest.mark.parametrize("value, error", [
+    (b"not avro at all", BadMarker),
+    (b"\xc3\x01" + bytes(8) + b"body", UnknownFingerprint),
+    (None, EmptyMessage),
+])
+async def test_undecodable_messages_are_dead_lettered_at_once(value, error):
+    calls = []
+
+    async def handler(event):
+        calls.append(event)
+
+    h = Harness(handler)
+    message = delivery(value)
+    assert await h.handling.handle(message) is Outcome.DEAD_LETTERED
+    assert calls == [] and h.sleeps == []
+    [(sent, failure)] = h.dead_letters.sent
+    assert sent is message
+    assert failure.reason is DeadLetterReason.UNDECODABLE
+    assert isinstance(failure.error, error)
+    assert (failure.consumer, failure.attempts) == ("test.handler", 0)
+    assert h.metric("nahnetz_worker_events_dead_lettered_total", topic=TOPIC.name, reason="undecodable") == 1
+
+
+async def test_an_event_type_the_registry_does_not_list_for_the_topic_is_invalid():
+    async def handler(event):
+        raise AssertionError("must not be called")
+
+    h = Harness(handler, source=Topic("test.shops", "order_id", "catalog", ("ShopRegistered",)))
+    await h.handling.handle(delivery(cancelled().encode()))
+    [(_, failure)] = h.dead_letters.sent
+    assert failure.reason is DeadLetterReason.INVALID
+    assert "OrderCancelled does not belong on test.shops" in str(failure.error)
+
+
+async def test_an_invariant_violation_is_dead_lettered_without_retries():
+    calls = []
+
+    async def handler(event):
+        calls.append(event)
+        raise InvalidEvent("order o-1 is unknown")
+
+    h = Harness(handler)
+    assert await h.handling.handle(delivery(cancelled().encode())) is Outcome.DEAD_LETTERED
+    assert len(calls) == 1 and h.sleeps == []
+    [(_, failure)] = h.dead_letters.sent
+    assert (failure.reason, failure.attempts, str(failure.error)) == (
+        DeadLetterReason.INVALID, 1, "order o-1 is unknown")
+
+
+async def test_a_passing_failure_is_retried_with_backoff_until_it_works():
+    calls = []
+
+    async def handler(event):
+        calls.append(event)
+        if len(calls) < 3:
+            raise ConnectionError("redis restarting")
+
+    h = Harness(handler)
+    assert await h.handling.handle(delivery(cancelled().encode())) is Outcome.HANDLED
+    assert len(calls) == 3
+    assert h.sleeps == [0.5, 0.8]  # 0.5, then 1.0 capped at max_delay
+    assert h.dead_letters.sent == []
+    assert h.metric("nahnetz_worker_handler_retries_total", topic=TOPIC.name) == 2
+
+
+async def test_a_failure_that_persists_is_dead_lettered_when_the_attempts_are_used_up():
+    calls = []
+
+    async def handler(event):
+        calls.append(event)
+        raise ConnectionError("redis is down")
+
+    h = Harness(handler)
+    assert await h.handling.handle(delivery(cancelled().encode())) is Outcome.DEAD_LETTERED
+    assert len(calls) == POLICY.attempts
+    [(_, failure)] = h.dead_letters.sent
+    assert (failure.reason, failure.attempts) == (DeadLetterReason.GAVE_UP, 3)
+    assert isinstance(failure.error, ConnectionError)
+    assert h.metric("nahnetz_worker_events_dead_lettered_total", topic=TOPIC.name, reason="gave-up") == 1
+    assert h.metric("nahnetz_worker_events_handled_total", topic=TOPIC.name, event_type="OrderCancelled") == 0
+
+
+async def test_a_dead_letter_is_retried_until_the_broker_takes_it():
+    async def handler(event):
+        raise AssertionError("not reached")
+
+    h = Harness(handler, dead_letters=FakeDeadLetters(failures=2))
+    assert await h.handling.handle(delivery(b"garbage")) is Outcome.DEAD_LETTERED
+    assert len(h.dead_letters.sent) == 1
+    assert h.sleeps == [0.5, 0.8]
+
+
+async def test_cancellation_is_not_mistaken_for_a_failure():
+    async def handler(event):
+        raise asyncio.CancelledError()
+
+    h = Harness(handler)
+    with pytest.raises(asyncio.CancelledError):
+        await h.handling.handle(delivery(cancelled().encode()))
+    assert h.dead_letters.sent == []
+
+
+async def test_run_reads_the_raw_message_of_each_stream_event():
+    class Message:
+        def __init__(self, offset, value):
+            self.topic, self.partition, self.offset = TOPIC.name, 1, offset
+            self.key, self.value, self.headers, self.timestamp = b"o-1", value, {"h": b"v"}, 1.5
+
+    class StreamEvent:
+        def __init__(self, message):
+            self.message = message
+
+    class Stream:
+        async def events(self):
+            for i, value in enumerate([b"garbage", cancelled().encode()]):
+                yield StreamEvent(Message(i, value))
+
+    seen = []
+
+    async def handler(event):
+        seen.append(event.order_id)
+
+    h = Harness(handler)
+    await h.handling.run(Stream())
+    assert seen == ["o-1"]
+    [(sent, _)] = h.dead_letters.sent
+    assert (sent.topic, sent.partition, sent.offset, sent.key, sent.value, sent.headers, sent.timestamp_ms) == (
+        TOPIC.name, 1, 0, b"o-1", b"garbage", [("h", b"v")], 1500)
+
+
+def test_retry_policy_backs_off_exponentially_up_to_a_cap():
+    policy = RetryPolicy(attempts=5, first_delay=0.1, factor=3, max_delay=1.0)
+    assert [policy.delay(n) for n in (1, 2, 3, 4)] == pytest.approx([0.1, 0.3, 0.9, 1.0])
+    with pytest.raises(ValueError):
+        RetryPolicy(attempts=0)
