@@ -43,19 +43,33 @@ def redis_binary() -> str:
     return found
 
 
+def broker_process(port: int, log_path: Path) -> ManagedProcess:
+    """Tansu on 127.0.0.1:`port` with in-memory storage (not started yet)."""
+    url = f"tcp://127.0.0.1:{port}"
+    return ManagedProcess(
+        "broker",
+        [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url,
+         "--storage-engine", "memory://tansu/"],
+        log_path,
+    )
+
+
+def wait_for_broker(proc: ManagedProcess, port: int, timeout: float = 20.0) -> None:
+    wait_until(lambda: broker_answers(f"127.0.0.1:{port}"), timeout, f"broker on port {port}",
+               poll=0.2, alive=proc)
+
+
 def start_broker(port: int, run_dir: Path, timeout: float = 20.0) -> ManagedProcess:
     """Start Tansu on 127.0.0.1:`port` (memory storage) and wait until it answers
     a metadata request."""
     if port_in_use(port):
         raise StackError(f"broker: port {port} is already in use (set NAHNETZ_BROKER_PORT)")
-    url = f"tcp://127.0.0.1:{port}"
-    proc = ManagedProcess(
-        "broker",
-        [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url],
-        run_dir / "broker.log",
-    ).start()
-    wait_until(lambda: broker_answers(f"127.0.0.1:{port}"), timeout, f"broker on port {port}",
-               poll=0.2, alive=proc)
+    proc = broker_process(port, run_dir / "broker.log").start()
+    try:
+        wait_for_broker(proc, port, timeout)
+    except StackError:
+        proc.stop()
+        raise
     return proc
 
 
@@ -90,18 +104,30 @@ def redis_answers(url: str) -> bool:
         return False
 
 
+def redis_process(port: int, data_dir: Path, log_path: Path) -> ManagedProcess:
+    """A throw-away Redis on 127.0.0.1:`port`, nothing persisted (not started yet)."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return ManagedProcess(
+        "redis",
+        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--dir", str(data_dir)],
+        log_path,
+    )
+
+
+def wait_for_redis(proc: ManagedProcess, port: int, timeout: float = 10.0) -> None:
+    url = f"redis://127.0.0.1:{port}/0"
+    wait_until(lambda: redis_answers(url), timeout, f"redis on port {port}", alive=proc)
+
+
 def start_redis(port: int, run_dir: Path, timeout: float = 10.0) -> ManagedProcess:
     """A throw-away Redis on 127.0.0.1:`port`, nothing persisted."""
     if port_in_use(port):
         raise StackError(f"redis: port {port} is already in use (set NAHNETZ_REDIS_PORT or REDIS_URL)")
-    data_dir = run_dir / "redis"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    proc = ManagedProcess(
-        "redis",
-        [redis_binary(), "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(data_dir)],
-        run_dir / "redis.log",
-    ).start()
-    url = f"redis://127.0.0.1:{port}/0"
-    wait_until(lambda: redis_answers(url), timeout, f"redis on port {port}", alive=proc)
+    proc = redis_process(port, run_dir / "redis", run_dir / "redis.log").start()
+    try:
+        wait_for_redis(proc, port, timeout)
+    except StackError:
+        proc.stop()
+        raise
     return proc

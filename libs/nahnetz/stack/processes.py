@@ -11,7 +11,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterable, Sequence
 
 
 class StackError(RuntimeError):
@@ -19,9 +19,23 @@ class StackError(RuntimeError):
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something listens on `port` or holds it bound.
+
+    Connecting finds listeners (also those on 0.0.0.0); binding also finds a
+    socket that is bound but not listening yet. SO_REUSEADDR on the probe, as
+    every server sets it, so connections lingering in TIME_WAIT after a
+    previous run do not count as "in use"."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.settimeout(0.2)
-        return sock.connect_ex((host, port)) == 0
+        if sock.connect_ex((host, port)) == 0:
+            return True
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
 
 
 def free_port() -> int:
@@ -43,6 +57,36 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str, poll: f
         time.sleep(poll)
     tail = f"\n{alive.log_tail()}" if alive is not None else ""
     raise StackError(f"{what}: not ready after {timeout:.0f} s{tail}")
+
+
+def last_lines(path: Path, count: int) -> list[str]:
+    """The last `count` lines of a log file, reading only its end."""
+    if count <= 0:
+        return []
+    try:
+        with open(path, "rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            chunk = 8192
+            while True:
+                start = max(0, size - chunk)
+                f.seek(start)
+                data = f.read()
+                lines = data.decode(errors="replace").splitlines()
+                if start > 0:
+                    lines = lines[1:]  # the first line was cut
+                if len(lines) >= count or start == 0:
+                    return lines[-count:]
+                chunk *= 4
+    except FileNotFoundError:
+        return []
+
+
+def log_tail(path: Path, name: str, lines: int = 20) -> str:
+    """The end of a process's log, prefixed with its name, for error messages."""
+    tail = last_lines(path, lines)
+    if not tail:
+        return f"  {name}| (log {path} is empty)" if path.exists() else f"  {name}| (no log at {path})"
+    return "\n".join(f"  {name}| {line}" for line in tail)
 
 
 @dataclass
@@ -85,12 +129,12 @@ class ManagedProcess:
     def returncode(self) -> int | None:
         return self.popen.poll() if self.popen else None
 
+    @property
+    def start_ticks(self) -> int | None:
+        return process_start_ticks(self.popen.pid) if self.popen else None
+
     def log_tail(self, lines: int = 20) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace").splitlines()
-        except FileNotFoundError:
-            return f"(no log at {self.log_path})"
-        return "\n".join(f"  {self.name}| {line}" for line in text[-lines:])
+        return log_tail(self.log_path, self.name, lines)
 
     def stop(self, grace: float = 5.0) -> None:
         if self.popen is None:
@@ -102,46 +146,105 @@ class ManagedProcess:
             pass
 
 
-def _group_alive(pgid: int) -> bool:
+# -- process groups ----------------------------------------------------------------
+# Every process of the stack leads its own process group, so a group id reaches a
+# service and whatever it spawned (uvicorn workers, solver pools, a shell's children).
+_PROC = Path("/proc")
+
+
+def _stat(pid: int) -> list[str] | None:
+    """Fields 3.. of /proc/<pid>/stat (state, ppid, pgrp, ...), None if gone."""
     try:
-        os.killpg(pgid, 0)
+        data = (_PROC / str(pid) / "stat").read_text()
+    except OSError:
+        return None
+    # The command name may hold spaces and parentheses: split after the last ")".
+    return data[data.rindex(")") + 2:].split()
+
+
+def process_start_ticks(pid: int) -> int | None:
+    """When `pid` started (clock ticks since boot): with the pid it identifies a
+    process even after the pid number was reused. None if gone or not Linux."""
+    fields = _stat(pid)
+    return int(fields[19]) if fields else None
+
+
+def process_alive(pid: int, start_ticks: int | None = None) -> bool:
+    """Whether `pid` runs (not a zombie) and is the process that started at
+    `start_ticks`."""
+    fields = _stat(pid)
+    if fields is None:
+        if _PROC.is_dir():
+            return False
+        try:  # not Linux
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass
+        return True
+    if fields[0] == "Z":
+        return False
+    return start_ticks is None or int(fields[19]) == start_ticks
+
+
+def live_groups(pgids: Iterable[int]) -> set[int]:
+    """The groups among `pgids` that still have a running (non-zombie) member."""
+    wanted = set(pgids)
+    if not wanted:
+        return set()
+    if not _PROC.is_dir():  # not Linux: a signal 0 is the best we can ask
+        return {g for g in wanted if _signal_group(g, 0)}
+    found: set[int] = set()
+    for entry in os.scandir(_PROC):
+        if not entry.name.isdigit():
+            continue
+        fields = _stat(int(entry.name))
+        if fields and fields[0] != "Z" and int(fields[2]) in wanted:
+            found.add(int(fields[2]))
+    return found
+
+
+def group_alive(pgid: int, start_ticks: int | None = None) -> bool:
+    """Whether the group that `pgid` led (started at `start_ticks`) still runs.
+
+    Linux never hands out a pid that is still some group's id, so members found
+    under `pgid` are ours; only a leader with a different start time means the
+    number now belongs to someone else."""
+    leader_ticks = process_start_ticks(pgid)
+    if start_ticks is not None and leader_ticks is not None and leader_ticks != start_ticks:
+        return False
+    return pgid in live_groups([pgid])
+
+
+def _signal_group(pgid: int, sig: int) -> bool:
+    try:
+        os.killpg(pgid, sig)
+        return True
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    # A zombie group leader still "exists"; reap it if it is our child.
-    try:
-        pid, _ = os.waitpid(pgid, os.WNOHANG)
-        if pid == pgid:
-            return _group_alive_no_reap(pgid)
-    except ChildProcessError:
-        pass
-    return True
+        return sig == 0  # exists, but not ours to signal
 
 
-def _group_alive_no_reap(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except ProcessLookupError:
-        return False
+def stop_groups(pgids: Iterable[int], grace: float = 5.0) -> list[int]:
+    """SIGTERM every group at once, SIGKILL those still running after `grace`
+    seconds; return the groups that had to be killed. Stopping in parallel keeps
+    `down` short however many services there are."""
+    pending = [g for g in dict.fromkeys(pgids) if _signal_group(g, signal.SIGTERM)]
+    deadline = time.monotonic() + grace
+    while pending and time.monotonic() < deadline:
+        alive = live_groups(pending)
+        pending = [g for g in pending if g in alive]
+        if pending:
+            time.sleep(0.05)
+    killed = [g for g in pending if _signal_group(g, signal.SIGKILL)]
+    deadline = time.monotonic() + 3
+    while killed and time.monotonic() < deadline and live_groups(killed):
+        time.sleep(0.05)
+    return killed
 
 
 def terminate_group(pgid: int, grace: float = 5.0) -> None:
     """SIGTERM the process group, SIGKILL what is left after `grace` seconds."""
-    try:
-        os.killpg(pgid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if not _group_alive(pgid):
-            return
-        time.sleep(0.05)
-    try:
-        os.killpg(pgid, signal.SIGKILL)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline and _group_alive(pgid):
-        time.sleep(0.05)
+    stop_groups([pgid], grace)

@@ -1,0 +1,116 @@
+"""Where the embedded stack runs: ports, folders and timeouts, from the environment.
+
+| variable | default | meaning |
+|---|---|---|
+| NAHNETZ_RUN_DIR | `<repository>/.nahnetz` | logs, state file, Redis data |
+| NAHNETZ_BROKER_PORT | 19092 | the Tansu broker |
+| NAHNETZ_REDIS_PORT | 16379 | the local Redis, when REDIS_URL does not answer |
+| REDIS_URL | unset | a Redis to use instead of starting one |
+| NAHNETZ_API_PORT_BASE | 8100 | the n-th service's API listens on base + n |
+| NAHNETZ_WORKER_PORT_BASE | 8200 | the n-th service's worker health port is base + n |
+| NAHNETZ_READY_TIMEOUT | 120 | seconds all processes get to become ready |
+| NAHNETZ_STOP_GRACE | 5 | seconds between SIGTERM and SIGKILL when stopping |
+| NAHNETZ_SERVICES_DIR | `<repository>/services` | where services are found (tests use a fixture folder) |
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+from .processes import StackError
+
+DEFAULT_BROKER_PORT = 19092
+DEFAULT_REDIS_PORT = 16379
+DEFAULT_API_PORT_BASE = 8100
+DEFAULT_WORKER_PORT_BASE = 8200
+
+
+def project_root() -> Path:
+    """The repository: the folder holding pyproject.toml above libs/nahnetz, else
+    the working directory (an installed, non-editable copy)."""
+    here = Path(__file__).resolve().parents[3]
+    return here if (here / "pyproject.toml").is_file() else Path.cwd()
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    root: Path
+    services_dir: Path
+    run_dir: Path
+    broker_port: int
+    redis_port: int
+    redis_url: str | None
+    api_port_base: int
+    worker_port_base: int
+    ready_timeout: float
+    stop_grace: float
+    python: str = sys.executable
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.broker_port}"
+
+    @property
+    def local_redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def state_path(self) -> Path:
+        return self.run_dir / "state.json"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.run_dir / "logs"
+
+    @property
+    def children_cwd(self) -> Path:
+        """Services are imported as `services.<name>`: run them from the folder
+        that holds `services/`, which puts it first on their sys.path."""
+        return self.services_dir.parent
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> "StackConfig":
+        env = os.environ if environ is None else environ
+        root = project_root()
+        return cls(
+            root=root,
+            services_dir=Path(env.get("NAHNETZ_SERVICES_DIR") or root / "services").resolve(),
+            run_dir=Path(env.get("NAHNETZ_RUN_DIR") or root / ".nahnetz").resolve(),
+            broker_port=_port(env, "NAHNETZ_BROKER_PORT", DEFAULT_BROKER_PORT),
+            redis_port=_port(env, "NAHNETZ_REDIS_PORT", DEFAULT_REDIS_PORT),
+            redis_url=env.get("REDIS_URL") or None,
+            api_port_base=_port(env, "NAHNETZ_API_PORT_BASE", DEFAULT_API_PORT_BASE),
+            worker_port_base=_port(env, "NAHNETZ_WORKER_PORT_BASE", DEFAULT_WORKER_PORT_BASE),
+            ready_timeout=_seconds(env, "NAHNETZ_READY_TIMEOUT", 120.0),
+            stop_grace=_seconds(env, "NAHNETZ_STOP_GRACE", 5.0),
+        )
+
+
+def _port(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise StackError(f"{name}={raw!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise StackError(f"{name}={value} is not a port number (1-65535)")
+    return value
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise StackError(f"{name}={raw!r} is not a number of seconds") from None
+    if value <= 0:
+        raise StackError(f"{name}={raw} must be more than 0 seconds")
+    return value

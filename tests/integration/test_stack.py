@@ -1,0 +1,419 @@
+"""`nahnetz up | status | logs | down` as a user runs them: the real console command
+in a subprocess, a real Tansu broker, a real redis-server, real service processes.
+
+Every test runs in its own run dir on free ports, with REDIS_URL unset so the
+stack starts its own Redis, and ends by checking that no process is left: none
+recorded in the state file and none carrying the test's run dir in its
+environment (every process the stack starts, and their children, inherit it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import queue
+import re
+import signal
+import socket
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from nahnetz.stack.processes import port_in_use
+from nahnetz.topics import all_with_dead_letters
+
+pytestmark = pytest.mark.integration
+
+NAHNETZ = str(Path(sys.executable).with_name("nahnetz"))
+REPO = Path(__file__).resolve().parents[2]
+
+
+# -- fixture services -------------------------------------------------------------------
+ECHO_API = '''
+import os
+import redis.asyncio as aioredis
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+
+
+def create_app():
+    print("echo api starting on port", os.environ["NAHNETZ_HTTP_PORT"], flush=True)
+    app = FastAPI()
+    client = aioredis.Redis.from_url(os.environ["REDIS_URL"])
+
+    @app.get("/healthz")
+    async def healthz():
+        return {"alive": True}
+
+    @app.get("/readyz")
+    async def readyz():
+        try:
+            await client.ping()
+        except Exception as exc:
+            return JSONResponse({"redis": str(exc)}, status_code=503)
+        return {"ready": True}
+
+    @app.get("/env")
+    async def env():
+        return {k: v for k, v in os.environ.items()
+                if k.startswith(("NAHNETZ_", "KAFKA_", "REDIS_", "PYTHONUNBUFFERED"))}
+
+    return app
+'''
+
+# A worker that leaves a child of its own behind when terminated, as a sloppy
+# service would: the stack must stop the whole process group.
+HEALTH_WORKER = '''
+import os, signal, subprocess, sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+IGNORE_SIGTERM = {ignore_sigterm}
+
+
+class Health(BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200 if self.path in ("/healthz", "/readyz", "/metrics") else 404)
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+def main():
+    if IGNORE_SIGTERM:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    else:
+        signal.signal(signal.SIGTERM, lambda *a: os._exit(0))
+    helper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+    print("worker starting, helper pid", helper.pid, flush=True)
+    port = int(os.environ["NAHNETZ_WORKER_PORT"])
+    ThreadingHTTPServer(("127.0.0.1", port), Health).serve_forever()
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+BROKEN_API = '''
+raise RuntimeError("misconfigured on purpose: no pick-up points")
+'''
+
+
+def write_services(root: Path, services: dict[str, dict[str, str]]) -> Path:
+    """A `services` package under `root`: {service: {file name: source}}."""
+    folder = root / "services"
+    folder.mkdir(parents=True)
+    (folder / "__init__.py").write_text("")
+    for service, files in services.items():
+        (folder / service).mkdir()
+        (folder / service / "__init__.py").write_text("")
+        for name, source in files.items():
+            (folder / service / name).write_text(textwrap.dedent(source))
+    return folder
+
+
+def echo_services(tmp_path: Path) -> Path:
+    return write_services(tmp_path / "pkg", {
+        "echo": {"api.py": ECHO_API, "worker.py": HEALTH_WORKER.replace("{ignore_sigterm}", "False")},
+        "stubborn": {"worker.py": HEALTH_WORKER.replace("{ignore_sigterm}", "True")},
+        "_template": {"api.py": BROKEN_API},  # skipped: starts with "_"
+        "lib_only": {"model.py": "X = 1\n"},  # skipped: neither api.py nor worker.py
+    })
+
+
+# -- helpers ----------------------------------------------------------------------------
+def free_port_block(size: int) -> int:
+    """A base port with `size` free ports above it."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            base = s.getsockname()[1]
+        if base + size < 65000 and not any(port_in_use(base + i) for i in range(size)):
+            return base
+    raise RuntimeError("no block of free ports")
+
+
+class StackEnv:
+    def __init__(self, tmp_path: Path, services_dir: Path | None = None) -> None:
+        self.run_dir = tmp_path / "run"
+        base = free_port_block(60)
+        self.broker_port, self.redis_port = base, base + 1
+        self.api_base, self.worker_base = base + 10, base + 35
+        self.env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
+        self.env.update({
+            "NAHNETZ_RUN_DIR": str(self.run_dir),
+            "NAHNETZ_BROKER_PORT": str(self.broker_port),
+            "NAHNETZ_REDIS_PORT": str(self.redis_port),
+            "NAHNETZ_API_PORT_BASE": str(self.api_base),
+            "NAHNETZ_WORKER_PORT_BASE": str(self.worker_base),
+            "NAHNETZ_READY_TIMEOUT": "60",
+            "NAHNETZ_STOP_GRACE": "2",
+        })
+        if services_dir is not None:
+            self.env["NAHNETZ_SERVICES_DIR"] = str(services_dir)
+        self.recorded: list[dict] = []
+
+    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        result = subprocess.run([NAHNETZ, *args], env=self.env, cwd=REPO, capture_output=True,
+                                text=True, timeout=timeout)
+        self.remember_state()
+        return result
+
+    def popen(self, *args: str) -> subprocess.Popen:
+        return subprocess.Popen([NAHNETZ, *args], env=self.env, cwd=REPO, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True)
+
+    @property
+    def state_path(self) -> Path:
+        return self.run_dir / "state.json"
+
+    def state(self) -> dict:
+        return json.loads(self.state_path.read_text())
+
+    def remember_state(self) -> None:
+        """Keep every process ever recorded, to check at the end that none is left."""
+        if self.state_path.exists():
+            for p in self.state()["processes"]:
+                if p["pid"] and p not in self.recorded:
+                    self.recorded.append(p)
+
+    def leftovers(self) -> list[str]:
+        """Processes of this stack still alive: recorded ones, and any process whose
+        environment or command line carries the run dir or one of the ports."""
+        marker = f"NAHNETZ_RUN_DIR={self.run_dir}".encode()
+        ports = {str(self.broker_port), str(self.redis_port)}
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit() or int(entry.name) == os.getpid():
+                continue
+            try:
+                if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+                environ = (entry / "environ").read_bytes()
+                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            mentions_port = any(re.search(rf"(?<!\d){p}(?!\d)", cmdline) for p in ports)
+            if marker in environ.split(b"\0") or str(self.run_dir) in cmdline or mentions_port:
+                found.append(f"pid {entry.name}: {cmdline.strip()}")
+        for p in self.recorded:
+            if Path(f"/proc/{p['pid']}").exists() and _not_zombie(p["pid"]):
+                found.append(f"recorded {p['name']} pid {p['pid']}")
+        return found
+
+    def force_cleanup(self) -> None:
+        """Last resort so a failing test does not leak processes into the session."""
+        if self.state_path.exists():
+            subprocess.run([NAHNETZ, "down"], env=self.env, capture_output=True, timeout=60)
+        for p in self.recorded:
+            try:
+                os.killpg(p["pid"], signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def read_lines_until(proc: subprocess.Popen, needle: str, timeout: float) -> list[str]:
+    """Lines the process printed, up to the first containing `needle`."""
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump():
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    seen: list[str] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
+        except queue.Empty:
+            break
+        if line is None:
+            raise AssertionError(f"`nahnetz up` ended before printing {needle!r}:\n{''.join(seen)}")
+        seen.append(line)
+        if needle in line:
+            proc._nahnetz_lines = lines  # keep draining, so the pipe never fills
+            return seen
+    raise AssertionError(f"no {needle!r} within {timeout} s:\n{''.join(seen)}")
+
+
+def get_json(url: str) -> dict:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    with opener.open(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def broker_topics(bootstrap: str) -> set[str]:
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    async def names() -> set[str]:
+        admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+        await admin.start()
+        try:
+            return set(await admin.list_topics())
+        finally:
+            await admin.close()
+
+    return asyncio.run(names())
+
+
+@pytest.fixture
+def make_stack(tmp_path):
+    made: list[StackEnv] = []
+
+    def make(services_dir: Path | None = None) -> StackEnv:
+        stack = StackEnv(tmp_path / f"stack{len(made)}", services_dir)
+        made.append(stack)
+        return stack
+
+    yield make
+    for stack in made:
+        stack.force_cleanup()
+
+
+# -- tests ------------------------------------------------------------------------------
+def test_up_status_down_with_the_repository_services(make_stack):
+    """What a user runs: every service in services/, then down leaves nothing."""
+    from nahnetz.stack.discovery import discover
+
+    stack = make_stack()
+    expected = {"broker", "redis"} | {p.name for p in discover(REPO / "services")}
+
+    result = stack.run("up", "--no-seed", "--detach")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Nahnetz is ready" in result.stdout
+
+    state = stack.state()
+    assert {p["name"] for p in state["processes"]} == expected
+    assert state["supervisor_pid"] is None  # detached
+
+    status = stack.run("status")
+    assert status.returncode == 0, status.stdout + status.stderr
+    for name in expected:
+        row = next(line for line in status.stdout.splitlines() if line.split()[:1] == [name])
+        assert row.split()[2:4] == ["yes", "yes"], row
+
+    registry = {t.name for t in all_with_dead_letters()}
+    assert registry <= broker_topics(f"127.0.0.1:{stack.broker_port}")
+
+    down = stack.run("down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert not stack.state_path.exists()
+    assert stack.leftovers() == []
+    assert stack.run("status").returncode == 1
+
+
+def test_services_get_their_ports_and_env_and_down_stops_whole_process_groups(make_stack, tmp_path):
+    stack = make_stack(echo_services(tmp_path))
+
+    result = stack.run("up", "--no-seed", "--detach")
+    assert result.returncode == 0, result.stdout + result.stderr
+    names = {p["name"]: p for p in stack.state()["processes"]}
+    assert set(names) == {"broker", "redis", "echo-api", "echo-worker", "stubborn-worker"}
+    # Ports by service order: echo is service 0, stubborn service 1.
+    assert names["echo-api"]["port"] == stack.api_base
+    assert names["echo-worker"]["port"] == stack.worker_base
+    assert names["stubborn-worker"]["port"] == stack.worker_base + 1
+    assert f"http://127.0.0.1:{stack.api_base}" in result.stdout
+
+    env = get_json(f"http://127.0.0.1:{stack.api_base}/env")
+    assert env["KAFKA_BOOTSTRAP"] == f"127.0.0.1:{stack.broker_port}"
+    assert env["REDIS_URL"] == f"redis://127.0.0.1:{stack.redis_port}/0"
+    assert env["NAHNETZ_SERVICE"] == "echo"
+    assert env["NAHNETZ_HTTP_PORT"] == str(stack.api_base)
+    assert env["NAHNETZ_URL_ECHO"] == f"http://127.0.0.1:{stack.api_base}"
+    assert env["NAHNETZ_JWT_SECRET"] and env["NAHNETZ_ENV"] in ("dev", "test")
+    assert env["PYTHONUNBUFFERED"] == "1"
+
+    again = stack.run("up", "--no-seed", "--detach")
+    assert again.returncode != 0
+    assert "already running" in again.stderr
+
+    status = stack.run("status")
+    assert status.returncode == 0, status.stdout
+
+    logs = stack.run("logs", "echo-api", "-n", "20")
+    assert logs.returncode == 0 and f"echo api starting on port {stack.api_base}" in logs.stdout
+    service_logs = stack.run("logs", "echo")  # a service name: its API and worker
+    assert "echo-api" in service_logs.stdout and "echo-worker" in service_logs.stdout
+    assert stack.run("logs", "nosuch").returncode == 1
+
+    down = stack.run("down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "stubborn-worker did not stop within 2 s of SIGTERM: killed" in down.stdout
+    assert stack.leftovers() == []  # also the helpers the workers spawned
+
+
+def test_a_port_in_use_is_named_and_nothing_is_left(make_stack, tmp_path):
+    stack = make_stack(echo_services(tmp_path))
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", stack.broker_port))  # bound, not even listening
+        result = stack.run("up", "--no-seed", "--detach")
+    assert result.returncode != 0
+    assert f"port {stack.broker_port} (broker) is already in use" in result.stderr
+    assert "NAHNETZ_BROKER_PORT" in result.stderr
+    assert not stack.state_path.exists()
+    assert stack.leftovers() == []
+
+
+def test_a_service_that_fails_is_named_with_its_log_and_the_rest_is_stopped(make_stack, tmp_path):
+    services = write_services(tmp_path / "pkg", {
+        "aaa": {"worker.py": HEALTH_WORKER.replace("{ignore_sigterm}", "False")},
+        "broken": {"api.py": BROKEN_API},
+    })
+    stack = make_stack(services)
+    result = stack.run("up", "--no-seed", "--detach")
+    assert result.returncode == 1
+    assert "broken-api exited with code" in result.stderr
+    assert "misconfigured on purpose: no pick-up points" in result.stderr  # its last log lines
+    assert not stack.state_path.exists()
+    assert stack.leftovers() == []
+
+
+def test_foreground_up_stopped_with_ctrl_c_leaves_nothing(make_stack, tmp_path):
+    stack = make_stack(echo_services(tmp_path))
+    proc = stack.popen("up", "--no-seed")
+    try:
+        read_lines_until(proc, "Press Ctrl-C to stop", timeout=60)
+        stack.remember_state()
+        assert stack.state()["supervisor_pid"] == proc.pid
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not stack.state_path.exists()
+    assert stack.leftovers() == []
+
+
+def test_down_cleans_up_after_up_was_killed_hard(make_stack, tmp_path):
+    stack = make_stack(echo_services(tmp_path))
+    proc = stack.popen("up", "--no-seed")
+    try:
+        read_lines_until(proc, "Press Ctrl-C to stop", timeout=60)
+        stack.remember_state()
+        proc.kill()
+        proc.wait(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert stack.run("status").returncode == 0  # the stack outlives its supervisor
+    down = stack.run("down")
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert stack.leftovers() == []
