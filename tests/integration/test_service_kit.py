@@ -219,7 +219,34 @@ async def test_lifespan_hooks_and_extra_readiness_checks(broker_bootstrap, redis
             assert (await client.get("/readyz")).status_code == 200
             assert (await client.get("/v1/producer")).json() == {"producer": "connected"}
     assert events == ["started", "stopped"]
-    # The app's Redis connections were closed on shutdown.
+
+
+@asynccontextmanager
+async def lifespan_running(app: FastAPI):
+    """Drive the ASGI lifespan protocol in this event loop, as a server would."""
+    to_app: asyncio.Queue = asyncio.Queue()
+    from_app: asyncio.Queue = asyncio.Queue()
+    task = asyncio.create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}},
+                                   to_app.get, from_app.put))
+    await to_app.put({"type": "lifespan.startup"})
+    assert (await from_app.get())["type"] == "lifespan.startup.complete"
+    try:
+        yield
+    finally:
+        await to_app.put({"type": "lifespan.shutdown"})
+        assert (await from_app.get())["type"] == "lifespan.shutdown.complete"
+        await task
+
+
+async def test_redis_is_made_at_start_and_closed_at_shutdown(app, redis, service):
+    named = f"{service}-api"
+    assert not hasattr(app.state, "redis")  # nothing connects when the app is built
+    async with lifespan_running(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://kit") as client:
+            assert (await client.get("/readyz")).status_code == 200
+        assert await _has_client(redis, named)
+    # This event loop lives on, so only an explicit close ends the connections.
     await until(lambda: _no_client(redis, named))
 
 
