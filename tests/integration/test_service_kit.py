@@ -7,6 +7,10 @@ import asyncio
 import io
 import json
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from contextlib import asynccontextmanager, contextmanager
@@ -27,7 +31,7 @@ from nahnetz.kit.errors import Unprocessable
 from nahnetz.kit.idempotency_keys import Idempotency, RequiredIdempotency
 from nahnetz.kit.logs import configure_logging
 from nahnetz.kit.settings import Settings
-from nahnetz.stack.processes import free_port, wait_until
+from nahnetz.stack.processes import ManagedProcess, free_port, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -412,3 +416,43 @@ async def test_a_route_may_require_the_key_and_bad_keys_are_named(http):
     assert r.status_code == 422 and r.json()["detail"][0]["field"] == "Idempotency-Key"
     r = await http.post("/v1/returns", headers={**bearer("r-1", "resident"), "Idempotency-Key": "ret-1"})
     assert r.status_code == 201 and r.json() == {"return": "registered"}
+
+
+# -- the API process -------------------------------------------------------------------------------
+SERVE = ("from nahnetz.kit.api import create_api, serve\n"
+         "serve(lambda settings: create_api(settings, title='kit process test'))\n")
+
+
+def test_serve_runs_an_api_process_with_json_logs_and_stops_on_sigterm(broker_bootstrap, redis_url, service,
+                                                                         tmp_path):
+    port = free_port()
+    env = {"KAFKA_BOOTSTRAP": broker_bootstrap, "REDIS_URL": redis_url, "NAHNETZ_SERVICE": service,
+           "NAHNETZ_HTTP_PORT": str(port), "NAHNETZ_LOG_LEVEL": "debug"}
+    proc = ManagedProcess("api", [sys.executable, "-c", SERVE], tmp_path / "api.log", env=env).start()
+    try:
+        wait_until(lambda: _answers(f"http://127.0.0.1:{port}/readyz", 200), 30, "API process ready", alive=proc)
+    finally:
+        proc.stop()
+    # uvicorn shuts down gracefully, then re-raises SIGTERM so supervisors see why it ended.
+    assert proc.returncode in (0, -signal.SIGTERM), proc.log_tail()
+    entries = [json.loads(line) for line in (tmp_path / "api.log").read_text().splitlines()]
+    assert {e["service"] for e in entries} == {service}
+    messages = [e["message"] for e in entries]
+    assert f"{service} api started" in messages and f"{service} api stopped" in messages
+    assert "Application shutdown complete." in messages
+    probe = next(e for e in entries if e.get("route") == "/readyz" and e.get("status") == 200)
+    assert probe["level"] == "debug" and probe["correlation_id"]
+
+
+def test_an_api_process_without_its_environment_exits_naming_what_is_missing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP", "REDIS_URL")}
+    done = subprocess.run([sys.executable, "-c", SERVE], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "KAFKA_BOOTSTRAP: missing" in done.stderr and "REDIS_URL: missing" in done.stderr
+
+
+def _answers(url: str, status: int) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == status
+    except httpx.TransportError:
+        return False

@@ -27,6 +27,7 @@ _correlation_id: ContextVar[str | None] = ContextVar("nahnetz_correlation_id", d
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _STANDARD_ATTRS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {
     "message", "asctime", "taskName", "service", "correlation_id",
+    "color_message",  # uvicorn's copy of the message with terminal colours
 }
 _LEVEL_NAMES = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING,
                 "warn": logging.WARNING, "error": logging.ERROR, "critical": logging.CRITICAL}
