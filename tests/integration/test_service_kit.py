@@ -254,6 +254,13 @@ async def test_redis_is_made_at_start_and_closed_at_shutdown(app, redis, service
     await until(lambda: _no_client(redis, named))
 
 
+async def test_a_resource_no_hook_has_made_is_503_not_500(http):
+    r = await http.get("/v1/producer")
+    assert r.status_code == 503
+    assert r.json()["error"] == "unavailable" and "producer is not available" in r.json()["message"]
+    assert r.headers["Retry-After"] == "1"
+
+
 async def _has_client(redis: aioredis.Redis, name: str) -> bool:
     return any(c.get("name") == name for c in await redis.client_list())
 
