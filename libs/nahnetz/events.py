@@ -20,6 +20,7 @@ from typing import Any, Mapping
 from .avro import codec
 from .avro.catalogue import Schema, SchemaCatalogue, default_catalogue
 from .avro.errors import EventValidationError
+from .kit.logs import current_correlation_id
 from .topics import Topic, topic_for_event
 
 
@@ -99,7 +100,10 @@ def new_event(
     if not schema.is_event:
         raise EventValidationError(f"{schema.full_name} is not an event (no meta field)")
     if correlation_id is None:
-        correlation_id = caused_by.correlation_id if caused_by else str(uuid.uuid4())
+        # The causing event's flow, else the HTTP request's or worker's bound id.
+        correlation_id = (
+            caused_by.correlation_id if caused_by else current_correlation_id() or str(uuid.uuid4())
+        )
     meta = {
         "event_id": event_id or str(uuid.uuid4()),
         "occurred_at": occurred_at or now_utc(),

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 
+from ..avro.errors import EventValidationError
 from .errors import DomainError
 from .logs import current_correlation_id
 
@@ -28,6 +29,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_failed)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(DomainError, _domain_error)
+    app.add_exception_handler(EventValidationError, _event_invalid)
 
 
 def error_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
@@ -86,6 +88,12 @@ async def _domain_error(request: Request, exc: DomainError) -> JSONResponse:
     if exc.status_code >= 500:
         log.warning("%s %s: %s", request.method, request.url.path, exc.message)
     return error_response(exc.status_code, exc.as_body(), headers=exc.headers or None)
+
+
+async def _event_invalid(request: Request, exc: EventValidationError) -> JSONResponse:
+    # A request that passed the HTTP model but does not fit the event contract
+    # (e.g. an unknown enum symbol) is still the client's input: 422, not 500.
+    return error_response(422, {"error": "validation_failed", "message": str(exc)})
 
 
 def _phrase(status: int) -> str:
