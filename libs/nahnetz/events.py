@@ -12,6 +12,7 @@ is built, not in a consumer.
 
 from __future__ import annotations
 
+import copy
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -130,7 +131,8 @@ def _with_defaults(schema: Schema, fields: dict[str, Any]) -> dict[str, Any]:
         if name in fields:
             out[name] = fields[name]
         elif "default" in spec:
-            out[name] = spec["default"]
+            # A copy: the default list or map of the schema must not become shared state.
+            out[name] = copy.deepcopy(spec["default"])
         else:
             raise EventValidationError(f"{schema.name}: required field {name!r} is missing")
     return out

@@ -114,6 +114,35 @@ def incompatibility(reader: dict[str, Any], writer: dict[str, Any]) -> str | Non
     return f"{kinds}: {messages} at {locations}"
 
 
+def _enums(node: Any, out: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every enum defined in an expanded schema, by full name."""
+    if isinstance(node, list):
+        for item in node:
+            _enums(item, out)
+    elif isinstance(node, dict):
+        if node.get("type") == "enum":
+            out[node["name"]] = node
+        for value in node.values():
+            if isinstance(value, (dict, list)):
+                _enums(value, out)
+    return out
+
+
+def lost_enum_symbols(old: dict[str, Any], new: dict[str, Any]) -> str | None:
+    """Our rule on top of Avro's: an enum never loses a symbol. Avro accepts it
+    when the enum has a default, but replaying old events would then silently
+    turn the symbol into the default."""
+    before, after = _enums(old, {}), _enums(new, {})
+    lost = []
+    for name, enum in sorted(before.items()):
+        if name in after:
+            gone = [s for s in enum["symbols"] if s not in after[name]["symbols"]]
+            if gone:
+                lost.append(f"enum {name} lost symbol(s) {', '.join(gone)}: old events holding them "
+                            f"would read as {after[name].get('default')!r}")
+    return "; ".join(lost) or None
+
+
 def find_problems(comparison: Comparison) -> list[Problem]:
     problems = []
     for name, versions in sorted(comparison.history.items()):
@@ -129,6 +158,9 @@ def find_problems(comparison: Comparison) -> list[Problem]:
                     message = incompatibility(reader.expanded, writer.expanded)
                     if message:
                         problems.append(Problem(INCOMPATIBLE, name, version.newest, f"{direction}: {message}"))
+                message = lost_enum_symbols(version.schema.expanded, now.expanded)
+                if message:
+                    problems.append(Problem(INCOMPATIBLE, name, version.newest, message))
         for version in comparison.needs_release(name):
             if not comparison.is_released(version):
                 gone = "was removed" if now is None else "changed"
