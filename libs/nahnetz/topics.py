@@ -25,6 +25,9 @@ class Topic:
     retention_ms: int = RETAIN_FOREVER
     compacted: bool = False
     description: str = ""
+    # Internal topics re-key another topic's events to the deciding key
+    # (consistency by partitioning); only their owner reads them.
+    internal: bool = False
     config: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -117,6 +120,20 @@ FREIGHT_MATCHES = _t(
     "Proposed and accepted pairings of a load with a trip, and the hand-over.",
     partitions=3,
 )
+# -- internal repartition topics: the same order events, keyed by the deciding entity --
+ORDER_EVENTS = "OrderPlaced OrderRejected OrderCancelled OrderExpired"
+CATALOG_STOCK_REQUESTS = _t(
+    "catalog.stock-requests", "product_id", "catalog", ORDER_EVENTS,
+    "Order events copied once per product of the order, so the worker owning the "
+    "product's partition decides its stock.",
+    retention_ms=WEEK_MS, internal=True,
+)
+PICKUP_RESERVATION_REQUESTS = _t(
+    "pickup.reservation-requests", "pickup_point_id", "pickup", ORDER_EVENTS,
+    "Order events keyed by pick-up point, so the worker owning the point decides "
+    "its compartments.",
+    retention_ms=WEEK_MS, internal=True,
+)
 NOTIFY_REQUESTS = _t(
     "notify.requests", "recipient_id", "notify",
     "NotificationRequested NotificationSent NotificationFailed",
@@ -140,6 +157,8 @@ ALL: tuple[Topic, ...] = (
     FREIGHT_LOADS,
     FREIGHT_MATCHES,
     NOTIFY_REQUESTS,
+    CATALOG_STOCK_REQUESTS,
+    PICKUP_RESERVATION_REQUESTS,
 )
 
 _BY_NAME = {t.name: t for t in ALL}
@@ -153,9 +172,9 @@ def by_name(name: str) -> Topic:
 
 
 def topic_for_event(event_type: str) -> Topic:
-    """The one topic an event type is written to."""
+    """The one (public) topic an event type is written to."""
     for topic in ALL:
-        if event_type in topic.event_types:
+        if event_type in topic.event_types and not topic.internal:
             return topic
     raise KeyError(f"event type {event_type!r} belongs to no topic")
 

@@ -20,7 +20,7 @@ from nahnetz.topics import ALL, topic_for_event
 
 SCHEMAS = default_schemas_dir()
 CATALOGUE = SchemaCatalogue.load(SCHEMAS)
-REGISTERED = sorted(e for topic in ALL for e in topic.event_types)
+REGISTERED = sorted({e for topic in ALL for e in topic.event_types})
 FILES = sorted(p for p in SCHEMAS.rglob("*.avsc") if RELEASED_DIR not in p.parts)
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
