@@ -6,6 +6,7 @@ are observed through Kafka, Redis and the worker's HTTP port."""
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 import time
 import uuid
@@ -233,6 +234,13 @@ async def test_a_passing_failure_is_retried_and_a_lasting_one_dead_lettered(
     assert await eventually(recovered, EFFECT, "the event that recovers", worker.process) == [recovers]
     assert int(await redis.get(f"test:attempts:{recovers.event_id}")) == 3
 
+    # The worker logs JSON lines; the retry warning carries the event's correlation id.
+    retries = [line for line in map(json.loads, worker.process.log_path.read_text().splitlines())
+               if line["message"].startswith("handler failed, retrying")
+               and line.get("event_id") == recovers.event_id]
+    assert len(retries) == 2
+    assert {line["correlation_id"] for line in retries} == {recovers.correlation_id}
+
     [letter] = await read_dead_letters(broker_bootstrap, topic, 1)
     assert read_event(letter.value) == lasting
     assert h.header(letter.headers, h.DLQ_REASON) == "gave-up"
@@ -256,6 +264,23 @@ async def test_a_redelivered_event_is_handled_once(worker, producer, redis, uniq
         return events if after in events else None
 
     assert await eventually(next_handled, EFFECT, "the event after the copies", worker.process) == [event, after]
+
+
+async def test_an_explicit_key_replaces_the_topics_key_field(producer, broker_bootstrap, unique):
+    """A repartition topic keys an order's events by one of its products."""
+    topic = Topic(f"msg-keyed-{unique}", "product_id", "catalog", ("OrderCancelled",), partitions=1)
+    await create_topics(broker_bootstrap, [topic])
+    meta = await producer.publish(cancelled(f"o-{unique}"), to=topic, key=f"p-{unique}")
+    consumer = AIOKafkaConsumer(bootstrap_servers=broker_bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tp = TopicPartition(topic.name, meta.partition)
+        consumer.assign([tp])
+        consumer.seek(tp, meta.offset)
+        record = await asyncio.wait_for(consumer.getone(tp), EFFECT)
+    finally:
+        await consumer.stop()
+    assert record.key == f"p-{unique}".encode()
 
 
 # -- readiness ----------------------------------------------------------------------------------

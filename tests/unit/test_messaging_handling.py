@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from nahnetz.events import new_event
+from nahnetz.kit.logs import current_correlation_id
 from nahnetz.messaging.dead_letter import DeadLetterReason, Failure
 from nahnetz.messaging.delivery import Delivery
 from nahnetz.messaging.handling import (EmptyMessage, EventHandling, InvalidEvent, Outcome,
@@ -69,6 +70,19 @@ async def test_a_good_event_reaches_the_handler_decoded():
     assert h.metric("nahnetz_worker_events_handled_total", topic=TOPIC.name, event_type="OrderCancelled") == 1
     assert h.metric("nahnetz_worker_handler_duration_seconds_count", topic=TOPIC.name,
                     event_type="OrderCancelled") == 1
+
+
+async def test_the_handler_runs_with_the_events_correlation_id_bound():
+    bound = []
+
+    async def handler(event):
+        bound.append(current_correlation_id())
+
+    h = Harness(handler)
+    event = cancelled()
+    await h.handling.handle(delivery(event.encode()))
+    assert bound == [event.correlation_id]
+    assert current_correlation_id() is None
 
 
 @pytest.mark.parametrize("value, error", [

@@ -29,6 +29,7 @@ import mode
 import redis.asyncio as aioredis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from ..kit.logs import configure_logging
 from ..kit.settings import Settings
 from ..topics import Topic
 from . import worker_health
@@ -80,6 +81,15 @@ def faust_options(service: str, settings: Settings, app_id: str) -> dict[str, An
     return options
 
 
+def faust_topic(app: faust.App, topic: Topic) -> faust.TopicT:
+    """A registry topic as a Faust topic: raw bytes in and out, so Faust never
+    fails on a key or value (a decode error inside Faust would end the stream;
+    the handling loop decodes and dead-letters instead). Faust does not create
+    it: the topic-init job does, with the registry's partitions and retention."""
+    return app.topic(topic.name, key_type=bytes, value_type=bytes, key_serializer="raw",
+                     value_serializer="raw", partitions=topic.partitions, internal=False)
+
+
 class _Resources(mode.Service):
     """Starts the app's event producer before the consumer and stops it, and
     closes Redis, after the consumer has drained."""
@@ -123,13 +133,10 @@ class WorkerApp(faust.App):
         return sorted(self._event_topics)
 
     def event_topic(self, topic: Topic) -> faust.TopicT:
-        """The Faust topic of a registry topic: raw bytes in and out, so Faust never
-        fails on a key or value (a decode error inside Faust would end the stream)."""
+        """The Faust topic of a registry topic, declared once per app."""
         found = self._event_topics.get(topic.name)
         if found is None:
-            found = self.topic(topic.name, key_type=bytes, value_type=bytes, key_serializer="raw",
-                               value_serializer="raw", partitions=topic.partitions, internal=False)
-            self._event_topics[topic.name] = found
+            found = self._event_topics[topic.name] = faust_topic(self, topic)
         return found
 
     def event_agent(self, source: Topic, *, name: str | None = None,
@@ -204,5 +211,10 @@ def faust_log_level(level: str) -> str:
 
 def run_worker(app: WorkerApp, *, loglevel: str | None = None) -> NoReturn:
     """Run the worker in this process until SIGTERM/SIGINT (`python -m services.<name>.worker`)."""
-    worker = faust.Worker(app, loglevel=faust_log_level(loglevel or app.settings.log_level))
+    level = loglevel or app.settings.log_level
+    # JSON lines like every Nahnetz process; Faust must not replace the handlers
+    # or print its banner into them.
+    configure_logging(app.service_name, level)
+    worker = faust.Worker(app, loglevel=faust_log_level(level), override_logging=False, quiet=True)
+    worker.spinner = None  # a terminal spinner writes escape codes between the JSON lines
     worker.execute_from_commandline()  # exits the process when the worker stops

@@ -32,6 +32,7 @@ from typing import Any, Awaitable, Callable
 from ..avro.catalogue import SchemaCatalogue
 from ..avro.errors import EventDecodeError
 from ..events import Event, read_event
+from ..kit.logs import bind_correlation_id
 from ..topics import Topic
 from .dead_letter import DeadLetterReason, DeadLetterSink, Failure
 from .delivery import Delivery
@@ -123,7 +124,9 @@ class EventHandling:
         while True:
             attempt += 1
             try:
-                await self.handler(event)
+                # Log lines and events the handler writes carry the flow's correlation id.
+                with bind_correlation_id(event.correlation_id):
+                    await self.handler(event)
             except PermanentError as exc:
                 return await self._dead_letter(delivery, DeadLetterReason.INVALID, exc, attempt, context)
             except Exception as exc:

@@ -95,12 +95,14 @@ class EventProducer:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.stop()
 
-    async def publish(self, event: Event, *, to: Topic | None = None) -> RecordMetadata:
+    async def publish(self, event: Event, *, to: Topic | None = None, key: str | None = None
+                      ) -> RecordMetadata:
         """Send `event` to its registry topic (or `to`), keyed by the topic's key
-        field; return once the broker acknowledged it."""
+        field (or `key`: a repartition topic keys an order event by one of its
+        products); return once the broker acknowledged it."""
         topic = to or event.topic
-        return await self.publish_raw(topic, event.encode(), key=event_key(event, topic),
-                                      headers=event_headers(event))
+        record_key = key.encode() if key is not None else event_key(event, topic)
+        return await self.publish_raw(topic, event.encode(), key=record_key, headers=event_headers(event))
 
     async def publish_raw(self, topic: Topic, value: bytes | None, *, key: bytes | str | None = None,
                           headers: Sequence[tuple[str, bytes]] = ()) -> RecordMetadata:
