@@ -154,7 +154,7 @@ class StackEnv:
             "NAHNETZ_REDIS_PORT": str(self.redis_port),
             "NAHNETZ_API_PORT_BASE": str(self.api_base),
             "NAHNETZ_WORKER_PORT_BASE": str(self.worker_base),
-            "NAHNETZ_READY_TIMEOUT": "60",
+            "NAHNETZ_READY_TIMEOUT": "90",
             "NAHNETZ_STOP_GRACE": "2",
         })
         if services_dir is not None:

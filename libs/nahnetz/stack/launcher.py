@@ -26,6 +26,8 @@ from .processes import ManagedProcess, StackError, port_in_use, process_start_ti
 from .state import ProcessRecord, StackState, remove_state
 
 Say = Callable[[str], None]
+# Seeds a region and shows it at work; written separately, run when it exists.
+DEMO_MODULE = "nahnetz.demo"
 
 
 class Stack:
@@ -171,11 +173,11 @@ class Stack:
     def run_demo(self) -> int | None:
         """Run `python -m nahnetz.demo` against the ready stack, its output on our
         terminal; None when no demo is installed."""
-        if importlib.util.find_spec("nahnetz.demo") is None:
-            self.say("No demo is installed yet (module nahnetz.demo): the stack runs without seed data.")
+        if importlib.util.find_spec(DEMO_MODULE) is None:
+            self.say(f"No demo is installed yet (module {DEMO_MODULE}): the stack runs without seed data.")
             return None
-        self.say("Seeding the demo region (python -m nahnetz.demo) ...")
-        popen = subprocess.Popen([self.config.python, "-m", "nahnetz.demo"],
+        self.say(f"Seeding the demo region (python -m {DEMO_MODULE}) ...")
+        popen = subprocess.Popen([self.config.python, "-m", DEMO_MODULE],
                                  env={**os.environ, **self.child_env()}, cwd=self.config.root,
                                  stdin=subprocess.DEVNULL, start_new_session=True)
         self.state.record(ProcessRecord("demo", "demo", popen.pid, None, "", None,
