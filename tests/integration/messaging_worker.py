@@ -35,7 +35,8 @@ def seen_key(order_id: str) -> str:
 
 def build_app() -> WorkerApp:
     app = create_worker_app(SERVICE, load_settings(), app_id=os.environ["MESSAGING_TEST_APP_ID"],
-                            retry=RetryPolicy(attempts=3, first_delay=0.05, max_delay=0.2))
+                            retry=RetryPolicy(attempts=3, first_delay=0.05, max_delay=0.2),
+                            datadir=os.environ["MESSAGING_TEST_DATADIR"])
     markers = ProcessedMarkers(app.redis, f"{SERVICE}.record")
 
     async def record(event: Event) -> None:

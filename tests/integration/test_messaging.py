@@ -80,6 +80,7 @@ def start_worker(name: str, topics: list[Topic], bootstrap: str, redis_url: str,
         run_dir / f"{name}.log",
         env={"KAFKA_BOOTSTRAP": bootstrap, "REDIS_URL": redis_url, "NAHNETZ_ENV": "test",
              "NAHNETZ_WORKER_PORT": str(port), "MESSAGING_TEST_APP_ID": name,
+             "MESSAGING_TEST_DATADIR": str(run_dir / f"{name}-data"),
              "MESSAGING_TEST_TOPICS": ",".join(t.name for t in topics)},
         cwd=REPO,
     ).start()

@@ -55,11 +55,12 @@ def broker_urls(bootstrap: str) -> list[str]:
     return [h if "://" in h else f"kafka://{h}" for h in hosts]
 
 
-def faust_options(service: str, settings: Settings, app_id: str) -> dict[str, Any]:
+def faust_options(settings: Settings, app_id: str) -> dict[str, Any]:
     """The Faust settings every worker shares; a factory caller may override any."""
     options: dict[str, Any] = {
         "broker": broker_urls(settings.kafka_bootstrap),
-        # Exactly-once needs transactions, which Tansu lacks; handlers are idempotent instead.
+        # Exactly-once needs transactions and an idempotent producer, which Tansu
+        # lacks; at-least-once keeps Faust's producer plain and handlers dedupe.
         "processing_guarantee": "at_least_once",
         "producer_acks": -1,
         "key_serializer": "raw",
@@ -193,7 +194,7 @@ def create_worker_app(service: str, settings: Settings, *, app_id: str | None = 
     """A service's worker app. `app_id` (default `nahnetz-<service>`) is the
     consumer group; `overrides` are Faust settings that replace ours."""
     app_id = app_id or f"nahnetz-{service}"
-    options = {**faust_options(service, settings, app_id), **overrides}
+    options = {**faust_options(settings, app_id), **overrides}
     app = WorkerApp(
         service, settings, app_id=app_id,
         # from_url connects lazily, on the first command inside the worker's loop.
