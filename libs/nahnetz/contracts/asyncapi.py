@@ -46,13 +46,17 @@ def _version() -> str:
 
 def _channel(topic: Topic) -> dict[str, Any]:
     config = topic.kafka_config()
+    internal = (
+        f" Internal: the same events re-keyed by `{topic.key}`; only {topic.owner} reads it."
+        if topic.internal else ""
+    )
     return {
         "address": topic.name,
         "title": topic.name,
         "summary": topic.description,
         "description": (
             f"{topic.description}\n\nKey: `{topic.key}`. Owner: {topic.owner}. "
-            f"Partitions: {topic.partitions}. Dead letters: `{topic.dlq}`."
+            f"Partitions: {topic.partitions}. Dead letters: `{topic.dlq}`.{internal}"
         ),
         "messages": {
             event: {"$ref": f"#/components/messages/{event}"} for event in topic.event_types
@@ -71,6 +75,7 @@ def _channel(topic: Topic) -> dict[str, Any]:
         "x-key": topic.key,
         "x-owner": topic.owner,
         "x-dead-letter-topic": topic.dlq,
+        "x-internal": topic.internal,
     }
 
 
@@ -91,8 +96,10 @@ def _operations(topic: Topic) -> dict[str, dict[str, Any]]:
             "action": "receive",
             "channel": channel,
             "title": f"Consume {topic.name}",
-            "summary": "Any service may react to these events; delivery is at least once, "
-                       f"so handlers dedupe on meta.event_id or the key `{topic.key}`.",
+            "summary": (
+                f"Only {topic.owner} reads this internal topic" if topic.internal
+                else "Any service may react to these events"
+            ) + f"; delivery is at least once, so handlers dedupe on meta.event_id or the key `{topic.key}`.",
             "tags": [{"name": topic.owner}],
             "messages": messages,
         },
@@ -100,6 +107,8 @@ def _operations(topic: Topic) -> dict[str, dict[str, Any]]:
 
 
 def _message(event: str, topic: Topic, catalogue: SchemaCatalogue) -> dict[str, Any]:
+    """The message as written to its public `topic`; internal topics carry the
+    same message under their own key (see their channel)."""
     schema = catalogue.get(event)
     return {
         "name": event,
@@ -135,7 +144,8 @@ def asyncapi_document(
     for topic in topics:
         operations.update(_operations(topic))
         for event in topic.event_types:
-            messages[event] = _message(event, topic, catalogue)
+            if not topic.internal or event not in messages:
+                messages[event] = _message(event, topic, catalogue)
     return {
         "asyncapi": ASYNCAPI_VERSION,
         "info": {

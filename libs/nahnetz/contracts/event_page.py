@@ -68,7 +68,19 @@ def _retention(topic: Topic) -> str:
     return f"{topic.retention_ms / DAY_MS:g} days"
 
 
-def _topic_section(topic: Topic, catalogue: SchemaCatalogue) -> list[str]:
+def _homes(topics: tuple[Topic, ...]) -> dict[str, str]:
+    """The topic whose section describes an event in full: its public topic.
+    Internal repartition topics carry the same events and only link to them."""
+    homes: dict[str, str] = {}
+    for public in (True, False):  # public topics claim their events first
+        for topic in topics:
+            if public != topic.internal:
+                for event in topic.event_types:
+                    homes.setdefault(event, topic.name)
+    return homes
+
+
+def _topic_section(topic: Topic, catalogue: SchemaCatalogue, homes: dict[str, str]) -> list[str]:
     lines = [
         f'<a id="{anchor("topic." + topic.name)}"></a>',
         f"## {topic.name}",
@@ -82,9 +94,17 @@ def _topic_section(topic: Topic, catalogue: SchemaCatalogue) -> list[str]:
         f"| partitions | {topic.partitions} |",
         f"| retention | {_retention(topic)}{', compacted' if topic.compacted else ''} |",
         f"| dead letters | `{topic.dlq}` |",
-        "",
     ]
+    if topic.internal:
+        lines.append(f"| internal | the events re-keyed by `{topic.key}`; only {topic.owner} reads it |")
+    lines.append("")
+    elsewhere = [e for e in topic.event_types if homes[e] != topic.name]
+    if elsewhere:
+        links = ", ".join(f"[{e}](#{anchor(catalogue.get(e).full_name)})" for e in elsewhere)
+        lines += [f"Events described under their own topic: {links}.", ""]
     for event in topic.event_types:
+        if homes[event] != topic.name:
+            continue
         schema = catalogue.get(event)
         lines += [
             f'<a id="{anchor(schema.full_name)}"></a>',
@@ -136,8 +156,9 @@ def render_event_page(topics: Iterable[Topic], catalogue: SchemaCatalogue) -> st
         lines.append(f"| [{t.name}](#{anchor('topic.' + t.name)}) | `{t.key}` | {t.owner} | "
                      f"{t.partitions} | {_retention(t)} | {events} |")
     lines.append("")
+    homes = _homes(topics)
     for topic in topics:
-        lines += _topic_section(topic, catalogue)
+        lines += _topic_section(topic, catalogue, homes)
     lines += ["## Shared types", ""]
     for schema in sorted((s for s in catalogue if not s.is_event), key=lambda s: s.full_name):
         lines += _shared_type(schema)
