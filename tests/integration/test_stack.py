@@ -22,6 +22,7 @@ import textwrap
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
@@ -227,30 +228,36 @@ def _not_zombie(pid: int) -> bool:
         return False
 
 
-def read_lines_until(proc: subprocess.Popen, needle: str, timeout: float) -> list[str]:
-    """Lines the process printed, up to the first containing `needle`."""
-    lines: queue.Queue[str | None] = queue.Queue()
+class Output:
+    """The lines a child prints, read in the background so its pipe never fills."""
 
-    def pump():
+    def __init__(self, proc: subprocess.Popen) -> None:
+        self.lines: queue.Queue[str | None] = queue.Queue()
+        self.seen: list[str] = []
+        threading.Thread(target=self._pump, args=(proc,), daemon=True).start()
+
+    def _pump(self, proc: subprocess.Popen) -> None:
         for line in proc.stdout:
-            lines.put(line)
-        lines.put(None)
+            self.lines.put(line)
+        self.lines.put(None)
 
-    threading.Thread(target=pump, daemon=True).start()
-    seen: list[str] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
-        except queue.Empty:
-            break
-        if line is None:
-            raise AssertionError(f"`nahnetz up` ended before printing {needle!r}:\n{''.join(seen)}")
-        seen.append(line)
-        if needle in line:
-            proc._nahnetz_lines = lines  # keep draining, so the pipe never fills
-            return seen
-    raise AssertionError(f"no {needle!r} within {timeout} s:\n{''.join(seen)}")
+    def until(self, needle: str, timeout: float, ok_to_time_out: bool = False) -> list[str]:
+        """Lines up to the first one containing `needle`."""
+        got: list[str] = []
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                if ok_to_time_out:
+                    return got
+                raise AssertionError(f"no {needle!r} within {timeout} s:\n{''.join(self.seen)}")
+            if line is None:
+                raise AssertionError(f"the process ended before printing {needle!r}:\n{''.join(self.seen)}")
+            got.append(line)
+            self.seen.append(line)
+            if needle in line:
+                return got
 
 
 def get_json(url: str) -> dict:
@@ -354,6 +361,22 @@ def test_services_get_their_ports_and_env_and_down_stops_whole_process_groups(ma
     assert "echo-api" in service_logs.stdout and "echo-worker" in service_logs.stdout
     assert stack.run("logs", "nosuch").returncode == 1
 
+    follow = stack.popen("logs", "echo-api", "-f", "-n", "0")
+    output = Output(follow)
+    try:
+        probe = f"/env?probe={uuid.uuid4().hex}"
+        started = time.monotonic()
+        lines: list[str] = []
+        while not any(probe in line for line in lines):  # -f may attach after our first request
+            assert time.monotonic() - started < 20, f"`logs -f` never showed {probe}: {lines}"
+            get_json(f"http://127.0.0.1:{stack.api_base}{probe}")
+            lines += output.until("GET /env", timeout=2, ok_to_time_out=True)
+        follow.send_signal(signal.SIGINT)
+        assert follow.wait(timeout=10) == 0
+    finally:
+        if follow.poll() is None:
+            follow.kill()
+
     down = stack.run("down")
     assert down.returncode == 0, down.stdout + down.stderr
     assert "stubborn-worker did not stop within 2 s of SIGTERM: killed" in down.stdout
@@ -390,7 +413,7 @@ def test_foreground_up_stopped_with_ctrl_c_leaves_nothing(make_stack, tmp_path):
     stack = make_stack(echo_services(tmp_path))
     proc = stack.popen("up", "--no-seed")
     try:
-        read_lines_until(proc, "Press Ctrl-C to stop", timeout=60)
+        Output(proc).until("Press Ctrl-C to stop", timeout=90)
         stack.remember_state()
         assert stack.state()["supervisor_pid"] == proc.pid
         proc.send_signal(signal.SIGINT)
@@ -406,7 +429,7 @@ def test_down_cleans_up_after_up_was_killed_hard(make_stack, tmp_path):
     stack = make_stack(echo_services(tmp_path))
     proc = stack.popen("up", "--no-seed")
     try:
-        read_lines_until(proc, "Press Ctrl-C to stop", timeout=60)
+        Output(proc).until("Press Ctrl-C to stop", timeout=90)
         stack.remember_state()
         proc.kill()
         proc.wait(timeout=10)
