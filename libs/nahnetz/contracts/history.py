@@ -13,6 +13,7 @@ depends on.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -71,6 +72,7 @@ class Git:
             done = subprocess.run(
                 ["git", "-C", str(self.root), *args],
                 input=input, capture_output=True, check=False,
+                env={**os.environ, "LC_ALL": "C"},  # English messages, which toplevel() reads
             )
         except FileNotFoundError as exc:
             raise GitError("git is not installed") from exc
@@ -79,10 +81,15 @@ class Git:
         return done.stdout
 
     def toplevel(self) -> Path | None:
+        """The repository's root, None outside a repository. Other failures (e.g.
+        git refusing a repository of another owner) raise: the check must not
+        pass silently because git could not be asked."""
         try:
             return Path(self.run("rev-parse", "--show-toplevel").decode().strip())
-        except GitError:
-            return None
+        except GitError as exc:
+            if "not a git repository" in str(exc).lower():
+                return None
+            raise
 
     def resolve(self, rev: str) -> str | None:
         """The commit `rev` names, or None when it names none (no origin, no commits)."""
@@ -100,7 +107,7 @@ class Git:
 
     def commits_touching(self, rev: str, path: str) -> list[Commit]:
         """Commits reachable from `rev` that changed `path`, newest first."""
-        out = self.run("log", "-z", "--format=%H%x1f%cs%x1f%s", rev, "--", path).decode()
+        out = self.run("log", "-z", "--format=%H%x1f%cs%x1f%s", rev, "--", path).decode(errors="replace")
         commits = []
         for entry in filter(None, (e.strip("\n") for e in out.split("\0"))):
             sha, date, subject = entry.split("\x1f", 2)
