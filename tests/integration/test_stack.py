@@ -107,6 +107,28 @@ BROKEN_API = '''
 raise RuntimeError("misconfigured on purpose: no pick-up points")
 '''
 
+# Alive, never ready: answers /readyz with 503 and the reason.
+NEVER_READY_WORKER = '''
+import json, os
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Health(BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = json.dumps({"partitions": "none assigned yet"}).encode()
+        self.send_response(200 if self.path == "/healthz" else 503)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+if __name__ == "__main__":
+    print("lagging worker waiting for partitions", flush=True)
+    ThreadingHTTPServer(("127.0.0.1", int(os.environ["NAHNETZ_WORKER_PORT"])), Health).serve_forever()
+'''
+
 
 def write_services(root: Path, services: dict[str, dict[str, str]]) -> Path:
     """A `services` package under `root`: {service: {file name: source}}."""
@@ -405,6 +427,18 @@ def test_a_service_that_fails_is_named_with_its_log_and_the_rest_is_stopped(make
     assert result.returncode == 1
     assert "broken-api exited with code" in result.stderr
     assert "misconfigured on purpose: no pick-up points" in result.stderr  # its last log lines
+    assert not stack.state_path.exists()
+    assert stack.leftovers() == []
+
+
+def test_a_service_that_never_gets_ready_is_named_with_its_reason(make_stack, tmp_path):
+    stack = make_stack(write_services(tmp_path / "pkg", {"lagging": {"worker.py": NEVER_READY_WORKER}}))
+    stack.env["NAHNETZ_READY_TIMEOUT"] = "3"
+    result = stack.run("up", "--no-seed", "--detach")
+    assert result.returncode == 1
+    assert "not ready after 3 s (NAHNETZ_READY_TIMEOUT): lagging-worker" in result.stderr
+    assert 'HTTP 503: {"partitions": "none assigned yet"}' in result.stderr
+    assert "lagging worker waiting for partitions" in result.stderr
     assert not stack.state_path.exists()
     assert stack.leftovers() == []
 

@@ -16,7 +16,8 @@ import shutil
 import subprocess
 import time
 from datetime import datetime, timezone
-from typing import Callable
+from contextlib import nullcontext
+from typing import Callable, ContextManager
 
 from .config import StackConfig
 from .discovery import PlannedProcess, api_urls, assign_ports, discover
@@ -31,9 +32,12 @@ DEMO_MODULE = "nahnetz.demo"
 
 
 class Stack:
-    def __init__(self, config: StackConfig, say: Say) -> None:
+    def __init__(self, config: StackConfig, say: Say,
+                 uninterrupted: Callable[[], ContextManager] = nullcontext) -> None:
         self.config = config
         self.say = say
+        # Holds back Ctrl-C between starting a process and recording it.
+        self.uninterrupted = uninterrupted
         self.planned: list[PlannedProcess] = []
         self.children: dict[str, ManagedProcess] = {}
         self.state: StackState | None = None
@@ -117,11 +121,12 @@ class Stack:
     def _launch(self, proc: ManagedProcess, kind: str, port: int, url: str) -> ManagedProcess:
         """Start and record at once: a hard kill of `up` right after leaves the
         process in the state file, for `down` to find."""
-        proc.start()
-        self.children[proc.name] = proc
-        self.state.record(ProcessRecord(proc.name, kind, proc.pid, port, url, str(proc.log_path),
-                                        proc.start_ticks))
-        self._save()
+        with self.uninterrupted():
+            proc.start()
+            self.children[proc.name] = proc
+            self.state.record(ProcessRecord(proc.name, kind, proc.pid, port, url, str(proc.log_path),
+                                            proc.start_ticks))
+            self._save()
         return proc
 
     def _wait_until_ready(self, began: float) -> None:
@@ -177,12 +182,13 @@ class Stack:
             self.say(f"No demo is installed yet (module {DEMO_MODULE}): the stack runs without seed data.")
             return None
         self.say(f"Seeding the demo region (python -m {DEMO_MODULE}) ...")
-        popen = subprocess.Popen([self.config.python, "-m", DEMO_MODULE],
-                                 env={**os.environ, **self.child_env()}, cwd=self.config.root,
-                                 stdin=subprocess.DEVNULL, start_new_session=True)
-        self.state.record(ProcessRecord("demo", "demo", popen.pid, None, "", None,
-                                        process_start_ticks(popen.pid)))
-        self._save()
+        with self.uninterrupted():
+            popen = subprocess.Popen([self.config.python, "-m", DEMO_MODULE],
+                                     env={**os.environ, **self.child_env()}, cwd=self.config.root,
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+            self.state.record(ProcessRecord("demo", "demo", popen.pid, None, "", None,
+                                            process_start_ticks(popen.pid)))
+            self._save()
         try:
             code = popen.wait()
         finally:

@@ -70,8 +70,9 @@ def up(seed: bool = True, detach: bool = False) -> int:
 
 
 def _run(config: StackConfig, seed: bool, detach: bool) -> int:
-    stack = Stack(config, say)
-    with _signals_stop_us():
+    signals = _StopSignals()
+    stack = Stack(config, say, uninterrupted=signals.held_back)
+    with signals.installed():
         try:
             stack.plan()
             say(f"Starting Nahnetz (run dir {config.run_dir})")
@@ -108,18 +109,41 @@ def _run(config: StackConfig, seed: bool, detach: bool) -> int:
             raise
 
 
-@contextmanager
-def _signals_stop_us() -> Iterator[None]:
-    def stop(signum, frame):
+class _StopSignals:
+    """Ctrl-C, SIGTERM and SIGHUP end `up`: they raise StopRequested, except while
+    held back (a process started but not yet recorded), then right after."""
+
+    WATCHED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.holding = 0
+        self.pending: int | None = None
+
+    def _handle(self, signum, frame) -> None:
+        if self.holding:
+            self.pending = signum
+            return
         raise StopRequested(signal.Signals(signum).name)
 
-    watched = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-    previous = {s: signal.signal(s, stop) for s in watched}
-    try:
-        yield
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        previous = {s: signal.signal(s, self._handle) for s in self.WATCHED}
+        try:
+            yield
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+
+    @contextmanager
+    def held_back(self) -> Iterator[None]:
+        self.holding += 1
+        try:
+            yield
+        finally:
+            self.holding -= 1
+            if not self.holding and self.pending is not None:
+                signum, self.pending = self.pending, None
+                raise StopRequested(signal.Signals(signum).name)
 
 
 def _ignore_signals() -> None:
