@@ -7,6 +7,7 @@ service lands and whenever one is added without re-running the generator.
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 from pathlib import Path
@@ -51,8 +52,9 @@ def entry_point_problems(compose: dict, services_dir: Path) -> list[str]:
         source = services_dir.parent / (module.replace(".", "/") + ".py")
         if not source.is_file():
             problems.append(f"{proc.name}: {module} has no file {source}")
-        elif proc.role == "api" and not re.search(r"^def create_app\(", source.read_text(), re.M):
-            problems.append(f"{proc.name}: {source} defines no create_app()")
+        elif proc.role == "api" and not callable_without_arguments(source, "create_app"):
+            problems.append(f"{proc.name}: {source} defines no create_app() that uvicorn --factory "
+                            f"can call without arguments (give its settings parameter a default)")
         elif proc.role == "worker" and "__main__" not in source.read_text():
             problems.append(f"{proc.name}: {source} does not run as a program (no __main__)")
         if entry.get("environment", {}).get("NAHNETZ_SERVICE") != proc.service:
@@ -68,12 +70,23 @@ def entry_point_problems(compose: dict, services_dir: Path) -> list[str]:
     return problems
 
 
+def callable_without_arguments(source: Path, function: str) -> bool:
+    """A module-level `def function(...)` whose every parameter has a default."""
+    for node in ast.parse(source.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
+            args = node.args
+            positional = args.posonlyargs + args.args
+            return (len(args.defaults) == len(positional)
+                    and all(d is not None for d in args.kw_defaults))
+    return False
+
+
 @pytest.fixture
 def sample_services(tmp_path) -> Path:
     """Two services as the conventions want them."""
     folder = tmp_path / "services"
     for service, files in {
-        "catalog": {"api.py": "def create_app():\n    ...\n",
+        "catalog": {"api.py": "def create_app(settings=None):\n    ...\n",
                     "worker.py": "def main():\n    ...\n\nif __name__ == '__main__':\n    main()\n"},
         "notify": {"worker.py": "if __name__ == '__main__':\n    pass\n"},
         "_shared": {"api.py": ""},
@@ -117,10 +130,12 @@ def test_generated_compose_runs_every_sample_service(sample_services):
 def test_the_check_names_a_missing_service_and_a_missing_entry_point(sample_services):
     compose = load_compose(generated_for(sample_services)["docker-compose.yml"])
     del compose["services"]["notify-worker"]
-    (sample_services / "catalog" / "api.py").write_text("app = None\n")
+    (sample_services / "catalog" / "api.py").write_text("def create_app(settings):\n    ...\n")
     problems = entry_point_problems(compose, sample_services)
     assert "notify-worker: missing in docker-compose.yml" in problems
-    assert any(p.startswith("catalog-api:") and "create_app" in p for p in problems)
+    assert any(p.startswith("catalog-api:") and "without arguments" in p for p in problems)
+    (sample_services / "catalog" / "api.py").write_text("app = None\n")
+    assert any(p.startswith("catalog-api:") for p in entry_point_problems(compose, sample_services))
 
 
 def test_a_new_service_makes_the_committed_files_stale(sample_services):
