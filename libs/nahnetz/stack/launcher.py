@@ -15,8 +15,8 @@ import os
 import shutil
 import subprocess
 import time
-from datetime import datetime, timezone
 from contextlib import nullcontext
+from datetime import datetime, timezone
 from typing import Callable, ContextManager
 
 from .config import StackConfig
