@@ -67,6 +67,12 @@ def create_app():
                 if k.startswith(("NAHNETZ_", "KAFKA_", "REDIS_", "PYTHONUNBUFFERED"))}
 
     return app
+
+
+if __name__ == "__main__":
+    import uvicorn
+
+    uvicorn.run(create_app(), host=os.environ["NAHNETZ_HTTP_HOST"], port=int(os.environ["NAHNETZ_HTTP_PORT"]))
 '''
 
 # A worker that leaves a child of its own behind when terminated, as a sloppy

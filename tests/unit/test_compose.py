@@ -38,24 +38,17 @@ def entry_point_problems(compose: dict, services_dir: Path) -> list[str]:
             problems.append(f"{proc.name}: missing in docker-compose.yml")
             continue
         command = entry.get("command") or []
-        if proc.role == "api":
-            target = next((a for a in command if a.endswith(":create_app")), None)
-            if command[:3] != ["python", "-m", "uvicorn"] or "--factory" not in command or target is None:
-                problems.append(f"{proc.name}: command {command} does not run uvicorn on a create_app factory")
-                continue
-            module = target.split(":")[0]
-        else:
-            if command[:2] != ["python", "-m"] or len(command) != 3:
-                problems.append(f"{proc.name}: command {command} is not `python -m <module>`")
-                continue
-            module = command[2]
+        if command[:2] != ["python", "-m"] or len(command) != 3:
+            problems.append(f"{proc.name}: command {command} is not `python -m <module>`")
+            continue
+        module = command[2]
         source = services_dir.parent / (module.replace(".", "/") + ".py")
         if not source.is_file():
             problems.append(f"{proc.name}: {module} has no file {source}")
         elif proc.role == "api" and not callable_without_arguments(source, "create_app"):
-            problems.append(f"{proc.name}: {source} defines no create_app() that uvicorn --factory "
-                            f"can call without arguments (give its settings parameter a default)")
-        elif proc.role == "worker" and "__main__" not in source.read_text():
+            problems.append(f"{proc.name}: {source} defines no create_app() callable without "
+                            f"arguments (give its settings parameter a default)")
+        elif "__main__" not in source.read_text():
             problems.append(f"{proc.name}: {source} does not run as a program (no __main__)")
         if entry.get("environment", {}).get("NAHNETZ_SERVICE") != proc.service:
             problems.append(f"{proc.name}: NAHNETZ_SERVICE is not {proc.service!r}")
@@ -86,7 +79,7 @@ def sample_services(tmp_path) -> Path:
     """Two services as the conventions want them."""
     folder = tmp_path / "services"
     for service, files in {
-        "catalog": {"api.py": "def create_app(settings=None):\n    ...\n",
+        "catalog": {"api.py": "def create_app(settings=None):\n    ...\n\nif __name__ == \"__main__\":\n    serve(create_app)\n",
                     "worker.py": "def main():\n    ...\n\nif __name__ == '__main__':\n    main()\n"},
         "notify": {"worker.py": "if __name__ == '__main__':\n    pass\n"},
         "_shared": {"api.py": ""},

@@ -57,11 +57,10 @@ def test_a_missing_services_folder_is_named(tmp_path):
 def test_commands_and_environment_follow_the_conventions():
     api, worker = ServiceProcess("freight_exchange", "api"), ServiceProcess("freight_exchange", "worker")
     assert api.name == "freight-exchange-api"
-    assert api.argv("python", 8100) == [
-        "python", "-m", "uvicorn", "services.freight_exchange.api:create_app", "--factory",
-        "--host", "127.0.0.1", "--port", "8100"]
-    assert worker.argv("python", 8200) == ["python", "-m", "services.freight_exchange.worker"]
-    assert api.env(8100) == {"NAHNETZ_SERVICE": "freight_exchange", "NAHNETZ_HTTP_PORT": "8100"}
+    assert api.argv("python") == ["python", "-m", "services.freight_exchange.api"]
+    assert worker.argv("python") == ["python", "-m", "services.freight_exchange.worker"]
+    assert api.env(8100) == {"NAHNETZ_SERVICE": "freight_exchange", "NAHNETZ_HTTP_HOST": "127.0.0.1",
+                             "NAHNETZ_HTTP_PORT": "8100"}
     assert worker.env(8200) == {"NAHNETZ_SERVICE": "freight_exchange", "NAHNETZ_WORKER_PORT": "8200"}
 
 

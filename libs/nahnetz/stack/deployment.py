@@ -50,7 +50,7 @@ def container_port(proc: ServiceProcess) -> int:
 
 
 def container_command(proc: ServiceProcess) -> list[str]:
-    return proc.argv("python", container_port(proc), host="0.0.0.0")
+    return proc.argv("python")
 
 
 def api_url(service: str) -> str:
@@ -75,7 +75,8 @@ def compose_services(processes: list[ServiceProcess]) -> list[str]:
             f"      NAHNETZ_SERVICE: {proc.service}",
         ]
         if proc.role == "api":
-            lines.append(f'    ports: ["{planned.port}:{API_PORT}"]')
+            lines += ["      NAHNETZ_HTTP_HOST: 0.0.0.0", f"      NAHNETZ_HTTP_PORT: {API_PORT}",
+                      f'    ports: ["{planned.port}:{API_PORT}"]']
         else:
             lines.append(f"      NAHNETZ_HEALTH_URL: http://127.0.0.1:{WORKER_PORT}/healthz")
         lines.append("")
@@ -126,7 +127,8 @@ def _deployment(proc: ServiceProcess) -> dict:
                     {"configMapRef": {"name": "nahnetz-service-urls"}},
                     {"secretRef": {"name": "nahnetz-secrets"}}],
         "env": [{"name": "NAHNETZ_SERVICE", "value": proc.service}]
-        + ([] if proc.role == "api" else
+        + ([{"name": "NAHNETZ_HTTP_HOST", "value": "0.0.0.0"},
+            {"name": "NAHNETZ_HTTP_PORT", "value": str(API_PORT)}] if proc.role == "api" else
            [{"name": "NAHNETZ_HEALTH_URL", "value": f"http://127.0.0.1:{WORKER_PORT}/healthz"}]),
         "ports": [{"name": port_name, "containerPort": container_port(proc)}],
         # Startup may include a consumer group join and table recovery.

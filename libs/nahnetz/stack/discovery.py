@@ -7,10 +7,11 @@ scrape config are all derived from `discover()`, so adding a folder is all it ta
 - A service is a folder `services/<name>/` (a Python package; `<name>` is a Python
   identifier). Folders starting with `_`, and folders with neither `api.py` nor
   `worker.py`, are skipped (libraries such as `services/routing/solver` live there).
-- `api.py` defines `create_app()` returning a FastAPI app. It runs as
-  `python -m uvicorn services.<name>.api:create_app --factory --host H --port P`
-  with NAHNETZ_SERVICE=<name> and NAHNETZ_HTTP_PORT=P; it is ready when
-  `GET /readyz` answers 200 (`/healthz` and `/metrics` are there too).
+- `api.py` defines `create_app(settings=None)` returning a FastAPI app and ends
+  with `if __name__ == "__main__": serve(create_app)`. It runs as
+  `python -m services.<name>.api` with NAHNETZ_SERVICE=<name>, NAHNETZ_HTTP_HOST=H
+  and NAHNETZ_HTTP_PORT=P (`serve` sets up JSON logs and a graceful shutdown); it is
+  ready when `GET /readyz` answers 200 (`/healthz` and `/metrics` are there too).
 - `worker.py` runs as `python -m services.<name>.worker` with NAHNETZ_SERVICE=<name>
   and NAHNETZ_WORKER_PORT=Q; it serves `/healthz`, `/readyz` and `/metrics` on port
   Q and is ready when `GET http://127.0.0.1:Q/readyz` answers 200.
@@ -51,15 +52,15 @@ class ServiceProcess:
     def module(self) -> str:
         return f"services.{self.service}.{self.role}"
 
-    def argv(self, python: str, port: int, host: str = "127.0.0.1") -> list[str]:
-        if self.role == "api":
-            return [python, "-m", "uvicorn", f"{self.module}:create_app", "--factory",
-                    "--host", host, "--port", str(port)]
+    def argv(self, python: str) -> list[str]:
+        # Both roles run as programs; host and port come from the environment.
         return [python, "-m", self.module]
 
-    def env(self, port: int) -> dict[str, str]:
-        port_variable = "NAHNETZ_HTTP_PORT" if self.role == "api" else "NAHNETZ_WORKER_PORT"
-        return {"NAHNETZ_SERVICE": self.service, port_variable: str(port)}
+    def env(self, port: int, host: str = "127.0.0.1") -> dict[str, str]:
+        if self.role == "api":
+            return {"NAHNETZ_SERVICE": self.service, "NAHNETZ_HTTP_HOST": host,
+                    "NAHNETZ_HTTP_PORT": str(port)}
+        return {"NAHNETZ_SERVICE": self.service, "NAHNETZ_WORKER_PORT": str(port)}
 
 
 @dataclass(frozen=True)

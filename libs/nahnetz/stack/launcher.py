@@ -101,7 +101,7 @@ class Stack:
                  + ", ".join(p.name for p in self.planned))
         env = self.child_env()
         for p in self.planned:
-            proc = ManagedProcess(p.name, p.process.argv(c.python, p.port), c.logs_dir / f"{p.name}.log",
+            proc = ManagedProcess(p.name, p.process.argv(c.python), c.logs_dir / f"{p.name}.log",
                                   env={**env, **p.process.env(p.port)}, cwd=c.children_cwd)
             self._launch(proc, p.process.role, p.port, p.url)
         self._wait_until_ready(began)
