@@ -1,0 +1,127 @@
+"""Which compartments of a pick-up point hold an order's goods on a day.
+
+Per temperature class, the goods are packed into the compartments of that class
+that are free on the day: first-fit decreasing, where a new compartment is the
+smallest free one that takes everything still to place, else the largest free
+one. A line may be split by its units across compartments (three of six bottles
+in one, three in the next), never a unit itself. Weights do not matter for
+compartments.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Collection, Iterable, Mapping, Sequence
+
+from .points import TEMPERATURE_CLASSES, Compartment
+
+# A line of 1000 "g" would otherwise become 1000 items; units are grouped beyond this.
+MAX_ITEMS_PER_LINE = 50
+
+
+@dataclass(frozen=True)
+class Goods:
+    """What one order line needs: its temperature class and volume."""
+
+    temperature_class: str
+    volume_ml: int
+    quantity: int = 1
+
+    def items(self) -> list[int]:
+        """The line as the pieces that can go into different compartments."""
+        pieces = max(1, min(self.quantity, MAX_ITEMS_PER_LINE))
+        # A line without volume still needs a place of its class.
+        volume = max(self.volume_ml, 1)
+        base, rest = divmod(volume, pieces)
+        return [base + (1 if i < rest else 0) for i in range(pieces) if base + (1 if i < rest else 0) > 0]
+
+
+@dataclass(frozen=True)
+class Reserved:
+    compartment_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str  # a CompartmentRejectionReason symbol
+    temperature_class: str | None = None
+
+
+Allocation = Reserved | Rejected
+
+
+class InvalidGoods(ValueError):
+    """The order's lines cannot be right (negative volume, no quantity, unknown class)."""
+
+
+def check_goods(goods: Sequence[Goods]) -> None:
+    if not goods:
+        raise InvalidGoods("the order has no lines")
+    for g in goods:
+        if g.volume_ml < 0:
+            raise InvalidGoods(f"a line has a negative volume ({g.volume_ml} ml)")
+        if g.quantity <= 0:
+            raise InvalidGoods(f"a line has no positive quantity ({g.quantity})")
+        if g.temperature_class not in TEMPERATURE_CLASSES:
+            raise InvalidGoods(f"unknown temperature class {g.temperature_class!r}")
+
+
+def allocate(compartments: Sequence[Compartment], occupied: Collection[str],
+             goods: Sequence[Goods]) -> Allocation:
+    """Compartments for `goods` among those not `occupied` on the day, or why not."""
+    check_goods(goods)
+    chosen: list[str] = []
+    for temperature in TEMPERATURE_CLASSES:
+        items = sorted((v for g in goods if g.temperature_class == temperature for v in g.items()), reverse=True)
+        if not items:
+            continue
+        of_class = [c for c in compartments if c.temperature_class == temperature]
+        if not of_class:
+            return Rejected("NO_TEMPERATURE_CLASS", temperature)
+        if items[0] > max(c.volume_ml for c in of_class):
+            return Rejected("TOO_LARGE", temperature)
+        free = [c for c in of_class if c.compartment_id not in occupied]
+        packed = pack(items, free)
+        if packed is None:
+            return Rejected("FULL", temperature)
+        chosen.extend(packed)
+    return Reserved(tuple(chosen))
+
+
+def pack(items: Sequence[int], free: Iterable[Compartment]) -> list[str] | None:
+    """First-fit decreasing of item volumes into free compartments; None when they do not fit."""
+    unopened = sorted(free, key=lambda c: (c.volume_ml, c.compartment_id))
+    opened: list[tuple[str, int]] = []  # (compartment id, volume left)
+    items = sorted(items, reverse=True)
+    for index, item in enumerate(items):
+        for slot, (compartment_id, left) in enumerate(opened):
+            if left >= item:
+                opened[slot] = (compartment_id, left - item)
+                break
+        else:
+            fitting = [c for c in unopened if c.volume_ml >= item]
+            if not fitting:
+                return None
+            still_to_place = sum(items[index:])
+            takes_all = [c for c in fitting if c.volume_ml >= still_to_place]
+            pick = takes_all[0] if takes_all else max(fitting, key=lambda c: c.volume_ml)
+            unopened.remove(pick)
+            opened.append((pick.compartment_id, pick.volume_ml - item))
+    return [compartment_id for compartment_id, _ in opened]
+
+
+def held_by(occupancy: Mapping[str, str], order_id: str) -> list[str]:
+    """The compartments an order holds on a day (occupancy: compartment id -> order id)."""
+    return sorted(c for c, holder in occupancy.items() if holder == order_id)
+
+
+def free_by_class(compartments: Sequence[Compartment], occupied: Collection[str]) -> dict[str, dict[str, int]]:
+    """Free and total compartments (and free volume) per temperature class present."""
+    summary: dict[str, dict[str, int]] = {}
+    for c in compartments:
+        entry = summary.setdefault(c.temperature_class, {"free": 0, "total": 0, "free_volume_ml": 0})
+        entry["total"] += 1
+        if c.compartment_id not in occupied:
+            entry["free"] += 1
+            entry["free_volume_ml"] += c.volume_ml
+    return {t: summary[t] for t in TEMPERATURE_CLASSES if t in summary}

@@ -1,0 +1,31 @@
+"""When a parcel expires, and what the expiry job does with one that is due."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import Enum
+
+from .collection import DEPOSITED, EXPIRED
+
+
+def expires_at(deposited_at: datetime, hold_days: int, override_seconds: int | None = None) -> datetime:
+    """The deadline: the point's hold days after deposit (seconds in tests and demos)."""
+    if override_seconds is not None:
+        return deposited_at + timedelta(seconds=override_seconds)
+    return deposited_at + timedelta(days=hold_days)
+
+
+class ExpiryStep(str, Enum):
+    EXPIRE = "expire"        # deposited and past its deadline: expire it now
+    REPUBLISH = "republish"  # expired before, but its event may not have gone out
+    DROP = "drop"            # collected (or gone): nothing to do, forget the entry
+    WAIT = "wait"            # not due yet (the deadline moved)
+
+
+def expiry_step(status: str | None, deadline: datetime | None, now: datetime, published: bool) -> ExpiryStep:
+    """What to do with a parcel the due index names."""
+    if status == DEPOSITED and deadline is not None:
+        return ExpiryStep.EXPIRE if now >= deadline else ExpiryStep.WAIT
+    if status == EXPIRED and not published:
+        return ExpiryStep.REPUBLISH
+    return ExpiryStep.DROP

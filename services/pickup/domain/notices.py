@@ -1,0 +1,82 @@
+"""What people are told: the parcel is ready (with its code), a code was locked.
+
+The notify service renders templates by name; the params carry every value
+already formatted for people, and the whole message in German and English
+(`text_de`, `text_en`) for channels that send text as it is (SMS, a letter).
+Times are shown in Europe/Berlin.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+BERLIN = ZoneInfo("Europe/Berlin")
+PARCEL_READY = "parcel-ready"
+CODE_LOCKED = "pickup-code-locked"
+_WEEKDAYS_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
+_WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+@dataclass(frozen=True)
+class Notice:
+    notification_id: str
+    recipient_id: str
+    recipient_role: str  # a nahnetz.common.Role symbol
+    template: str
+    params: Mapping[str, str]
+    language: str = "de"
+
+
+def local_time_de(moment: datetime) -> str:
+    local = moment.astimezone(BERLIN)
+    return f"{_WEEKDAYS_DE[local.weekday()]}, {local:%d.%m.%Y, %H:%M} Uhr"
+
+
+def local_time_en(moment: datetime) -> str:
+    local = moment.astimezone(BERLIN)
+    return f"{_WEEKDAYS_EN[local.weekday()]} {local:%d %b %Y, %H:%M}"
+
+
+def parcel_ready(*, deposit_id: str, order_id: str, resident_id: str, pin: str, qr_payload: str,
+                 point_name: str, point_address: str, access_note: str | None, doors: Sequence[str],
+                 collect_by: datetime, counter: bool) -> Notice:
+    """The resident's message with the PIN: where, which doors, until when."""
+    doors_text = ", ".join(doors)
+    where_de = f"{point_name}, {point_address}" + (f" ({access_note})" if access_note else "")
+    where_en = where_de
+    until_de, until_en = local_time_de(collect_by), local_time_en(collect_by)
+    if counter:
+        how_de = f"Nennen Sie an der Theke den Abholcode {pin}."
+        how_en = f"Give the pick-up code {pin} at the counter."
+    else:
+        how_de = f"Ihr Abholcode: {pin} (Fach {doors_text})."
+        how_en = f"Your pick-up code: {pin} (compartment {doors_text})."
+    text_de = (f"Ihre Bestellung {order_id} liegt zur Abholung bereit: {where_de}. {how_de} "
+               f"Abholbar bis {until_de}. Den Code nie weitergeben, außer an die Person, die abholt.")
+    text_en = (f"Your order {order_id} is ready for pick-up: {where_en}. {how_en} "
+               f"Collect by {until_en}. Share the code only with the person collecting.")
+    return Notice(
+        notification_id=f"{PARCEL_READY}:{order_id}:{deposit_id}", recipient_id=resident_id,
+        recipient_role="RESIDENT", template=PARCEL_READY,
+        params={"order_id": order_id, "pin": pin, "qr_payload": qr_payload, "pickup_point": point_name,
+                "address": point_address, "access_note": access_note or "", "compartments": doors_text,
+                "collect_by": until_de, "collect_by_en": until_en, "text_de": text_de, "text_en": text_en},
+    )
+
+
+def code_locked(*, lock_id: str, operator_id: str, order_id: str, pickup_point_id: str, point_name: str,
+                failed_attempts: int) -> Notice:
+    """The operator's alert: someone keeps typing wrong codes at a parcel."""
+    text_de = (f"Abholcode gesperrt: {failed_attempts} falsche Eingaben für Bestellung {order_id} "
+               f"am {point_name} ({pickup_point_id}). Bitte prüfen und ggf. entsperren.")
+    text_en = (f"Pick-up code locked: {failed_attempts} wrong codes for order {order_id} "
+               f"at {point_name} ({pickup_point_id}). Please check and unlock if appropriate.")
+    return Notice(
+        notification_id=f"{CODE_LOCKED}:{order_id}:{lock_id}", recipient_id=operator_id,
+        recipient_role="OPERATOR", template=CODE_LOCKED,
+        params={"order_id": order_id, "pickup_point_id": pickup_point_id, "pickup_point": point_name,
+                "failed_attempts": str(failed_attempts), "text_de": text_de, "text_en": text_en},
+    )

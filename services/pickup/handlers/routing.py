@@ -1,0 +1,52 @@
+"""Copy order events to pickup.reservation-requests, keyed by the order's pick-up
+point, so the one worker owning that point's partition decides its compartments
+(consistency by partitioning).
+
+OrderPlaced names the point; the point, day, resident and flow's correlation id
+are kept in `pickup:order:<order_id>` so the later OrderRejected / OrderCancelled
+(which do not name the point) reach the same partition, and a deposit can tell
+the resident. Both events of one order come through one orders.orders partition
+in order, so the record is there before the release is routed.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from redis.asyncio import Redis
+
+from nahnetz.events import Event
+from nahnetz.messaging.handling import InvalidEvent
+from nahnetz.messaging.producer import EventProducer, event_headers
+from nahnetz.topics import PICKUP_RESERVATION_REQUESTS
+
+from .. import keys
+
+log = logging.getLogger(__name__)
+
+RELEASING = ("OrderRejected", "OrderCancelled", "OrderExpired")
+
+
+async def route_order_event(event: Event, redis: Redis, producer: EventProducer) -> str | None:
+    """The pick-up point the event was routed to, or None when it concerns no point of ours."""
+    if event.type == "OrderPlaced":
+        point_id = event.pickup_point_id
+        if not point_id or not event.order_id:
+            raise InvalidEvent("OrderPlaced without an order id or pick-up point")
+        await redis.hset(keys.order(event.order_id), mapping={
+            "pickup_point_id": point_id, "delivery_day": event.delivery_day.isoformat(),
+            "resident_id": event.resident_id, "correlation_id": event.correlation_id,
+        })
+    elif event.type in RELEASING:
+        point_id = keys.text(await redis.hget(keys.order(event.order_id), "pickup_point_id"))
+        point_id = point_id or event.data.get("pickup_point_id")
+        if not point_id:
+            # An order we never saw placed holds nothing here.
+            log.info("%s for an order without a pick-up point here: nothing to release", event.type,
+                     extra={"order_id": event.order_id})
+            return None
+    else:
+        return None  # confirmations, collection... change nothing in compartments
+    await producer.publish_raw(PICKUP_RESERVATION_REQUESTS, event.encode(), key=point_id,
+                               headers=event_headers(event))
+    return point_id

@@ -1,0 +1,56 @@
+"""Every Redis key of the pick-up service (prefix `pickup:`), in one place.
+
+| key | type | what | written by |
+|---|---|---|---|
+| pickup:point:<id> | string (JSON) | a point's description | worker, from pickup.points |
+| pickup:points | set | ids of all points | worker (API claims new ids) |
+| pickup:points:geo | geo | locations, for "near me" | worker |
+| pickup:day:<point>:<day> | hash | compartment id -> order id holding it that day | worker owning the point |
+| pickup:days:<point> | set | days with reservations | worker owning the point |
+| pickup:order:<order_id> | hash | the order's point, day, resident, reservation status and compartments | worker |
+| pickup:parcel:<order_id> | hash | a deposited parcel: code hashes, status, attempts | API (deposit, collect), worker (expiry, replay) |
+| pickup:parcels:due | sorted set | order id by expiry time (ms) | API (deposit), worker (expiry) |
+| pickup:attempts:<scope>:<id>:<window> | counter | code attempts in a rate-limit window | API |
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+POINTS = "pickup:points"
+GEO = "pickup:points:geo"
+DUE = "pickup:parcels:due"
+
+
+def point(pickup_point_id: str) -> str:
+    return f"pickup:point:{pickup_point_id}"
+
+
+def day(pickup_point_id: str, delivery_day: date | str) -> str:
+    text = delivery_day.isoformat() if isinstance(delivery_day, date) else delivery_day
+    return f"pickup:day:{pickup_point_id}:{text}"
+
+
+def days(pickup_point_id: str) -> str:
+    return f"pickup:days:{pickup_point_id}"
+
+
+def order(order_id: str) -> str:
+    return f"pickup:order:{order_id}"
+
+
+def parcel(order_id: str) -> str:
+    return f"pickup:parcel:{order_id}"
+
+
+def attempts(scope: str, ident: str, window: int) -> str:
+    return f"pickup:attempts:{scope}:{ident}:{window}"
+
+
+def text(value: bytes | str | None) -> str | None:
+    """Redis answers bytes in the worker and str in the API; handlers take both."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def texts(mapping: dict) -> dict[str, str]:
+    return {text(k): text(v) for k, v in mapping.items()}

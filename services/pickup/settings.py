@@ -1,0 +1,59 @@
+"""Settings of the pick-up service (environment variables PICKUP_*), besides the
+shared ones of `nahnetz.kit.settings`.
+
+| variable | meaning |
+|---|---|
+| PICKUP_EXPIRY_DAYS | default hold days of a point registered without them (3) |
+| PICKUP_EXPIRY_SECONDS | if set, every parcel expires this many seconds after deposit (tests, demos) |
+| PICKUP_EXPIRY_SCAN_SECONDS | how often the worker looks for due parcels (30) |
+| PICKUP_CODE_SECRET | key of the pick-up code hashes (required in prod, at least 32 characters) |
+| PICKUP_CODE_KEY_ID | id of that key, recorded with each hash so keys can be rotated ("1") |
+| PICKUP_MAX_FAILED_ATTEMPTS | wrong codes before a parcel's code locks (5) |
+| PICKUP_PARCEL_ATTEMPTS_PER_WINDOW | code attempts per parcel per window (3) |
+| PICKUP_POINT_ATTEMPTS_PER_WINDOW | code attempts per pick-up point (terminal) per window (30) |
+| PICKUP_ATTEMPT_WINDOW_SECONDS | the rate-limit window (60) |
+| PICKUP_OPERATOR_RECIPIENT | recipient id of operator alerts ("operator-desk") |
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nahnetz.kit.settings import Settings, SettingsError
+
+DEV_CODE_SECRET = "nahnetz-pickup-dev-code-secret-change-me"
+MIN_CODE_SECRET_LENGTH = 32
+
+
+class PickupSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PICKUP_", case_sensitive=False, extra="ignore")
+
+    expiry_days: int = Field(3, ge=1)
+    expiry_seconds: int | None = Field(None, gt=0)
+    expiry_scan_seconds: float = Field(30.0, gt=0)
+    code_secret: str = DEV_CODE_SECRET
+    code_key_id: str = "1"
+    max_failed_attempts: int = Field(5, ge=1)
+    parcel_attempts_per_window: int = Field(3, ge=1)
+    point_attempts_per_window: int = Field(30, ge=1)
+    attempt_window_seconds: int = Field(60, ge=1)
+    operator_recipient: str = "operator-desk"
+
+    @property
+    def code_key(self) -> bytes:
+        return self.code_secret.encode()
+
+
+def load_pickup_settings(settings: Settings, **overrides) -> PickupSettings:
+    """Read PICKUP_*; exit naming the problem, like `load_settings`."""
+    try:
+        pickup = PickupSettings(**overrides)
+    except ValidationError as exc:
+        problems = "\n".join(f"  PICKUP_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"nahnetz: the environment is incomplete or wrong:\n{problems}") from None
+    if settings.env == "prod" and (pickup.code_secret == DEV_CODE_SECRET
+                                   or len(pickup.code_secret) < MIN_CODE_SECRET_LENGTH):
+        raise SettingsError("nahnetz: PICKUP_CODE_SECRET must be set in production "
+                            f"(at least {MIN_CODE_SECRET_LENGTH} characters)")
+    return pickup
