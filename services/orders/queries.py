@@ -1,0 +1,49 @@
+"""The API's reads, answered from the worker's read models."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from redis.asyncio import Redis
+
+from . import keys
+from .domain.lifecycle import OrderView
+from .domain.packing_list import PackingList, build_packing_list
+from .store import load_point, load_views, loads
+
+MAX_PAGE = 200
+
+
+async def find_order(redis: Redis, order_id: str) -> OrderView | None:
+    """The projected order, else the order as the API accepted it moments ago."""
+    for key in (keys.order(order_id), keys.submitted(order_id)):
+        data = loads(await redis.get(key))
+        if data is not None:
+            return OrderView.from_dict(data)
+    return None
+
+
+async def orders_of_resident(redis: Redis, resident_id: str, limit: int, offset: int) -> list[OrderView]:
+    ids = await redis.zrevrange(keys.resident_orders(resident_id), offset, offset + limit - 1)
+    return await load_views(redis, ids)
+
+
+async def recent_orders(redis: Redis, limit: int, offset: int) -> list[OrderView]:
+    ids = await redis.zrevrange(keys.RECENT, offset, offset + limit - 1)
+    return await load_views(redis, ids)
+
+
+async def packing_list(redis: Redis, shop_id: str, day: date) -> PackingList:
+    order_ids = sorted(await redis.smembers(keys.packing(shop_id, day)))
+    orders = await load_views(redis, order_ids)
+    names = {}
+    for point_id in {order.pickup_point_id for order in orders}:
+        point = await load_point(redis, point_id)
+        if point is not None:
+            names[point_id] = point.name
+    return build_packing_list(shop_id, day, orders, names)
+
+
+async def pickup_point_name(redis: Redis, pickup_point_id: str) -> str | None:
+    point = await load_point(redis, pickup_point_id)
+    return point.name if point else None

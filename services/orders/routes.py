@@ -1,0 +1,137 @@
+"""The orders API's routes (under /v1). Each turns HTTP into a command or a query
+and the answer back into JSON; the rules live in the domain."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Callable
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from nahnetz.kit.api import RedisDep, from_state
+from nahnetz.kit.auth import CurrentUser, Role, User, actor_for_resident, actor_for_shop, require_roles
+from nahnetz.kit.errors import Forbidden, NotFound
+from nahnetz.kit.idempotency_keys import Idempotency
+from nahnetz.messaging.producer import EventProducer
+
+from . import commands, queries
+from .config import OrdersSettings
+from .domain.booking import booking_window
+from .domain.placement import OrderInvalid, Problem
+from .http_models import (CancelBody, Channel, PlaceOrderBody, booking_window_json, order_json,
+                          order_summary_json, packing_list_json, status_url)
+
+ProducerDep = Annotated[EventProducer, Depends(from_state("producer"))]
+ResidentOrStaff = Annotated[User, Depends(require_roles(Role.RESIDENT, Role.OPERATOR, Role.ADMIN))]
+ShopOrStaff = Annotated[User, Depends(require_roles(Role.SHOP, Role.OPERATOR, Role.ADMIN))]
+Page = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def orders_settings(request: Request) -> OrdersSettings:
+    return request.app.state.orders_settings
+
+
+def clock(request: Request) -> Callable[[], datetime]:
+    return request.app.state.clock
+
+
+OrdersSettingsDep = Annotated[OrdersSettings, Depends(orders_settings)]
+ClockDep = Annotated[Callable[[], datetime], Depends(clock)]
+
+router = APIRouter(prefix="/v1", tags=["orders"])
+
+
+@router.post("/orders", status_code=202)
+async def place_order(body: PlaceOrderBody, user: ResidentOrStaff, redis: RedisDep, producer: ProducerDep,
+                      config: OrdersSettingsDep, now: ClockDep, once: Idempotency) -> Any:
+    """Place one order across shops. A resident orders for themself; an operator
+    (counter, phone) for a resident named in `resident_id`, recorded as acting on
+    their behalf. 202 with the order id and its status URL; the saga decides."""
+    if user.role is Role.RESIDENT:
+        resident_id = body.resident_id or user.sub
+        channel, entered_by = body.channel or Channel.WEB, None
+    else:
+        if not body.resident_id:
+            raise OrderInvalid([Problem("resident_id", "an assisted order needs the resident it is for")])
+        resident_id = body.resident_id
+        channel, entered_by = body.channel or Channel.PHONE, user.sub
+    actor = actor_for_resident(user, resident_id)  # 403 for a resident ordering for someone else
+
+    async def place() -> JSONResponse:
+        order = await commands.place_order(body.to_request(resident_id, channel, entered_by), actor, redis,
+                                           producer, config.booking_rules(), now())
+        answer = order_json(order, await queries.pickup_point_name(redis, order.pickup_point_id))
+        return JSONResponse(answer, status_code=202, headers={"Location": status_url(order.order_id)})
+
+    return await once(place, status_code=202)
+
+
+@router.get("/orders/{order_id}")
+async def get_order(order_id: str, user: ResidentOrStaff, redis: RedisDep) -> dict[str, Any]:
+    """An order with its status history. Residents see only their own (404 otherwise)."""
+    order = await queries.find_order(redis, order_id)
+    if order is None or (user.role is Role.RESIDENT and order.resident_id != user.sub):
+        raise NotFound(f"there is no order {order_id}")
+    return order_json(order, await queries.pickup_point_name(redis, order.pickup_point_id))
+
+
+@router.get("/orders")
+async def list_orders(user: ResidentOrStaff, redis: RedisDep, resident_id: str | None = None,
+                      limit: Page = 50, offset: Offset = 0) -> dict[str, Any]:
+    """Orders of a resident, newest first; staff may leave out resident_id to see all."""
+    if user.role is Role.RESIDENT:
+        if resident_id not in (None, user.sub):
+            raise Forbidden("a resident may see only their own orders")
+        resident_id = user.sub
+    if resident_id is None:
+        orders = await queries.recent_orders(redis, limit, offset)
+    else:
+        orders = await queries.orders_of_resident(redis, resident_id, limit, offset)
+    return {"resident_id": resident_id, "orders": [order_summary_json(o) for o in orders],
+            "limit": limit, "offset": offset}
+
+
+@router.get("/me/orders")
+async def my_orders(user: Annotated[User, Depends(require_roles(Role.RESIDENT))], redis: RedisDep,
+                    limit: Page = 50, offset: Offset = 0) -> dict[str, Any]:
+    orders = await queries.orders_of_resident(redis, user.sub, limit, offset)
+    return {"resident_id": user.sub, "orders": [order_summary_json(o) for o in orders],
+            "limit": limit, "offset": offset}
+
+
+@router.post("/orders/{order_id}/cancel", status_code=202)
+async def cancel_order(order_id: str, user: ResidentOrStaff, redis: RedisDep, producer: ProducerDep,
+                       once: Idempotency, body: CancelBody | None = None) -> Any:
+    """Cancel before the parcel is in the locker: 202; 409 once it is ready for
+    pick-up, collected, rejected, expired or already cancelled."""
+    order = await queries.find_order(redis, order_id)
+    if order is None or (user.role is Role.RESIDENT and order.resident_id != user.sub):
+        raise NotFound(f"there is no order {order_id}")
+    actor = actor_for_resident(user, order.resident_id)
+    body = body or CancelBody()
+    channel = body.channel or (Channel.WEB if user.role is Role.RESIDENT else Channel.PHONE)
+
+    async def cancel() -> JSONResponse:
+        await commands.cancel_order(order, actor, body.reason, channel.value.upper(), redis, producer)
+        return JSONResponse({"order_id": order_id, "status": "CANCELLATION_REQUESTED",
+                             "status_url": status_url(order_id)}, status_code=202,
+                            headers={"Location": status_url(order_id)})
+
+    return await once(cancel, status_code=202)
+
+
+@router.get("/shops/{shop_id}/packing-list")
+async def packing_list(shop_id: str, day: date, user: ShopOrStaff, redis: RedisDep) -> dict[str, Any]:
+    """What the shop packs for `day`: its lines of the confirmed orders, by order,
+    with the pick-up point, and the total of each product."""
+    actor_for_shop(user, shop_id)  # 403 for another shop's list
+    return packing_list_json(await queries.packing_list(redis, shop_id, day))
+
+
+@router.get("/delivery-days")
+async def delivery_days(user: CurrentUser, config: OrdersSettingsDep, now: ClockDep) -> dict[str, Any]:
+    """The delivery days an order placed now can book."""
+    window = booking_window(now(), config.booking_rules())
+    return booking_window_json(window, config.cutoff.strftime("%H:%M"))
