@@ -47,3 +47,10 @@ def test_counters_keep_their_shops_hours_and_lockers_are_always_open():
 def test_unknown_region_names_the_known_ones():
     with pytest.raises(KeyError, match="kreis_hoexter"):
         load_region("atlantis")
+
+
+def test_the_hub_has_a_mixed_fleet_with_a_refrigerated_van():
+    fleet = load_region("kreis_hoexter").fleet
+    assert 3 <= len(fleet) <= 5
+    assert any("FROZEN" in v.temperatures for v in fleet)
+    assert all(v.shift_start < v.shift_end and v.max_kg > 0 and v.max_litres > 0 for v in fleet)

@@ -99,6 +99,20 @@ class Hub:
 
 
 @dataclass(frozen=True)
+class VehicleSeed:
+    id: str
+    name: str
+    max_kg: int
+    max_litres: int
+    temperatures: tuple[str, ...]
+    shift_start: time  # local time, Europe/Berlin
+    shift_end: time
+    cost_per_km_cents: int
+    cost_per_hour_cents: int
+    fixed_cents: int
+
+
+@dataclass(frozen=True)
 class Region:
     id: str
     name: str
@@ -108,6 +122,7 @@ class Region:
     pickup_points: tuple[PickupPointSeed, ...]
     coordinates_approximate: bool = True
     municipalities: tuple[str, ...] = field(default=())
+    fleet: tuple[VehicleSeed, ...] = field(default=())
 
     def place(self, name: str) -> Place:
         for p in self.places:
@@ -201,6 +216,15 @@ def load_region(name: str = "kreis_hoexter") -> Region:
             shop_id=pp.get("shop"), opening_hours=shop_hours.get(pp.get("shop"), ()),
             compartments=tuple(compartments),
         ))
+    fleet = tuple(
+        VehicleSeed(
+            id=v["id"], name=v["name"], max_kg=v["max_kg"], max_litres=v["max_l"],
+            temperatures=tuple(v["temperatures"]), shift_start=time.fromisoformat(v["shift"][0]),
+            shift_end=time.fromisoformat(v["shift"][1]), cost_per_km_cents=v["cost_per_km_cents"],
+            cost_per_hour_cents=v["cost_per_hour_cents"], fixed_cents=v["fixed_cents"],
+        )
+        for v in doc.get("fleet", ())
+    )
     hub = doc["hub"]
     return Region(
         id=doc["region"]["id"], name=doc["region"]["name"],
@@ -208,4 +232,5 @@ def load_region(name: str = "kreis_hoexter") -> Region:
         places=tuple(places), shops=tuple(shops), pickup_points=tuple(points),
         coordinates_approximate=doc["region"].get("coordinates") == "approximate",
         municipalities=tuple(t["name"] for t in doc["towns"]),
+        fleet=fleet,
     )
