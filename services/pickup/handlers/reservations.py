@@ -13,7 +13,10 @@ ParcelExpired (from pickup.parcels). Releasing only deletes the day's entries
 that still name this order, inside the same kind of atomic step, so it is safe
 from any partition: a reservation racing with it sees its WATCH fire and decides
 again. Releasing what was never reserved changes nothing and publishes nothing,
-but marks the order released so a late OrderPlaced reserves nothing.
+but marks the order released so a late OrderPlaced reserves nothing. The release
+event is published again only for a redelivery of the event that caused it
+(a crash between Redis and Kafka), not for the next occasion (OrderExpired after
+ParcelExpired), which finds nothing left to release.
 
 Rebuild: replay pickup.reservations (CompartmentReserved / Released) into
 `pickup:day:*` and `pickup:order:*` with `project_decision`.
@@ -27,7 +30,7 @@ from datetime import date
 
 from redis.asyncio import Redis
 
-from nahnetz.events import Event, new_event
+from nahnetz.events import Event, new_event, read_event
 from nahnetz.messaging.handling import InvalidEvent
 from nahnetz.messaging.idempotency import ProcessedMarkers, Transaction
 from nahnetz.messaging.producer import EventProducer
@@ -139,6 +142,8 @@ async def release_compartments(order_id: str, reason: str, caused_by: Event, red
     outcome = await ProcessedMarkers(redis, RELEASE).apply(order_id, release, watch=[order_key])
     if not outcome.result:
         return None
+    if not outcome.applied and read_event(outcome.result).meta["causation_id"] != caused_by.event_id:
+        return None  # released before, on another occasion; only a redelivery publishes it again
     return await publish_encoded(producer, PICKUP_RESERVATIONS, outcome.result, key=order_id)
 
 

@@ -1,0 +1,458 @@
+"""The pick-up service against the real broker and Redis: the worker runs as its
+own process (tests/integration/pickup_worker_process.py, a unique consumer group),
+the API in this process over httpx with its lifespan (real producer, real Redis).
+Each test has its own pick-up point and orders; effects are observed on the
+topics the service writes (TopicWatcher), in Redis and through the API."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from contextlib import AsyncExitStack
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from nahnetz.events import Event, new_event
+from nahnetz.kit.auth import issue_token
+from nahnetz.kit.settings import Settings
+from nahnetz.messaging import headers as h
+from nahnetz.messaging.admin import create_topics
+from nahnetz.messaging.dead_letter import dead_letter_topic
+from nahnetz.messaging.producer import EventProducer
+from nahnetz.stack.processes import ManagedProcess, free_port
+from nahnetz.topics import (
+    NOTIFY_REQUESTS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATION_REQUESTS,
+    PICKUP_RESERVATIONS,
+)
+from pickup_support import TopicWatcher, eventually, line, locker_body, order_placed
+from services.pickup import keys
+from services.pickup.api import create_app
+from services.pickup.domain import codes
+from services.pickup.settings import PickupSettings
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+WORKER_START = 45.0
+EFFECT = 20.0
+SECRET = "pickup-integration-secret-long-enough-for-hs256"
+CODE_SECRET = "pickup-integration-code-secret-0123456789"
+DAY = date.today() + timedelta(days=2)
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def settings(broker_bootstrap, redis_url) -> Settings:
+    return Settings(KAFKA_BOOTSTRAP=broker_bootstrap, REDIS_URL=redis_url, NAHNETZ_ENV="test",
+                    NAHNETZ_SERVICE="pickup", NAHNETZ_JWT_SECRET=SECRET)
+
+
+@pytest.fixture(scope="module")
+async def topics(broker_bootstrap):
+    await create_topics(broker_bootstrap)
+
+
+@pytest.fixture(scope="module")
+async def worker(topics, broker_bootstrap, redis_url, run_dir):
+    app_id = f"pickup-test-{uuid.uuid4().hex[:10]}"
+    port = free_port()
+    process = ManagedProcess(
+        app_id, [sys.executable, "-m", "tests.integration.pickup_worker_process"], run_dir / f"{app_id}.log",
+        env={"KAFKA_BOOTSTRAP": broker_bootstrap, "REDIS_URL": redis_url, "NAHNETZ_ENV": "test",
+             "NAHNETZ_SERVICE": "pickup", "NAHNETZ_WORKER_PORT": str(port), "PICKUP_TEST_APP_ID": app_id,
+             "PICKUP_EXPIRY_SCAN_SECONDS": "0.3", "PICKUP_CODE_SECRET": CODE_SECRET},
+        cwd=REPO,
+    ).start()
+
+    async def ready():
+        try:
+            async with httpx.AsyncClient(timeout=5.0) as client:
+                return (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    try:
+        await eventually(ready, WORKER_START, "pick-up worker ready", process)
+        yield process
+    finally:
+        process.stop(grace=8)
+
+
+@pytest.fixture(scope="module")
+async def watcher(topics, broker_bootstrap):
+    started = await TopicWatcher(
+        broker_bootstrap, [PICKUP_RESERVATIONS, PICKUP_PARCELS, NOTIFY_REQUESTS],
+        dead_letters_of=[PICKUP_RESERVATION_REQUESTS, ORDERS_ORDERS]).start()
+    yield started
+    await started.stop()
+
+
+@pytest.fixture(scope="module")
+async def producer(topics, broker_bootstrap):
+    async with EventProducer(broker_bootstrap, client_id="pickup-test") as started:
+        yield started
+
+
+@pytest.fixture
+async def redis(redis_url):
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="module")
+async def apis(settings, topics):
+    """`await apis(**pickup_settings)`: an API client with those PICKUP_* settings."""
+    async with AsyncExitStack() as stack:
+        async def make(**overrides) -> httpx.AsyncClient:
+            app = create_app(settings, PickupSettings(code_secret=CODE_SECRET, **overrides))
+            await stack.enter_async_context(app.router.lifespan_context(app))
+            return await stack.enter_async_context(
+                httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://pickup", timeout=15))
+
+        yield make
+
+
+@pytest.fixture(scope="module")
+async def api(apis):
+    # Attempt limits well above the lockout, so the lockout test counts to five.
+    return await apis(parcel_attempts_per_window=20)
+
+
+def bearer(sub: str, role: str, **scopes) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(SECRET, sub, role, **scopes)}"}
+
+
+OPERATOR = bearer("op-1", "operator")
+DRIVER = bearer("driver-7", "driver")
+RESIDENT = bearer("r-1", "resident")
+
+
+# -- helpers ----------------------------------------------------------------------------------
+async def register(api: httpx.AsyncClient, worker, compartments, **where) -> str:
+    point_id = f"pp-test-{uuid.uuid4().hex[:10]}"
+    answer = await api.post("/v1/pickup-points", json=locker_body(point_id, compartments, **where), headers=OPERATOR)
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["status_url"] == f"/v1/pickup-points/{point_id}"
+
+    async def projected():
+        return (await api.get(f"/v1/pickup-points/{point_id}", headers=RESIDENT)).status_code == 200
+
+    await eventually(projected, EFFECT, "the point projected", worker)
+    return point_id
+
+
+async def decisions(watcher: TopicWatcher, order_id: str, worker, count: int = 1) -> list[Event]:
+    async def arrived():
+        found = [e for e in watcher.events(PICKUP_RESERVATIONS, order_id)
+                 if e.type in ("CompartmentReserved", "CompartmentRejected")]
+        return found if len(found) >= count else None
+
+    return await eventually(arrived, EFFECT, f"a compartment decision for {order_id}", worker)
+
+
+async def event_of(watcher: TopicWatcher, topic, order_id: str, type_: str, worker) -> Event:
+    async def arrived():
+        return watcher.events(topic, order_id, type_)
+
+    return (await eventually(arrived, EFFECT, f"{type_} for {order_id}", worker))[0]
+
+
+async def reserved_order(producer, watcher, worker, point_id: str, lines) -> tuple[str, Event]:
+    order_id = f"o-{uuid.uuid4().hex[:10]}"
+    await producer.publish(order_placed(order_id, point_id, DAY, lines))
+    [decision] = await decisions(watcher, order_id, worker)
+    assert decision.type == "CompartmentReserved", decision.data
+    return order_id, decision
+
+
+async def deposited(api, watcher, worker, order_id: str) -> tuple[Event, str]:
+    """Deposit the order's parcel; the ParcelDeposited event and the PIN the resident got."""
+    answer = await api.post(f"/v1/parcels/{order_id}/deposit", json={}, headers=DRIVER)
+    assert answer.status_code == 201, answer.text
+    event = await event_of(watcher, PICKUP_PARCELS, order_id, "ParcelDeposited", worker)
+
+    async def notified():
+        return [e for e in watcher.events(NOTIFY_REQUESTS, type_="NotificationRequested")
+                if e.params.get("order_id") == order_id and e.template == "parcel-ready"]
+
+    [notice] = await eventually(notified, EFFECT, "the resident's notification", worker)
+    return event, notice.params["pin"]
+
+
+# -- pick-up points -----------------------------------------------------------------------------
+async def test_a_registered_point_is_found_near_with_its_free_compartments(api, worker):
+    # Far from the region's other test points: a spot in the Solling, east of Höxter.
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45), ("C1", "CHILLED", 20), ("C2", "CHILLED", 20)],
+                              lat=51.70, lon=9.60)
+    near = await api.get("/v1/pickup-points/near", headers=RESIDENT,
+                         params={"lat": 51.71, "lon": 9.61, "day": DAY.isoformat(), "radius_km": 5,
+                                 "temperature": "CHILLED"})
+    assert near.status_code == 200, near.text
+    [found] = [p for p in near.json()["pickup_points"] if p["pickup_point_id"] == point_id]
+    assert 0.5 < found["distance_km"] < 2.0
+    assert found["free"] == {"AMBIENT": {"free": 1, "total": 1, "free_volume_ml": 45000},
+                             "CHILLED": {"free": 2, "total": 2, "free_volume_ml": 40000}}
+    frozen = await api.get("/v1/pickup-points/near", headers=RESIDENT,
+                           params={"lat": 51.71, "lon": 9.61, "day": DAY.isoformat(), "temperature": "FROZEN"})
+    assert point_id not in [p["pickup_point_id"] for p in frozen.json()["pickup_points"]]
+    far = await api.get("/v1/pickup-points/near", headers=RESIDENT, params={"lat": 51.49, "lon": 9.14, "radius_km": 5})
+    assert point_id not in [p["pickup_point_id"] for p in far.json()["pickup_points"]]
+
+
+async def test_registration_is_checked_and_only_for_operators(api, worker):
+    body = locker_body("pp-test-forbidden", [("A1", "AMBIENT", 20)])
+    assert (await api.post("/v1/pickup-points", json=body, headers=RESIDENT)).status_code == 403
+    assert (await api.post("/v1/pickup-points", json=body)).status_code == 401
+    twice = locker_body("pp-test-twice", [("A1", "AMBIENT", 20), ("A1", "CHILLED", 20)])
+    answer = await api.post("/v1/pickup-points", json=twice, headers=OPERATOR)
+    assert answer.status_code == 422 and "appears twice" in answer.json()["message"]
+    bad = await api.post("/v1/pickup-points", json={**body, "location": {"lat": 95, "lon": 9}}, headers=OPERATOR)
+    assert bad.status_code == 422
+    point_id = await register(api, worker, [("A1", "AMBIENT", 20)])
+    again = await api.post("/v1/pickup-points", json=locker_body(point_id, [("A1", "AMBIENT", 20)]), headers=OPERATOR)
+    assert again.status_code == 409
+    missing = await api.get("/v1/pickup-points/pp-test-nowhere", headers=RESIDENT)
+    assert missing.status_code == 404 and missing.json()["error"] == "not_found"
+
+
+# -- compartment reservations -------------------------------------------------------------------
+async def test_an_order_gets_compartments_of_its_temperature_classes(api, producer, watcher, worker):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 20), ("A2", "AMBIENT", 45), ("C1", "CHILLED", 20),
+                                            ("F1", "FROZEN", 20)])
+    order_id, reserved = await reserved_order(producer, watcher, worker, point_id,
+                                              [line("AMBIENT", 8000, 2), line("CHILLED", 3000)])
+    assert sorted(reserved.compartment_ids) == ["A1", "C1"]
+    assert reserved.pickup_point_id == point_id and reserved.delivery_day == DAY
+    occupancy = (await api.get(f"/v1/pickup-points/{point_id}/occupancy", params={"day": DAY.isoformat()},
+                               headers=OPERATOR)).json()
+    assert occupancy["used"] == 2
+    assert {c["compartment_id"]: c["order_id"] for c in occupancy["compartments"] if c["occupied"]} == {
+        "A1": order_id, "C1": order_id}
+    # No frozen compartment at another point: rejected naming the class.
+    plain = await register(api, worker, [("A1", "AMBIENT", 20)])
+    rejected_id = f"o-{uuid.uuid4().hex[:10]}"
+    await producer.publish(order_placed(rejected_id, plain, DAY, [line("FROZEN", 1000)]))
+    [rejected] = await decisions(watcher, rejected_id, worker)
+    assert (rejected.type, rejected.reason, rejected.temperature_class) == (
+        "CompartmentRejected", "NO_TEMPERATURE_CLASS", "FROZEN")
+    unknown_id = f"o-{uuid.uuid4().hex[:10]}"
+    await producer.publish(order_placed(unknown_id, "pp-test-does-not-exist", DAY, [line("AMBIENT", 1000)]))
+    [unknown] = await decisions(watcher, unknown_id, worker)
+    assert (unknown.type, unknown.reason) == ("CompartmentRejected", "UNKNOWN_PICKUP_POINT")
+
+
+async def test_concurrent_orders_get_exactly_the_compartments_there_are(api, producer, watcher, worker):
+    point_id = await register(api, worker, [("C1", "CHILLED", 20), ("C2", "CHILLED", 20), ("C3", "CHILLED", 20),
+                                            ("A1", "AMBIENT", 90)])
+    order_ids = [f"o-{uuid.uuid4().hex[:10]}" for _ in range(8)]
+    await asyncio.gather(*(producer.publish(order_placed(o, point_id, DAY, [line("CHILLED", 15000)]))
+                           for o in order_ids))
+    outcomes = {o: (await decisions(watcher, o, worker))[0] for o in order_ids}
+    reserved = [e for e in outcomes.values() if e.type == "CompartmentReserved"]
+    rejected = [e for e in outcomes.values() if e.type == "CompartmentRejected"]
+    assert len(reserved) == 3 and len(rejected) == 5
+    assert sorted(c for e in reserved for c in e.compartment_ids) == ["C1", "C2", "C3"]
+    assert {(e.reason, e.temperature_class) for e in rejected} == {("FULL", "CHILLED")}
+    occupancy = (await api.get(f"/v1/pickup-points/{point_id}/occupancy", params={"day": DAY.isoformat()},
+                               headers=OPERATOR)).json()
+    assert occupancy["by_class"]["CHILLED"]["free"] == 0 and occupancy["by_class"]["AMBIENT"]["free"] == 1
+    # Another day is a fresh day.
+    other_day = f"o-{uuid.uuid4().hex[:10]}"
+    await producer.publish(order_placed(other_day, point_id, DAY + timedelta(days=1), [line("CHILLED", 15000)]))
+    assert (await decisions(watcher, other_day, worker))[0].type == "CompartmentReserved"
+
+
+async def test_the_same_order_placed_twice_changes_nothing(api, producer, watcher, worker):
+    point_id = await register(api, worker, [("C1", "CHILLED", 20), ("C2", "CHILLED", 20)])
+    order_id = f"o-{uuid.uuid4().hex[:10]}"
+    placed = order_placed(order_id, point_id, DAY, [line("CHILLED", 5000)])
+    await producer.publish(placed)
+    await producer.publish(placed)  # a redelivery: the same event again
+    both = await decisions(watcher, order_id, worker, count=2)
+    # The second copy republishes the remembered decision (same event id) and reserves nothing more.
+    assert {e.event_id for e in both} == {both[0].event_id} and both[0].type == "CompartmentReserved"
+    occupancy = (await api.get(f"/v1/pickup-points/{point_id}/occupancy", params={"day": DAY.isoformat()},
+                               headers=OPERATOR)).json()
+    assert occupancy["used"] == 1
+    _, next_order = await reserved_order(producer, watcher, worker, point_id, [line("CHILLED", 5000)])
+    assert next_order.compartment_ids != both[0].compartment_ids
+
+
+async def test_a_rejected_order_releases_its_compartments(api, producer, watcher, worker):
+    point_id = await register(api, worker, [("C1", "CHILLED", 20)])
+    order_id, reserved = await reserved_order(producer, watcher, worker, point_id, [line("CHILLED", 5000)])
+    waiting = f"o-{uuid.uuid4().hex[:10]}"
+    await producer.publish(order_placed(waiting, point_id, DAY, [line("CHILLED", 5000)]))
+    assert (await decisions(watcher, waiting, worker))[0].reason == "FULL"
+
+    await producer.publish(new_event("OrderRejected", producer="orders-worker", order_id=order_id,
+                                     reason="OUT_OF_STOCK", correlation_id=reserved.correlation_id))
+    released = await event_of(watcher, PICKUP_RESERVATIONS, order_id, "CompartmentReleased", worker)
+    assert released.compartment_ids == ["C1"] and released.reason == "ORDER_REJECTED"
+    assert released.correlation_id == reserved.correlation_id
+    # The capacity is back, and releasing the rejected order held nothing (no event).
+    _, after = await reserved_order(producer, watcher, worker, point_id, [line("CHILLED", 5000)])
+    assert after.compartment_ids == ["C1"]
+    await producer.publish(new_event("OrderCancelled", producer="orders-api", order_id=waiting))
+    await producer.publish(new_event("OrderCancelled", producer="orders-api", order_id=order_id))  # twice released
+    marker = f"o-{uuid.uuid4().hex[:10]}"  # same point partition, after both cancellations
+    await producer.publish(order_placed(marker, point_id, DAY + timedelta(days=1), [line("CHILLED", 5000)]))
+    await decisions(watcher, marker, worker)
+    assert watcher.events(PICKUP_RESERVATIONS, waiting, "CompartmentReleased") == []
+    assert len(watcher.events(PICKUP_RESERVATIONS, order_id, "CompartmentReleased")) == 1
+
+
+# -- deposit, collection, expiry ----------------------------------------------------------------
+async def test_a_deposit_sends_the_pin_to_the_resident_and_keeps_only_its_hash(api, producer, watcher, worker, redis):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
+    order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    assert (await api.post(f"/v1/parcels/{order_id}/deposit", json={}, headers=RESIDENT)).status_code == 403
+    event, pin = await deposited(api, watcher, worker, order_id)
+
+    assert codes.is_pin(pin)
+    assert event.compartment_ids == ["A1"] and event.deposited_by == "driver-7"
+    assert event.code_hash == codes.pin_hash(CODE_SECRET.encode(), event.event_id, order_id, pin)
+    [record] = [r for r in watcher.raw(PICKUP_PARCELS.name) if r.key == order_id.encode()]
+    assert pin.encode() not in record.value
+    stored = await redis.hgetall(keys.parcel(order_id))
+    assert stored["code_hash"] == event.code_hash and stored["status"] == "deposited"
+    assert not any(pin in value for value in stored.values())
+    [notice] = [e for e in watcher.events(NOTIFY_REQUESTS) if e.params.get("order_id") == order_id]
+    assert notice.recipient_id == "r-1" and notice.recipient_role == "RESIDENT"
+    assert pin in notice.params["text_de"] and pin in notice.params["text_en"]
+    assert notice.params["qr_payload"].startswith(f"NAHNETZ1:{order_id}:")
+    assert notice.correlation_id == event.correlation_id
+
+    again = await api.post(f"/v1/parcels/{order_id}/deposit", json={}, headers=DRIVER)
+    assert again.status_code == 409
+    assert (await api.post("/v1/parcels/o-never-placed/deposit", json={}, headers=DRIVER)).status_code == 404
+    status = (await api.get(f"/v1/parcels/{order_id}", headers=DRIVER)).json()
+    assert status["status"] == "deposited" and "code_hash" not in status
+
+
+async def test_the_right_code_opens_once_even_when_two_terminals_race(api, producer, watcher, worker):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
+    order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    _, pin = await deposited(api, watcher, worker, order_id)
+    collect = f"/v1/pickup-points/{point_id}/collect"
+    wrong = await api.post(collect, json={"order_id": order_id, "code": "000000" if pin != "000000" else "111111"},
+                           headers=RESIDENT)
+    assert wrong.status_code == 403 and wrong.json()["detail"]["attempts_left"] == 4
+
+    answers = await asyncio.gather(*(api.post(collect, json={"order_id": order_id, "code": pin}, headers=RESIDENT)
+                                     for _ in range(2)))
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    opened = next(a for a in answers if a.status_code == 201).json()
+    assert opened["compartment_ids"] == ["A1"] and opened["open"] == ["A1"]
+    assert (await api.post(collect, json={"order_id": order_id, "code": pin}, headers=RESIDENT)).status_code == 409
+
+    collected = await event_of(watcher, PICKUP_PARCELS, order_id, "ParcelCollected", worker)
+    assert collected.method == "PIN"
+    released = await event_of(watcher, PICKUP_RESERVATIONS, order_id, "CompartmentReleased", worker)
+    assert released.reason == "COLLECTED" and released.compartment_ids == ["A1"]
+    assert len(watcher.events(PICKUP_PARCELS, order_id, "ParcelCollected")) == 1
+
+
+async def test_five_wrong_codes_lock_the_parcel_and_alert_the_operator(api, producer, watcher, worker):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
+    order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    _, pin = await deposited(api, watcher, worker, order_id)
+    collect = f"/v1/pickup-points/{point_id}/collect"
+    wrong_pin = f"{(int(pin) + 1) % 1_000_000:06d}"
+    statuses = [(await api.post(collect, json={"order_id": order_id, "code": wrong_pin}, headers=RESIDENT)).status_code
+                for _ in range(5)]
+    assert statuses == [403, 403, 403, 403, 423]
+    right = await api.post(collect, json={"order_id": order_id, "code": pin}, headers=RESIDENT)
+    assert right.status_code == 423 and right.json()["error"] == "code_locked"
+
+    locked = await event_of(watcher, PICKUP_PARCELS, order_id, "PickupCodeLocked", worker)
+    assert locked.failed_attempts == 5
+
+    async def alerted():
+        return [e for e in watcher.events(NOTIFY_REQUESTS) if e.template == "pickup-code-locked"
+                and e.params.get("order_id") == order_id]
+
+    [alert] = await eventually(alerted, EFFECT, "the operator's alert", worker)
+    assert alert.recipient_role == "OPERATOR" and alert.recipient_id == "operator-desk"
+    assert len(watcher.events(PICKUP_PARCELS, order_id, "PickupCodeLocked")) == 1
+    assert watcher.events(PICKUP_PARCELS, order_id, "ParcelCollected") == []
+
+
+async def test_code_attempts_are_rate_limited_per_parcel_and_per_terminal(apis, producer, watcher, worker):
+    api = await apis(parcel_attempts_per_window=2, point_attempts_per_window=4, attempt_window_seconds=3600)
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45), ("A2", "AMBIENT", 45)])
+    first, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 40000)])
+    second, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 40000)])
+    collect = f"/v1/pickup-points/{point_id}/collect"
+    for order_id in (first, second):
+        await deposited(api, watcher, worker, order_id)
+    codes_tried = [(first, "999999"), (first, "999998"), (first, "999997")]
+    answers = [await api.post(collect, json={"order_id": o, "code": c}, headers=RESIDENT) for o, c in codes_tried]
+    assert [a.status_code for a in answers] == [403, 403, 429]
+    assert answers[2].json()["error"] == "too_many_attempts"
+    assert 0 < int(answers[2].headers["Retry-After"]) <= 3600
+    # The terminal's own limit: the fourth attempt there passes, the fifth does not, whatever the parcel.
+    assert (await api.post(collect, json={"order_id": second, "code": "999999"}, headers=RESIDENT)).status_code == 403
+    blocked = await api.post(collect, json={"order_id": second, "code": "999998"}, headers=RESIDENT)
+    assert blocked.status_code == 429 and "pick-up point" in blocked.json()["message"]
+
+
+async def test_an_uncollected_parcel_expires_and_frees_its_compartment(apis, producer, watcher, worker, redis):
+    api = await apis(expiry_seconds=1)
+    point_id = await register(api, worker, [("C1", "CHILLED", 20)])
+    order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("CHILLED", 5000)])
+    deposit, pin = await deposited(api, watcher, worker, order_id)
+
+    expired = await event_of(watcher, PICKUP_PARCELS, order_id, "ParcelExpired", worker)
+    assert expired.expired_at == deposit.expires_at and expired.compartment_ids == ["C1"]
+    released = await event_of(watcher, PICKUP_RESERVATIONS, order_id, "CompartmentReleased", worker)
+    assert released.reason == "EXPIRED"
+    occupancy = (await api.get(f"/v1/pickup-points/{point_id}/occupancy", params={"day": DAY.isoformat()},
+                               headers=OPERATOR)).json()
+    assert occupancy["used"] == 0
+    late = await api.post(f"/v1/pickup-points/{point_id}/collect", json={"order_id": order_id, "code": pin},
+                          headers=RESIDENT)
+    assert late.status_code == 410
+    assert await redis.zscore(keys.DUE, order_id) is None
+    assert len(watcher.events(PICKUP_PARCELS, order_id, "ParcelExpired")) == 1
+    # OrderExpired from the orders saga later finds nothing more to release.
+    await producer.publish(new_event("OrderExpired", producer="orders-worker", order_id=order_id,
+                                     pickup_point_id=point_id, compartment_ids=["C1"]))
+    _, after = await reserved_order(producer, watcher, worker, point_id, [line("CHILLED", 5000)])
+    assert after.compartment_ids == ["C1"]
+    assert len(watcher.events(PICKUP_RESERVATIONS, order_id, "CompartmentReleased")) == 1
+
+
+# -- bad input ----------------------------------------------------------------------------------
+async def test_corrupt_messages_are_dead_lettered_and_the_worker_goes_on(api, producer, watcher, worker):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
+    garbage_key = f"k-{uuid.uuid4().hex[:8]}"
+    await producer.publish_raw(PICKUP_RESERVATION_REQUESTS, b"not an event at all", key=point_id)
+    await producer.publish_raw(ORDERS_ORDERS, b"\xc3\x01garbage", key=garbage_key)
+    invalid = order_placed(f"o-{uuid.uuid4().hex[:10]}", point_id, DAY, [line("AMBIENT", -5)])
+    await producer.publish(invalid)  # routed, then refused by the deciding worker: negative volume
+
+    async def dead_lettered():
+        requests = watcher.raw(dead_letter_topic(PICKUP_RESERVATION_REQUESTS).name)
+        orders = watcher.raw(dead_letter_topic(ORDERS_ORDERS).name)
+        garbage = [r for r in requests if r.value == b"not an event at all" and r.key == point_id.encode()]
+        negative = [r for r in requests if r.value == invalid.encode()]
+        corrupt = [r for r in orders if r.key == garbage_key.encode()]
+        return (garbage, negative, corrupt) if garbage and negative and corrupt else None
+
+    garbage, negative, corrupt = await eventually(dead_lettered, EFFECT, "three dead letters", worker)
+    assert h.header(garbage[0].headers, h.DLQ_REASON) == "undecodable"
+    assert h.header(negative[0].headers, h.DLQ_REASON) == "invalid"
+    assert "negative volume" in h.header(negative[0].headers, h.DLQ_ERROR_MESSAGE)
+    assert h.header(corrupt[0].headers, h.DLQ_SERVICE) == "pickup"
+    # The same partitions keep working.
+    _, reserved = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    assert reserved.compartment_ids == ["A1"]
+    assert worker.running
