@@ -1,0 +1,447 @@
+"""The orders service against the real broker and Redis: the orders worker as its
+own process, the orders API over ASGI with its lifespan (real Redis, real
+producer). The catalog and pickup services are played by producing their events
+(listings and points for the projections, stock and compartment answers)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, time as clock_time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+import redis.asyncio as aioredis
+
+from nahnetz.events import new_event
+from nahnetz.kit.auth import issue_token
+from nahnetz.kit.settings import Settings
+from nahnetz.messaging import headers as h
+from nahnetz.messaging.admin import create_topics
+from nahnetz.messaging.producer import EventProducer
+from nahnetz.topics import NOTIFY_REQUESTS, ORDERS_ORDERS, CATALOG_STOCK_RESERVATIONS, PICKUP_RESERVATIONS
+from orders_support import (EFFECT, SECRET, TopicLog, answer_all_reserved, api_client, compartment_reserved,
+                            days_ahead, eventually, pickup_point_registered, product_listed, start_worker,
+                            stock_rejected, stock_reserved)
+from services.orders import keys
+from services.orders.api import create_app
+from services.orders.config import OrdersSettings
+
+pytestmark = pytest.mark.integration
+
+SAGA_TIMEOUT = 8.0
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+async def topics(broker_bootstrap):
+    await create_topics(broker_bootstrap)
+
+
+@pytest.fixture(scope="module")
+async def worker(topics, broker_bootstrap, redis_url, run_dir):
+    suffix = uuid.uuid4().hex[:8]
+    running = await start_worker("orders", f"orders-worker-{suffix}", {
+        "KAFKA_BOOTSTRAP": broker_bootstrap, "REDIS_URL": redis_url,
+        "ORDERS_APP_ID": f"orders-test-{suffix}", "ORDERS_SAGA_TIMEOUT_SECONDS": str(SAGA_TIMEOUT),
+        "ORDERS_TIMEOUT_SCAN_SECONDS": "0.5"}, run_dir)
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="module")
+async def log(topics, broker_bootstrap):
+    started = await TopicLog(broker_bootstrap, [ORDERS_ORDERS.name, NOTIFY_REQUESTS.name,
+                                                ORDERS_ORDERS.dlq]).start()
+    yield started
+    await started.stop()
+
+
+@pytest.fixture(scope="module")
+async def producer(topics, broker_bootstrap):
+    async with EventProducer(broker_bootstrap, client_id="orders-test") as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def settings(broker_bootstrap, redis_url) -> Settings:
+    return Settings(KAFKA_BOOTSTRAP=broker_bootstrap, REDIS_URL=redis_url, NAHNETZ_SERVICE="orders",
+                    NAHNETZ_JWT_SECRET=SECRET, NAHNETZ_ENV="test")
+
+
+@pytest.fixture(scope="module")
+async def api(settings, worker):
+    async with api_client(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+async def redis(redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+class Region:
+    """Two shops' products and a pick-up point, unique to a test, known to the worker."""
+
+    def __init__(self, unique: str):
+        self.shop_a, self.shop_b = f"shop-hof-{unique}", f"shop-baecker-{unique}"
+        self.cheese, self.bread, self.eggs = f"p-cheese-{unique}", f"p-bread-{unique}", f"p-eggs-{unique}"
+        self.point = f"pp-brakel-{unique}"
+        self.resident = f"r-{unique}"
+
+    async def publish(self, producer: EventProducer, redis, worker) -> None:
+        for event in (product_listed(self.cheese, self.shop_a, "Ziegenkäse", 450, temperature="CHILLED"),
+                      product_listed(self.eggs, self.shop_a, "Eier (10)", 390),
+                      product_listed(self.bread, self.shop_b, "Bauernbrot", 380),
+                      pickup_point_registered(self.point, "Pick-up-Point HX Brakel Marktplatz")):
+            await producer.publish(event)
+        wanted = [keys.product(p) for p in (self.cheese, self.bread, self.eggs)] + [keys.pickup_point(self.point)]
+
+        async def projected():
+            return await redis.exists(*wanted) == len(wanted)
+        await eventually(projected, EFFECT, "products and pick-up point projected", worker)
+
+    def order_body(self, **changes) -> dict:
+        body = {"lines": [{"product_id": self.cheese, "quantity": 2}, {"product_id": self.eggs, "quantity": 1},
+                          {"product_id": self.bread, "quantity": 1}],
+                "pickup_point_id": self.point, "delivery_day": days_ahead(2).isoformat(),
+                "payment_method": "ONLINE"}
+        return {**body, **changes}
+
+
+@pytest.fixture
+async def region(unique, producer, redis, worker) -> Region:
+    made = Region(unique)
+    await made.publish(producer, redis, worker)
+    return made
+
+
+def bearer(sub: str, role: str = "resident", **scopes) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(SECRET, sub, role, **scopes)}"}
+
+
+async def place(api, region: Region, headers=None, **changes):
+    answer = await api.post("/v1/orders", json=region.order_body(**changes),
+                            headers=headers or bearer(region.resident))
+    assert answer.status_code == 202, answer.text
+    return answer.json()
+
+
+async def order_status(api, order_id: str, resident: str) -> str:
+    answer = await api.get(f"/v1/orders/{order_id}", headers=bearer(resident))
+    return answer.json()["status"] if answer.status_code == 200 else ""
+
+
+# -- the saga ---------------------------------------------------------------------------------
+async def test_an_order_over_http_is_confirmed_once_stock_and_compartment_are_reserved(
+        api, log, producer, worker, region):
+    placed_answer = await place(api, region)
+    order_id = placed_answer["order_id"]
+    assert placed_answer["status"] == "PLACED"
+    assert placed_answer["status_url"] == f"/v1/orders/{order_id}"
+    assert placed_answer["total"] == {"amount_cents": 2 * 450 + 390 + 380 + 250, "currency": "EUR"}
+
+    placed = await log.wait_for("OrderPlaced", order_id=order_id)
+    assert placed.resident_id == region.resident and placed.channel == "WEB"
+    assert {l["product_id"]: l["shop_id"] for l in placed.lines} == {
+        region.cheese: region.shop_a, region.eggs: region.shop_a, region.bread: region.shop_b}
+    assert placed.meta["actor"] == {"user_id": region.resident, "role": "RESIDENT", "on_behalf_of": None}
+
+    await answer_all_reserved(producer, placed)  # three products: three stock answers
+    confirmed = await log.wait_for("OrderConfirmed", order_id=order_id, worker=worker)
+    assert confirmed.compartment_ids == ["AM01"] and confirmed.delivery_day == placed.delivery_day
+    assert confirmed.correlation_id == placed.correlation_id
+
+    async def shown_confirmed():
+        return await order_status(api, order_id, region.resident) == "CONFIRMED"
+    await eventually(shown_confirmed, EFFECT, "GET shows CONFIRMED", worker)
+    order = (await api.get(f"/v1/orders/{order_id}", headers=bearer(region.resident))).json()
+    assert [step["status"] for step in order["history"]] == ["PLACED", "CONFIRMED"]
+    assert all(step["at"].endswith("+00:00") for step in order["history"])
+    assert order["pickup_point"]["name"] == "Pick-up-Point HX Brakel Marktplatz"
+
+    notice = await log.wait_for("NotificationRequested", notification_id=f"{order_id}:order_confirmed")
+    assert notice.recipient_id == region.resident and notice.template == "order_confirmed"
+    assert notice.params["pickup_point"] == "Pick-up-Point HX Brakel Marktplatz"
+
+    day = placed.delivery_day.isoformat()
+    packing = await api.get(f"/v1/shops/{region.shop_a}/packing-list", params={"day": day},
+                            headers=bearer(f"u-{region.shop_a}", "shop", shop_id=region.shop_a))
+    assert packing.status_code == 200, packing.text
+    listed = packing.json()
+    assert [o["order_id"] for o in listed["orders"]] == [order_id]
+    assert sorted((l["product_id"], l["quantity"]) for l in listed["orders"][0]["lines"]) == [
+        (region.cheese, 2), (region.eggs, 1)]
+    assert listed["orders"][0]["pickup_point"]["pickup_point_id"] == region.point
+    assert {t["product_id"]: t["quantity"] for t in listed["totals"]} == {region.cheese: 2, region.eggs: 1}
+    other_shop = await api.get(f"/v1/shops/{region.shop_b}/packing-list", params={"day": day},
+                               headers=bearer(f"u-{region.shop_a}", "shop", shop_id=region.shop_a))
+    assert other_shop.status_code == 403
+
+
+async def test_a_rejected_stock_line_rejects_the_order_with_that_reason(api, log, producer, worker, region):
+    order_id = (await place(api, region))["order_id"]
+    placed = await log.wait_for("OrderPlaced", order_id=order_id)
+    await producer.publish(stock_reserved(placed, region.cheese))
+    await producer.publish(stock_rejected(placed, region.bread, "INSUFFICIENT_STOCK", available=0))
+
+    rejected = await log.wait_for("OrderRejected", order_id=order_id, worker=worker)
+    assert rejected.reason == "OUT_OF_STOCK"
+    assert rejected.lines == [{"product_id": region.bread, "shop_id": region.shop_b,
+                               "reason": "INSUFFICIENT_STOCK", "available": 0}]
+
+    async def shown_rejected():
+        return await order_status(api, order_id, region.resident) == "REJECTED"
+    await eventually(shown_rejected, EFFECT, "GET shows REJECTED", worker)
+    order = (await api.get(f"/v1/orders/{order_id}", headers=bearer(region.resident))).json()
+    assert order["rejection"]["lines"][0]["product_id"] == region.bread
+    notice = await log.wait_for("NotificationRequested", notification_id=f"{order_id}:order_rejected")
+    assert notice.params["lines"] == "Bauernbrot (0)"
+
+    # The compartment answer comes late: the order stays rejected, nothing else is published.
+    await producer.publish(compartment_reserved(placed))
+    await eventually(lambda: _handled_at_least(worker, PICKUP_RESERVATIONS.name, 1), EFFECT,
+                     "the late answer handled", worker)
+    await log.caught_up()
+    assert len(log.events("OrderRejected", order_id=order_id)) == 1
+    assert log.events("OrderConfirmed", order_id=order_id) == []
+
+
+async def _handled_at_least(worker, topic: str, count: float) -> bool:
+    return await worker.handled(topic) >= count
+
+
+async def test_no_answer_rejects_the_order_with_timeout(api, log, producer, worker, region):
+    order_id = (await place(api, region))["order_id"]
+    placed = await log.wait_for("OrderPlaced", order_id=order_id)
+    await producer.publish(stock_reserved(placed, region.cheese))  # one answer of four
+    rejected = await log.wait_for("OrderRejected", order_id=order_id, timeout=SAGA_TIMEOUT + EFFECT,
+                                  worker=worker)
+    assert rejected.reason == "TIMEOUT"
+    assert "no compartment answer" in rejected.message
+    assert rejected.correlation_id == placed.correlation_id
+
+    # An answer after the timeout changes nothing: still rejected, never confirmed.
+    before = await worker.handled(CATALOG_STOCK_RESERVATIONS.name)
+    for pid in (region.bread, region.eggs):
+        await producer.publish(stock_reserved(placed, pid))
+    await producer.publish(compartment_reserved(placed))
+    await eventually(lambda: _handled_at_least(worker, CATALOG_STOCK_RESERVATIONS.name, before + 2), EFFECT,
+                     "late answers handled", worker)
+    await log.caught_up()
+    assert log.events("OrderConfirmed", order_id=order_id) == []
+    assert len(log.events("OrderRejected", order_id=order_id)) == 1
+
+
+async def test_the_same_events_again_change_nothing(api, log, producer, worker, region):
+    order_id = (await place(api, region))["order_id"]
+    placed = await log.wait_for("OrderPlaced", order_id=order_id)
+    answers = await answer_all_reserved(producer, placed)
+    await log.wait_for("OrderConfirmed", order_id=order_id, worker=worker)
+    await log.wait_for("NotificationRequested", notification_id=f"{order_id}:order_confirmed")
+
+    handled_orders = await worker.handled(ORDERS_ORDERS.name, "OrderPlaced")
+    handled_stock = await worker.handled(CATALOG_STOCK_RESERVATIONS.name, "StockReserved")
+    # Kafka redelivers: the very same records again (same event ids).
+    await producer.publish(placed)
+    for answer in answers:
+        await producer.publish(answer)
+    await eventually(lambda: _handled_count(worker, ORDERS_ORDERS.name, "OrderPlaced", handled_orders + 1),
+                     EFFECT, "the repeated OrderPlaced handled", worker)
+    await eventually(lambda: _handled_count(worker, CATALOG_STOCK_RESERVATIONS.name, "StockReserved",
+                                            handled_stock + 3), EFFECT, "the repeated answers handled", worker)
+    await log.caught_up()
+    assert len(log.events("OrderConfirmed", order_id=order_id)) == 1
+    assert len(log.events("NotificationRequested", notification_id=f"{order_id}:order_confirmed")) == 1
+    assert log.events("OrderRejected", order_id=order_id) == []
+    order = (await api.get(f"/v1/orders/{order_id}", headers=bearer(region.resident))).json()
+    assert [step["status"] for step in order["history"]] == ["PLACED", "CONFIRMED"]
+
+
+async def _handled_count(worker, topic: str, event_type: str, count: float) -> bool:
+    return await worker.handled(topic, event_type) >= count
+
+
+# -- the API ----------------------------------------------------------------------------------
+async def test_a_retry_with_the_same_idempotency_key_returns_the_same_order(api, log, region):
+    headers = {**bearer(region.resident), "Idempotency-Key": f"basket-{region.resident}"}
+    first = await api.post("/v1/orders", json=region.order_body(), headers=headers)
+    again = await api.post("/v1/orders", json=region.order_body(), headers=headers)
+    assert first.status_code == again.status_code == 202
+    assert again.json()["order_id"] == first.json()["order_id"]
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    await log.wait_for("OrderPlaced", order_id=first.json()["order_id"])
+    await log.caught_up()
+    assert len(log.events("OrderPlaced", resident_id=region.resident)) == 1
+    other = await api.post("/v1/orders", json=region.order_body(note="anders"), headers=headers)
+    assert other.status_code == 422, "the key belongs to the first basket"
+
+
+async def test_an_assistant_orders_for_a_resident_by_phone(api, log, region):
+    operator = f"op-{region.resident}"
+    answer = await place(api, region, headers=bearer(operator, "operator"), resident_id=region.resident)
+    placed = await log.wait_for("OrderPlaced", order_id=answer["order_id"])
+    assert (placed.resident_id, placed.entered_by, placed.channel) == (region.resident, operator, "PHONE")
+    assert placed.meta["actor"] == {"user_id": operator, "role": "OPERATOR", "on_behalf_of": region.resident}
+    missing = await api.post("/v1/orders", json=region.order_body(), headers=bearer(operator, "operator"))
+    assert missing.status_code == 422
+    assert missing.json()["detail"][0]["field"] == "resident_id"
+    assert (await api.post("/v1/orders", json=region.order_body(resident_id="someone-else"),
+                           headers=bearer(region.resident))).status_code == 403
+    assert (await api.post("/v1/orders", json=region.order_body(),
+                           headers=bearer("d-1", "driver"))).status_code == 403
+
+
+async def test_a_resident_sees_only_their_own_orders(api, log, worker, region):
+    order_id = (await place(api, region))["order_id"]
+    stranger = bearer(f"stranger-{region.resident}")
+    assert (await api.get(f"/v1/orders/{order_id}", headers=stranger)).status_code == 404
+    assert (await api.get(f"/v1/orders/{order_id}", headers=bearer("op-1", "operator"))).status_code == 200
+    assert (await api.get("/v1/orders", params={"resident_id": region.resident},
+                          headers=stranger)).status_code == 403
+    assert (await api.get(f"/v1/orders/{order_id}")).status_code == 401
+    assert (await api.post(f"/v1/orders/{order_id}/cancel", headers=stranger)).status_code == 404
+
+    async def listed():
+        mine = (await api.get("/v1/me/orders", headers=bearer(region.resident))).json()["orders"]
+        return [o["order_id"] for o in mine] == [order_id]
+    await eventually(listed, EFFECT, "the order in /v1/me/orders", worker)
+    theirs = (await api.get("/v1/me/orders", headers=stranger)).json()["orders"]
+    assert theirs == []
+    by_operator = await api.get("/v1/orders", params={"resident_id": region.resident},
+                                headers=bearer("op-1", "operator"))
+    assert [o["order_id"] for o in by_operator.json()["orders"]] == [order_id]
+
+
+async def test_validation_errors_are_422_naming_the_fields(api, region):
+    async def problems(body) -> dict:
+        answer = await api.post("/v1/orders", json=body, headers=bearer(region.resident))
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"] == "validation_failed"
+        return {d["field"]: d["message"] for d in answer.json()["detail"]}
+
+    found = await problems(region.order_body(
+        lines=[{"product_id": "p-nope", "quantity": 1}, {"product_id": region.bread, "quantity": 0}],
+        pickup_point_id="pp-nowhere", delivery_day=days_ahead(30).isoformat()))
+    assert found == {
+        "lines[0].product_id": "there is no product 'p-nope'",
+        "lines[1].quantity": "the quantity must be at least 1",
+        "pickup_point_id": "there is no pick-up point 'pp-nowhere'",
+        "delivery_day": f"the delivery day can be at most 14 days ahead (until {days_ahead(14).isoformat()})",
+    }
+    malformed = await problems(region.order_body(lines=[{"product_id": region.bread, "quantity": "viele"}],
+                                                 delivery_day="morgen", payment_method="BITCOIN"))
+    assert set(malformed) == {"lines[0].quantity", "delivery_day", "payment_method"}
+
+
+async def test_tomorrow_cannot_be_booked_after_the_cut_off(settings, region, worker):
+    tomorrow = days_ahead(1)
+    evening = datetime.combine(tomorrow - timedelta(days=1), clock_time(18, 1), tzinfo=BERLIN)
+    app = create_app(settings, orders_settings=OrdersSettings(), clock=lambda: evening.astimezone(timezone.utc))
+    async with api_client(app) as late_api:
+        answer = await late_api.post("/v1/orders", json=region.order_body(delivery_day=tomorrow.isoformat()),
+                                     headers=bearer(region.resident))
+        assert answer.status_code == 422
+        assert answer.json()["detail"] == [{
+            "field": "delivery_day", "in": "body",
+            "message": f"orders for {tomorrow.isoformat()} closed at 18:00 (Europe/Berlin); "
+                       f"the earliest delivery day now is {(tomorrow + timedelta(days=1)).isoformat()}"}]
+        days = (await late_api.get("/v1/delivery-days", headers=bearer(region.resident))).json()
+        assert days["earliest"] == (tomorrow + timedelta(days=1)).isoformat()
+
+
+# -- after the decision: parcels and cancelling -----------------------------------------------
+async def confirmed_order(api, log, producer, worker, region) -> tuple[str, object]:
+    order_id = (await place(api, region, payment_method="AT_PICKUP"))["order_id"]
+    placed = await log.wait_for("OrderPlaced", order_id=order_id)
+    await answer_all_reserved(producer, placed)
+    await log.wait_for("OrderConfirmed", order_id=order_id, worker=worker)
+
+    async def shown_confirmed():
+        return await order_status(api, order_id, region.resident) == "CONFIRMED"
+    await eventually(shown_confirmed, EFFECT, "GET shows CONFIRMED", worker)
+    return order_id, placed
+
+
+async def test_a_deposited_parcel_makes_the_order_ready_for_pickup_then_collected(
+        api, log, producer, worker, region):
+    order_id, placed = await confirmed_order(api, log, producer, worker, region)
+    expires = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
+    deposited = new_event("ParcelDeposited", producer="pickup-worker", order_id=order_id,
+                          pickup_point_id=region.point, compartment_ids=["AM01"], code_hash="hmac-of-pin",
+                          qr_hash="hmac-of-qr", deposited_by="driver-1", expires_at=expires)
+    await producer.publish(deposited)
+    await producer.publish(deposited)  # delivered twice
+    ready = await log.wait_for("OrderReadyForPickup", order_id=order_id, worker=worker)
+    assert ready.collect_by == expires and ready.compartment_ids == ["AM01"]
+
+    async def shown_ready():
+        return await order_status(api, order_id, region.resident) == "READY_FOR_PICKUP"
+    await eventually(shown_ready, EFFECT, "GET shows READY_FOR_PICKUP", worker)
+    notice = await log.wait_for("NotificationRequested", notification_id=f"{order_id}:order_ready")
+    assert notice.params["compartments"] == "AM01"
+    cancel = await api.post(f"/v1/orders/{order_id}/cancel", headers=bearer(region.resident))
+    assert cancel.status_code == 409 and "READY_FOR_PICKUP" in cancel.json()["message"]
+
+    await producer.publish(new_event("ParcelCollected", producer="pickup-worker", order_id=order_id,
+                                     pickup_point_id=region.point, compartment_ids=["AM01"], method="PIN"))
+    collected = await log.wait_for("OrderCollected", order_id=order_id, worker=worker)
+    assert collected.paid_at_pickup == {"amount_cents": placed.total["amount_cents"], "currency": "EUR"}
+    await log.caught_up()
+    assert len(log.events("OrderReadyForPickup", order_id=order_id)) == 1
+
+
+async def test_cancelling_a_confirmed_order_once(api, log, producer, worker, region):
+    order_id, _ = await confirmed_order(api, log, producer, worker, region)
+    answer = await api.post(f"/v1/orders/{order_id}/cancel", json={"reason": "verreist"},
+                            headers=bearer(region.resident))
+    assert answer.status_code == 202, answer.text
+    cancelled = await log.wait_for("OrderCancelled", order_id=order_id)
+    assert cancelled.reason == "verreist" and cancelled.channel == "WEB"
+    again = await api.post(f"/v1/orders/{order_id}/cancel", headers=bearer("op-1", "operator"))
+    assert again.status_code == 409
+
+    async def shown_cancelled():
+        return await order_status(api, order_id, region.resident) == "CANCELLED"
+    await eventually(shown_cancelled, EFFECT, "GET shows CANCELLED", worker)
+    packing = await api.get(f"/v1/shops/{region.shop_a}/packing-list",
+                            params={"day": days_ahead(2).isoformat()}, headers=bearer("op-1", "operator"))
+    assert packing.json()["orders"] == [], "a cancelled order is not packed"
+
+
+# -- bad input --------------------------------------------------------------------------------
+async def test_a_corrupt_message_goes_to_the_dead_letters_and_the_worker_goes_on(
+        api, log, producer, worker, region):
+    order_id = f"o-dlq-{uuid.uuid4().hex[:8]}"
+    await producer.publish_raw(ORDERS_ORDERS, b"\x00not an event at all", key=order_id)
+    never_placed = new_event("OrderConfirmed", producer="test", order_id=f"{order_id}-x",
+                             pickup_point_id=region.point, delivery_day=days_ahead(2), compartment_ids=[])
+    await producer.publish(never_placed)
+    garbage = await log.wait_for_record(
+        lambda r: r.topic == ORDERS_ORDERS.dlq and r.key == order_id.encode(), "the corrupt message dead-lettered")
+    assert garbage.header(h.DLQ_REASON) == "undecodable"
+    assert garbage.value == b"\x00not an event at all"
+    invalid = await log.wait_for_record(
+        lambda r: r.topic == ORDERS_ORDERS.dlq and r.key == f"{order_id}-x".encode(),
+        "the confirmation of a never placed order dead-lettered")
+    assert invalid.header(h.DLQ_REASON) == "invalid"
+    assert "never placed" in invalid.header(h.DLQ_ERROR_MESSAGE)
+
+    # Same partition, after the garbage: handled as usual.
+    placed = new_event("OrderPlaced", producer="test", order_id=order_id, resident_id=region.resident,
+                       lines=[{"product_id": region.bread, "shop_id": region.shop_b, "product_name": "Bauernbrot",
+                               "unit": "Stück", "quantity": 1,
+                               "unit_price": {"amount_cents": 380, "currency": "EUR"}, "vat_rate_bp": 700,
+                               "weight_g": 250, "volume_ml": 500}],
+                       pickup_point_id=region.point, delivery_day=days_ahead(2),
+                       delivery_fee={"amount_cents": 250, "currency": "EUR"},
+                       total={"amount_cents": 630, "currency": "EUR"})
+    await producer.publish(placed)
+
+    async def projected():
+        answer = await api.get(f"/v1/orders/{order_id}", headers=bearer("op-1", "operator"))
+        return answer.status_code == 200
+    await eventually(projected, EFFECT, "the order after the garbage projected", worker)
+    assert worker.process.running
