@@ -1,0 +1,37 @@
+"""The notify worker: `python -m services.notify.worker`.
+
+Consumes notify.requests: each NotificationRequested is rendered (German or
+English, templates in domain/templates.py) and sent through the configured
+providers (NOTIFY_PROVIDERS, see config.py and providers.py); letters and phone
+calls go to the assistants' manual list. Publishes NotificationSent or
+NotificationFailed to notify.requests, once per notification id.
+"""
+
+from __future__ import annotations
+
+from nahnetz.events import Event
+from nahnetz.kit.settings import Settings, load_settings
+from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
+from nahnetz.topics import NOTIFY_REQUESTS
+
+from . import handlers
+from .config import NotifySettings
+from .delivery import Dispatcher
+
+
+def build_app(settings: Settings | None = None, notify_settings: NotifySettings | None = None) -> WorkerApp:
+    settings = settings or load_settings()
+    config = notify_settings or NotifySettings()
+    app = create_worker_app("notify", settings, app_id=config.app_id)
+    dispatcher = Dispatcher.from_settings(config)  # opens nothing until the first send
+
+    @app.event_agent(NOTIFY_REQUESTS)
+    async def deliver(event: Event) -> None:
+        await handlers.handle_request(event, app.redis, app.event_producer, dispatcher,
+                                      attempts=config.send_attempts, first_delay=config.retry_delay_seconds)
+
+    return app
+
+
+if __name__ == "__main__":
+    run_worker(build_app())
