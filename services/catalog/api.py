@@ -1,0 +1,276 @@
+"""The catalog API: shops and their goods, search, availability.
+
+    python -m services.catalog.api      (NAHNETZ_HTTP_PORT, KAFKA_BOOTSTRAP, REDIS_URL, ...)
+
+Writes (shop for its own goods, operator/admin for any shop) turn into events
+on catalog.shops / catalog.products and answer 202 with a status URL; the
+catalog worker projects the events into the read models that the reads
+(public, no token) answer from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager
+from email.parser import BytesParser
+from email.policy import HTTP
+from typing import Annotated, Any, AsyncIterator
+
+from fastapi import APIRouter, Body, Depends, FastAPI, Query, Request
+from fastapi.responses import JSONResponse
+
+from nahnetz.kit.api import RedisDep, create_api, from_state, serve
+from nahnetz.kit.auth import Role, User, require_roles
+from nahnetz.kit.errors import BadRequest, DomainError, NotFound, Unprocessable
+from nahnetz.kit.idempotency_keys import Idempotency
+from nahnetz.kit.settings import Settings, load_settings
+from nahnetz.messaging.producer import EventProducer
+
+from . import read_models
+from .domain.vocabulary import UnknownWord, parse_category
+from .handlers import commands
+from .http_models import (AdjustStock, Channel, CloseShop, DelistProduct, ListProduct, RegisterShop, UpdateProduct,
+                          UpdateShop)
+from .settings import CatalogSettings
+
+log = logging.getLogger("services.catalog.api")
+
+ProducerDep = Annotated[EventProducer, Depends(from_state("producer"))]
+Writer = Annotated[User, Depends(require_roles(Role.SHOP, Role.OPERATOR, Role.ADMIN))]
+CSV_TYPES = ("text/csv", "text/plain", "application/csv", "application/octet-stream", "application/vnd.ms-excel")
+PRODUCER_RETRY_S = 2.0
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+def catalog_settings(request: Request) -> CatalogSettings:
+    return request.app.state.catalog
+
+
+CatalogSettingsDep = Annotated[CatalogSettings, Depends(catalog_settings)]
+
+
+def accepted(result: commands.Accepted | None, unchanged_id: tuple[str, str] | None = None) -> JSONResponse:
+    """202 with the resource id and its status URL; 200 when nothing had to change."""
+    if result is None:
+        name, resource_id = unchanged_id or ("resource", "")
+        return JSONResponse({f"{name}_id": resource_id, "status": "unchanged", "changed": []}, status_code=200)
+    return JSONResponse(result.as_body(), status_code=202, headers={"Location": result.status_url})
+
+
+# -- shops ------------------------------------------------------------------------------------
+shops = APIRouter(prefix="/v1/shops", tags=["shops"])
+
+
+@shops.post("", status_code=202, summary="Register a shop (operator/admin, or a shop its own id)")
+async def register_shop(body: RegisterShop, user: Writer, redis: RedisDep, producer: ProducerDep,
+                        once: Idempotency) -> Any:
+    async def run() -> JSONResponse:
+        return accepted(await commands.register_shop(redis, producer, user, body.record(), body.shop_id,
+                                                     body.channel))
+    return await once(run, status_code=202)
+
+
+@shops.get("", summary="Shops, optionally of one municipality")
+async def list_shops(redis: RedisDep, municipality: Annotated[str | None, Query(max_length=80)] = None) -> dict:
+    found = await read_models.list_shops(redis, municipality)
+    return {"count": len(found), "shops": found}
+
+
+@shops.get("/{shop_id}", summary="The shop page: profile and listed goods with availability")
+async def shop_page(shop_id: str, redis: RedisDep) -> dict:
+    page = await read_models.shop_page(redis, shop_id)
+    if page is None:
+        raise NotFound(f"Laden {shop_id} ist nicht bekannt (no shop {shop_id})")
+    return page
+
+
+@shops.patch("/{shop_id}", summary="Change a shop's profile")
+async def update_shop(shop_id: str, body: UpdateShop, user: Writer, redis: RedisDep,
+                      producer: ProducerDep) -> Any:
+    return accepted(await commands.update_shop(redis, producer, user, shop_id, body.changes(), body.channel),
+                    ("shop", shop_id))
+
+
+@shops.delete("/{shop_id}", status_code=202, summary="Close a shop for good; its goods are delisted")
+async def close_shop(shop_id: str, user: Writer, redis: RedisDep, producer: ProducerDep,
+                     body: Annotated[CloseShop | None, Body()] = None) -> Any:
+    body = body or CloseShop()
+    return accepted(await commands.close_shop(redis, producer, user, shop_id, body.reason, body.note,
+                                              body.channel))
+
+
+@shops.post("/{shop_id}/products", status_code=202, summary="List a product")
+async def list_product(shop_id: str, body: ListProduct, user: Writer, redis: RedisDep, producer: ProducerDep,
+                       once: Idempotency) -> Any:
+    async def run() -> JSONResponse:
+        return accepted(await commands.list_product(redis, producer, user, shop_id, body.draft(), body.stock,
+                                                    body.channel))
+    return await once(run, status_code=202)
+
+
+def csv_payload(request: Request, body: bytes) -> bytes:
+    """The CSV file from a raw body (text/csv) or the file part of a form upload."""
+    content_type = request.headers.get("content-type", "text/csv")
+    if content_type.startswith("multipart/form-data"):
+        message = BytesParser(policy=HTTP).parsebytes(
+            f"Content-Type: {content_type}\r\n\r\n".encode("latin-1") + body)
+        if not message.is_multipart():
+            raise BadRequest("the form upload could not be read (multipart/form-data without parts)")
+        for part in message.iter_parts():
+            if part.get_filename() or part.get_param("name", header="content-disposition") in ("file", "csv"):
+                return part.get_payload(decode=True) or b""
+        raise BadRequest("the form has no file part (send the CSV as field 'file')")
+    if not content_type.split(";")[0].strip().lower() in CSV_TYPES:
+        raise BadRequest(f"send the product list as text/csv or multipart/form-data, not {content_type}")
+    return body
+
+
+@shops.post("/{shop_id}/products/import", status_code=202,
+            summary="Import a product list (CSV, German or English headers); report per line",
+            openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+async def import_products(shop_id: str, request: Request, user: Writer, redis: RedisDep, producer: ProducerDep,
+                          settings: CatalogSettingsDep, once: Idempotency,
+                          channel: Channel = "WEB", dry_run: bool = False) -> Any:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > settings.import_max_bytes:
+        raise PayloadTooLarge(f"die Datei ist größer als {settings.import_max_bytes} Bytes (file too large)")
+    body = await request.body()
+    if len(body) > settings.import_max_bytes:
+        raise PayloadTooLarge(f"die Datei ist größer als {settings.import_max_bytes} Bytes (file too large)")
+    data = csv_payload(request, body)
+
+    async def run() -> JSONResponse:
+        report = await commands.import_products(redis, producer, user, shop_id, data, channel, dry_run=dry_run,
+                                                max_rows=settings.import_max_rows)
+        if not report["imported"] and report["rejected"]:
+            raise Unprocessable("keine Zeile konnte übernommen werden (no row could be imported)",
+                                details={"rejected": report["rejected"],
+                                         "ignored_columns": report["ignored_columns"]})
+        return JSONResponse(report, status_code=200 if dry_run else 202)
+    return await once(run, status_code=202)
+
+
+# -- products ---------------------------------------------------------------------------------
+products = APIRouter(prefix="/v1/products", tags=["products"])
+
+
+@products.get("/search", summary="Goods across shops by text, category, municipality and distance")
+async def search(redis: RedisDep, settings: CatalogSettingsDep,
+                 q: Annotated[str | None, Query(max_length=200, description="Words, e.g. 'käse brot'")] = None,
+                 category: Annotated[str | None, Query(description="A category symbol or its name")] = None,
+                 municipality: Annotated[str | None, Query(max_length=80)] = None,
+                 lat: Annotated[float | None, Query(ge=-85, le=85)] = None,
+                 lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
+                 radius_km: Annotated[float | None, Query(gt=0)] = None,
+                 limit: Annotated[int, Query(ge=1)] = 20) -> dict:
+    if (lat is None) != (lon is None):
+        raise Unprocessable("give both lat and lon to search near a point")
+    if radius_km is not None and lat is None:
+        raise Unprocessable("radius_km needs a point (lat and lon)")
+    if radius_km is not None and radius_km > settings.search_max_radius_km:
+        raise Unprocessable(f"radius_km may be at most {settings.search_max_radius_km:g}")
+    if limit > settings.search_max_results:
+        raise Unprocessable(f"limit may be at most {settings.search_max_results}")
+    try:
+        symbol = parse_category(category) if category else None
+    except UnknownWord as exc:
+        raise Unprocessable(str(exc)) from None
+    query = read_models.SearchQuery(text=q, category=symbol, municipality=municipality, lat=lat, lon=lon,
+                                    radius_km=(radius_km or 10.0) if lat is not None else None, limit=limit)
+    found = await read_models.search_products(redis, query)
+    return {"query": {"q": q, "category": symbol, "municipality": municipality, "lat": lat, "lon": lon,
+                      "radius_km": query.radius_km, "limit": limit}, **found}
+
+
+@products.get("/{product_id}", summary="A product with its shop and availability")
+async def product_page(product_id: str, redis: RedisDep) -> dict:
+    page = await read_models.product_page(redis, product_id)
+    if page is None:
+        raise NotFound(f"Produkt {product_id} ist nicht bekannt (no product {product_id})")
+    return page
+
+
+@products.get("/{product_id}/availability", summary="Units available and held for orders")
+async def availability(product_id: str, redis: RedisDep) -> dict:
+    doc = await read_models.product_doc(redis, product_id)
+    shop = await read_models.shop_doc(redis, doc["shop_id"]) if doc else None
+    found = await read_models.availability(redis, product_id, shop_open=bool(shop and shop["status"] == "OPEN"))
+    if found is None:
+        raise NotFound(f"Produkt {product_id} ist nicht bekannt (no product {product_id})")
+    return found
+
+
+@products.patch("/{product_id}", summary="Change a listing (price, description, ...)")
+async def update_product(product_id: str, body: UpdateProduct, user: Writer, redis: RedisDep,
+                         producer: ProducerDep) -> Any:
+    return accepted(await commands.update_product(redis, producer, user, product_id, body.changes(),
+                                                  body.channel), ("product", product_id))
+
+
+@products.post("/{product_id}/stock", status_code=202, summary="Set the counted stock or change it by units")
+async def adjust_stock(product_id: str, body: AdjustStock, user: Writer, redis: RedisDep, producer: ProducerDep,
+                       once: Idempotency) -> Any:
+    async def run() -> JSONResponse:
+        return accepted(await commands.adjust_stock(redis, producer, user, product_id, level=body.level,
+                                                    delta=body.delta, reason=body.reason, note=body.note,
+                                                    channel=body.channel))
+    return await once(run, status_code=202)
+
+
+@products.delete("/{product_id}", status_code=202, summary="Delist a product")
+async def delist_product(product_id: str, user: Writer, redis: RedisDep, producer: ProducerDep,
+                         body: Annotated[DelistProduct | None, Body()] = None) -> Any:
+    body = body or DelistProduct()
+    return accepted(await commands.delist_product(redis, producer, user, product_id, body.reason, body.note,
+                                                  body.channel))
+
+
+# -- the app ----------------------------------------------------------------------------------
+@asynccontextmanager
+async def producer_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Connect the event producer in the background, so the API comes up (and
+    says "not ready") while the broker is still away."""
+    settings: Settings = app.state.settings
+    producer = EventProducer.from_settings(settings, client_id=f"{settings.service}-api")
+
+    async def connect() -> None:
+        while True:
+            try:
+                await producer.start()
+            except Exception as exc:  # the broker is not there yet: try again
+                log.warning("event producer cannot connect yet: %s", exc)
+                await asyncio.sleep(PRODUCER_RETRY_S)
+            else:
+                app.state.producer = producer
+                return
+
+    app.state.producer = None
+    connecting = asyncio.create_task(connect(), name="catalog-api-producer")
+    try:
+        yield
+    finally:
+        connecting.cancel()
+        app.state.producer = None
+        await producer.stop()
+
+
+async def producer_ready(app: FastAPI) -> str | None:
+    return None if getattr(app.state, "producer", None) is not None else "event producer not connected yet"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    app = create_api(settings, title="Nahnetz catalog", routers=[shops, products], lifespans=[producer_lifespan],
+                     readiness_checks={"producer": producer_ready},
+                     description="Shops, farms and market stalls list their goods; residents find them.")
+    app.state.catalog = CatalogSettings()
+    return app
+
+
+if __name__ == "__main__":
+    serve(create_app)

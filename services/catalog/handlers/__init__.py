@@ -1,0 +1,13 @@
+"""Apply events and commands to the domain and to Redis. Every function takes
+its dependencies (Redis, the event producer) as arguments, so the worker, the
+API and the tests wire them the same way.
+
+- `order_requests`: OrderPlaced / OrderRejected / OrderCancelled / OrderExpired on
+  orders.orders, copied to catalog.stock-requests once per product (step 2 and 5
+  of the order flow).
+- `stock_decisions`: the owner of a product's partition reserves or releases
+  its stock per order (StockReserved / StockRejected / StockReleased).
+- `projections`: shops and products into the read models and the search index,
+  and the stock a listing starts with or a shop adjusts.
+- `commands`: what the API's writes turn into (events on catalog.shops / catalog.products).
+"""

@@ -1,0 +1,505 @@
+"""The catalog service against the real broker and Redis: its API and worker run
+as processes (tests/integration/catalog_stack.py); requests go over HTTP, order
+events are produced to orders.orders, and the effects are read from the topics
+the catalog writes and from its API."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from catalog_stack import (TopicRecorder, bearer, eventually, operator_token, order_placed,
+                           order_rejected, product_listing, resident_token, shop_profile, shop_token,
+                           start_catalog)
+from nahnetz.events import Event, new_event
+from nahnetz.messaging import headers as h
+from nahnetz.messaging.admin import create_topics
+from nahnetz.messaging.producer import EventProducer
+from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS
+from services.catalog.handlers.stock_decisions import handle_stock_request
+
+pytestmark = pytest.mark.integration
+
+BRAKEL = (51.717, 9.183)
+WARBURG = (51.492, 9.142)   # about 25 km south of Brakel
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+async def catalog(broker_bootstrap, redis_url, run_dir):
+    await create_topics(broker_bootstrap)
+    processes = start_catalog(broker_bootstrap, redis_url, run_dir, f"catalog-test-{uuid.uuid4().hex[:8]}")
+    try:
+        await processes.wait_ready()
+        yield processes
+    finally:
+        processes.stop()
+
+
+@pytest.fixture(scope="module")
+async def recorder(broker_bootstrap, catalog):
+    started = await TopicRecorder(broker_bootstrap, [CATALOG_STOCK_RESERVATIONS.name, CATALOG_PRODUCTS.name,
+                                                     ORDERS_ORDERS.dlq]).start()
+    yield started
+    await started.stop()
+
+
+@pytest.fixture(scope="module")
+async def producer(broker_bootstrap):
+    async with EventProducer(broker_bootstrap, client_id="catalog-test") as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+async def http(catalog):
+    async with httpx.AsyncClient(base_url=catalog.api_url, timeout=30.0) as client:
+        yield client
+
+
+@pytest.fixture
+async def redis(redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+# -- helpers ----------------------------------------------------------------------------------
+async def register_shop(http, catalog, shop_id: str, name: str, municipality: str, at: tuple[float, float],
+                        token: str | None = None, **extra) -> dict:
+    answer = await http.post("/v1/shops", json=shop_profile(shop_id, name, municipality, *at, **extra),
+                             headers=bearer(token or operator_token()))
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["status_url"] == f"/v1/shops/{shop_id}"
+
+    async def visible():
+        page = await http.get(f"/v1/shops/{shop_id}")
+        return page.json() if page.status_code == 200 else None
+
+    return await eventually(visible, f"shop {shop_id} visible", processes=catalog.all)
+
+
+async def list_product(http, catalog, shop_id: str, listing: dict, token: str | None = None) -> str:
+    answer = await http.post(f"/v1/shops/{shop_id}/products", json=listing,
+                             headers=bearer(token or shop_token(shop_id)))
+    assert answer.status_code == 202, answer.text
+    product_id = answer.json()["product_id"]
+    await wait_available(http, catalog, product_id, lambda a: a is not None)
+    return product_id
+
+
+async def availability(http, product_id: str) -> dict | None:
+    answer = await http.get(f"/v1/products/{product_id}/availability")
+    return answer.json() if answer.status_code == 200 else None
+
+
+async def wait_available(http, catalog, product_id: str, condition, what: str = "") -> dict:
+    async def probe():
+        found = await availability(http, product_id)
+        return found if condition(found) else None
+
+    return await eventually(probe, what or f"availability of {product_id}", processes=catalog.all)
+
+
+async def decisions(recorder, catalog, order_id: str, count: int) -> list:
+    async def probe():
+        found = recorder.events(CATALOG_STOCK_RESERVATIONS, order_id=order_id)
+        return found if len(found) >= count else None
+
+    return await eventually(probe, f"{count} stock decision(s) for {order_id}", processes=catalog.all)
+
+
+async def search(http, **params) -> dict:
+    answer = await http.get("/v1/products/search", params=params)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
+
+def names(found: dict) -> list[str]:
+    return [r["name"] for r in found["results"]]
+
+
+# -- shops, goods, search ---------------------------------------------------------------------
+async def test_listed_goods_are_found_by_text_category_municipality_and_distance(http, catalog, unique):
+    farm, dairy = f"hof-{unique}", f"molkerei-{unique}"
+    page = await register_shop(http, catalog, farm, "Hofladen Meier", "Brakel", BRAKEL)
+    assert page["municipality"] == "Brakel" and page["products"] == []
+    assert page["opening_hours"]["intervals"][0] == {"weekday": "MONDAY", "opens": "08:00", "closes": "12:30"}
+    await register_shop(http, catalog, dairy, "Molkerei Warburg", "Warburg", WARBURG,
+                        token=shop_token(dairy))  # a shop registering itself
+    tag = f"charge{unique}"  # a word only this test's goods carry
+    cheese = await list_product(http, catalog, farm, product_listing("Bergkäse", description=f"würzig, {tag}"))
+    bread = await list_product(http, catalog, farm, product_listing(
+        "Bauernbrot", description=tag, category="Brot & Backwaren", temperature_class="ungekühlt"))
+    goat = await list_product(http, catalog, dairy, product_listing("Ziegenkaese", description=tag))
+
+    async def indexed():
+        return len((await search(http, q=tag))["results"]) == 3
+
+    await eventually(indexed, "three goods in the search index", processes=catalog.all)
+    # Umlauts fold: "kaese", "käse" and "KASE" find "Bergkäse" and "Ziegenkaese", inside compounds too.
+    for spelling in ("kaese", "käse", "KASE"):
+        assert sorted(names(await search(http, q=f"{spelling} {tag}"))) == ["Bergkäse", "Ziegenkaese"]
+    assert names(await search(http, q=tag, category="BREAD_BAKERY")) == ["Bauernbrot"]
+    assert names(await search(http, q=tag, category="Milch & Eier", municipality="Warburg")) == ["Ziegenkaese"]
+    assert sorted(names(await search(http, q=tag, municipality="brakel"))) == ["Bauernbrot", "Bergkäse"]
+
+    near = await search(http, q=tag, lat=BRAKEL[0], lon=BRAKEL[1], radius_km=5)
+    assert sorted(names(near)) == ["Bauernbrot", "Bergkäse"]
+    assert all(r["distance_km"] < 5 for r in near["results"])
+    wide = await search(http, q=tag, lat=BRAKEL[0], lon=BRAKEL[1], radius_km=40)
+    assert names(wide)[-1] == "Ziegenkaese" and 20 < wide["results"][-1]["distance_km"] < 30  # nearest first
+    first = wide["results"][0]
+    assert first["shop"]["shop_id"] == farm and first["price"]["display"] == "4,49 €"
+    assert first["availability"] == {"available": 10, "reserved": 0, "orderable": True}
+
+    page = (await http.get(f"/v1/shops/{farm}")).json()
+    assert {p["product_id"] for p in page["products"]} == {cheese, bread}
+    assert next(p for p in page["products"] if p["product_id"] == bread)["temperature_class"] == "AMBIENT"
+    listed = (await http.get("/v1/shops", params={"municipality": "Brakel"})).json()["shops"]
+    assert farm in {s["shop_id"] for s in listed} and dairy not in {s["shop_id"] for s in listed}
+    product = (await http.get(f"/v1/products/{goat}")).json()
+    assert product["shop"]["shop_id"] == dairy and product["availability"]["available"] == 10
+
+
+async def test_a_shop_changes_only_its_own_goods_and_an_operator_acts_on_its_behalf(http, catalog, recorder,
+                                                                                     unique):
+    mine, other = f"laden-{unique}", f"nachbar-{unique}"
+    await register_shop(http, catalog, mine, "Dorfladen", "Nieheim", (51.805, 9.110))
+    await register_shop(http, catalog, other, "Nachbarladen", "Nieheim", (51.806, 9.111))
+    product = await list_product(http, catalog, other, product_listing(f"Honig {unique}", price_cents=650))
+
+    forbidden = await http.patch(f"/v1/products/{product}", json={"price_cents": 1},
+                                 headers=bearer(shop_token(mine)))
+    assert forbidden.status_code == 403
+    assert forbidden.json()["error"] == "forbidden" and other in forbidden.json()["message"]
+    for write in (http.post(f"/v1/products/{product}/stock", json={"delta": -5}, headers=bearer(shop_token(mine))),
+                  http.request("DELETE", f"/v1/products/{product}", headers=bearer(shop_token(mine))),
+                  http.post(f"/v1/shops/{other}/products", json=product_listing("Fremd"),
+                            headers=bearer(shop_token(mine)))):
+        assert (await write).status_code == 403
+
+    changed = await http.patch(f"/v1/products/{product}", json={"price_cents": 699, "channel": "PHONE"},
+                               headers=bearer(operator_token("op-berta")))
+    # PHONE is only for shops that accept phone listing; this one does not.
+    assert changed.status_code == 422 and "telefonische" in changed.json()["message"]
+    changed = await http.patch(f"/v1/products/{product}", json={"price_cents": 699},
+                               headers=bearer(operator_token("op-berta")))
+    assert changed.status_code == 202 and changed.json()["changed"] == ["price"]
+
+    def updates(count: int):
+        async def probe():
+            found = [e for e in recorder.events(CATALOG_PRODUCTS, product_id=product) if e.type == "ProductUpdated"]
+            return found if len(found) >= count else None
+        return probe
+
+    [event] = await eventually(updates(1), "ProductUpdated on catalog.products")
+    assert event.meta["actor"] == {"user_id": "op-berta", "role": "OPERATOR", "on_behalf_of": other}
+    assert event.price["amount_cents"] == 699 and event.changed == ["price"]
+
+    async def repriced():
+        return (await http.get(f"/v1/products/{product}")).json()["price"]["amount_cents"] == 699
+
+    await eventually(repriced, "the new price in the read model", processes=catalog.all)
+    own = await http.patch(f"/v1/products/{product}", json={"description": "Blütenhonig"},
+                           headers=bearer(shop_token(other)))
+    assert own.status_code == 202
+    [_, by_shop] = await eventually(updates(2), "the shop's own ProductUpdated")
+    assert by_shop.meta["actor"]["on_behalf_of"] is None and by_shop.meta["actor"]["role"] == "SHOP"
+
+
+async def test_csv_import_lists_good_rows_and_reports_bad_rows_by_line(http, catalog, recorder, unique):
+    phone_shop, web_shop = f"telefon-{unique}", f"web-{unique}"
+    await register_shop(http, catalog, phone_shop, "Hofladen ohne Computer", "Steinheim", (51.866, 9.094),
+                        accepts_phone_listing=True, channel="PHONE")
+    await register_shop(http, catalog, web_shop, "Bäckerei", "Steinheim", (51.867, 9.095))
+    csv_text = (f"Name;Beschreibung;Kategorie;Einheit;Preis;MwSt;Bestand;Temperatur;Gewicht;Volumen\n"
+                f"Eier {unique};10 Stück;Milch & Eier;10 Stück;3,49 €;7;20;gekühlt;650;1200\n"
+                f"Kartoffeln {unique};festkochend;Obst & Gemüse;2,5 kg;4.99;7;8;ungekühlt;2,5 kg;3 l\n"
+                f"Schinken {unique};;Fleisch;100 g;-2,00;7;5;gekühlt;100;150\n"
+                f"Saft {unique};;Getränke;1 l;2,49;19;x;lauwarm;1100;1000\n")
+    answer = await http.post(f"/v1/shops/{phone_shop}/products/import", params={"channel": "PHONE"},
+                             content=csv_text.encode("cp1252"), headers={
+                                 **bearer(operator_token("op-carla")), "Content-Type": "text/csv"})
+    assert answer.status_code == 202, answer.text
+    report = answer.json()
+    assert [(row["line"], row["name"]) for row in report["imported"]] == [(2, f"Eier {unique}"),
+                                                                          (3, f"Kartoffeln {unique}")]
+    assert [row["line"] for row in report["rejected"]] == [4, 5]
+    assert "Preis '-2,00' muss größer als 0 sein" in report["rejected"][0]["reason"]
+    assert "Bestand 'x'" in report["rejected"][1]["reason"] and "lauwarm" in report["rejected"][1]["reason"]
+
+    potatoes = report["imported"][1]["product_id"]
+    async def listed():
+        return recorder.events(CATALOG_PRODUCTS, product_id=potatoes)
+
+    [event] = await eventually(listed, "the imported ProductListed")
+    assert (event.channel, event.price["amount_cents"], event.weight_g, event.volume_ml, event.stock) == (
+        "PHONE", 499, 2500, 3000, 8)
+    assert event.meta["actor"] == {"user_id": "op-carla", "role": "OPERATOR", "on_behalf_of": phone_shop}
+    await wait_available(http, catalog, potatoes, lambda a: a is not None and a["available"] == 8)
+
+    # The same file again lists nothing twice: the goods are listed already.
+    again = await http.post(f"/v1/shops/{phone_shop}/products/import", params={"channel": "PHONE"},
+                            content=csv_text.encode("cp1252"),
+                            headers={**bearer(operator_token("op-carla")), "Content-Type": "text/csv"})
+    assert again.status_code == 422
+    assert [r["line"] for r in again.json()["detail"]["rejected"]] == [2, 3, 4, 5]
+
+    # A shop uploads its own English list as a form; phone listing is refused for a shop that never asked for it.
+    english = (f"name,unit,price,vat,weight_g,volume_ml,stock\nRye bread {unique},loaf,3.80,7,750,1500,4\n")
+    files = {"file": ("products.csv", english.encode(), "text/csv")}
+    own = await http.post(f"/v1/shops/{web_shop}/products/import", files=files, headers=bearer(shop_token(web_shop)))
+    assert own.status_code == 202, own.text
+    assert [r["line"] for r in own.json()["imported"]] == [2] and own.json()["rejected"] == []
+    refused = await http.post(f"/v1/shops/{web_shop}/products/import", params={"channel": "PHONE"},
+                              content=english.encode(), headers={**bearer(operator_token()),
+                                                                 "Content-Type": "text/csv"})
+    assert refused.status_code == 422 and "telefonische" in refused.json()["message"]
+    bad_file = await http.post(f"/v1/shops/{web_shop}/products/import", content=b"Name;Preis\nBrot;2\n",
+                               headers={**bearer(shop_token(web_shop)), "Content-Type": "text/csv"})
+    assert bad_file.status_code == 422 and "Pflichtspalten" in bad_file.json()["message"]
+
+    async def found():
+        return names(await search(http, q=f"kartoffeln {unique}")) == [f"Kartoffeln {unique}"]
+
+    await eventually(found, "imported goods are found", processes=catalog.all)
+
+
+# -- stock decisions of the order flow --------------------------------------------------------
+@pytest.fixture(scope="module")
+async def stock_shop(http, catalog):
+    shop_id = f"stock-{uuid.uuid4().hex[:8]}"
+    await register_shop(http, catalog, shop_id, "Hofladen Vorrat", "Höxter", (51.775, 9.383))
+    return shop_id
+
+
+async def test_an_order_gets_one_decision_per_product_with_the_right_lines(http, catalog, recorder, producer,
+                                                                           stock_shop, unique):
+    cheese = await list_product(http, catalog, stock_shop, product_listing(f"Käse {unique}", stock=5))
+    butter = await list_product(http, catalog, stock_shop, product_listing(f"Butter {unique}", stock=2))
+    unknown = f"p-unknown-{unique}"
+    placed = order_placed(f"o-{unique}", [(cheese, stock_shop, 2), (butter, stock_shop, 3), (unknown, stock_shop, 1),
+                                          (cheese, stock_shop, 1)])
+    await producer.publish(placed)
+
+    found = await decisions(recorder, catalog, placed.order_id, 3)
+    by_product = {e.lines[0]["product_id"]: e for e in found}
+    assert len(found) == 3 and set(by_product) == {cheese, butter, unknown}
+    assert by_product[cheese].type == "StockReserved"
+    assert by_product[cheese].lines == [{"product_id": cheese, "shop_id": stock_shop, "quantity": 2},
+                                        {"product_id": cheese, "shop_id": stock_shop, "quantity": 1}]
+    assert by_product[butter].type == "StockRejected"
+    assert by_product[butter].lines == [{"product_id": butter, "shop_id": stock_shop, "quantity": 3,
+                                         "reason": "INSUFFICIENT_STOCK", "available": 2}]
+    assert by_product[unknown].type == "StockRejected" and by_product[unknown].lines[0]["reason"] == "UNKNOWN_PRODUCT"
+    assert all(e.correlation_id == placed.correlation_id and e.meta["causation_id"] == placed.event_id
+               for e in found)
+    assert await availability(http, cheese) == {"product_id": cheese, "available": 2, "reserved": 3,
+                                                "status": "LISTED", "orderable": True}
+    assert (await availability(http, butter))["available"] == 2
+
+    # The same OrderPlaced delivered again: the remembered decisions go out again, unchanged.
+    await producer.publish_raw(ORDERS_ORDERS, placed.encode(), key=placed.order_id)
+    repeated = await decisions(recorder, catalog, placed.order_id, 6)
+    assert sorted(e.event_id for e in repeated) == sorted(e.event_id for e in found for _ in range(2))
+    assert all(r == f for r in repeated for f in found if r.event_id == f.event_id)
+    assert (await availability(http, cheese))["available"] == 2
+
+    # Rejected (say, no compartment): the cheese goes back; butter and the unknown product held nothing.
+    await producer.publish(order_rejected(placed))
+
+    async def released():
+        return [e for e in recorder.events(CATALOG_STOCK_RESERVATIONS, order_id=placed.order_id)
+                if e.type == "StockReleased"]
+
+    [release] = await eventually(released, "StockReleased", processes=catalog.all)
+    assert release.reason == "ORDER_REJECTED"
+    assert release.lines == [{"product_id": cheese, "shop_id": stock_shop, "quantity": 3}]
+    back = await wait_available(http, catalog, cheese, lambda a: a["available"] == 5)
+    assert back["reserved"] == 0
+
+
+async def test_releases_of_lines_never_reserved_are_no_ops(http, catalog, recorder, producer, redis, stock_shop,
+                                                           unique):
+    scarce = await list_product(http, catalog, stock_shop, product_listing(f"Trüffel {unique}", stock=1))
+    placed = order_placed(f"o-{unique}", [(scarce, stock_shop, 4)])
+    await producer.publish(placed)
+    [decision] = await decisions(recorder, catalog, placed.order_id, 1)
+    assert decision.type == "StockRejected"
+    await producer.publish(new_event("OrderCancelled", producer="orders-api", caused_by=placed,
+                                     order_id=placed.order_id))
+    marker = f"nahnetz:processed:catalog.decide_stock:{{{scarce}}}:{placed.order_id}:release"
+    await eventually(lambda: redis.exists(marker), "the release handled", processes=catalog.all)
+    assert [e.type for e in recorder.events(CATALOG_STOCK_RESERVATIONS, order_id=placed.order_id)] == [
+        "StockRejected"]
+    assert (await availability(http, scarce))["available"] == 1
+
+
+async def test_200_orders_racing_for_the_last_50_units_reserve_exactly_50(http, catalog, recorder, producer, redis,
+                                                                          stock_shop, unique):
+    product = await list_product(http, catalog, stock_shop, product_listing(f"Spargel {unique}", stock=50))
+    orders = [order_placed(f"o-{unique}-{n:03d}", [(product, stock_shop, 1)]) for n in range(200)]
+    await asyncio.gather(*(producer.publish(o) for o in orders))
+    wanted = {o.order_id for o in orders}
+
+    async def all_decided():
+        found = [e for e in recorder.seen if e.topic == CATALOG_STOCK_RESERVATIONS.name and e.event is not None
+                 and e.event.order_id in wanted]
+        return found if len({e.event.order_id for e in found}) == 200 else None
+
+    found = [s.event for s in await eventually(all_decided, "200 decisions", timeout=60, processes=catalog.all)]
+    outcome: dict[str, set[str]] = {}
+    for event in found:
+        outcome.setdefault(event.order_id, set()).add(event.type)
+    assert all(len(types) == 1 for types in outcome.values()), "an order got two different decisions"
+    reserved = [o for o, types in outcome.items() if types == {"StockReserved"}]
+    assert len(reserved) == 50
+    rejected = [e for e in found if e.type == "StockRejected"]
+    assert {(l["reason"], l["available"]) for e in rejected for l in e.lines} == {("OUT_OF_STOCK", 0)}
+    assert await availability(http, product) == {"product_id": product, "available": 0, "reserved": 50,
+                                                 "status": "LISTED", "orderable": False}
+    held = await redis.hgetall(f"catalog:stock:{{{product}}}:held")
+    assert sorted(k.decode() for k in held) == sorted(reserved) and set(held.values()) == {b"1"}
+
+
+async def test_two_deciders_on_one_partition_during_a_rebalance_never_oversell(http, catalog, producer, redis_url,
+                                                                               stock_shop, unique):
+    """While a partition moves, the old and the new owner can both work through
+    the same requests for a moment. The atomic step (WATCH on the stock,
+    MULTI/EXEC with the marker) keeps the count exact even then."""
+    product = await list_product(http, catalog, stock_shop, product_listing(f"Kirschen {unique}", stock=10))
+    orders = [order_placed(f"o-{unique}-{n:02d}", [(product, stock_shop, 1)]) for n in range(40)]
+
+    async def owner() -> list:
+        client = aioredis.Redis.from_url(redis_url)
+        try:  # one message at a time, in partition order, as an agent handles them
+            return [await handle_stock_request(order, product, client, producer) for order in orders]
+        finally:
+            await client.aclose()
+
+    first, second = await asyncio.gather(owner(), owner())
+    assert all(isinstance(a, Event) and a == b for a, b in zip(first, second)), "both owners publish one decision"
+    assert [e.type for e in first].count("StockReserved") == 10
+    assert await availability(http, product) == {"product_id": product, "available": 0, "reserved": 10,
+                                                 "status": "LISTED", "orderable": False}
+
+
+async def test_a_shops_stock_count_meets_open_reservations(http, catalog, recorder, producer, stock_shop, unique):
+    product = await list_product(http, catalog, stock_shop, product_listing(f"Quark {unique}", stock=10))
+    placed = order_placed(f"o-{unique}", [(product, stock_shop, 4)])
+    await producer.publish(placed)
+    [decision] = await decisions(recorder, catalog, placed.order_id, 1)
+    assert decision.type == "StockReserved"
+
+    counted = await http.post(f"/v1/products/{product}/stock", json={"level": 12, "reason": "COUNTED"},
+                              headers=bearer(shop_token(stock_shop)))
+    assert counted.status_code == 202, counted.text
+    assert counted.json()["status_url"] == f"/v1/products/{product}/availability"
+    # The count is what is on the shelf for sale; the 4 units set aside stay held.
+    after = await wait_available(http, catalog, product, lambda a: a["available"] == 12)
+    assert after["reserved"] == 4
+    [adjusted] = [e for e in recorder.events(CATALOG_PRODUCTS, product_id=product) if e.type == "StockAdjusted"]
+    assert (adjusted.set_level, adjusted.new_level, adjusted.delta, adjusted.reason) == (True, 12, 6, "COUNTED")
+
+    await producer.publish(order_rejected(placed, "TIMEOUT"))
+    await wait_available(http, catalog, product, lambda a: a["available"] == 16 and a["reserved"] == 0)
+    sold = await http.post(f"/v1/products/{product}/stock", json={"delta": -20, "reason": "SOLD_IN_SHOP"},
+                           headers=bearer(shop_token(stock_shop)))
+    assert sold.status_code == 202
+    await wait_available(http, catalog, product, lambda a: a["available"] == 0, "a decrease stops at zero")
+
+
+async def test_delisted_goods_and_goods_of_closed_shops_are_refused_and_hidden(http, catalog, recorder, producer,
+                                                                               unique):
+    shop_id = f"schluss-{unique}"
+    await register_shop(http, catalog, shop_id, "Laden am Markt", "Beverungen", (51.663, 9.373))
+    kept = await list_product(http, catalog, shop_id, product_listing(f"Senf {unique}"))
+    dropped = await list_product(http, catalog, shop_id, product_listing(f"Essig {unique}"))
+    delisted = await http.request("DELETE", f"/v1/products/{dropped}", json={"reason": "SEASON_OVER"},
+                                  headers=bearer(shop_token(shop_id)))
+    assert delisted.status_code == 202
+    await wait_available(http, catalog, dropped, lambda a: a["status"] == "DELISTED")
+    assert names(await search(http, q=unique)) == [f"Senf {unique}"]
+
+    closed = await http.request("DELETE", f"/v1/shops/{shop_id}", headers=bearer(operator_token()))
+    assert closed.status_code == 202
+    await wait_available(http, catalog, kept, lambda a: a["status"] == "DELISTED", "the shop's goods delisted")
+    [by_closure] = [e for e in recorder.events(CATALOG_PRODUCTS, product_id=kept) if e.type == "ProductDelisted"]
+    assert by_closure.reason == "SHOP_CLOSED" and by_closure.meta["producer"] == "catalog-worker"
+    assert (await search(http, q=unique))["results"] == []
+    assert shop_id not in {s["shop_id"] for s in (await http.get("/v1/shops", params={"municipality": "Beverungen"})
+                                                  ).json()["shops"]}
+
+    placed = order_placed(f"o-{unique}", [(kept, shop_id, 1), (dropped, shop_id, 1)])
+    await producer.publish(placed)
+    found = await decisions(recorder, catalog, placed.order_id, 2)
+    assert {e.lines[0]["product_id"]: e.lines[0]["reason"] for e in found} == {kept: "SHOP_CLOSED",
+                                                                                dropped: "DELISTED"}
+
+
+# -- bad input --------------------------------------------------------------------------------
+async def test_a_corrupt_order_event_is_dead_lettered_by_the_catalog_and_the_worker_goes_on(
+        http, catalog, recorder, producer, stock_shop, unique):
+    garbage = f"not an event {unique}".encode()
+    await producer.publish_raw(ORDERS_ORDERS, garbage, key=f"o-{unique}-garbage")
+
+    async def dead_lettered():
+        return [r for r in recorder.records(ORDERS_ORDERS.dlq)
+                if r.value == garbage and r.headers.get(h.DLQ_SERVICE) == "catalog"]
+
+    [letter] = await eventually(dead_lettered, "the garbage in orders.orders.dlq", processes=catalog.all)
+    assert letter.key == f"o-{unique}-garbage"
+    assert letter.headers[h.DLQ_CONSUMER] == "catalog.route_order_events"
+    assert letter.headers[h.DLQ_REASON] == "undecodable"
+    assert letter.headers[h.DLQ_SOURCE_TOPIC] == ORDERS_ORDERS.name
+
+    product = await list_product(http, catalog, stock_shop, product_listing(f"Danach {unique}", stock=3))
+    placed = order_placed(f"o-{unique}", [(product, stock_shop, 1)])
+    await producer.publish(placed)
+    [decision] = await decisions(recorder, catalog, placed.order_id, 1)
+    assert decision.type == "StockReserved"
+
+
+async def test_bad_requests_are_refused_with_a_clear_4xx(http, catalog, stock_shop, unique):
+    listing = product_listing("Käse")
+    cases = [
+        (http.post(f"/v1/shops/{stock_shop}/products", json=listing), 401),
+        (http.post(f"/v1/shops/{stock_shop}/products", json=listing,
+                   headers=bearer(resident_token())), 403),
+        (http.post(f"/v1/shops/{stock_shop}/products", json={**listing, "price_cents": -1},
+                   headers=bearer(shop_token(stock_shop))), 422),
+        (http.post(f"/v1/shops/{stock_shop}/products", json={**listing, "category": "Autoteile"},
+                   headers=bearer(shop_token(stock_shop))), 422),
+        (http.post(f"/v1/shops/{stock_shop}/products", json={**listing, "colour": "gelb"},
+                   headers=bearer(shop_token(stock_shop))), 422),
+        (http.post(f"/v1/shops/nope-{unique}/products", json=listing, headers=bearer(operator_token())), 404),
+        (http.post(f"/v1/shops/{stock_shop}/products", json={**listing, "channel": "PHONE"},
+                   headers=bearer(shop_token(stock_shop))), 422),
+        (http.post("/v1/shops", json=shop_profile(stock_shop, "Doppelt", "Höxter", 51.7, 9.3),
+                   headers=bearer(operator_token())), 409),
+        (http.post("/v1/shops", json=shop_profile(f"fremd-{unique}", "Fremd", "Höxter", 51.7, 9.3),
+                   headers=bearer(shop_token(stock_shop))), 403),
+        (http.post("/v1/shops", json={**shop_profile(f"neu-{unique}", "Neu", "Höxter", 51.7, 9.3),
+                                      "opening_hours": {"intervals": [{"weekday": "MONDAY", "opens": "18:00",
+                                                                       "closes": "08:00"}]}},
+                   headers=bearer(operator_token())), 422),
+        (http.get("/v1/products/search", params={"lat": 51.7}), 422),
+        (http.get("/v1/products/search", params={"category": "Autoteile"}), 422),
+        (http.get(f"/v1/products/p-nope-{unique}"), 404),
+        (http.get(f"/v1/products/p-nope-{unique}/availability"), 404),
+        (http.patch(f"/v1/products/p-nope-{unique}", json={"price_cents": 100}, headers=bearer(operator_token())),
+         404),
+        (http.post(f"/v1/products/p-nope-{unique}/stock", json={"level": 1, "delta": 1},
+                   headers=bearer(operator_token())), 422),
+        (http.post(f"/v1/shops/{stock_shop}/products/import", content=b"{}",
+                   headers={**bearer(operator_token()), "Content-Type": "application/json"}), 400),
+    ]
+    for request, status in cases:
+        answer = await request
+        assert answer.status_code == status, (status, answer.text)
+        body = answer.json()
+        assert body["error"] and body["message"]
