@@ -49,7 +49,7 @@ def build_app(settings: Settings | None = None, *, pickup: PickupSettings | None
 
     @app.event_agent(PICKUP_PARCELS)
     async def project_parcels(event: Event) -> None:
-        await parcels.project_parcel_event(event, app.redis, app.event_producer)
+        await parcels.handle_parcel_event(event, app.redis, app.event_producer)
 
     @app.timer(pickup.expiry_scan_seconds, on_leader=True, name=f"{SERVICE}.expire_parcels")
     async def expire_parcels() -> None:

@@ -34,6 +34,10 @@ from pickup_support import TopicWatcher, eventually, line, locker_body, order_pl
 from services.pickup import keys
 from services.pickup.api import create_app
 from services.pickup.domain import codes
+from services.pickup.handlers.points import project_point
+from services.pickup.handlers.reservations import decide_reservation
+from services.pickup.http_models import RegisterPoint
+from services.pickup.rebuild import rebuild
 from services.pickup.settings import PickupSettings
 
 pytestmark = pytest.mark.integration
@@ -456,3 +460,70 @@ async def test_corrupt_messages_are_dead_lettered_and_the_worker_goes_on(api, pr
     _, reserved = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
     assert reserved.compartment_ids == ["A1"]
     assert worker.running
+
+
+# -- atomicity without the partitioning, and rebuilding -----------------------------------------
+async def test_reservations_stay_exact_even_when_two_deciders_race(settings, producer, redis_url):
+    """Normally one worker owns a point's partition; during a rebalance two may briefly
+    decide for it. The WATCH/MULTI step with the marker keeps the count exact anyway:
+    eight deciders at once in this process, on the real Redis, for three compartments."""
+
+    redis = aioredis.Redis.from_url(redis_url)  # bytes, as the worker's
+    try:
+        point_id = f"pp-race-{uuid.uuid4().hex[:10]}"
+        point = RegisterPoint(**locker_body(point_id, [("C1", "CHILLED", 20), ("C2", "CHILLED", 20),
+                                                   ("C3", "CHILLED", 20)])).to_point(point_id, 3)
+        await project_point(new_event("PickupPointRegistered", producer="test", **point.event_fields()), redis)
+        orders = [order_placed(f"o-{uuid.uuid4().hex[:10]}", point_id, DAY, [line("CHILLED", 15000)])
+                  for _ in range(8)]
+        results = await asyncio.gather(*(decide_reservation(o, redis, producer) for o in orders),
+                                       *(decide_reservation(o, redis, producer) for o in orders[:4]))
+        first = results[:8]
+        assert sorted(e.type for e in first).count("CompartmentReserved") == 3
+        assert sorted(c for e in first if e.type == "CompartmentReserved" for c in e.compartment_ids) == [
+            "C1", "C2", "C3"]
+        # The repeated four got the remembered decisions, not new ones.
+        assert [e.event_id for e in results[8:]] == [e.event_id for e in first[:4]]
+        assert len(await redis.hgetall(keys.day(point_id, DAY))) == 3
+    finally:
+        await redis.aclose()
+
+
+async def test_the_read_models_rebuild_from_the_topics(api, settings, producer, watcher, worker, redis):
+    """Last in the module: the rebuild clears the service's state and replays the topics."""
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45), ("C1", "CHILLED", 20)])
+    kept, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    gone, _ = await reserved_order(producer, watcher, worker, point_id, [line("CHILLED", 5000)])
+    await producer.publish(new_event("OrderCancelled", producer="orders-api", order_id=gone))
+    await event_of(watcher, PICKUP_RESERVATIONS, gone, "CompartmentReleased", worker)
+    taken, _ = await reserved_order(producer, watcher, worker, point_id, [line("CHILLED", 5000)])
+    await deposited(api, watcher, worker, kept)
+
+    parcel_fields = ("status", "code_hash", "qr_hash", "salt", "compartment_ids", "expires_at_ms", "pickup_point_id")
+
+    async def snapshot() -> dict:
+        parcel = await redis.hgetall(keys.parcel(kept))
+        return {
+            "point": json.loads(await redis.get(keys.point(point_id))),
+            "geo": await redis.geopos(keys.GEO, point_id),
+            "day": await redis.hgetall(keys.day(point_id, DAY)),
+            "orders": [await redis.hgetall(keys.order(o)) for o in (kept, gone, taken)],
+            "parcel": {f: parcel.get(f) for f in parcel_fields},
+            "due": await redis.zscore(keys.DUE, kept),
+        }
+
+    before = await snapshot()
+    assert before["day"] == {"A1": kept, "C1": taken} and before["parcel"]["status"] == "deposited"
+    replayed = await rebuild(settings)
+    assert replayed.counts[PICKUP_RESERVATIONS.name] >= 4
+    assert await snapshot() == before
+    # The markers came back too: a redelivered placement gets its remembered decision again.
+    [first] = watcher.events(PICKUP_RESERVATIONS, taken, "CompartmentReserved")
+    await producer.publish(order_placed(taken, point_id, DAY, [line("CHILLED", 5000)]))
+    both = await decisions(watcher, taken, worker, count=2)
+    assert [e.event_id for e in both] == [first.event_id, first.event_id]
+    assert (await redis.hgetall(keys.order(taken)))["status"] == "reserved"
+    marker = f"o-{uuid.uuid4().hex[:10]}"
+    await producer.publish(order_placed(marker, point_id, DAY, [line("CHILLED", 5000)]))
+    assert (await decisions(watcher, marker, worker))[0].reason == "FULL"
+    assert (await redis.hgetall(keys.day(point_id, DAY))) == before["day"]

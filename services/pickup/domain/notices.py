@@ -61,7 +61,7 @@ def parcel_ready(*, deposit_id: str, order_id: str, resident_id: str, pin: str, 
     return Notice(
         notification_id=f"{PARCEL_READY}:{order_id}:{deposit_id}", recipient_id=resident_id,
         recipient_role="RESIDENT", template=PARCEL_READY,
-        params={"order_id": order_id, "pin": pin, "qr_payload": qr_payload, "pickup_point": point_name,
+        params={"order_id": order_id, "order_ref": order_id, "pin": pin, "qr_payload": qr_payload, "pickup_point": point_name,
                 "address": point_address, "access_note": access_note or "", "compartments": doors_text,
                 "collect_by": until_de, "collect_by_en": until_en, "text_de": text_de, "text_en": text_en},
     )

@@ -412,10 +412,20 @@ async def expire_parcel(order_id: str, redis: Redis, producer: EventProducer, no
     return True
 
 
-# -- projection of pickup.parcels (worker) ---------------------------------------------------------
-async def project_parcel_event(event: Event, redis: Redis, producer: EventProducer) -> None:
-    """Keep the parcel hash in step with pickup.parcels (a replay rebuilds it) and free
-    the compartments of a collected or expired parcel. Idempotent."""
+# -- projection of pickup.parcels (worker, rebuild) ------------------------------------------------
+async def handle_parcel_event(event: Event, redis: Redis, producer: EventProducer) -> None:
+    """The agent on pickup.parcels: project the parcel and free the compartments of a
+    collected or expired parcel."""
+    await project_parcel(event, redis)
+    if event.type in ("ParcelCollected", "ParcelExpired"):
+        await reservations.release_compartments(event.order_id, reservations.RELEASE_REASONS[event.type], event,
+                                                redis, producer)
+
+
+async def project_parcel(event: Event, redis: Redis) -> None:
+    """Keep the parcel hash in step with pickup.parcels, so a replay rebuilds it
+    (wrong attempts that did not lock are not events: a rebuild counts them from 0).
+    Idempotent."""
     order_id = event.order_id
     key = keys.parcel(order_id)
     if event.type == "ParcelDeposited":
@@ -453,6 +463,3 @@ async def project_parcel_event(event: Event, redis: Redis, producer: EventProduc
             pipe.zrem(keys.DUE, order_id)
 
     await _atomically(redis, key, update)
-    if event.type in ("ParcelCollected", "ParcelExpired"):
-        await reservations.release_compartments(order_id, reservations.RELEASE_REASONS[event.type], event,
-                                                redis, producer)

@@ -18,8 +18,8 @@ event is published again only for a redelivery of the event that caused it
 (a crash between Redis and Kafka), not for the next occasion (OrderExpired after
 ParcelExpired), which finds nothing left to release.
 
-Rebuild: replay pickup.reservations (CompartmentReserved / Released) into
-`pickup:day:*` and `pickup:order:*` with `project_decision`.
+Rebuild: replay pickup.reservations (CompartmentReserved / Rejected / Released)
+in time order with `project_decision` (see `services/pickup/rebuild.py`).
 """
 
 from __future__ import annotations
@@ -155,3 +155,30 @@ async def handle_reservation_request(event: Event, redis: Redis, producer: Event
     if reason is None:
         raise InvalidEvent(f"{event.type} is no reservation request")
     return await release_compartments(event.order_id, reason, event, redis, producer)
+
+
+async def project_decision(event: Event, redis: Redis) -> None:
+    """Apply a decision event as it was made, with its processed marker: a rebuild
+    from pickup.reservations (the decisions are the truth, not a new allocation)."""
+    order_id, point_id = event.order_id, event.pickup_point_id
+    day = event.delivery_day.isoformat()
+    order_key, day_key = keys.order(order_id), keys.day(point_id, day)
+    async with redis.pipeline(transaction=True) as pipe:
+        if event.type == "CompartmentReserved":
+            pipe.hset(day_key, mapping={c: order_id for c in event.compartment_ids})
+            pipe.sadd(keys.days(point_id), day)
+            pipe.hset(order_key, mapping={"status": RESERVED, "pickup_point_id": point_id, "delivery_day": day,
+                                          "compartment_ids": json.dumps(list(event.compartment_ids))})
+            marker = ProcessedMarkers(redis, RESERVE)
+        elif event.type == "CompartmentRejected":
+            pipe.hset(order_key, mapping={"status": REJECTED, "pickup_point_id": point_id, "delivery_day": day,
+                                          "reason": event.reason})
+            marker = ProcessedMarkers(redis, RESERVE)
+        else:
+            held = held_by(keys.texts(await redis.hgetall(day_key)), order_id)
+            if held:
+                pipe.hdel(day_key, *held)
+            pipe.hset(order_key, mapping={"status": RELEASED, "release_reason": event.reason})
+            marker = ProcessedMarkers(redis, RELEASE)
+        pipe.set(marker.key(order_id), event.encode(), px=marker.ttl_ms)
+        await pipe.execute()

@@ -31,12 +31,7 @@ async def route_order_event(event: Event, redis: Redis, producer: EventProducer)
     """The pick-up point the event was routed to, or None when it concerns no point of ours."""
     if event.type == "OrderPlaced":
         point_id = event.pickup_point_id
-        if not point_id or not event.order_id:
-            raise InvalidEvent("OrderPlaced without an order id or pick-up point")
-        await redis.hset(keys.order(event.order_id), mapping={
-            "pickup_point_id": point_id, "delivery_day": event.delivery_day.isoformat(),
-            "resident_id": event.resident_id, "correlation_id": event.correlation_id,
-        })
+        await remember_order(event, redis)
     elif event.type in RELEASING:
         point_id = keys.text(await redis.hget(keys.order(event.order_id), "pickup_point_id"))
         point_id = point_id or event.data.get("pickup_point_id")
@@ -50,3 +45,13 @@ async def route_order_event(event: Event, redis: Redis, producer: EventProducer)
     await producer.publish_raw(PICKUP_RESERVATION_REQUESTS, event.encode(), key=point_id,
                                headers=event_headers(event))
     return point_id
+
+
+async def remember_order(placed: Event, redis: Redis) -> None:
+    """What later steps need of an OrderPlaced (also replayed by a rebuild)."""
+    if not placed.pickup_point_id or not placed.order_id:
+        raise InvalidEvent("OrderPlaced without an order id or pick-up point")
+    await redis.hset(keys.order(placed.order_id), mapping={
+        "pickup_point_id": placed.pickup_point_id, "delivery_day": placed.delivery_day.isoformat(),
+        "resident_id": placed.resident_id, "correlation_id": placed.correlation_id,
+    })

@@ -1,0 +1,147 @@
+"""Rebuild every read model of the pick-up service from the topics.
+
+    python -m services.pickup.rebuild          # with the pickup worker stopped
+
+Deletes the service's state in Redis (points, GEO index, days, orders, parcels,
+due index, processed markers) and replays, each from its beginning to its
+high-water mark at the start:
+
+1. pickup.points          -> points, GEO index
+2. orders.orders          -> each order's point, day, resident (OrderPlaced)
+3. pickup.reservations    -> days' occupancy, reservation status, markers (in time order:
+                             a compartment freed by one order and taken by the next must
+                             end with the next, whatever partitions they were in)
+4. pickup.parcels         -> parcels and the due index (in time order)
+
+Rate-limit counters are not rebuilt: they only live for their window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from nahnetz.avro.errors import EventDecodeError
+from nahnetz.events import Event, read_event
+from nahnetz.kit.logs import configure_logging
+from nahnetz.kit.settings import Settings, load_settings
+from nahnetz.messaging.idempotency import MARKER_PREFIX
+from nahnetz.topics import ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATIONS, Topic
+
+from .handlers import parcels, points, reservations, routing
+
+log = logging.getLogger(__name__)
+
+STATE_PATTERNS = ("pickup:point:*", "pickup:day:*", "pickup:days:*", "pickup:order:*", "pickup:parcel:*",
+                  f"{MARKER_PREFIX}:{reservations.RESERVE}:*", f"{MARKER_PREFIX}:{reservations.RELEASE}:*")
+STATE_KEYS = ("pickup:points", "pickup:points:geo", "pickup:parcels:due")
+
+
+@dataclass
+class Replayed:
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0  # records that are no events (they went to the dead letters when first read)
+
+
+async def read_topic(bootstrap: str, topic: Topic, timeout: float = 60.0) -> tuple[list[Event], int]:
+    """Every event of `topic` up to the fetch high-water mark (Tansu's ListOffsets
+    is not to be trusted for the end), and the number of undecodable records."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        events: list[Event] = []
+        skipped = 0
+        deadline = time.monotonic() + timeout
+        while True:
+            batch = await consumer.getmany(timeout_ms=300)
+            for records in batch.values():
+                for record in records:
+                    try:
+                        events.append(read_event(record.value))
+                    except EventDecodeError:
+                        skipped += 1
+            if not batch and await _at_end(consumer, tps):
+                return events, skipped
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic.name}: not read to its end within {timeout:.0f} s")
+    finally:
+        await consumer.stop()
+
+
+async def _at_end(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> bool:
+    for tp in tps:
+        highwater = consumer.highwater(tp)
+        if highwater is None or await consumer.position(tp) < highwater:
+            return False
+    return True
+
+
+async def clear_state(redis: aioredis.Redis) -> int:
+    deleted = 0
+    for pattern in STATE_PATTERNS:
+        batch = [key async for key in redis.scan_iter(match=pattern, count=500)]
+        for start in range(0, len(batch), 500):
+            deleted += await redis.delete(*batch[start:start + 500])
+    return deleted + await redis.delete(*STATE_KEYS)
+
+
+def in_time_order(events: list[Event]) -> list[Event]:
+    return sorted(events, key=lambda e: e.meta["occurred_at"])
+
+
+async def rebuild(settings: Settings, redis: aioredis.Redis | None = None) -> Replayed:
+    own = redis is None
+    redis = redis or aioredis.Redis.from_url(settings.redis_url)
+    replayed = Replayed()
+    try:
+        read = {t.name: await read_topic(settings.kafka_bootstrap, t)
+                for t in (PICKUP_POINTS, ORDERS_ORDERS, PICKUP_RESERVATIONS, PICKUP_PARCELS)}
+        await clear_state(redis)
+        steps = [
+            (PICKUP_POINTS, lambda e: points.project_point(e, redis), ("PickupPointRegistered", "PickupPointUpdated")),
+            (ORDERS_ORDERS, lambda e: routing.remember_order(e, redis), ("OrderPlaced",)),
+            (PICKUP_RESERVATIONS, lambda e: reservations.project_decision(e, redis), PICKUP_RESERVATIONS.event_types),
+            (PICKUP_PARCELS, lambda e: parcels.project_parcel(e, redis), PICKUP_PARCELS.event_types),
+        ]
+        for topic, project, types in steps:
+            events, skipped = read[topic.name]
+            replayed.skipped += skipped
+            count = 0
+            for event in in_time_order(events):
+                if event.type not in types:
+                    continue
+                try:
+                    await project(event)
+                except Exception as exc:  # an event the worker dead-lettered is skipped here too
+                    log.warning("skipped %s %s: %s", event.type, event.event_id, exc)
+                    replayed.skipped += 1
+                    continue
+                count += 1
+            replayed.counts[topic.name] = count
+        return replayed
+    finally:
+        if own:
+            await redis.aclose()
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging("pickup", settings.log_level)
+    replayed = asyncio.run(rebuild(settings))
+    for name, count in replayed.counts.items():
+        print(f"{name}: {count} events replayed")
+    print(f"skipped: {replayed.skipped}")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
