@@ -76,3 +76,24 @@ def test_every_template_has_both_languages_with_the_same_params(name):
     fields = {lang: {f for part in (t.subject, t.body) for _, f, _, _ in string.Formatter().parse(
         part.replace("[[", "").replace("]]", "")) if f} for lang, t in texts.items()}
     assert fields["de"] == fields["en"]
+
+
+def test_a_template_we_do_not_know_is_sent_with_the_text_the_requester_gave():
+    rendered = render("pickup-code-reminder", "de", {"text_de": "Bitte {nicht} vergessen [[x]].",
+                                                     "text_en": "Please do not forget.", "subject_en": "Reminder"})
+    assert (rendered.template, rendered.subject, rendered.text) == (
+        "pickup_code_reminder", "Reminder", "Bitte {nicht} vergessen [[x]].")
+    assert rendered.alternative_text == "Please do not forget."
+    only_english = render("x", "de", {"text_en": "Hello"})
+    assert only_english.text == only_english.alternative_text == "Hello"
+
+
+def test_the_pickup_services_notices_render():
+    # As services/pickup sends them: hyphenated names, every value formatted, texts given too.
+    ready = render("parcel-ready", "de", {"order_id": "o-1", "order_ref": "o-1", "pin": "482913",
+                                          "pickup_point": "Brakel Markt", "compartments": "AM01",
+                                          "collect_by": "Sa, 16.05.2026, 18:00 Uhr", "text_de": "...", "text_en": "..."})
+    assert "Abholcode: 482913" in ready.text and "(Fach AM01)" in ready.text
+    locked = render("pickup-code-locked", "de", {"order_id": "o-1", "pickup_point": "Brakel Markt",
+                                                 "failed_attempts": "5"})
+    assert locked.subject == "Abholcode gesperrt: o-1"

@@ -7,6 +7,9 @@ is required: without it the message is not sent (a half-filled message about
 someone's order is worse than a failure an operator sees).
 
 Template names use underscores; `parcel-ready` and `parcel_ready` are the same.
+A requester may also send the finished text itself, as params `text_de` and
+`text_en` (and `subject_de`, `subject_en`): a template we do not know is then
+sent with that text instead of failing.
 
 | template | for | params (required / [optional]) |
 |---|---|---|
@@ -47,6 +50,7 @@ class Text:
 class Template:
     name: str
     texts: Mapping[str, Text]
+    literal: bool = False  # the requester's own text: no params to fill
 
 
 @dataclass(frozen=True)
@@ -136,6 +140,8 @@ def render(name: str, language: str, params: Mapping[str, str]) -> Rendered:
     """The message in `language` (German when unknown), with the other language as
     the alternative. Raises UnknownTemplate or MissingParameter."""
     template = TEMPLATES.get(template_name(name))
+    if template is None and any(params.get(f"text_{lang}") for lang in LANGUAGES):
+        template = _given_text(template_name(name), params)
     if template is None:
         raise UnknownTemplate(f"there is no template {name!r}; known: {', '.join(sorted(TEMPLATES))}")
     language = language if language in LANGUAGES else "de"
@@ -144,7 +150,20 @@ def render(name: str, language: str, params: Mapping[str, str]) -> Rendered:
     return Rendered(template.name, language, first.subject, first.body, other, second.subject, second.body)
 
 
+def _given_text(name: str, params: Mapping[str, str]) -> Template:
+    """A one-off template of the text the requester sent."""
+    texts = {}
+    for lang in LANGUAGES:
+        other = "en" if lang == "de" else "de"
+        body = params.get(f"text_{lang}") or params.get(f"text_{other}") or ""
+        subject = params.get(f"subject_{lang}") or params.get(f"subject_{other}") or "Nahnetz"
+        texts[lang] = Text(subject, body)
+    return Template(name, texts, literal=True)
+
+
 def _fill(template: Template, language: str, params: Mapping[str, str]) -> Text:
+    if template.literal:
+        return template.texts[language]
     values = {k: str(v) for k, v in params.items() if v is not None and str(v) != ""}
     if "reason" in values:
         values["reason_text"] = REASONS[language].get(values["reason"], values["reason"])
