@@ -1,0 +1,299 @@
+"""What happened at each stop of a tour: the stop state machine.
+
+    PENDING --arrived--> ARRIVED --collected / delivered--> DONE
+       |                    |
+       +---- failed --------+--------------------------> FAILED
+       +---- collected / delivered (arrival implied: the paper sheet has no times) --> DONE
+
+A stop is DONE when everything it has to do is reported: collected where it has
+shipments to load, delivered where it has shipments to unload, only arrived where
+it has neither (the hub at the start and the end). Rules a report must keep:
+- one stop at a time: while the driver is at a stop (ARRIVED), no other stop;
+- nothing is reported twice, and nothing at a stop that is DONE or FAILED;
+- nothing is delivered before it was collected on this tour (a shipment whose
+  collection failed is not on board and is not delivered);
+- the tour's last stop at the hub comes after every other stop.
+
+`decide_*` check a driver's report and return the event to publish; `apply`
+folds a published event into the progress (idempotent by event id), so the API
+and the worker's projection of logistics.tours arrive at the same state.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
+from enum import Enum
+from typing import Any, Mapping
+
+from nahnetz.kit.errors import Conflict, NotFound, Unprocessable
+
+from .tours import DEPOT, Consignment, Tour, TourStop
+
+ARRIVED, COLLECTED, DELIVERED = "ARRIVED", "COLLECTED", "DELIVERED"
+
+
+class StopStatus(str, Enum):
+    PENDING = "PENDING"
+    ARRIVED = "ARRIVED"
+    DONE = "DONE"
+    FAILED = "FAILED"
+
+    @property
+    def finished(self) -> bool:
+        return self in (StopStatus.DONE, StopStatus.FAILED)
+
+
+class TourStatus(str, Enum):
+    DISPATCHED = "DISPATCHED"    # nothing reported yet
+    UNDERWAY = "UNDERWAY"
+    FINISHED = "FINISHED"        # every stop done or failed; TourCompleted follows
+    COMPLETED = "COMPLETED"      # TourCompleted published
+
+
+class StepRefused(Conflict):
+    """The report does not fit what already happened on the tour (409)."""
+
+    code = "stop_out_of_order"
+
+
+class NotCollectedYet(StepRefused):
+    code = "not_collected_yet"
+
+
+class InvalidReport(ValueError):
+    """A published report that cannot belong to the tour (e.g. no such stop)."""
+
+
+@dataclass(frozen=True)
+class StopProgress:
+    arrived_at: str | None = None     # ISO times of the reports (UTC)
+    collected_at: str | None = None
+    delivered_at: str | None = None
+    failed_at: str | None = None
+    failure_reason: str | None = None
+    note: str | None = None
+    collected: tuple[str, ...] = ()   # shipment ids loaded here
+    delivered: tuple[str, ...] = ()   # shipment ids unloaded here
+    compartment_ids: tuple[str, ...] = ()
+    odometer_km: float | None = None
+    channel: str | None = None
+
+    @property
+    def touched(self) -> bool:
+        return bool(self.arrived_at or self.collected_at or self.delivered_at)
+
+    def status(self, stop: TourStop) -> StopStatus:
+        if self.failed_at:
+            return StopStatus.FAILED
+        if not self.touched:
+            return StopStatus.PENDING
+        loaded = not stop.loads or self.collected_at
+        unloaded = not stop.unloads or self.delivered_at
+        return StopStatus.DONE if loaded and unloaded else StopStatus.ARRIVED
+
+    @property
+    def finished_at(self) -> str | None:
+        times = [t for t in (self.failed_at, self.collected_at, self.delivered_at, self.arrived_at) if t]
+        return max(times) if times else None
+
+
+@dataclass(frozen=True)
+class TourProgress:
+    stops: tuple[StopProgress, ...]
+    applied: tuple[str, ...] = ()     # ids of the events folded in
+    completed: bool = False
+
+    @classmethod
+    def start(cls, tour: Tour) -> "TourProgress":
+        return cls(tuple(StopProgress() for _ in tour.stops))
+
+    def statuses(self, tour: Tour) -> list[StopStatus]:
+        return [p.status(s) for s, p in zip(tour.stops, self.stops)]
+
+    def finished(self, tour: Tour) -> bool:
+        return bool(tour.stops) and all(s.finished for s in self.statuses(tour))
+
+    def status(self, tour: Tour) -> TourStatus:
+        if self.completed:
+            return TourStatus.COMPLETED
+        if self.finished(tour):
+            return TourStatus.FINISHED
+        if any(p.touched or p.failed_at for p in self.stops):
+            return TourStatus.UNDERWAY
+        return TourStatus.DISPATCHED
+
+    def to_json(self) -> str:
+        return json.dumps({"stops": [asdict(p) for p in self.stops], "applied": list(self.applied),
+                           "completed": self.completed})
+
+    @classmethod
+    def from_json(cls, text: str) -> "TourProgress":
+        doc = json.loads(text)
+        stops = tuple(StopProgress(**{k: tuple(v) if isinstance(v, list) else v for k, v in p.items()})
+                      for p in doc["stops"])
+        return cls(stops, tuple(doc.get("applied", ())), bool(doc.get("completed")))
+
+
+@dataclass(frozen=True)
+class StopReport:
+    """A driver's report, checked: the event type and its fields (without meta,
+    channel and proof, which the command adds)."""
+
+    event_type: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+# -- deciding on a report ------------------------------------------------------------------------
+def _open_stop(tour: Tour, progress: TourProgress, index: int) -> TourStop:
+    stop = tour.stop(index)
+    if stop is None:
+        raise NotFound(f"tour {tour.tour_id} has no stop {index} (stops 0 to {len(tour.stops) - 1})")
+    status = progress.status(tour)
+    if status in (TourStatus.FINISHED, TourStatus.COMPLETED):
+        raise StepRefused(f"tour {tour.tour_id} is finished; nothing more can be reported")
+    statuses = progress.statuses(tour)
+    if statuses[index].finished:
+        raise StepRefused(f"stop {index} ({stop.label}) is {statuses[index].value.lower()} already")
+    for other, other_status in enumerate(statuses):
+        if other != index and other_status is StopStatus.ARRIVED:
+            raise StepRefused(f"the driver is still at stop {other} ({tour.stops[other].label}); "
+                              "report it as collected, delivered or failed first",
+                              details={"open_stop": other})
+    last = len(tour.stops) - 1
+    if index == last and stop.kind == DEPOT and last > 0:
+        pending = [i for i, s in enumerate(statuses[:last]) if not s.finished]
+        if pending:
+            raise StepRefused(f"stop {index} is the return to {stop.label}; stops "
+                              f"{', '.join(map(str, pending))} are still open: report them first",
+                              details={"open_stops": pending})
+    return stop
+
+
+def _completed(tour: Tour, stop: TourStop, kind: str, consignments: tuple[Consignment, ...] | list,
+               **extra: Any) -> StopReport:
+    return StopReport("StopCompleted", {
+        "tour_id": tour.tour_id, "stop_index": stop.index, "kind": kind,
+        "shipment_ids": [c.shipment_id for c in consignments],
+        "order_ids": list(dict.fromkeys(c.order_id for c in consignments)), **extra})
+
+
+def decide_arrival(tour: Tour, progress: TourProgress, index: int, *, odometer_km: float | None = None
+                   ) -> StopReport:
+    stop = _open_stop(tour, progress, index)
+    if progress.stops[index].touched:
+        raise StepRefused(f"the arrival at stop {index} ({stop.label}) was reported already")
+    if odometer_km is not None:
+        earlier = [p.odometer_km for p in progress.stops if p.odometer_km is not None]
+        if earlier and odometer_km < max(earlier):
+            raise Unprocessable(f"the odometer reading {odometer_km:g} km is below the earlier "
+                                f"{max(earlier):g} km of this tour")
+    return _completed(tour, stop, ARRIVED, (), odometer_km=odometer_km)
+
+
+def decide_collection(tour: Tour, progress: TourProgress, index: int) -> StopReport:
+    stop = _open_stop(tour, progress, index)
+    if not stop.loads:
+        raise Unprocessable(f"there is nothing to collect at stop {index} ({stop.label})"
+                            + ("; report it as delivered" if stop.unloads else "; report the arrival"))
+    if progress.stops[index].collected_at:
+        raise StepRefused(f"the goods of stop {index} ({stop.label}) were collected already")
+    return _completed(tour, stop, COLLECTED, stop.loads)
+
+
+def on_board(tour: Tour, progress: TourProgress, shipment_id: str) -> bool | None:
+    """True: on the vehicle; False: its collection on this tour failed; None: not collected yet."""
+    load = tour.load_stop_of(shipment_id)
+    if load is None:
+        return True  # loaded at the hub before the tour started
+    done = progress.stops[load.index]
+    if shipment_id in done.collected:
+        return True
+    return False if done.failed_at else None
+
+
+def decide_delivery(tour: Tour, progress: TourProgress, index: int, *,
+                    compartment_ids: list[str] | None = None) -> StopReport:
+    stop = _open_stop(tour, progress, index)
+    if not stop.unloads:
+        raise Unprocessable(f"there is nothing to deliver at stop {index} ({stop.label})"
+                            + ("; report it as collected" if stop.loads else "; report the arrival"))
+    if progress.stops[index].delivered_at:
+        raise StepRefused(f"the goods of stop {index} ({stop.label}) were delivered already")
+    waiting = [c for c in stop.unloads if on_board(tour, progress, c.shipment_id) is None]
+    if waiting:
+        first = tour.load_stop_of(waiting[0].shipment_id)
+        raise NotCollectedYet(
+            f"shipment {waiting[0].shipment_id} (order {waiting[0].order_id}) is collected at stop "
+            f"{first.index} ({first.label}) first: report that stop as collected or failed before delivering",
+            details={"shipment_ids": [c.shipment_id for c in waiting]})
+    aboard = [c for c in stop.unloads if on_board(tour, progress, c.shipment_id)]
+    if not aboard:
+        raise StepRefused(f"nothing for stop {index} ({stop.label}) is on board: the collections failed; "
+                          "report this stop as failed")
+    reserved = list(dict.fromkeys(cid for c in aboard for cid in c.compartment_ids))
+    chosen = list(dict.fromkeys(compartment_ids)) if compartment_ids else reserved
+    return _completed(tour, stop, DELIVERED, aboard, compartment_ids=chosen)
+
+
+def decide_failure(tour: Tour, progress: TourProgress, index: int, *, reason: str,
+                   note: str | None = None) -> StopReport:
+    stop = _open_stop(tour, progress, index)
+    done = progress.stops[index]
+    affected = [c for c in stop.consignments
+                if c.shipment_id not in done.collected and c.shipment_id not in done.delivered]
+    return StopReport("StopFailed", {
+        "tour_id": tour.tour_id, "stop_index": index, "reason": reason, "note": note,
+        "shipment_ids": [c.shipment_id for c in affected],
+        "order_ids": list(dict.fromkeys(c.order_id for c in affected))})
+
+
+# -- folding published events in -------------------------------------------------------------------
+def apply(tour: Tour, progress: TourProgress, event_type: str, data: Mapping[str, Any], *,
+          event_id: str, occurred_at: datetime) -> TourProgress:
+    """The progress after a StopCompleted, StopFailed or TourCompleted of this tour.
+    Applying an event twice changes nothing. The log is the truth: a report is
+    folded in as it was published, without judging it again."""
+    if event_id in progress.applied:
+        return progress
+    applied = progress.applied + (event_id,)
+    if event_type == "TourCompleted":
+        return replace(progress, applied=applied, completed=True)
+    if event_type not in ("StopCompleted", "StopFailed"):
+        raise InvalidReport(f"{event_type} is not a report on a tour")
+    index = data["stop_index"]
+    if tour.stop(index) is None:
+        raise InvalidReport(f"tour {tour.tour_id} has no stop {index}")
+    at = occurred_at.isoformat()
+    p = progress.stops[index]
+    channel = data.get("channel") or p.channel
+    if event_type == "StopFailed":
+        p = replace(p, failed_at=p.failed_at or at, failure_reason=data.get("reason"), note=data.get("note"),
+                    channel=channel)
+    elif data.get("kind") == ARRIVED:
+        p = replace(p, arrived_at=p.arrived_at or at, channel=channel,
+                    odometer_km=data.get("odometer_km") if data.get("odometer_km") is not None else p.odometer_km)
+    elif data.get("kind") == COLLECTED:
+        p = replace(p, collected_at=p.collected_at or at, channel=channel,
+                    collected=tuple(dict.fromkeys(p.collected + tuple(data.get("shipment_ids") or ()))))
+    elif data.get("kind") == DELIVERED:
+        p = replace(p, delivered_at=p.delivered_at or at, channel=channel,
+                    delivered=tuple(dict.fromkeys(p.delivered + tuple(data.get("shipment_ids") or ()))),
+                    compartment_ids=tuple(data.get("compartment_ids") or ()))
+    else:
+        raise InvalidReport(f"StopCompleted of kind {data.get('kind')} is not a step of a stop")
+    stops = progress.stops[:index] + (p,) + progress.stops[index + 1:]
+    return replace(progress, stops=stops, applied=applied)
+
+
+def completion(tour: Tour, progress: TourProgress) -> dict[str, Any]:
+    """The fields of TourCompleted for a finished tour."""
+    statuses = progress.statuses(tour)
+    readings = [p.odometer_km for p in progress.stops if p.odometer_km is not None]
+    driven = round(readings[-1] - readings[0], 1) if len(readings) >= 2 and readings[-1] >= readings[0] else None
+    return {"tour_id": tour.tour_id, "plan_id": tour.plan_id, "driver_id": tour.driver_id,
+            "vehicle_id": tour.vehicle_id,
+            "stops_completed": sum(1 for s in statuses if s is StopStatus.DONE),
+            "stops_failed": sum(1 for s in statuses if s is StopStatus.FAILED),
+            "distance_km": driven}

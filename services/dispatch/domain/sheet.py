@@ -1,0 +1,150 @@
+"""The printable tour sheet as data: a header, one row per stop in driving order
+(time, place, what to load or unload) and the totals. The paper path of
+"digital werden UND analog bleiben": a driver without the app works from it and
+ticks each stop; an operator enters the results afterwards.
+
+Times are shown in Europe/Berlin. Labels are German with an English subtitle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from .progress import StopStatus, TourProgress
+from .tours import DELIVERY, DEPOT, PICKUP, Place, Tour, TourStop
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+KIND_LABELS = {
+    DEPOT: ("Hub", "depot"),
+    PICKUP: ("Abholung", "collection"),
+    DELIVERY: ("Zustellung", "delivery"),
+}
+TEMPERATURE_LABELS = {
+    "AMBIENT": ("ungekühlt", "ambient"),
+    "CHILLED": ("gekühlt", "chilled"),
+    "FROZEN": ("tiefgekühlt", "frozen"),
+}
+WEEKDAYS_DE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+STATUS_MARKS = {StopStatus.DONE: "erledigt / done", StopStatus.FAILED: "nicht erledigt / failed"}
+
+
+@dataclass(frozen=True)
+class LoadLine:
+    shipment_id: str
+    order_id: str
+    parcels: int
+    temperature: str
+    temperature_en: str
+    weight_kg: str
+
+
+@dataclass(frozen=True)
+class UnloadLine:
+    shipment_id: str
+    order_id: str
+    parcels: int
+    compartments: tuple[str, ...]
+    temperature: str
+    temperature_en: str
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    seq: int
+    time: str
+    kind: str
+    kind_en: str
+    place: str
+    address: str
+    note: str | None
+    loads: tuple[LoadLine, ...]
+    unloads: tuple[UnloadLine, ...]
+    status: str | None           # filled in on a reprint of a tour under way
+
+
+@dataclass(frozen=True)
+class SheetTotals:
+    stops: int
+    parcels_to_load: int
+    parcels_to_unload: int
+    orders: int
+    weight_kg: str
+    by_temperature: tuple[tuple[str, str, int], ...]  # (de, en, parcels)
+    planned_km: str | None
+    planned_duration: str | None
+
+
+@dataclass(frozen=True)
+class TourSheet:
+    tour_id: str
+    plan_id: str
+    date: str
+    weekday: str
+    vehicle: str
+    driver: str
+    printed_at: str
+    rows: tuple[SheetRow, ...]
+    totals: SheetTotals
+
+
+def _local(moment: datetime, fmt: str) -> str:
+    return moment.astimezone(BERLIN).strftime(fmt)
+
+
+def _kg(grams: int) -> str:
+    return f"{grams / 1000:.1f}".replace(".", ",")
+
+
+def address_line(address: Mapping[str, Any] | None) -> str:
+    if not address:
+        return ""
+    return f"{address.get('street', '')}, {address.get('postal_code', '')} {address.get('locality', '')}".strip(", ")
+
+
+def _row(stop: TourStop, place: Place, status: StopStatus | None) -> SheetRow:
+    kind, kind_en = KIND_LABELS.get(stop.kind, ("Halt", "stop"))
+    loads = tuple(LoadLine(c.shipment_id, c.order_id, c.parcels, *TEMPERATURE_LABELS[c.temperature_class],
+                           _kg(c.weight_g)) for c in stop.loads)
+    unloads = tuple(UnloadLine(c.shipment_id, c.order_id, c.parcels,
+                               tuple(place.label_of(cid) for cid in c.compartment_ids),
+                               *TEMPERATURE_LABELS[c.temperature_class]) for c in stop.unloads)
+    return SheetRow(stop.index, _local(stop.eta, "%H:%M"), kind, kind_en, stop.label,
+                    address_line(stop.address), stop.driver_note, loads, unloads,
+                    STATUS_MARKS.get(status) if status else None)
+
+
+def _duration(seconds: int | None) -> str | None:
+    if seconds is None:
+        return None
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d} h"
+
+
+def tour_sheet(tour: Tour, *, places: Mapping[str, Place], now: datetime,
+               progress: TourProgress | None = None) -> TourSheet:
+    """The sheet of a tour. `places` gives the compartment labels printed on the
+    doors; `progress` marks stops already done on a reprint."""
+    statuses = progress.statuses(tour) if progress else [None] * len(tour.stops)
+    rows = tuple(_row(stop, places.get(stop.place_id) or Place(stop.place_id), status)
+                 for stop, status in zip(tour.stops, statuses))
+    loads = [c for s in tour.stops for c in s.loads]
+    unloads = [c for s in tour.stops for c in s.unloads]
+    handled = {c.shipment_id: c for c in loads + unloads}.values()
+    by_temperature = []
+    for temperature, (de, en) in TEMPERATURE_LABELS.items():
+        parcels = sum(c.parcels for c in handled if c.temperature_class == temperature)
+        if parcels:
+            by_temperature.append((de, en, parcels))
+    totals = SheetTotals(
+        stops=len(tour.stops), parcels_to_load=sum(c.parcels for c in loads),
+        parcels_to_unload=sum(c.parcels for c in unloads),
+        orders=len({c.order_id for c in loads + unloads}),
+        weight_kg=_kg(sum(c.weight_g for c in handled)), by_temperature=tuple(by_temperature),
+        planned_km=f"{tour.planned_distance_km:.1f}".replace(".", ",") if tour.planned_distance_km is not None else None,
+        planned_duration=_duration(tour.planned_duration_s))
+    vehicle = f"{tour.vehicle_name} ({tour.vehicle_id})" if tour.vehicle_name else tour.vehicle_id
+    return TourSheet(tour.tour_id, tour.plan_id, tour.day.strftime("%d.%m.%Y"), WEEKDAYS_DE[tour.day.weekday()],
+                     vehicle, tour.driver_id, _local(now, "%d.%m.%Y %H:%M"), rows, totals)

@@ -1,0 +1,62 @@
+"""Every Redis key of the dispatch service (prefix `dispatch:`), in one place.
+
+| key | type | what | written by |
+|---|---|---|---|
+| dispatch:plan:<plan_id> | hash | `requested`, `planned` (base64 of the events) and `status` | worker, from logistics.plans |
+| dispatch:shipment:<shipment_id> | string | base64 of the ShipmentRequested event | worker, from logistics.shipments |
+| dispatch:shop:<shop_id> | string (JSON) | name, address, note for drivers | worker, from catalog.shops |
+| dispatch:point:<pickup_point_id> | string (JSON) | name, address, access note, compartment labels | worker, from pickup.points |
+| dispatch:tour:<tour_id> | hash | `dispatched` (base64 of TourDispatched), `progress` (JSON), `completed` | API and worker, from logistics.tours |
+| dispatch:tours:<day> | set | tour ids dispatched for a day | API and worker |
+| dispatch:driver-tours:<driver_id>:<day> | set | a driver's tour ids of a day | API and worker |
+| dispatch:lock:tour:<tour_id> | string | short lock while the API decides a command on a tour | API |
+
+Everything but the lock is rebuilt by replaying the topics (`rebuild.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+PREFIX = "dispatch"
+
+
+def plan(plan_id: str) -> str:
+    return f"{PREFIX}:plan:{plan_id}"
+
+
+def shipment(shipment_id: str) -> str:
+    return f"{PREFIX}:shipment:{shipment_id}"
+
+
+def shop(shop_id: str) -> str:
+    return f"{PREFIX}:shop:{shop_id}"
+
+
+def point(pickup_point_id: str) -> str:
+    return f"{PREFIX}:point:{pickup_point_id}"
+
+
+def tour(tour_id: str) -> str:
+    return f"{PREFIX}:tour:{tour_id}"
+
+
+def tours_of_day(day: date) -> str:
+    return f"{PREFIX}:tours:{day.isoformat()}"
+
+
+def driver_tours(driver_id: str, day: date) -> str:
+    return f"{PREFIX}:driver-tours:{driver_id}:{day.isoformat()}"
+
+
+def tour_lock(tour_id: str) -> str:
+    return f"{PREFIX}:lock:tour:{tour_id}"
+
+
+def text(value: bytes | str | None) -> str | None:
+    """Redis answers bytes in the worker and str in the API; handlers take both."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def texts(mapping: dict) -> dict[str, str]:
+    return {text(k): text(v) for k, v in mapping.items()}

@@ -1,0 +1,35 @@
+"""Settings of the dispatch service, besides the shared ones of `nahnetz.kit.settings`.
+
+| variable | meaning |
+|---|---|
+| NAHNETZ_URL_ROUTING | base URL of the routing API, for re-planning (set by `nahnetz up`) |
+| DISPATCH_ROUTING_TIMEOUT_SECONDS | how long a call to the routing API may take (10) |
+| DISPATCH_REPLAN_TIME_BUDGET_SECONDS | solver time budget of a re-plan when the operator names none (10) |
+| DISPATCH_LOCK_SECONDS | how long a command may hold a tour before another may decide on it (15) |
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nahnetz.kit.settings import SettingsError
+
+
+class DispatchSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISPATCH_", case_sensitive=False, extra="ignore",
+                                      populate_by_name=True)
+
+    routing_url: str | None = Field(None, validation_alias=AliasChoices("NAHNETZ_URL_ROUTING", "DISPATCH_ROUTING_URL"))
+    routing_timeout_seconds: float = Field(10.0, gt=0)
+    replan_time_budget_seconds: int = Field(10, ge=1, le=300)
+    lock_seconds: float = Field(15.0, gt=0)
+
+
+def load_dispatch_settings(**overrides) -> DispatchSettings:
+    """Read DISPATCH_* (and NAHNETZ_URL_ROUTING); exit naming the problem, like `load_settings`."""
+    try:
+        return DispatchSettings(**overrides)
+    except ValidationError as exc:
+        problems = "\n".join(f"  DISPATCH_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"nahnetz: the environment is incomplete or wrong:\n{problems}") from None
