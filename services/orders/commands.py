@@ -10,10 +10,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+from aiokafka.errors import KafkaError
 from redis.asyncio import Redis
 
-from nahnetz.events import Actor, new_event
-from nahnetz.kit.errors import Conflict
+from nahnetz.events import Actor, Event, new_event
+from nahnetz.kit.errors import Conflict, Unavailable
 from nahnetz.messaging.producer import EventProducer
 
 from . import keys
@@ -44,7 +45,7 @@ async def place_order(request: OrderRequest, actor: Actor, redis: Redis, produce
         payment_method=request.payment_method, channel=request.channel, entered_by=request.entered_by,
         delivery_fee=money(priced.delivery_fee_cents), total=money(priced.total_cents), note=request.note,
     )
-    await producer.publish(placed)
+    await _publish(producer, placed)
     view = placed_order(placed.data)
     await redis.set(keys.submitted(view.order_id), dumps(view.to_dict()), ex=SUBMITTED_TTL_S)
     return view
@@ -64,8 +65,18 @@ async def cancel_order(order: OrderView, actor: Actor, reason: str | None, chann
                           correlation_id=order.correlation_id, order_id=order.order_id,
                           reason=reason, channel=channel)
     try:
-        await producer.publish(cancelled)
+        await _publish(producer, cancelled)
     except BaseException:
         await redis.delete(claim)  # nothing was published: a retry may cancel
         raise
     return cancelled.event_id
+
+
+async def _publish(producer: EventProducer, event: Event) -> None:
+    """Publish, acknowledged; a broker that does not answer is a 503, not a 500:
+    nothing was recorded and the client may retry (with its Idempotency-Key)."""
+    try:
+        await producer.publish(event)
+    except KafkaError as exc:
+        raise Unavailable(f"the request could not be recorded ({type(exc).__name__}); try again shortly",
+                          headers={"Retry-After": "5"}) from exc
