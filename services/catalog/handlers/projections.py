@@ -57,10 +57,35 @@ def _occurred(event: Event) -> str:
 
 
 # -- products ---------------------------------------------------------------------------------
-async def project_product_event(event: Event, redis: Redis) -> None:
+class StockWrites:
+    """The transaction as a product handler sees it; `stock` is None when the
+    stock state is to be left alone (a rebuild of the read models)."""
+
+    def __init__(self, tx: Transaction, with_stock: bool):
+        self.tx = tx
+        self.with_stock = with_stock
+
+    @property
+    def read(self) -> Any:
+        return self.tx.read
+
+    @property
+    def write(self) -> Any:
+        return self.tx.write
+
+    @property
+    def stock(self) -> Any:
+        return self.tx.write if self.with_stock else None
+
+
+async def project_product_event(event: Event, redis: Redis, *, with_stock: bool = True) -> None:
+    """Apply a product event. `with_stock=False` (a rebuild of the read models)
+    leaves the stock state alone: it is decision state, kept by the deciders."""
     handler = _PRODUCT_HANDLERS.get(event.type)
     if handler is None:
         raise InvalidEvent(f"{event.type} is not a product event")
+    if not with_stock and event.type == "StockAdjusted":
+        return
     markers = ProcessedMarkers(redis, consumer=PRODUCT_CONSUMER)
     product_id = event.product_id
     watched = [keys.product(product_id), keys.stock(product_id), keys.held(product_id)]
@@ -70,7 +95,7 @@ async def project_product_event(event: Event, redis: Redis) -> None:
         if old is not None and old["shop_id"] != event.shop_id:
             raise InvalidEvent(f"product {product_id} belongs to shop {old['shop_id']}, "
                                f"not to {event.shop_id}")
-        await handler(event, old, tx)
+        await handler(event, old, StockWrites(tx, with_stock))
 
     await markers.apply(event.event_id, step, watch=watched)
 
@@ -79,39 +104,42 @@ def _listing(event: Event) -> dict[str, Any]:
     return {name: jsonable(event.data[name]) for name in LISTING_FIELDS}
 
 
-async def _listed(event: Event, old: dict[str, Any] | None, tx: Transaction) -> None:
+async def _listed(event: Event, old: dict[str, Any] | None, tx: StockWrites) -> None:
     state = await load_stock(tx.read, event.product_id)
     doc = {**(old or {}), **_listing(event), "product_id": event.product_id, "shop_id": event.shop_id,
            "channel": event.channel, "status": stock.LISTED, "delisting_reason": None,
            "listed_at": (old or {}).get("listed_at") or _occurred(event), "updated_at": _occurred(event)}
     write_product(tx.write, old, doc)
+    if tx.stock is None:
+        return
     if state is None:
-        tx.write.hset(keys.stock(event.product_id), mapping={
+        tx.stock.hset(keys.stock(event.product_id), mapping={
             "shop_id": event.shop_id, "available": event.stock, "reserved": 0, "status": stock.LISTED})
     else:
         # Listed again (after a delisting, or the same listing delivered twice): the
         # stock the worker kept since is the truth, not the number in the listing.
-        tx.write.hset(keys.stock(event.product_id), mapping={"status": stock.LISTED, "delisting_reason": ""})
+        tx.stock.hset(keys.stock(event.product_id), mapping={"status": stock.LISTED, "delisting_reason": ""})
 
 
-async def _updated(event: Event, old: dict[str, Any] | None, tx: Transaction) -> None:
+async def _updated(event: Event, old: dict[str, Any] | None, tx: StockWrites) -> None:
     if old is None:
         raise InvalidEvent(f"ProductUpdated for product {event.product_id}, which was never listed")
     doc = {**old, **_listing(event), "updated_at": _occurred(event), "last_changed": list(event.changed)}
     write_product(tx.write, old, doc)
 
 
-async def _delisted(event: Event, old: dict[str, Any] | None, tx: Transaction) -> None:
+async def _delisted(event: Event, old: dict[str, Any] | None, tx: StockWrites) -> None:
     if old is None:
         raise InvalidEvent(f"ProductDelisted for product {event.product_id}, which was never listed")
     doc = {**old, "status": stock.DELISTED, "delisting_reason": event.reason, "updated_at": _occurred(event)}
     write_product(tx.write, old, doc)
-    # Open reservations stay valid until their orders end; new orders are refused.
-    tx.write.hset(keys.stock(event.product_id), mapping={"status": stock.DELISTED,
-                                                         "delisting_reason": event.reason})
+    if tx.stock is not None:
+        # Open reservations stay valid until their orders end; new orders are refused.
+        tx.stock.hset(keys.stock(event.product_id), mapping={"status": stock.DELISTED,
+                                                             "delisting_reason": event.reason})
 
 
-async def _stock_adjusted(event: Event, old: dict[str, Any] | None, tx: Transaction) -> None:
+async def _stock_adjusted(event: Event, old: dict[str, Any] | None, tx: StockWrites) -> None:
     state = await load_stock(tx.read, event.product_id)
     if state is None or old is None:
         raise InvalidEvent(f"StockAdjusted for product {event.product_id}, which was never listed")
@@ -124,7 +152,7 @@ async def _stock_adjusted(event: Event, old: dict[str, Any] | None, tx: Transact
     if outcome.clamped:
         log.warning("stock decrease larger than the units available; stopped at zero",
                     extra={"product_id": event.product_id, "delta": event.delta, "available": state.available})
-    tx.write.hset(keys.stock(event.product_id), mapping={
+    tx.stock.hset(keys.stock(event.product_id), mapping={
         "available": outcome.after, "adjusted_at": _occurred(event), "last_adjustment": event.event_id})
 
 
@@ -158,7 +186,8 @@ def write_product(writer: Any, old: Mapping[str, Any] | None, new: dict[str, Any
 
 
 # -- shops ------------------------------------------------------------------------------------
-async def project_shop_event(event: Event, redis: Redis, producer: EventProducer) -> None:
+async def project_shop_event(event: Event, redis: Redis, producer: EventProducer | None) -> None:
+    """Apply a shop event; `producer=None` (a rebuild) publishes no delistings."""
     markers = ProcessedMarkers(redis, consumer=SHOP_CONSUMER)
     shop_id = event.shop_id
 
@@ -182,7 +211,7 @@ async def project_shop_event(event: Event, redis: Redis, producer: EventProducer
         raise InvalidEvent(f"{event.type} is not a shop event")
 
     outcome = await markers.apply(event.event_id, step, watch=[keys.shop(shop_id), keys.shop_products(shop_id)])
-    if event.type == "ShopClosed" and outcome.result:
+    if event.type == "ShopClosed" and outcome.result and producer is not None:
         # "Its products are delisted" (ShopClosed): as events, so every projection of
         # catalog.products learns it; again after a redelivery (delisting twice is harmless).
         for product_id in json.loads(text(outcome.result) or "[]"):

@@ -1,0 +1,128 @@
+"""Rebuild the catalog's read models by replaying catalog.shops and catalog.products.
+
+    python -m services.catalog.rebuild          (KAFKA_BOOTSTRAP, REDIS_URL)
+
+Deletes the read-model keys (shops, products, places, categories, search
+index; see keys.py) and the projections' processed markers, then applies every
+event of both topics from the beginning, in partition order, with the same
+projection code the worker runs. Run it while the catalog worker is stopped
+or idle: an event the worker projects meanwhile may find its document gone.
+
+Not rebuilt here, because they are decision state rather than projections:
+- stock (`catalog:stock:{id}`, `:held`): the deciders' own state. It follows
+  from catalog.products (ProductListed.stock, StockAdjusted) together with
+  catalog.stock-reservations (StockReserved takes, StockReleased gives back)
+  in the order they happened.
+- `catalog:order-products:<order>`: follows from OrderPlaced on orders.orders;
+  a catalog worker in a new consumer group replays it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+
+import redis.asyncio as aioredis
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from nahnetz.events import read_event
+from nahnetz.kit.logs import configure_logging
+from nahnetz.kit.settings import Settings, load_settings
+from nahnetz.messaging.idempotency import MARKER_PREFIX
+from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_SHOPS, Topic
+
+from . import keys
+from .handlers.projections import PRODUCT_CONSUMER, SHOP_CONSUMER, project_product_event, project_shop_event
+
+log = logging.getLogger("services.catalog.rebuild")
+READ_TIMEOUT_S = 120.0
+
+
+async def clear_read_models(redis: aioredis.Redis) -> int:
+    """Delete every read-model key and the projections' markers; return how many."""
+    patterns = [*keys.READ_MODEL_PATTERNS, f"{MARKER_PREFIX}:{PRODUCT_CONSUMER}:*",
+                f"{MARKER_PREFIX}:{SHOP_CONSUMER}:*"]
+    deleted = 0
+    for pattern in patterns:
+        batch = []
+        async for key in redis.scan_iter(match=pattern, count=500):
+            batch.append(key)
+            if len(batch) >= 500:
+                deleted += await redis.unlink(*batch)
+                batch = []
+        if batch:
+            deleted += await redis.unlink(*batch)
+    return deleted
+
+
+async def replay(bootstrap: str, topic: Topic):
+    """Every record of `topic` from the beginning up to the high-water mark seen
+    on the way (the fetch's mark: Tansu's ListOffsets for "latest" is off)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic.name, p) for p in sorted(consumer.partitions_for_topic(topic.name) or ())]
+        if not partitions:
+            return
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        deadline = time.monotonic() + READ_TIMEOUT_S
+        while True:
+            batches = await consumer.getmany(timeout_ms=500)
+            for records in batches.values():
+                for record in records:
+                    yield record
+            if await _read_to_the_end(consumer, partitions):
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{topic.name}: not read to its end within {READ_TIMEOUT_S:.0f} s")
+    finally:
+        await consumer.stop()
+
+
+async def _read_to_the_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
+    for tp in partitions:
+        mark = consumer.highwater(tp)
+        if mark is None or await consumer.position(tp) < mark:
+            return False
+    return True
+
+
+async def rebuild(settings: Settings) -> dict[str, int]:
+    redis = aioredis.Redis.from_url(settings.redis_url)
+    counts = {"deleted": 0, "shops": 0, "products": 0, "skipped": 0}
+    try:
+        counts["deleted"] = await clear_read_models(redis)
+        # Each topic in partition order, as the worker applied it; shops and goods meet only at query time.
+        for topic, field in ((CATALOG_SHOPS, "shops"), (CATALOG_PRODUCTS, "products")):
+            async for record in replay(settings.kafka_bootstrap, topic):
+                try:
+                    event = read_event(record.value)
+                    if topic is CATALOG_SHOPS:
+                        await project_shop_event(event, redis, producer=None)
+                    else:
+                        await project_product_event(event, redis, with_stock=False)
+                    counts[field] += 1
+                except Exception as exc:  # what the worker dead-lettered cannot be applied now either
+                    counts["skipped"] += 1
+                    log.warning("skipped %s[%d]@%d: %s: %s", record.topic, record.partition, record.offset,
+                                type(exc).__name__, exc)
+    finally:
+        await redis.aclose()
+    return counts
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging("catalog", settings.log_level)
+    counts = asyncio.run(rebuild(settings))
+    log.info("catalog read models rebuilt", extra=counts)
+    print(f"rebuilt: {counts['shops']} shop events, {counts['products']} product events applied, "
+          f"{counts['skipped']} skipped, {counts['deleted']} keys deleted first")
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
