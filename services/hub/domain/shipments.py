@@ -1,0 +1,258 @@
+"""From a confirmed order to shipments: one per shop, collected at the shop and
+brought to the order's pick-up point.
+
+When goods are collected (the rule the hub publishes as `pickup_windows`):
+- on the delivery day itself, between the shop's opening and the latest
+  collection time (default 15:00 local), then driven straight to the pick-up
+  point on the same vehicle (the planner pairs pick-up and delivery);
+- if the shop is closed that day, on its last open day before (at most
+  `max_days_in_hub` days before, never before the day after confirmation): the
+  goods are kept at the hub (Logistikport HX) and delivered from there on the
+  delivery day;
+- if neither is possible, or the pick-up point (a counter) is closed on the
+  delivery day, on the next day the shop and the point are both open: the
+  delivery day moves, and the operator sees why.
+A collection that fails at the shop (closed, goods not found) is requested again
+for the next possible day in the same way, with `attempt` + 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+from typing import Any, Iterable, Mapping
+
+from .opening_hours import Window, local_day, windows_from_records
+from .places import PickupPoint, Shop
+
+TEMPERATURE_ORDER = ("AMBIENT", "CHILLED", "FROZEN")  # strictest last
+
+
+@dataclass(frozen=True)
+class CollectionRules:
+    latest_on_delivery_day: time = time(15, 0)
+    max_days_in_hub: int = 6
+    reschedule_horizon_days: int = 14
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    product_id: str
+    shop_id: str
+    product_name: str
+    unit: str
+    quantity: int
+    weight_g: int
+    volume_ml: int
+    temperature_class: str = "AMBIENT"
+
+
+@dataclass(frozen=True)
+class PlacedOrder:
+    """What the hub keeps of an OrderPlaced."""
+
+    order_id: str
+    resident_id: str
+    pickup_point_id: str
+    delivery_day: date
+    lines: tuple[OrderLine, ...]
+
+    @classmethod
+    def from_event(cls, data: Mapping[str, Any]) -> PlacedOrder:
+        lines = tuple(
+            OrderLine(line["product_id"], line["shop_id"], line["product_name"], line["unit"], line["quantity"],
+                      line["weight_g"], line["volume_ml"], line.get("temperature_class") or "AMBIENT")
+            for line in data["lines"]
+        )
+        return cls(data["order_id"], data["resident_id"], data["pickup_point_id"], data["delivery_day"], lines)
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any]) -> PlacedOrder:
+        return cls(doc["order_id"], doc["resident_id"], doc["pickup_point_id"],
+                   date.fromisoformat(doc["delivery_day"]), tuple(OrderLine(**line) for line in doc["lines"]))
+
+    def as_json(self) -> dict[str, Any]:
+        return {"order_id": self.order_id, "resident_id": self.resident_id,
+                "pickup_point_id": self.pickup_point_id, "delivery_day": self.delivery_day.isoformat(),
+                "lines": [line.__dict__ for line in self.lines]}
+
+    @property
+    def shop_ids(self) -> tuple[str, ...]:
+        """The shops of the order, in the order their first line appears."""
+        return tuple(dict.fromkeys(line.shop_id for line in self.lines))
+
+    def lines_of(self, shop_id: str) -> tuple[OrderLine, ...]:
+        return tuple(line for line in self.lines if line.shop_id == shop_id)
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.lines:
+            found.append("the order has no lines")
+        for line in self.lines:
+            if not line.shop_id:
+                found.append(f"line {line.product_id} names no shop")
+            if line.weight_g < 0 or line.volume_ml < 0 or line.quantity <= 0:
+                found.append(f"line {line.product_id} has a negative weight or volume or no quantity")
+            if line.temperature_class not in TEMPERATURE_ORDER:
+                found.append(f"line {line.product_id} has the unknown temperature class {line.temperature_class}")
+        return found
+
+
+@dataclass(frozen=True)
+class CollectionPlan:
+    collection_day: date
+    delivery_day: date
+    pickup_windows: tuple[Window, ...]
+    delivery_windows: tuple[Window, ...]  # empty: any time (a 24/7 locker)
+
+    @property
+    def via_hub(self) -> bool:
+        """Collected on an earlier day and kept at the hub until the delivery day."""
+        return self.collection_day < self.delivery_day
+
+
+@dataclass(frozen=True)
+class ShipmentRequest:
+    """One shop's part of an order, as the hub asks for it to be carried."""
+
+    shipment_id: str
+    order_id: str
+    shop: Shop
+    point: PickupPoint
+    compartment_ids: tuple[str, ...]
+    plan: CollectionPlan
+    weight_g: int
+    volume_ml: int
+    temperature_class: str
+    items: tuple[dict[str, Any], ...]
+    attempt: int = 1
+
+    def event_fields(self) -> dict[str, Any]:
+        """The fields of ShipmentRequested."""
+        return {
+            "shipment_id": self.shipment_id, "order_id": self.order_id, "shop_id": self.shop.shop_id,
+            "pickup_point_id": self.point.pickup_point_id, "compartment_ids": list(self.compartment_ids),
+            "delivery_day": self.plan.delivery_day, "weight_g": self.weight_g, "volume_ml": self.volume_ml,
+            "temperature_class": self.temperature_class,
+            "pickup_windows": [w.as_record() for w in self.plan.pickup_windows],
+            "delivery_windows": [w.as_record() for w in self.plan.delivery_windows],
+            "shop_location": self.shop.location, "pickup_point_location": self.point.location,
+            "items": list(self.items), "attempt": self.attempt,
+            "shop_name": self.shop.name, "pickup_point_name": self.point.name,
+        }
+
+
+@dataclass(frozen=True)
+class Unplannable:
+    """A shop's part of an order the hub cannot schedule; an operator must act."""
+
+    shipment_id: str
+    shop_id: str
+    reason: str
+
+
+def shipment_id(order_id: str, shop_id: str) -> str:
+    """Deterministic, so a redelivered confirmation names the same shipment."""
+    digest = hashlib.sha256(f"{order_id}\x1f{shop_id}".encode()).hexdigest()
+    return f"shp-{digest[:20]}"
+
+
+def strictest(classes: Iterable[str]) -> str:
+    """The coldest class among the items: the shipment travels at that one."""
+    return max(classes, key=TEMPERATURE_ORDER.index, default="AMBIENT")
+
+
+def plan_collection(shop: Shop, point: PickupPoint, delivery_day: date, earliest_collection_day: date,
+                    rules: CollectionRules) -> CollectionPlan | None:
+    """The collection for goods wanted at the point on `delivery_day` (see the
+    module's rules); None when the shop and the point have no common day within
+    the horizon."""
+    delivery = point.delivery_windows(delivery_day)
+    if delivery is not None:
+        if delivery_day >= earliest_collection_day:
+            same_day = shop.collection_windows(delivery_day, until=rules.latest_on_delivery_day)
+            if same_day:
+                return CollectionPlan(delivery_day, delivery_day, tuple(same_day), tuple(delivery))
+        for back in range(1, rules.max_days_in_hub + 1):
+            day = delivery_day - timedelta(days=back)
+            if day < earliest_collection_day:
+                break
+            windows = shop.collection_windows(day)
+            if windows:
+                return CollectionPlan(day, delivery_day, tuple(windows), tuple(delivery))
+    return next_common_day(shop, point, max(delivery_day, earliest_collection_day - timedelta(days=1)), rules)
+
+
+def next_common_day(shop: Shop, point: PickupPoint, after: date, rules: CollectionRules) -> CollectionPlan | None:
+    """The first day after `after` on which the goods can be collected and delivered."""
+    for ahead in range(1, rules.reschedule_horizon_days + 1):
+        day = after + timedelta(days=ahead)
+        delivery = point.delivery_windows(day)
+        if delivery is None:
+            continue
+        windows = shop.collection_windows(day, until=rules.latest_on_delivery_day)
+        if windows:
+            return CollectionPlan(day, day, tuple(windows), tuple(delivery))
+    return None
+
+
+def reschedule_after_missed_collection(shop: Shop, point: PickupPoint, delivery_day: date, missed_on: date,
+                                       rules: CollectionRules) -> CollectionPlan | None:
+    """After a failed collection on `missed_on`: the next open day of the shop that
+    still keeps the delivery day, else the next day both are open (the delivery
+    day moves)."""
+    delivery = point.delivery_windows(delivery_day)
+    day = missed_on + timedelta(days=1)
+    while delivery is not None and day <= delivery_day:
+        until = rules.latest_on_delivery_day if day == delivery_day else None
+        windows = shop.collection_windows(day, until=until)
+        if windows:
+            return CollectionPlan(day, delivery_day, tuple(windows), tuple(delivery))
+        day += timedelta(days=1)
+    return next_common_day(shop, point, max(delivery_day, missed_on), rules)
+
+
+def shipment_for_shop(order: PlacedOrder, shop: Shop, point: PickupPoint, compartment_ids: Iterable[str],
+                      earliest_collection_day: date, rules: CollectionRules) -> ShipmentRequest | Unplannable:
+    """The shop's part of the order: weight and volume summed over its lines, the
+    strictest temperature class, the packing list and the collection plan."""
+    sid = shipment_id(order.order_id, shop.shop_id)
+    lines = order.lines_of(shop.shop_id)
+    if not lines:
+        return Unplannable(sid, shop.shop_id, f"order {order.order_id} has no line of shop {shop.shop_id}")
+    plan = plan_collection(shop, point, order.delivery_day, earliest_collection_day, rules)
+    if plan is None:
+        return Unplannable(
+            sid, shop.shop_id,
+            f"shop {shop.name} and pick-up point {point.name} have no common open day within "
+            f"{rules.reschedule_horizon_days} days of {order.delivery_day.isoformat()}")
+    return ShipmentRequest(
+        shipment_id=sid, order_id=order.order_id, shop=shop, point=point,
+        compartment_ids=tuple(compartment_ids), plan=plan,
+        weight_g=sum(line.weight_g for line in lines), volume_ml=sum(line.volume_ml for line in lines),
+        temperature_class=strictest(line.temperature_class for line in lines),
+        items=tuple({"product_id": line.product_id, "product_name": line.product_name,
+                     "quantity": line.quantity, "unit": line.unit} for line in lines),
+    )
+
+
+def rescheduled(previous: Mapping[str, Any], shop: Shop, point: PickupPoint, missed_on: date,
+                rules: CollectionRules) -> ShipmentRequest | None:
+    """The request after a missed collection: same shipment, next possible day,
+    attempt + 1. `previous` is the fields of the current ShipmentRequested."""
+    plan = reschedule_after_missed_collection(shop, point, previous["delivery_day"], missed_on, rules)
+    if plan is None:
+        return None
+    return ShipmentRequest(
+        shipment_id=previous["shipment_id"], order_id=previous["order_id"], shop=shop, point=point,
+        compartment_ids=tuple(previous["compartment_ids"]), plan=plan, weight_g=previous["weight_g"],
+        volume_ml=previous["volume_ml"], temperature_class=previous["temperature_class"],
+        items=tuple(previous.get("items") or ()), attempt=previous.get("attempt", 1) + 1,
+    )
+
+
+def collection_day_of(fields: Mapping[str, Any]) -> date | None:
+    """The local day of a ShipmentRequested's first collection window."""
+    windows = windows_from_records(fields.get("pickup_windows") or ())
+    return local_day(min(windows).start) if windows else None

@@ -1,0 +1,107 @@
+"""Orders as the hub sees them (orders.orders): the lines of a placed order, the
+confirmation that starts its shipments, and a cancellation that withdraws them.
+
+OrderPlaced and OrderConfirmed of one order come through one partition in this
+order, so the lines are stored before the confirmation asks for them; a
+confirmation of an order never placed breaks that invariant (dead letter).
+
+Rebuild: `hub:order:*`, `hub:order-state:*`, `hub:waiting:*` and `hub:cancelled:*`
+come back by replaying orders.orders (with catalog.shops and pickup.points).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, time, timedelta, timezone
+
+from redis.asyncio import Redis
+
+from nahnetz.events import Event
+from nahnetz.messaging.handling import InvalidEvent
+from nahnetz.messaging.producer import EventProducer
+
+from .. import keys
+from ..domain.opening_hours import BERLIN, local_day
+from ..domain.shipments import CollectionRules, PlacedOrder
+from .requests import RequestOutcome, load_order, request_shipments
+
+# Order state is kept until well after the delivery day (late reports, re-plans).
+KEEP_AFTER_DELIVERY = timedelta(days=60)
+
+
+async def on_order_event(event: Event, redis: Redis, producer: EventProducer,
+                         rules: CollectionRules) -> RequestOutcome | None:
+    if event.type == "OrderPlaced":
+        await remember_placed_order(event, redis)
+    elif event.type == "OrderConfirmed":
+        return await confirm_order(event, redis, producer, rules)
+    elif event.type == "OrderCancelled":
+        await cancel_order(event, redis)
+    return None  # rejected, ready, collected, expired: nothing for the hub to carry
+
+
+async def remember_placed_order(event: Event, redis: Redis) -> None:
+    try:
+        order = PlacedOrder.from_event(event.data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvalidEvent(f"OrderPlaced {event.data.get('order_id')}: {exc}") from exc
+    problems = order.problems()
+    if problems:
+        raise InvalidEvent(f"OrderPlaced {order.order_id}: {'; '.join(problems)}")
+    if _long_past(order.delivery_day):
+        return  # history being replayed: nothing will be carried any more
+    await redis.set(keys.order(order.order_id), json.dumps(order.as_json()),
+                    exat=_expiry(order.delivery_day))
+
+
+async def confirm_order(event: Event, redis: Redis, producer: EventProducer,
+                        rules: CollectionRules) -> RequestOutcome:
+    if _long_past(event.delivery_day):
+        return RequestOutcome(skipped="delivery day long past")
+    order = await load_order(redis, event.order_id)
+    if order is None:
+        raise InvalidEvent(f"OrderConfirmed {event.order_id}: the order was never placed (no OrderPlaced before it)")
+    # Goods of an order confirmed today can be collected from tomorrow on.
+    earliest = local_day(event.meta["occurred_at"]) + timedelta(days=1)
+    state_key = keys.order_state(order.order_id)
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(state_key, mapping={
+            "confirmed": "1", "compartment_ids": json.dumps(list(event.compartment_ids)),
+            "pickup_point_id": event.pickup_point_id, "delivery_day": event.delivery_day.isoformat(),
+            "earliest_collection_day": earliest.isoformat(), "correlation_id": event.correlation_id,
+        })
+        pipe.expireat(state_key, _expiry(event.delivery_day))
+        # Announce what the order needs before looking for it (see requests.py).
+        for shop_id in order.shop_ids:
+            pipe.sadd(keys.waiting_for_shop(shop_id), order.order_id)
+        pipe.sadd(keys.waiting_for_point(event.pickup_point_id), order.order_id)
+        await pipe.execute()
+    outcome = await request_shipments(redis, producer, order.order_id, rules, caused_by=event)
+    if outcome.unplannable:
+        reasons = "; ".join(p.reason for p in outcome.unplannable)
+        raise InvalidEvent(f"OrderConfirmed {order.order_id}: cannot schedule {len(outcome.unplannable)} "
+                           f"shipment(s): {reasons}")
+    return outcome
+
+
+async def cancel_order(event: Event, redis: Redis) -> None:
+    """Withdraw the order's shipments: those not requested yet never will be, those
+    requested but not collected leave planning (the read model shows WITHDRAWN)."""
+    at = event.meta["occurred_at"].isoformat()
+    order = await load_order(redis, event.order_id)
+    expiry = _expiry(order.delivery_day) if order else None
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.order_state(event.order_id), mapping={"cancelled": "1", "cancelled_at": at})
+        pipe.set(keys.cancelled(event.order_id), at)
+        if expiry is not None:
+            pipe.expireat(keys.order_state(event.order_id), expiry)
+        await pipe.execute()
+
+
+def _long_past(delivery_day) -> bool:
+    return _expiry(delivery_day) <= datetime.now(timezone.utc)
+
+
+def _expiry(delivery_day) -> datetime:
+    end = datetime.combine(delivery_day, time(0), tzinfo=BERLIN).astimezone(timezone.utc)
+    return end + KEEP_AFTER_DELIVERY
