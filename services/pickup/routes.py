@@ -90,7 +90,11 @@ def points_router() -> APIRouter:
         _check(point)
         event = new_event("PickupPointUpdated", producer=API, actor=user.actor(), in_service=body.in_service,
                           **point.event_fields())
-        await producer.publish(event)
+        try:
+            await producer.publish(event)
+        except Exception as exc:
+            raise Unavailable(f"the change could not be recorded ({type(exc).__name__}); try again",
+                              headers={"Retry-After": "2"}) from exc
         return {"pickup_point_id": pickup_point_id, "status": "accepted", "event_id": event.event_id,
                 "status_url": f"/v1/pickup-points/{pickup_point_id}"}
 

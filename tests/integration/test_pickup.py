@@ -209,6 +209,24 @@ async def test_a_registered_point_is_found_near_with_its_free_compartments(api, 
     far = await api.get("/v1/pickup-points/near", headers=RESIDENT, params={"lat": 51.49, "lon": 9.14, "radius_km": 5})
     assert point_id not in [p["pickup_point_id"] for p in far.json()["pickup_points"]]
 
+    # Out of service for a repair: no longer offered.
+    update = {k: v for k, v in locker_body(point_id, [("A1", "AMBIENT", 45)], lat=51.70, lon=9.60).items()
+              if k != "pickup_point_id"}
+    answer = await api.put(f"/v1/pickup-points/{point_id}", json={**update, "in_service": False}, headers=OPERATOR)
+    assert answer.status_code == 202, answer.text
+
+    async def withdrawn():
+        shown = await api.get(f"/v1/pickup-points/{point_id}", headers=RESIDENT)
+        return shown.json() if shown.json()["in_service"] is False else None
+
+    shown = await eventually(withdrawn, EFFECT, "the update projected", worker)
+    assert [c["compartment_id"] for c in shown["compartments"]] == ["A1"]
+    near = await api.get("/v1/pickup-points/near", headers=RESIDENT,
+                         params={"lat": 51.71, "lon": 9.61, "day": DAY.isoformat(), "radius_km": 5})
+    assert point_id not in [p["pickup_point_id"] for p in near.json()["pickup_points"]]
+    unknown = await api.put("/v1/pickup-points/pp-test-nowhere", json=update, headers=OPERATOR)
+    assert unknown.status_code == 404
+
 
 async def test_registration_is_checked_and_only_for_operators(api, worker):
     body = locker_body("pp-test-forbidden", [("A1", "AMBIENT", 20)])
@@ -318,6 +336,8 @@ async def test_a_deposit_sends_the_pin_to_the_resident_and_keeps_only_its_hash(a
     point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
     order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
     assert (await api.post(f"/v1/parcels/{order_id}/deposit", json={}, headers=RESIDENT)).status_code == 403
+    elsewhere = await api.post(f"/v1/parcels/{order_id}/deposit", json={"compartment_ids": ["Z9"]}, headers=DRIVER)
+    assert elsewhere.status_code == 422 and "Z9" in elsewhere.json()["message"]
     event, pin = await deposited(api, watcher, worker, order_id)
 
     assert codes.is_pin(pin)
@@ -339,6 +359,15 @@ async def test_a_deposit_sends_the_pin_to_the_resident_and_keeps_only_its_hash(a
     assert (await api.post("/v1/parcels/o-never-placed/deposit", json={}, headers=DRIVER)).status_code == 404
     status = (await api.get(f"/v1/parcels/{order_id}", headers=DRIVER)).json()
     assert status["status"] == "deposited" and "code_hash" not in status
+
+    # The QR code from the same message opens it too (at the terminal's scanner).
+    collect = f"/v1/pickup-points/{point_id}/collect"
+    not_ours = await api.post(collect, json={"qr": "https://example.org/not-a-pickup-code"}, headers=RESIDENT)
+    assert not_ours.status_code == 422
+    scanned = await api.post(collect, json={"qr": notice.params["qr_payload"]}, headers=RESIDENT)
+    assert scanned.status_code == 201, scanned.text
+    collected = await event_of(watcher, PICKUP_PARCELS, order_id, "ParcelCollected", worker)
+    assert collected.method == "QR" and collected.meta["actor"]["user_id"] == "r-1"
 
 
 async def test_the_right_code_opens_once_even_when_two_terminals_race(api, producer, watcher, worker):

@@ -126,19 +126,22 @@ async def deposit_parcel(*, order_id: str, compartment_ids: list[str] | None, to
                            delivery_day=order.get("delivery_day", ""))
     if not await _claim(redis, order_id, record, deadline):
         raise Conflict(f"the parcel of order {order_id} was deposited already")
+    doors = [point.compartment(c).door if point.compartment(c) else c for c in chosen]
+    notice = parcel_ready(deposit_id=deposit_id, order_id=order_id, resident_id=order.get("resident_id", ""),
+                          pin=code.pin, qr_payload=code.qr_payload, point_name=point.name,
+                          point_address=point.address_line, access_note=point.access_note, doors=doors,
+                          collect_by=deadline, counter=point.kind == "COUNTER")
     try:
+        # The code exists only in this request: tell the resident first. Should the deposit
+        # then fail, the driver repeats it and the resident gets a new code (the newer wins);
+        # the other way round a lost notification would leave a parcel nobody can open.
+        await producer.publish(notification_event(notice, producer=API, caused_by=deposited))
         await producer.publish(deposited)
     except Exception as exc:
         # Without its event the deposit did not happen: free the claim so it can be repeated.
         await _unclaim(redis, order_id, deposit_id)
         raise Unavailable(f"the deposit could not be recorded ({type(exc).__name__}); please try again",
                           headers={"Retry-After": "2"}) from exc
-    doors = [point.compartment(c).door if point.compartment(c) else c for c in chosen]
-    notice = parcel_ready(deposit_id=deposit_id, order_id=order_id, resident_id=order.get("resident_id", ""),
-                          pin=code.pin, qr_payload=code.qr_payload, point_name=point.name,
-                          point_address=point.address_line, access_note=point.access_note, doors=doors,
-                          collect_by=deadline, counter=point.kind == "COUNTER")
-    await producer.publish(notification_event(notice, producer=API, caused_by=deposited))
     return Deposit(order_id, point.pickup_point_id, chosen, doors, deadline, deposit_id)
 
 
@@ -268,7 +271,11 @@ async def collect_parcel(*, pickup_point_id: str, order_id: str | None, pin: str
                         f"Wrong code; {decision.attempts_left} attempts left.",
                         details={"attempts_left": decision.attempts_left})
     if decision.outcome in (Outcome.LOCKED_NOW, Outcome.LOCKED):
-        await _announce_lock(redis, producer, parcel, settings)
+        try:
+            await _announce_lock(redis, producer, parcel, settings)
+        except Exception:
+            # The lock holds in Redis; the next attempt at this parcel announces it again.
+            log.exception("could not announce the locked code of order %s", order_id)
         raise CodeLocked("Der Abholcode ist nach zu vielen Fehlversuchen gesperrt; das Service-Team ist "
                          "informiert. The pick-up code is locked after too many wrong attempts; "
                          "the operator has been told.")
