@@ -6,6 +6,7 @@
 | DISPATCH_ROUTING_TIMEOUT_SECONDS | how long a call to the routing API may take (10) |
 | DISPATCH_REPLAN_TIME_BUDGET_SECONDS | solver time budget of a re-plan when the operator names none (10) |
 | DISPATCH_LOCK_SECONDS | how long a command may hold a tour before another may decide on it (15) |
+| DISPATCH_APP_ID | the worker's consumer group (default nahnetz-dispatch; a new one replays every topic, see rebuild.py) |
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class DispatchSettings(BaseSettings):
     routing_timeout_seconds: float = Field(10.0, gt=0)
     replan_time_budget_seconds: int = Field(10, ge=1, le=300)
     lock_seconds: float = Field(15.0, gt=0)
+    app_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
 
 
 def load_dispatch_settings(**overrides) -> DispatchSettings:

@@ -20,13 +20,14 @@ from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
 from nahnetz.topics import CATALOG_SHOPS, LOGISTICS_PLANS, LOGISTICS_SHIPMENTS, LOGISTICS_TOURS, PICKUP_POINTS
 
 from .handlers import projections, tours
+from .settings import load_dispatch_settings
 
 SERVICE = "dispatch"
 
 
 def build_app(settings: Settings | None = None, *, app_id: str | None = None) -> WorkerApp:
     settings = settings or load_settings()
-    app = create_worker_app(SERVICE, settings, app_id=app_id)
+    app = create_worker_app(SERVICE, settings, app_id=app_id or load_dispatch_settings().app_id)
 
     @app.event_agent(LOGISTICS_PLANS)
     async def project_plans(event: Event) -> None:
