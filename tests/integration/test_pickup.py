@@ -27,8 +27,7 @@ from nahnetz.messaging.dead_letter import dead_letter_topic
 from nahnetz.messaging.producer import EventProducer
 from nahnetz.stack.processes import ManagedProcess, free_port
 from nahnetz.topics import (
-    NOTIFY_REQUESTS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATION_REQUESTS,
-    PICKUP_RESERVATIONS,
+    NOTIFY_REQUESTS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_RESERVATION_REQUESTS, PICKUP_RESERVATIONS,
 )
 from pickup_support import TopicWatcher, eventually, line, locker_body, order_placed
 from services.pickup import keys

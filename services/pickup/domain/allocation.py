@@ -33,7 +33,8 @@ class Goods:
         # A line without volume still needs a place of its class.
         volume = max(self.volume_ml, 1)
         base, rest = divmod(volume, pieces)
-        return [base + (1 if i < rest else 0) for i in range(pieces) if base + (1 if i < rest else 0) > 0]
+        sizes = (base + (1 if i < rest else 0) for i in range(pieces))
+        return [size for size in sizes if size > 0]
 
 
 @dataclass(frozen=True)
