@@ -5,7 +5,6 @@ decides nothing anew."""
 
 from __future__ import annotations
 
-import uuid
 
 import pytest
 import redis.asyncio as aioredis

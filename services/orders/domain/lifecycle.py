@@ -13,7 +13,7 @@ cancellation) changes nothing.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from enum import Enum
 from typing import Any, Mapping
