@@ -75,9 +75,10 @@ async def register_shop(body: RegisterShop, user: Writer, redis: RedisDep, produ
     return await once(run, status_code=202)
 
 
-@shops.get("", summary="Shops, optionally of one municipality")
-async def list_shops(redis: RedisDep, municipality: Annotated[str | None, Query(max_length=80)] = None) -> dict:
-    found = await read_models.list_shops(redis, municipality)
+@shops.get("", summary="Open shops, optionally of one municipality")
+async def list_shops(redis: RedisDep, municipality: Annotated[str | None, Query(max_length=80)] = None,
+                     include_closed: bool = False) -> dict:
+    found = await read_models.list_shops(redis, municipality, include_closed=include_closed and not municipality)
     return {"count": len(found), "shops": found}
 
 

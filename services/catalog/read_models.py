@@ -131,7 +131,9 @@ async def shop_page(redis: Redis, shop_id: str) -> dict[str, Any] | None:
     return {**shop_view(doc), "products": goods}
 
 
-async def list_shops(redis: Redis, municipality: str | None = None) -> list[dict[str, Any]]:
+async def list_shops(redis: Redis, municipality: str | None = None, include_closed: bool = False
+                     ) -> list[dict[str, Any]]:
+    """Open shops (all, or of one municipality), by municipality and name."""
     if municipality:
         ids = [text(s) for s in await redis.smembers(keys.shops_in(municipality))]
     else:
@@ -140,7 +142,7 @@ async def list_shops(redis: Redis, municipality: str | None = None) -> list[dict
         for shop_id in ids:
             pipe.get(keys.shop(shop_id))
         docs = [json_doc(raw) for raw in await pipe.execute()]
-    shops = [shop_view(d) for d in docs if d is not None]
+    shops = [shop_view(d) for d in docs if d is not None and (include_closed or d["status"] == OPEN)]
     return sorted(shops, key=lambda s: (search.fold(s["municipality"]), search.fold(s["name"])))
 
 
@@ -193,16 +195,18 @@ async def search_products(redis: Redis, query: SearchQuery) -> dict[str, Any]:
     shops = await _shops_in_reach(redis, query)
     if shops is not None:
         if not shops:
-            return {"total": 0, "results": []}
+            return {"total": 0, "truncated": False, "results": []}
         async with redis.pipeline(transaction=False) as pipe:
             for shop_id in shops:
                 pipe.smembers(keys.shop_products(shop_id))
             in_reach = {text(p) for members in await pipe.execute() for p in members}
-        candidates = in_reach & {text(p) for p in await redis.sinter(index_keys)} if len(index_keys) > 1 \
-            else in_reach & {text(p) for p in await redis.smembers(keys.LISTED)}
+        # A shop's set holds only listed goods; narrow it by the other filters, if any.
+        candidates = in_reach if len(index_keys) == 1 else in_reach & {
+            text(p) for p in await redis.sinter(index_keys)}
     else:
         candidates = {text(p) for p in await redis.sinter(index_keys)}
-    if len(candidates) > MAX_CANDIDATES:
+    truncated = len(candidates) > MAX_CANDIDATES
+    if truncated:
         candidates = set(sorted(candidates)[:MAX_CANDIDATES])
 
     docs = await _product_docs(redis, sorted(candidates))
@@ -237,7 +241,7 @@ async def search_products(redis: Redis, query: SearchQuery) -> dict[str, Any]:
         view["distance_km"] = round(dist, 2) if dist is not None else None
         view["score"] = score
         results.append(view)
-    return {"total": len(scored), "results": results}
+    return {"total": len(scored), "truncated": truncated, "results": results}
 
 
 async def _shop_docs(redis: Redis, shop_ids: Iterable[str]) -> dict[str, dict[str, Any]]:

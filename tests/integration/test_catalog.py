@@ -169,6 +169,46 @@ async def test_listed_goods_are_found_by_text_category_municipality_and_distance
     assert product["shop"]["shop_id"] == dairy and product["availability"]["available"] == 10
 
 
+async def test_a_shop_moves_and_is_found_in_its_new_place(http, catalog, unique):
+    shop_id = f"umzug-{unique}"
+    await register_shop(http, catalog, shop_id, "Hofladen Umzug", "Brakel", BRAKEL)
+    product = await list_product(http, catalog, shop_id, product_listing(f"Apfel {unique}", category="Obst"))
+    page = (await http.get(f"/v1/products/{product}")).json()
+    assert page["listed_at"][-6:] in ("+01:00", "+02:00")  # stored in UTC, shown in Europe/Berlin
+
+    hoexter = {"lat": 51.775, "lon": 9.383}
+    moved = await http.patch(f"/v1/shops/{shop_id}", headers=bearer(shop_token(shop_id)), json={
+        "municipality": "Höxter", "location": hoexter,
+        "address": {"street": "Markt 3", "postal_code": "37671", "locality": "Höxter"}})
+    assert moved.status_code == 202, moved.text
+    assert moved.json()["changed"] == ["address", "location", "municipality"]
+    same = await http.patch(f"/v1/shops/{shop_id}", headers=bearer(shop_token(shop_id)),
+                            json={"name": "Hofladen Umzug"})
+    assert same.status_code == 200 and same.json()["status"] == "unchanged"
+    removed = await http.patch(f"/v1/shops/{shop_id}", headers=bearer(shop_token(shop_id)), json={"name": None})
+    assert removed.status_code == 422
+
+    async def moved_in_search():
+        found = await search(http, q=unique, municipality="Höxter")
+        return names(found) == [f"Apfel {unique}"]
+
+    await eventually(moved_in_search, "the goods found in Höxter", processes=catalog.all)
+    assert (await search(http, q=unique, municipality="Brakel"))["results"] == []
+    assert (await search(http, q=unique, lat=BRAKEL[0], lon=BRAKEL[1], radius_km=5))["results"] == []
+    near = await search(http, q=unique, lat=hoexter["lat"], lon=hoexter["lon"], radius_km=1)
+    assert names(near) == [f"Apfel {unique}"] and near["results"][0]["distance_km"] < 0.1
+    page = (await http.get(f"/v1/shops/{shop_id}")).json()
+    assert page["address"]["locality"] == "Höxter" and page["opening_hours"]["intervals"][1]["weekday"] == "SATURDAY"
+
+    # A retried POST with the same Idempotency-Key lists the product once.
+    key = {"Idempotency-Key": f"listing-{unique}", **bearer(shop_token(shop_id))}
+    first = await http.post(f"/v1/shops/{shop_id}/products", json=product_listing(f"Birne {unique}"), headers=key)
+    again = await http.post(f"/v1/shops/{shop_id}/products", json=product_listing(f"Birne {unique}"), headers=key)
+    assert first.status_code == again.status_code == 202
+    assert again.json()["product_id"] == first.json()["product_id"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+
 async def test_a_shop_changes_only_its_own_goods_and_an_operator_acts_on_its_behalf(http, catalog, recorder,
                                                                                      unique):
     mine, other = f"laden-{unique}", f"nachbar-{unique}"
@@ -373,21 +413,23 @@ async def test_200_orders_racing_for_the_last_50_units_reserve_exactly_50(http, 
 async def test_two_deciders_on_one_partition_during_a_rebalance_never_oversell(http, catalog, producer, redis_url,
                                                                                stock_shop, unique):
     """While a partition moves, the old and the new owner can both work through
-    the same requests for a moment. The atomic step (WATCH on the stock,
-    MULTI/EXEC with the marker) keeps the count exact even then."""
+    its requests for a moment, each at its own place in the partition. The atomic
+    step (WATCH on the stock, MULTI/EXEC with the marker) keeps the count exact
+    even then, and both publish the same decision for an order."""
     product = await list_product(http, catalog, stock_shop, product_listing(f"Kirschen {unique}", stock=10))
     orders = [order_placed(f"o-{unique}-{n:02d}", [(product, stock_shop, 1)]) for n in range(40)]
 
-    async def owner() -> list:
+    async def owner(start: int) -> dict[str, Event]:
         client = aioredis.Redis.from_url(redis_url)
         try:  # one message at a time, in partition order, as an agent handles them
-            return [await handle_stock_request(order, product, client, producer) for order in orders]
+            return {o.order_id: await handle_stock_request(o, product, client, producer)
+                    for o in orders[start:] + orders[:start]}
         finally:
             await client.aclose()
 
-    first, second = await asyncio.gather(owner(), owner())
-    assert all(isinstance(a, Event) and a == b for a, b in zip(first, second)), "both owners publish one decision"
-    assert [e.type for e in first].count("StockReserved") == 10
+    old_owner, new_owner = await asyncio.gather(owner(0), owner(20))
+    assert old_owner == new_owner, "an order got two different decisions"
+    assert [e.type for e in old_owner.values()].count("StockReserved") == 10
     assert await availability(http, product) == {"product_id": product, "available": 0, "reserved": 10,
                                                  "status": "LISTED", "orderable": False}
 
@@ -437,6 +479,9 @@ async def test_delisted_goods_and_goods_of_closed_shops_are_refused_and_hidden(h
     assert (await search(http, q=unique))["results"] == []
     assert shop_id not in {s["shop_id"] for s in (await http.get("/v1/shops", params={"municipality": "Beverungen"})
                                                   ).json()["shops"]}
+    assert shop_id not in {s["shop_id"] for s in (await http.get("/v1/shops")).json()["shops"]}
+    every = (await http.get("/v1/shops", params={"include_closed": "true"})).json()["shops"]
+    assert next(s for s in every if s["shop_id"] == shop_id)["status"] == "CLOSED"
 
     placed = order_placed(f"o-{unique}", [(kept, shop_id, 1), (dropped, shop_id, 1)])
     await producer.publish(placed)
@@ -516,7 +561,7 @@ async def test_the_read_models_rebuild_from_the_topics(http, catalog, broker_boo
         return {k: v for k, v in page.items() if k != "open_now"}  # the clock moves on
 
     async def snapshot() -> tuple:
-        shops = (await http.get("/v1/shops")).json()["shops"]
+        shops = (await http.get("/v1/shops", params={"include_closed": "true"})).json()["shops"]
         pages = {s["shop_id"]: comparable((await http.get(f"/v1/shops/{s['shop_id']}")).json()) for s in shops}
         found = await search(http, q="kase", limit=100)
         near = await search(http, lat=BRAKEL[0], lon=BRAKEL[1], radius_km=50, limit=100)

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
-from nahnetz.events import Actor, new_event
+from aiokafka.errors import KafkaError
+
+from nahnetz.events import Actor, Event, new_event
 from nahnetz.kit.auth import User, actor_for_shop
-from nahnetz.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from nahnetz.kit.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from nahnetz.messaging.producer import EventProducer
 from redis.asyncio import Redis
 
@@ -51,6 +53,16 @@ class Accepted:
     def as_body(self) -> dict[str, Any]:
         return {f"{self.resource}_id": self.resource_id, "status": "accepted", "status_url": self.status_url,
                 **self.body}
+
+
+async def publish(producer: EventProducer, event: Event) -> None:
+    """Publish, acknowledged by the broker; a broker that does not answer is a 503
+    (nothing was recorded, the client may retry), not a 500."""
+    try:
+        await producer.publish(event)
+    except KafkaError as exc:
+        raise Unavailable(f"the change could not be recorded ({type(exc).__name__}); try again shortly",
+                          headers={"Retry-After": "5"}) from exc
 
 
 def new_product_id() -> str:
@@ -107,7 +119,7 @@ async def register_shop(redis: Redis, producer: EventProducer, user: User, profi
     _check_channel(user, channel)
     if await read_models.shop_doc(redis, shop_id) is not None:
         raise Conflict(f"Laden {shop_id} ist schon registriert (shop {shop_id} is registered already)")
-    await producer.publish(new_event("ShopRegistered", producer=PRODUCER, actor=actor, shop_id=shop_id,
+    await publish(producer, new_event("ShopRegistered", producer=PRODUCER, actor=actor, shop_id=shop_id,
                                      channel=channel, **profile))
     return Accepted("shop", shop_id, f"/v1/shops/{shop_id}")
 
@@ -137,7 +149,7 @@ async def update_shop(redis: Redis, producer: EventProducer, user: User, shop_id
     changed = changed_profile_fields(before, after)
     if not changed:
         return None
-    await producer.publish(new_event("ShopUpdated", producer=PRODUCER, actor=actor, shop_id=shop_id,
+    await publish(producer, new_event("ShopUpdated", producer=PRODUCER, actor=actor, shop_id=shop_id,
                                      channel=channel, changed=changed, **after))
     return Accepted("shop", shop_id, f"/v1/shops/{shop_id}", {"changed": changed})
 
@@ -148,7 +160,7 @@ async def close_shop(redis: Redis, producer: EventProducer, user: User, shop_id:
     actor = actor_for_shop(user, shop_id)
     _check_channel(user, channel)
     reason = reason or ("REMOVED_BY_OPERATOR" if user.is_staff else "LEFT_PLATFORM")
-    await producer.publish(new_event("ShopClosed", producer=PRODUCER, actor=actor, shop_id=shop["shop_id"],
+    await publish(producer, new_event("ShopClosed", producer=PRODUCER, actor=actor, shop_id=shop["shop_id"],
                                      reason=reason, note=note))
     return Accepted("shop", shop_id, f"/v1/shops/{shop_id}")
 
@@ -169,7 +181,7 @@ async def list_product(redis: Redis, producer: EventProducer, user: User, shop_i
     except ListingError as exc:
         raise Unprocessable(str(exc)) from None
     product_id = new_product_id()
-    await producer.publish(_listed_event(actor, shop_id, product_id, draft, stock_units, channel))
+    await publish(producer, _listed_event(actor, shop_id, product_id, draft, stock_units, channel))
     return Accepted("product", product_id, f"/v1/products/{product_id}")
 
 
@@ -188,7 +200,7 @@ async def update_product(redis: Redis, producer: EventProducer, user: User, prod
     changed = changed_fields(before, after)
     if not changed:
         return None
-    await producer.publish(new_event("ProductUpdated", producer=PRODUCER, actor=actor, product_id=product_id,
+    await publish(producer, new_event("ProductUpdated", producer=PRODUCER, actor=actor, product_id=product_id,
                                      shop_id=shop["shop_id"], changed=changed, channel=channel,
                                      **after.listing_record()))
     return Accepted("product", product_id, f"/v1/products/{product_id}", {"changed": changed})
@@ -211,7 +223,7 @@ async def adjust_stock(redis: Redis, producer: EventProducer, user: User, produc
     else:
         expected = stock.adjust(seen, delta=delta)
         reason = reason or ("RESTOCKED" if (delta or 0) > 0 else "CORRECTION")
-    await producer.publish(new_event(
+    await publish(producer, new_event(
         "StockAdjusted", producer=PRODUCER, actor=actor, product_id=product_id, shop_id=shop["shop_id"],
         delta=delta if delta is not None else expected.delta, new_level=expected.after,
         set_level=level is not None, reason=reason, note=note, channel=channel))
@@ -226,7 +238,7 @@ async def delist_product(redis: Redis, producer: EventProducer, user: User, prod
     if product["status"] != stock.LISTED:
         raise Conflict(f"Produkt {product_id} ist schon ausgelistet (product {product_id} is delisted already)")
     reason = reason or ("REMOVED_BY_OPERATOR" if user.is_staff else "DISCONTINUED")
-    await producer.publish(new_event("ProductDelisted", producer=PRODUCER, actor=actor, product_id=product_id,
+    await publish(producer, new_event("ProductDelisted", producer=PRODUCER, actor=actor, product_id=product_id,
                                      shop_id=shop["shop_id"], reason=reason, note=note, channel=channel))
     return Accepted("product", product_id, f"/v1/products/{product_id}")
 
@@ -249,10 +261,12 @@ async def import_products(redis: Redis, producer: EventProducer, user: User, sho
         raise Unprocessable(str(exc)) from None
     listed = [(row, imported_product_id(shop_id, data, row.line)) for row in report.rows]
     if not dry_run:
+        # If the broker fails half-way (503), sending the file again is safe: rows
+        # already listed are reported as such, and the ids would be the same anyway.
         for start in range(0, len(listed), PUBLISH_BATCH):
             batch = listed[start:start + PUBLISH_BATCH]
-            await asyncio.gather(*(producer.publish(_listed_event(actor, shop_id, product_id, row.draft, row.stock,
-                                                                  channel))
+            await asyncio.gather(*(publish(producer, _listed_event(actor, shop_id, product_id, row.draft, row.stock,
+                                                                   channel))
                                    for row, product_id in batch))
     return {
         "shop_id": shop_id,
