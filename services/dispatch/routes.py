@@ -124,8 +124,10 @@ def tours_router() -> APIRouter:
         return HTMLResponse(render_sheet(sheet))
 
     @router.post("/{tour_id}/stops/{seq}/arrived", status_code=201)
-    async def report_arrived(tour_id: str, seq: StopIndex, body: ArrivedIn, user: TourReader, redis: RedisDep,
-                             producer: ProducerDep, settings: DispatchSettingsDep, once: Idempotency):
+    async def report_arrived(tour_id: str, seq: StopIndex, user: TourReader, redis: RedisDep,
+                             producer: ProducerDep, settings: DispatchSettingsDep, once: Idempotency,
+                             body: ArrivedIn | None = None):
+        body = body or ArrivedIn()
         return await once(lambda: _report("arrived", tour_id, seq, body, user, redis, producer, settings),
                           status_code=201)
 

@@ -237,7 +237,10 @@ def decide(step: str, state: TourState, index: int, params: Mapping[str, Any]) -
 # -- the worker: follow logistics.tours and close finished tours --------------------------------------
 async def follow_tour(event: Event, redis: Redis, producer: EventProducer) -> None:
     state = await record(redis, event)
-    if event.type in ("StopCompleted", "StopFailed"):
+    # Only the report that finished the tour closes it (the last one folded in): the
+    # API folds reports in before the worker reads them, so earlier reports may
+    # already see a finished tour, and must not close it again and again.
+    if event.type in ("StopCompleted", "StopFailed") and state.progress.applied[-1:] == (event.event_id,):
         await complete_if_finished(state, redis, producer)
 
 

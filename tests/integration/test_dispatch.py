@@ -1,0 +1,335 @@
+"""Dispatch against the real broker and Redis: the worker as its own process
+(`python -m services.dispatch.worker`, a consumer group of its own), the API in
+this process over ASGI with its lifespan (real producer, real Redis). Upstream
+events (shops, pick-up points, shipments, plans) are published as their owners
+would; what dispatch does is read back from logistics.tours, its dead letters
+and its HTTP answers. Only the one outgoing call to the routing service is faked
+(an httpx MockTransport), because that service is built elsewhere."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+
+from dispatch_support import (DispatchWorker, Scenario, TopicLog, api_client, eventually, plan_events, scenario,
+                              start_worker)
+from nahnetz.events import new_event
+from nahnetz.kit.auth import issue_token
+from nahnetz.kit.settings import Settings
+from nahnetz.messaging import headers as h
+from nahnetz.messaging.admin import create_topics
+from nahnetz.messaging.producer import EventProducer
+from nahnetz.topics import LOGISTICS_PLANS, LOGISTICS_TOURS
+from services.dispatch import keys
+from services.dispatch.api import create_app
+from services.dispatch.domain.sheet import BERLIN
+from services.dispatch.routing_client import HttpRoutingClient
+from services.dispatch.settings import DispatchSettings
+
+pytestmark = pytest.mark.integration
+
+EFFECT = 20.0
+SECRET = "dispatch-integration-secret-long-enough-for-hs256"
+DAY = datetime.now(BERLIN).date()
+
+
+def bearer(sub: str, role: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(SECRET, sub, role)}"}
+
+
+OPERATOR = bearer("op-1", "operator")
+RESIDENT = bearer("r-1", "resident")
+
+
+@dataclass
+class Stack:
+    api: httpx.AsyncClient
+    producer: EventProducer
+    log: TopicLog
+    worker: DispatchWorker
+    redis: aioredis.Redis
+    routing_requests: list[httpx.Request]
+
+    async def publish(self, events) -> None:
+        for event in events:
+            await self.producer.publish(event)
+
+    async def tour_events(self, tour_id: str, count: int, type_: str | None = None) -> list:
+        async def arrived():
+            found = self.log.events(LOGISTICS_TOURS, key=tour_id, type_=type_)
+            return found if len(found) >= count else None
+
+        return await eventually(arrived, EFFECT, f"{count} {type_ or 'event'}(s) of {tour_id}", self.worker.process)
+
+
+# -- fixtures ---------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+async def stack(broker_bootstrap, redis_url, run_dir):
+    await create_topics(broker_bootstrap)
+    log = await TopicLog(broker_bootstrap, [(LOGISTICS_TOURS.name, LOGISTICS_TOURS.partitions),
+                                            (LOGISTICS_PLANS.dlq, 1)]).start()
+    worker = await start_worker(f"dispatch-test-{uuid.uuid4().hex[:10]}", broker_bootstrap, redis_url, run_dir)
+    routing_requests: list[httpx.Request] = []
+
+    def routing(request: httpx.Request) -> httpx.Response:
+        routing_requests.append(request)
+        new_plan = f"plan-re-{len(routing_requests)}"
+        return httpx.Response(202, json={"plan_id": new_plan, "status": "requested",
+                                         "status_url": f"/v1/plans/{new_plan}"})
+
+    settings = Settings(KAFKA_BOOTSTRAP=broker_bootstrap, REDIS_URL=redis_url, NAHNETZ_ENV="test",
+                        NAHNETZ_SERVICE="dispatch", NAHNETZ_JWT_SECRET=SECRET)
+    app = create_app(settings, DispatchSettings(routing_url="http://routing.test"),
+                     routing=HttpRoutingClient("http://routing.test", transport=httpx.MockTransport(routing)))
+    redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    try:
+        async with api_client(app) as api, EventProducer(broker_bootstrap, client_id="dispatch-test") as producer:
+            yield Stack(api, producer, log, worker, redis, routing_requests)
+    finally:
+        await redis.aclose()
+        await log.stop()
+        worker.process.stop(grace=8)
+
+
+async def planned(stack: Stack, unique: str) -> Scenario:
+    """The scenario's upstream events published and projected by the worker."""
+    s = scenario(unique, DAY)
+    await stack.publish(plan_events(s))
+
+    async def projected():
+        plan = await stack.redis.hget(keys.plan(s.plan_id), "status")
+        known = await stack.redis.exists(*(keys.shipment(sid) for sid in s.shipments), keys.point(s.point),
+                                         keys.shop(s.shop_a), keys.shop(s.shop_b))
+        return plan == "PLANNED" and known == 5
+
+    await eventually(projected, EFFECT, "plan, shipments and places projected", stack.worker.process)
+    return s
+
+
+async def dispatched(stack: Stack, s: Scenario, driver: str) -> dict[str, Any]:
+    answer = await stack.api.post("/v1/tours", headers=OPERATOR,
+                                  json={"plan_id": s.plan_id, "vehicle_id": s.vehicle_id, "driver_id": driver})
+    assert answer.status_code == 201, answer.text
+    return answer.json()
+
+
+async def report(stack: Stack, tour_id: str, seq: int, step: str, who: dict, body: dict | None = None,
+                 key: str | None = None) -> httpx.Response:
+    headers = {**who, **({"Idempotency-Key": key} if key else {})}
+    return await stack.api.post(f"/v1/tours/{tour_id}/stops/{seq}/{step}", headers=headers, json=body)
+
+
+# -- dispatching ------------------------------------------------------------------------------------
+async def test_a_planned_tour_is_dispatched_once_and_the_driver_sees_it_and_its_sheet(stack, unique):
+    s = await planned(stack, unique)
+    driver, other = f"driver-{unique}", f"driver-other-{unique}"
+    answer = await dispatched(stack, s, driver)
+    assert (answer["tour_id"], answer["status"], answer["stops"], answer["parcels"]) == (s.tour_id, "DISPATCHED", 5, 2)
+    assert answer["sheet_url"] == f"/v1/tours/{s.tour_id}/sheet"
+
+    [event] = await stack.tour_events(s.tour_id, 1, "TourDispatched")
+    assert event.event_id == answer["event_id"]
+    assert (event.plan_id, event.driver_id, event.vehicle_id, event.day, event.vehicle_name) == (
+        s.plan_id, driver, s.vehicle_id, DAY, "HX-NN 104")
+    assert event.meta["actor"] == {"user_id": "op-1", "role": "OPERATOR", "on_behalf_of": None}
+    stops = event.stops
+    assert [(st["kind"], st["place_id"]) for st in stops] == [
+        ("DEPOT", "hub-hx"), ("PICKUP", s.shop_a), ("PICKUP", s.shop_b), ("DELIVERY", s.point), ("DEPOT", "hub-hx")]
+    assert stops[0]["name"] == "Logistikport HX" and stops[1]["name"] == "Hofladen Amelunxen"
+    assert stops[1]["address"]["locality"] == "Amelunxen" and stops[1]["driver_note"] == "Anlieferung über den Hof"
+    assert [(c["action"], c["shipment_id"], c["order_id"]) for c in stops[2]["consignments"]] == [
+        ("LOAD", s.shipments[1], s.orders[1])]
+    assert [(c["action"], c["order_id"], c["compartment_ids"]) for c in stops[3]["consignments"]] == [
+        ("UNLOAD", s.orders[0], ["AM01"]), ("UNLOAD", s.orders[1], ["CM01"])]
+    assert stops[3]["job_ids"] == [f"job-{sid}" for sid in s.shipments]
+
+    again = await stack.api.post("/v1/tours", headers=OPERATOR,
+                                 json={"plan_id": s.plan_id, "vehicle_id": s.vehicle_id, "driver_id": other})
+    assert again.status_code == 409 and again.json()["error"] == "conflict"
+    assert driver in again.json()["message"]
+
+    mine = await stack.api.get("/v1/drivers/me/tours", params={"day": DAY.isoformat()}, headers=bearer(driver, "driver"))
+    assert mine.status_code == 200
+    [tour] = mine.json()["tours"]
+    assert tour["tour_id"] == s.tour_id and [st["seq"] for st in tour["stops"]] == [0, 1, 2, 3, 4]
+    assert tour["stops"][3]["unload"][1]["compartment_ids"] == ["CM01"]
+
+    shown = await stack.api.get(f"/v1/tours/{s.tour_id}", headers=bearer(driver, "driver"))
+    assert shown.status_code == 200 and shown.json()["status"] == "DISPATCHED"
+    assert shown.json()["stops"][1]["eta_local"] == tour["stops"][1]["eta_local"]
+
+    sheet = await stack.api.get(f"/v1/tours/{s.tour_id}/sheet", headers=bearer(driver, "driver"))
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/html")
+    html = sheet.text
+    positions = [html.index(f'data-seq="{i}"') for i in range(5)]
+    assert positions == sorted(positions)
+    for text in ("Hofladen Amelunxen", "Metzgerei &lt;Brakel&gt;", "Pick-up-Point HX Höxter Rathaus",
+                 s.shipments[0], s.orders[1], "K1", "A1", "HX-NN 104", driver):
+        assert text in html, text
+    assert (await stack.api.get(f"/v1/tours/{s.tour_id}/sheet", params={"format": "pdf"},
+                                headers=OPERATOR)).status_code == 422
+
+    # Another driver does not see the tour; a resident may not look at tours at all.
+    for path in (f"/v1/tours/{s.tour_id}", f"/v1/tours/{s.tour_id}/sheet"):
+        assert (await stack.api.get(path, headers=bearer(other, "driver"))).status_code == 404
+        assert (await stack.api.get(path, headers=RESIDENT)).status_code == 403
+    theirs = await stack.api.get("/v1/drivers/me/tours", params={"day": DAY.isoformat()}, headers=bearer(other, "driver"))
+    assert theirs.json()["tours"] == []
+    listed = await stack.api.get("/v1/tours", params={"day": DAY.isoformat()}, headers=OPERATOR)
+    assert s.tour_id in [t["tour_id"] for t in listed.json()["tours"]]
+
+
+async def test_dispatch_refuses_what_it_cannot_do(stack, unique):
+    s = await planned(stack, unique)
+    cases = [
+        ({"plan_id": f"plan-none-{unique}", "vehicle_id": s.vehicle_id, "driver_id": "d"}, OPERATOR, 404),
+        ({"plan_id": s.plan_id, "vehicle_id": "van-none", "driver_id": "d"}, OPERATOR, 422),
+        ({"plan_id": s.plan_id, "vehicle_id": s.vehicle_id}, OPERATOR, 422),
+        ({"plan_id": s.plan_id, "vehicle_id": s.vehicle_id, "driver_id": "d"}, bearer("d", "driver"), 403),
+        ({"plan_id": s.plan_id, "vehicle_id": s.vehicle_id, "driver_id": "d"}, {}, 401),
+    ]
+    for body, who, status in cases:
+        answer = await stack.api.post("/v1/tours", headers=who, json=body)
+        assert answer.status_code == status, (body, answer.text)
+        assert answer.json()["message"]
+    assert stack.log.events(LOGISTICS_TOURS, key=s.tour_id) == []
+
+
+# -- reports from the road ------------------------------------------------------------------------------
+async def test_stop_reports_become_events_and_the_last_one_completes_the_tour(stack, unique):
+    s = await planned(stack, unique)
+    driver = f"driver-{unique}"
+    me = bearer(driver, "driver")
+    tour = (await dispatched(stack, s, driver))["tour_id"]
+
+    first = await report(stack, tour, 0, "arrived", me, {"odometer_km": 48200.0})
+    assert first.status_code == 201, first.text
+    assert (first.json()["event_type"], first.json()["stop_status"]) == ("StopCompleted", "DONE")
+    assert (await report(stack, tour, 1, "arrived", me)).status_code == 201
+    early = await report(stack, tour, 3, "delivered", me)
+    assert early.status_code == 409 and "still at stop 1" in early.json()["message"]
+    collected = await report(stack, tour, 1, "collected", me, {"proof": {"signature_name": "B. Meier"}})
+    assert collected.json()["stop_status"] == "DONE"
+
+    not_yet = await report(stack, tour, 3, "delivered", me)
+    assert not_yet.status_code == 409 and not_yet.json()["error"] == "not_collected_yet"
+    assert s.shipments[1] in not_yet.json()["message"]
+
+    failed = await report(stack, tour, 2, "failed", me, {"reason": "SHOP_CLOSED", "note": "Urlaub"})
+    assert failed.status_code == 201 and failed.json()["event_type"] == "StopFailed"
+    delivered = await report(stack, tour, 3, "delivered", me, {
+        "compartment_ids": ["AM01"], "proof": {"scanned_code": "AM01", "photo_ref": f"photos/{unique}.jpg"}})
+    assert delivered.status_code == 201, delivered.text
+    back = await report(stack, tour, 4, "arrived", me, {"odometer_km": 48263.5})
+    assert back.json()["tour_status"] == "FINISHED"
+    assert (await report(stack, tour, 2, "arrived", me)).status_code == 409
+
+    events = await stack.tour_events(tour, 7)
+    [completed] = await stack.tour_events(tour, 1, "TourCompleted")
+    reports = [e for e in events if e.type in ("StopCompleted", "StopFailed")]
+    assert [(e.type, e.stop_index, e.data.get("kind")) for e in reports] == [
+        ("StopCompleted", 0, "ARRIVED"), ("StopCompleted", 1, "ARRIVED"), ("StopCompleted", 1, "COLLECTED"),
+        ("StopFailed", 2, None), ("StopCompleted", 3, "DELIVERED"), ("StopCompleted", 4, "ARRIVED")]
+    collected_event, failed_event, delivered_event = reports[2], reports[3], reports[4]
+    assert collected_event.shipment_ids == [s.shipments[0]] and collected_event.order_ids == [s.orders[0]]
+    assert collected_event.proof["signature_name"] == "B. Meier" and collected_event.channel == "APP"
+    assert (failed_event.reason, failed_event.note, failed_event.shipment_ids) == ("SHOP_CLOSED", "Urlaub", [s.shipments[1]])
+    assert delivered_event.shipment_ids == [s.shipments[0]] and delivered_event.compartment_ids == ["AM01"]
+    assert delivered_event.proof["photo_ref"] == f"photos/{unique}.jpg"
+    assert delivered_event.meta["actor"] == {"user_id": driver, "role": "DRIVER", "on_behalf_of": None}
+    assert {e.correlation_id for e in events} == {events[0].correlation_id}
+    assert (completed.stops_completed, completed.stops_failed, completed.distance_km, completed.driver_id) == (
+        4, 1, 63.5, driver)
+
+    async def closed():
+        return (await stack.api.get(f"/v1/tours/{tour}", headers=me)).json()["status"] == "COMPLETED"
+
+    await eventually(closed, EFFECT, "the tour shown as completed", stack.worker.process)
+    assert len(stack.log.events(LOGISTICS_TOURS, key=tour, type_="TourCompleted")) == 1
+
+
+async def test_an_operator_enters_a_paper_sheet_for_the_driver_and_other_drivers_may_not(stack, unique):
+    s = await planned(stack, unique)
+    driver = f"driver-{unique}"
+    tour = (await dispatched(stack, s, driver))["tour_id"]
+    at = (datetime.now(BERLIN) - timedelta(hours=1)).replace(microsecond=0)  # from the sheet, entered later
+
+    stranger = await report(stack, tour, 1, "collected", bearer(f"driver-x-{unique}", "driver"))
+    assert stranger.status_code == 404
+    assert (await report(stack, tour, 1, "collected", RESIDENT)).status_code == 403
+    self_timed = await report(stack, tour, 1, "collected", bearer(driver, "driver"), {"at": at.isoformat()})
+    assert self_timed.status_code == 422
+
+    entered = await report(stack, tour, 1, "collected", OPERATOR, {"at": at.isoformat()})
+    assert entered.status_code == 201, entered.text
+    phoned = await report(stack, tour, 2, "failed", OPERATOR, {"reason": "DAMAGED", "channel": "PHONE"})
+    assert phoned.status_code == 201
+    collected, failed = [e for e in await stack.tour_events(tour, 3) if e.type != "TourDispatched"]
+    assert collected.meta["actor"] == {"user_id": "op-1", "role": "OPERATOR", "on_behalf_of": driver}
+    assert (collected.channel, collected.meta["occurred_at"]) == ("PAPER", at)
+    assert (failed.channel, failed.reason) == ("PHONE", "DAMAGED")
+    assert (await report(stack, tour, 1, "failed", OPERATOR, {"reason": "BROKEN"})).status_code == 422
+
+
+async def test_a_retried_report_with_the_same_idempotency_key_is_published_once(stack, unique):
+    s = await planned(stack, unique)
+    driver = f"driver-{unique}"
+    me = bearer(driver, "driver")
+    tour = (await dispatched(stack, s, driver))["tour_id"]
+    key = f"tap-{unique}"
+    first = await report(stack, tour, 1, "collected", me, {"proof": {"signature_name": "A"}}, key=key)
+    retry = await report(stack, tour, 1, "collected", me, {"proof": {"signature_name": "A"}}, key=key)
+    assert first.status_code == retry.status_code == 201
+    assert retry.json()["event_id"] == first.json()["event_id"] and retry.headers["Idempotent-Replayed"] == "true"
+    # Without the key the same report is a conflict, not a second event.
+    assert (await report(stack, tour, 1, "collected", me)).status_code == 409
+    # The next report on the tour lands after it, so the log holds everything before it.
+    assert (await report(stack, tour, 2, "collected", me)).status_code == 201
+    events = await stack.tour_events(tour, 3)
+    collections = [e for e in events if e.type == "StopCompleted" and e.stop_index == 1]
+    assert [e.event_id for e in collections] == [first.json()["event_id"]]
+
+
+# -- re-planning --------------------------------------------------------------------------------------
+async def test_replan_asks_routing_for_a_plan_of_the_day_keeping_the_tour_done_stops(stack, unique):
+    s = await planned(stack, unique)
+    tour = (await dispatched(stack, s, f"driver-{unique}"))["tour_id"]
+    before = len(stack.routing_requests)
+    answer = await stack.api.post(f"/v1/tours/{tour}/replan", headers={**OPERATOR, "Idempotency-Key": unique},
+                                  json={"time_budget_s": 8, "reason": "Laden geschlossen"})
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["replan_of"] == s.plan_id and answer.json()["plan_id"].startswith("plan-re-")
+    [sent] = stack.routing_requests[before:]
+    assert json.loads(sent.content) == {"day": DAY.isoformat(), "replan_of": s.plan_id, "time_budget_s": 8}
+    assert sent.headers["authorization"] == OPERATOR["Authorization"]
+    assert sent.headers["idempotency-key"] == f"dispatch-replan:{tour}:{unique}"
+    # Retried with the same key: answered from the first request, routing is not asked again.
+    again = await stack.api.post(f"/v1/tours/{tour}/replan", headers={**OPERATOR, "Idempotency-Key": unique},
+                                 json={"time_budget_s": 8, "reason": "Laden geschlossen"})
+    assert again.json() == answer.json() and len(stack.routing_requests) == before + 1
+    assert (await stack.api.post(f"/v1/tours/{tour}/replan", headers=bearer("d", "driver"))).status_code == 403
+    assert (await stack.api.post(f"/v1/tours/tour-none-{unique}/replan", headers=OPERATOR)).status_code == 404
+
+
+# -- bad input -----------------------------------------------------------------------------------------
+async def test_a_corrupt_message_on_the_plans_goes_to_the_dead_letters_and_the_worker_goes_on(stack, unique):
+    bad_key = f"plan-corrupt-{unique}"
+    await stack.producer.publish_raw(LOGISTICS_PLANS, b"\xc3\x01 not an avro body", key=bad_key)
+    s = await planned(stack, unique)  # published after the bad record, projected all the same
+
+    async def dead_lettered():
+        return stack.log.raw(LOGISTICS_PLANS.dlq, key=bad_key)
+
+    [letter] = await eventually(dead_lettered, EFFECT, "the dead letter", stack.worker.process)
+    assert letter.value == b"\xc3\x01 not an avro body"
+    assert h.header(letter.headers, h.DLQ_REASON) == "undecodable"
+    assert h.header(letter.headers, h.DLQ_CONSUMER) == "dispatch.project_plans"
+    assert (await stack.redis.hget(keys.plan(s.plan_id), "status")) == "PLANNED"
+    assert (await dispatched(stack, s, f"driver-{unique}"))["tour_id"] == s.tour_id
