@@ -1,0 +1,69 @@
+"""`python -m nahnetz.demo`: seed Kreis Höxter and show a day of orders.
+
+Settings (environment): NAHNETZ_URL_<SERVICE> (set by `nahnetz up`),
+NAHNETZ_DEMO_ORDERS (default 300), NAHNETZ_DEMO_SEED (default 2026),
+NAHNETZ_DEMO_REGION (default kreis_hoexter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+
+from ..regions import load_region
+from .client import DemoError, Platform, service_urls
+from .report import print_compartments, print_orders
+from .residents import delivery_day, outcomes, place_orders
+from .seeding import OPERATOR, seed
+
+
+WOCHENTAGE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
+
+
+def say(line: str = "") -> None:
+    print(line, flush=True)
+
+
+async def run(urls: dict[str, str], orders: int, seed_value: int, region_name: str) -> None:
+    region = load_region(region_name)
+    platform = Platform(urls)
+    try:
+        say(f"Region {region.name}: {len(region.towns)} Städte / towns, {len(region.villages)} Dörfer / villages, "
+            f"{len(region.shops)} Läden / shops, {len(region.pickup_points)} Abholstellen / pick-up points "
+            f"(Koordinaten ungefähr / coordinates approximate)")
+        await seed(platform, region, say)
+        day = await delivery_day(platform)
+        say(f"\n{orders} Bestellungen für / orders for {WOCHENTAGE[day.weekday()]} {day:%d.%m.%Y} ...")
+        began = time.monotonic()
+        placed = await place_orders(platform, region, day, orders, seed_value)
+        placing = time.monotonic() - began
+        say(f"  aufgegeben in / placed in {placing:.1f} s ({len(placed) / placing:.0f} pro Sekunde / per second)")
+        final = await outcomes(platform, placed)
+        print_orders(placed, final, say)
+        operator = platform.token(OPERATOR, "operator")
+        views = await asyncio.gather(*(
+            platform.call("pickup", "GET", f"/v1/pickup-points/{p.id}/occupancy", who=operator,
+                          params={"day": day.isoformat()}) for p in region.pickup_points))
+        print_compartments([v.json() for v in views], {p.id: p.name for p in region.pickup_points}, say)
+    finally:
+        await platform.close()
+
+
+def main() -> int:
+    try:
+        asyncio.run(run(
+            service_urls(),
+            orders=int(os.environ.get("NAHNETZ_DEMO_ORDERS", "300")),
+            seed_value=int(os.environ.get("NAHNETZ_DEMO_SEED", "2026")),
+            region_name=os.environ.get("NAHNETZ_DEMO_REGION", "kreis_hoexter"),
+        ))
+    except DemoError as exc:
+        print(f"demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
