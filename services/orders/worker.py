@@ -15,15 +15,18 @@ OrderCollected, OrderExpired) and notify.requests (NotificationRequested).
 from __future__ import annotations
 
 import logging
+import time
 
 from nahnetz.events import Event
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
+from nahnetz.messaging.worker_health import group_state
 from nahnetz.topics import (CATALOG_PRODUCTS, CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS, PICKUP_PARCELS,
                             PICKUP_POINTS, PICKUP_RESERVATIONS)
 
 from . import handlers
 from .config import OrdersSettings
+from .timeout_gate import TimeoutGate
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +61,17 @@ def build_app(settings: Settings | None = None, orders_settings: OrdersSettings 
     async def parcels(event: Event) -> None:
         await handlers.apply_parcel_event(event, app.redis, app.event_producer)
 
+    # After a start or a rebalance the answer agents first catch up on what came
+    # meanwhile; deadlines that passed while nobody consumed must not win over
+    # answers waiting in the topics.
+    gate = TimeoutGate(grace_s=config.saga_timeout_seconds)
+
     @app.timer(config.timeout_scan_seconds)
     async def reject_overdue_orders() -> None:
         try:
+            state = group_state(app, app.source_topics)
+            if not gate.open(state.settled_once and not state.rebalancing, time.monotonic()):
+                return
             await handlers.reject_overdue_orders(app.redis, app.event_producer)
         except Exception:  # Redis or the broker away: the next tick tries again
             log.exception("scanning saga deadlines failed")

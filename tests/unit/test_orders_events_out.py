@@ -65,3 +65,4 @@ def test_pack_and_unpack():
     assert unpack(packed.decode("latin-1")) == events, "as a str from a decoding Redis client"
     assert pack([]) is None and unpack(None) == [] and unpack(b"") == []
     assert read_event(events[0].encode()) == unpack(packed)[0]
+
