@@ -34,7 +34,7 @@ from nahnetz.messaging.idempotency import MARKER_PREFIX
 from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_SHOPS, Topic
 
 from . import keys
-from .handlers.projections import PRODUCT_CONSUMER, SHOP_CONSUMER, project_product_event, project_shop_event
+from .handlers import product_projection, shop_projection
 
 log = logging.getLogger("services.catalog.rebuild")
 READ_TIMEOUT_S = 120.0
@@ -42,8 +42,8 @@ READ_TIMEOUT_S = 120.0
 
 async def clear_read_models(redis: aioredis.Redis) -> int:
     """Delete every read-model key and the projections' markers; return how many."""
-    patterns = [*keys.READ_MODEL_PATTERNS, f"{MARKER_PREFIX}:{PRODUCT_CONSUMER}:*",
-                f"{MARKER_PREFIX}:{SHOP_CONSUMER}:*"]
+    patterns = [*keys.READ_MODEL_PATTERNS, f"{MARKER_PREFIX}:{product_projection.CONSUMER}:*",
+                f"{MARKER_PREFIX}:{shop_projection.CONSUMER}:*"]
     deleted = 0
     for pattern in patterns:
         batch = []
@@ -101,9 +101,9 @@ async def rebuild(settings: Settings) -> dict[str, int]:
                 try:
                     event = read_event(record.value)
                     if topic is CATALOG_SHOPS:
-                        await project_shop_event(event, redis, producer=None)
+                        await shop_projection.project_shop_event(event, redis, producer=None)
                     else:
-                        await project_product_event(event, redis, with_stock=False)
+                        await product_projection.project_product_event(event, redis, with_stock=False)
                     counts[field] += 1
                 except Exception as exc:  # what the worker dead-lettered cannot be applied now either
                     counts["skipped"] += 1

@@ -28,7 +28,8 @@ from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
 from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_SHOPS, CATALOG_STOCK_REQUESTS, ORDERS_ORDERS
 
 from .handlers.order_requests import route_order_event
-from .handlers.projections import project_product_event, project_shop_event
+from .handlers.product_projection import project_product_event
+from .handlers.shop_projection import project_shop_event
 from .handlers.stock_decisions import handle_stock_request
 from .settings import CatalogSettings
 

@@ -1,5 +1,5 @@
 """Text search over goods without a search server: normalised tokens and a
-small inverted index (the worker writes the terms, see handlers/projections.py).
+small inverted index (the worker writes the terms, see handlers/product_projection.py).
 
 Normalising folds case, accents and umlauts, so "Käse", "kaese", "KASE" and
 "käse" are one word: ä/ö/ü lose their dots and the spellings ae/oe/ue become

@@ -7,7 +7,9 @@ API and the tests wire them the same way.
   of the order flow).
 - `stock_decisions`: the owner of a product's partition reserves or releases
   its stock per order (StockReserved / StockRejected / StockReleased).
-- `projections`: shops and products into the read models and the search index,
-  and the stock a listing starts with or a shop adjusts.
+- `product_projection`: catalog.products into the product read model, the search
+  index, and the stock a listing starts with or a shop adjusts.
+- `shop_projection`: catalog.shops into the shop read model and the places index.
+- `stock_state`, `event_values`, `redis_values`: small shared helpers.
 - `commands`: what the API's writes turn into (events on catalog.shops / catalog.products).
 """

@@ -12,7 +12,6 @@ consumers dedupe on it) instead of deciding anew.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from nahnetz.events import Event, new_event, read_event
 from nahnetz.messaging.handling import InvalidEvent
