@@ -1,0 +1,225 @@
+"""Plan requests: claimed once, solved off the event loop, answered once.
+
+A RoutePlanRequested is claimed in one MULTI/EXEC with its processed marker
+(`routing.plan_requests:<plan_id>`): the request's bytes, a lease in
+`routing:plans:solving` and the PENDING read model. Only the claim starts a
+solve, so a redelivered request is never solved twice. The solve runs as a
+background task whose CPU work happens in a process pool, so the agent moves on
+at once: the worker keeps consuming (its own answers too) and keeps answering
+/readyz while OR-Tools searches.
+
+The outcome (RoutePlanned or RoutePlanFailed) is stored before it is published
+(`routing:plan-outcome:<plan_id>`), and the lease is dropped after. If the
+worker dies in between, the leader's recovery finds the expired lease: it
+publishes the stored outcome, or solves again when there is none. Every request
+gets an answer: anything unexpected becomes RoutePlanFailed INTERNAL_ERROR.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import multiprocessing
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor
+from datetime import datetime, timezone
+from typing import Callable, Sequence
+
+from redis.asyncio import Redis
+
+from nahnetz.events import Event, new_event, read_event
+from nahnetz.messaging.idempotency import ProcessedMarkers, Transaction
+from nahnetz.messaging.producer import EventProducer, event_headers
+from nahnetz.topics import LOGISTICS_PLANS
+
+from .. import keys
+from ..plan_events import empty_plan_fields, route_planned_fields
+from ..planning import PlanningError, PlanRequest, ServiceTimes, build_problem
+from ..solver import SearchStrategy, SolveStatus, check_solution, solve_in_pool
+from ..solver.solve import DEFAULT_STRATEGY, PORTFOLIO
+from ..travel import MatrixProvider
+from .projections import shipments_for_day, tours_of_plan
+from .read_model import pending_view
+
+log = logging.getLogger(__name__)
+
+PRODUCER = "routing-worker"
+PLAN_REQUESTS = "routing.plan_requests"
+PUBLISH_RETRY_MAX_S = 5.0
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Planner:
+    def __init__(self, redis: Redis, producer: EventProducer, matrix: MatrixProvider, *,
+                 service_times: ServiceTimes = ServiceTimes(), processes: int = 1, lease_margin_s: float = 60.0,
+                 pool_factory: Callable[[int], Executor] | None = None):
+        self.redis = redis
+        self.producer = producer
+        self.matrix = matrix
+        self.service_times = service_times
+        self.processes = processes
+        self.lease_margin_s = lease_margin_s
+        self.strategies: Sequence[SearchStrategy] = PORTFOLIO[:processes] if processes > 1 else (DEFAULT_STRATEGY,)
+        self._pool_factory = pool_factory or _spawn_pool
+        self._pool: Executor | None = None
+        # One solve at a time fills the pool; more would only share its processes.
+        self._solving = asyncio.Semaphore(1)
+        self.active: dict[str, asyncio.Task] = {}
+
+    # -- the pool ---------------------------------------------------------------------------
+    @property
+    def pool(self) -> Executor:
+        if self._pool is None:
+            self._pool = self._pool_factory(self.processes)
+        return self._pool
+
+    async def warm_up(self) -> None:
+        """Start the pool's processes now (imports OR-Tools), not on the first plan."""
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(self.pool, _ready) for _ in range(self.processes)))
+
+    async def close(self) -> None:
+        for task in list(self.active.values()):
+            task.cancel()  # the lease expires and recovery finishes the plan
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    # -- requests ----------------------------------------------------------------------------
+    async def on_request(self, event: Event) -> bool:
+        """Claim the request; True when this call started its solve."""
+        plan_id = event.plan_id
+        lease = _now_ms() + int((event.time_budget_s + self.lease_margin_s) * 1000)
+
+        async def claim(tx: Transaction) -> bytes:
+            tx.write.set(keys.plan_request(plan_id), event.encode())
+            tx.write.zadd(keys.SOLVING, {plan_id: lease})
+            tx.write.set(keys.plan(plan_id), json.dumps(pending_view(event)), nx=True)
+            tx.write.zadd(keys.plans_of_day(event.day), {plan_id: _ms(event.meta["occurred_at"])})
+            return b"claimed"
+
+        outcome = await ProcessedMarkers(self.redis, PLAN_REQUESTS).apply(plan_id, claim)
+        if outcome.applied:
+            self.start(plan_id)
+        return outcome.applied
+
+    def start(self, plan_id: str) -> None:
+        if plan_id in self.active:
+            return
+        task = asyncio.create_task(self._answer(plan_id), name=f"plan-{plan_id}")
+        self.active[plan_id] = task
+        task.add_done_callback(lambda _: self.active.pop(plan_id, None))
+
+    async def _answer(self, plan_id: str) -> None:
+        raw = await self.redis.get(keys.plan_request(plan_id))
+        if raw is None:
+            log.error("claimed plan has no stored request", extra={"plan_id": plan_id})
+            await self.redis.zrem(keys.SOLVING, plan_id)
+            return
+        request = read_event(raw)
+        async with self._solving:
+            try:
+                answer = await self.plan(request)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # every request gets an answer
+                log.exception("planning failed", extra={"plan_id": plan_id})
+                answer = failed(request, "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
+        # The first stored outcome wins, should a recovery have answered meanwhile.
+        await self.redis.set(keys.plan_outcome(plan_id), answer.encode(), nx=True)
+        await self.publish_outcome(plan_id)
+
+    async def plan(self, request: Event) -> Event:
+        """RoutePlanned or RoutePlanFailed for the request."""
+        try:
+            plan = PlanRequest.from_event(request.data)
+            tours = await tours_of_plan(self.redis, plan.replan_of) if plan.replan_of else []
+            on_tours = {ref.job_id for tour in tours for ref in tour.fixed_stops()}
+            shipments = await shipments_for_day(self.redis, plan.day, on_tours)
+            inp = build_problem(plan, shipments, self._matrix, tours=tours, service=self.service_times)
+        except PlanningError as exc:
+            return failed(request, exc.reason, exc.message)
+        if not inp.problem.jobs:
+            return new_event("RoutePlanned", producer=PRODUCER, caused_by=request,
+                             **empty_plan_fields(plan.plan_id, plan.day, inp, matrix_source=self.matrix.source,
+                                                 replan_of=plan.replan_of))
+        solution = await solve_in_pool(self.pool, inp.problem, self.strategies)
+        if solution.status is not SolveStatus.SOLVED:
+            reasons = "; ".join(sorted({d.detail for d in solution.dropped}))[:500]
+            return failed(request, "NO_SOLUTION", f"no plan keeps the fixed stops and required jobs: {reasons}")
+        violations = check_solution(inp.problem, solution)
+        if violations:
+            # Never hand drivers a plan that breaks a rule; the checker is independent of the solver.
+            return failed(request, "INTERNAL_ERROR",
+                          "the solver's plan failed the check: " + "; ".join(map(str, violations[:5])))
+        log.info("planned", extra={"plan_id": plan.plan_id, "tours": len(solution.tours),
+                                   "dropped": len(solution.dropped) + len(inp.left_out),
+                                   "km": round(solution.km, 1), "solve_s": round(solution.solve_seconds, 2)})
+        return new_event("RoutePlanned", producer=PRODUCER, caused_by=request,
+                         **route_planned_fields(plan.plan_id, plan.day, inp, solution,
+                                                matrix_source=self.matrix.source, replan_of=plan.replan_of))
+
+    def _matrix(self, locations):
+        try:
+            return self.matrix.matrix(locations)
+        except Exception as exc:
+            raise PlanningError("MATRIX_UNAVAILABLE", f"travel times unavailable: {type(exc).__name__}: {exc}") from exc
+
+    async def publish_outcome(self, plan_id: str) -> None:
+        """Publish the stored outcome (until the broker takes it), then drop the lease."""
+        encoded = await self.redis.get(keys.plan_outcome(plan_id))
+        event = read_event(encoded)
+        delay = 0.2
+        while True:
+            try:
+                await self.producer.publish_raw(LOGISTICS_PLANS, encoded, key=plan_id, headers=event_headers(event))
+                break
+            except Exception as exc:
+                log.warning("publishing the plan failed, retrying: %s", exc, extra={"plan_id": plan_id})
+                await asyncio.sleep(delay)
+                delay = min(PUBLISH_RETRY_MAX_S, delay * 2)
+        await self.redis.zrem(keys.SOLVING, plan_id)
+
+    # -- recovery ------------------------------------------------------------------------------
+    async def recover(self) -> list[str]:
+        """Plans whose lease expired without a published outcome: publish or solve again."""
+        now = _now_ms()
+        resumed = []
+        for member in await self.redis.zrangebyscore(keys.SOLVING, 0, now):
+            plan_id = keys.text(member)
+            if plan_id in self.active:
+                continue  # still solving here
+            if await self.redis.exists(keys.plan_outcome(plan_id)):
+                await self.publish_outcome(plan_id)
+            else:
+                raw = await self.redis.get(keys.plan_request(plan_id))
+                budget = read_event(raw).time_budget_s if raw else 0
+                await self.redis.zadd(keys.SOLVING, {plan_id: now + int((budget + self.lease_margin_s) * 1000)})
+                self.start(plan_id)
+            resumed.append(plan_id)
+        return resumed
+
+
+def failed(request: Event, reason: str, message: str) -> Event:
+    return new_event("RoutePlanFailed", producer=PRODUCER, caused_by=request, plan_id=request.plan_id,
+                     reason=reason, message=message)
+
+
+def _ms(instant: datetime) -> int:
+    return int(instant.astimezone(timezone.utc).timestamp() * 1000)
+
+
+def _ready() -> bool:
+    import services.routing.solver.solve  # noqa: F401  (OR-Tools loaded before the first plan)
+
+    return True
+
+
+def _spawn_pool(processes: int) -> Executor:
+    # spawn, not fork: the worker process runs an event loop and client threads.
+    return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+

@@ -1,0 +1,39 @@
+"""HTTP models of the routing API, separate from the event records; converted at the edge."""
+
+from __future__ import annotations
+
+from datetime import date, time
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Temperature = Literal["AMBIENT", "CHILLED", "FROZEN"]
+
+
+class VehicleIn(BaseModel):
+    """A vehicle for this plan. A fleet vehicle's id alone takes it as the region
+    pack describes it; any field given replaces the fleet's value for this plan. A
+    vehicle outside the fleet needs capacity, temperature classes and shift."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    vehicle_id: str = Field(min_length=1, max_length=100)
+    name: str | None = Field(None, max_length=200)
+    max_weight_kg: float | None = Field(None, gt=0, le=40_000)
+    max_volume_l: float | None = Field(None, gt=0, le=100_000)
+    temperature_classes: list[Temperature] | None = Field(None, min_length=1)
+    shift_start: time | None = Field(None, description="Local time (Europe/Berlin) on the planning day.")
+    shift_end: time | None = Field(None, description="Local time (Europe/Berlin) on the planning day.")
+    driver_id: str | None = Field(None, max_length=100)
+    cost_per_km_cents: int | None = Field(None, ge=0)
+
+
+class PlanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    day: date
+    vehicles: list[VehicleIn] | None = Field(None, min_length=1, max_length=50,
+                                             description="Default: the region's fleet with its shifts.")
+    time_budget_s: int | None = Field(None, ge=1, description="Seconds the solver may search (default 10).")
+    replan_of: str | None = Field(None, min_length=1, max_length=100,
+                                  description="Plan to re-plan: stops done or under way on its tours stay fixed.")

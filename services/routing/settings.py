@@ -1,0 +1,54 @@
+"""Settings of the routing service (environment variables ROUTING_*), besides the
+shared ones of `nahnetz.kit.settings`.
+
+| variable | meaning |
+|---|---|
+| ROUTING_REGION | region pack with the hub (depot) and the default fleet ("kreis_hoexter") |
+| ROUTING_DEFAULT_TIME_BUDGET_S | solver time when a request names none (10) |
+| ROUTING_MAX_TIME_BUDGET_S | the most a request may ask for (120) |
+| ROUTING_SOLVER_PROCESSES | processes of the solver pool (1); with 2, two search strategies race per plan |
+| ROUTING_LEASE_MARGIN_S | a claimed plan without an outcome after budget + margin is solved again (60) |
+| ROUTING_RECOVERY_INTERVAL_S | how often the leader looks for such plans (5) |
+| ROUTING_CIRCUITY | road distance per straight-line distance (1.3) |
+| ROUTING_SHOP_SERVICE_S | minutes at a shop, in seconds (300) |
+| ROUTING_POINT_SERVICE_S | at a pick-up point (180), plus ROUTING_PER_COMPARTMENT_S per compartment (60) |
+| ROUTING_APP_ID | consumer group of the worker ("nahnetz-routing") |
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nahnetz.kit.settings import SettingsError
+
+from .planning import ServiceTimes
+
+
+class RoutingSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROUTING_", case_sensitive=False, extra="ignore")
+
+    region: str = "kreis_hoexter"
+    default_time_budget_s: int = Field(10, ge=1)
+    max_time_budget_s: int = Field(120, ge=1)
+    solver_processes: int = Field(1, ge=1, le=8)
+    lease_margin_s: float = Field(60.0, gt=0)
+    recovery_interval_s: float = Field(5.0, gt=0)
+    circuity: float = Field(1.3, ge=1.0, le=3.0)
+    shop_service_s: int = Field(300, ge=0)
+    point_service_s: int = Field(180, ge=0)
+    per_compartment_s: int = Field(60, ge=0)
+    app_id: str | None = None
+
+    @property
+    def service_times(self) -> ServiceTimes:
+        return ServiceTimes(self.shop_service_s, self.point_service_s, self.per_compartment_s)
+
+
+def load_routing_settings(**overrides) -> RoutingSettings:
+    """Read ROUTING_*; exit naming the problem, like `load_settings`."""
+    try:
+        return RoutingSettings(**overrides)
+    except ValidationError as exc:
+        problems = "\n".join(f"  ROUTING_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        raise SettingsError(f"nahnetz: the environment is incomplete or wrong:\n{problems}") from None
