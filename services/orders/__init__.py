@@ -7,6 +7,7 @@ Entry points: `api.py` (FastAPI, routes in routes.py) and `worker.py` (Faust).
 - queries.py   what the API reads (the worker's read models)
 - handlers.py  what the worker does with each event (atomic with processed markers)
 - order_events.py, outbox.py   the events the worker publishes, once
+- timeout_gate.py  when the worker may reject overdue orders (after catching up)
 - keys.py, store.py            the Redis keys (all `orders:`) and their JSON values
 - config.py    ORDERS_* settings; rebuild.py: rebuild the state from the topics
 
