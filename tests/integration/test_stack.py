@@ -323,16 +323,25 @@ def make_stack(tmp_path):
 
 
 # -- tests ------------------------------------------------------------------------------
-def test_up_status_down_with_the_repository_services(make_stack):
-    """What a user runs: every service in services/, then down leaves nothing."""
+def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(make_stack):
+    """What a user runs (`./run-demo`): every service in services/, the seeded
+    region at work (a smaller day of orders), then down leaves nothing."""
     from nahnetz.stack.discovery import discover
 
     stack = make_stack()
+    stack.env["NAHNETZ_DEMO_ORDERS"] = "60"
     expected = {"broker", "redis"} | {p.name for p in discover(REPO / "services")}
 
-    result = stack.run("up", "--no-seed", "--detach")
+    result = stack.run("up", "--detach", timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Nahnetz is ready" in result.stdout
+    # The visible result: orders decided by the saga, compartments used per pick-up point.
+    confirmed = re.search(r"CONFIRMED\s+(\d+)", result.stdout)
+    assert confirmed and int(confirmed.group(1)) > 0, result.stdout
+    assert "60 aufgegeben / placed" in result.stdout
+    assert "STILL_PENDING" not in result.stdout
+    used = re.search(r"Summe / total\s+(\d+)\s+(\d+)", result.stdout)
+    assert used and 0 < int(used.group(1)) <= int(used.group(2)), result.stdout
 
     state = stack.state()
     assert {p["name"] for p in state["processes"]} == expected
