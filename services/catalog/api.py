@@ -32,7 +32,7 @@ from .domain.vocabulary import UnknownWord, parse_category
 from .handlers import commands
 from .http_models import (AdjustStock, Channel, CloseShop, DelistProduct, ListProduct, RegisterShop, UpdateProduct,
                           UpdateShop)
-from .settings import CatalogSettings
+from .settings import CatalogSettings, load_catalog_settings
 
 log = logging.getLogger("services.catalog.api")
 
@@ -269,7 +269,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_api(settings, title="Nahnetz catalog", routers=[shops, products], lifespans=[producer_lifespan],
                      readiness_checks={"producer": producer_ready},
                      description="Shops, farms and market stalls list their goods; residents find them.")
-    app.state.catalog = CatalogSettings()
+    app.state.catalog = load_catalog_settings()
     return app
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from nahnetz.kit.settings import SettingsError
 
 
 class CatalogSettings(BaseSettings):
@@ -21,4 +23,9 @@ class CatalogSettings(BaseSettings):
 
 
 def load_catalog_settings() -> CatalogSettings:
-    return CatalogSettings()
+    """Read CATALOG_* from the environment; exit naming what is wrong, as load_settings does."""
+    try:
+        return CatalogSettings()
+    except ValidationError as exc:
+        problems = [f"  CATALOG_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()]
+        raise SettingsError("nahnetz: the catalog's environment is wrong:\n" + "\n".join(problems)) from None

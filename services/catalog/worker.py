@@ -31,7 +31,7 @@ from .handlers.order_requests import route_order_event
 from .handlers.product_projection import project_product_event
 from .handlers.shop_projection import project_shop_event
 from .handlers.stock_decisions import handle_stock_request
-from .settings import CatalogSettings
+from .settings import CatalogSettings, load_catalog_settings
 
 SERVICE = "catalog"
 
@@ -48,7 +48,7 @@ def record_key() -> str:
 
 def build_app(settings: Settings | None = None, catalog: CatalogSettings | None = None) -> WorkerApp:
     settings = settings or load_settings()
-    catalog = catalog or CatalogSettings()
+    catalog = catalog or load_catalog_settings()
     app = create_worker_app(SERVICE, settings, app_id=catalog.worker_app_id)
     remember_orders = timedelta(days=catalog.order_products_ttl_days)
 
