@@ -1,0 +1,96 @@
+"""What drivers' reports mean for shipments, statuses that only move forward,
+and the hub's stock by destination."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.hub.domain.progress import (
+    DispatchedTour,
+    ReportMismatch,
+    TourStop,
+    Transition,
+    is_missed_collection,
+    reported_shipments,
+    transition_for,
+)
+from services.hub.domain.stock import advanced, effective_status, stock_by_destination
+
+SHOP = TourStop("PICKUP", "shop-a", ("s1", "s2"))
+POINT = TourStop("DELIVERY", "pp-1", ("s1",))
+DEPOT = TourStop("DEPOT", "hub", ())
+
+
+@pytest.mark.parametrize("stop, report, expected", [
+    (SHOP, "COLLECTED", Transition.COLLECTED),
+    (POINT, "DELIVERED", Transition.DELIVERED),
+    (DEPOT, "DELIVERED", Transition.AT_HUB),
+    (DEPOT, "COLLECTED", None),
+    (SHOP, "ARRIVED", None),
+    (POINT, "OTHER", None),
+])
+def test_reports_at_stops(stop, report, expected):
+    assert transition_for(stop, report) == expected
+
+
+@pytest.mark.parametrize("stop, report", [(SHOP, "DELIVERED"), (POINT, "COLLECTED")])
+def test_a_report_that_does_not_fit_the_stop_is_refused(stop, report):
+    with pytest.raises(ReportMismatch):
+        transition_for(stop, report)
+
+
+def test_a_report_concerns_the_shipments_it_names_else_all_of_the_stop():
+    assert reported_shipments(SHOP, ["s2", "s2"]) == ("s2",)
+    assert reported_shipments(SHOP, []) == ("s1", "s2")
+
+
+def test_only_a_closed_shop_or_missing_goods_at_a_collection_is_a_missed_collection():
+    assert is_missed_collection(SHOP, "SHOP_CLOSED") and is_missed_collection(SHOP, "NOT_FOUND")
+    assert not is_missed_collection(SHOP, "DAMAGED")
+    assert not is_missed_collection(POINT, "SHOP_CLOSED")
+
+
+def test_a_dispatched_tour_knows_its_stops_including_consignments():
+    tour = DispatchedTour.from_event({
+        "tour_id": "t1", "plan_id": "p1", "vehicle_id": "van", "stops": [
+            {"kind": "DEPOT", "place_id": "hub", "shipment_ids": []},
+            {"kind": "PICKUP", "place_id": "shop-a", "shipment_ids": ["s1"],
+             "consignments": [{"shipment_id": "s1"}, {"shipment_id": "s2"}]},
+        ]})
+    assert tour.stop(1).shipment_ids == ("s1", "s2")
+    assert DispatchedTour.from_json(tour.as_json()) == tour
+    with pytest.raises(ReportMismatch):
+        tour.stop(2)
+
+
+def test_statuses_only_move_forward():
+    assert advanced("REQUESTED", "COLLECTED") == "COLLECTED"
+    assert advanced("DELIVERED", "COLLECTED") == "DELIVERED"
+    assert advanced("COLLECTED", "AT_HUB") == "AT_HUB"
+
+
+def test_a_cancelled_order_withdraws_only_what_was_not_collected():
+    assert effective_status("REQUESTED", True) == "WITHDRAWN"
+    assert effective_status("COLLECTED", True) == "COLLECTED"
+    assert effective_status("REQUESTED", False) == "REQUESTED"
+
+
+def test_stock_by_destination_counts_statuses_and_what_is_in_the_hub():
+    views = [
+        {"pickup_point_id": "pp-1", "pickup_point_name": "Brakel", "status": "AT_HUB", "weight_g": 1000,
+         "volume_ml": 2000, "temperature_class": "FROZEN"},
+        {"pickup_point_id": "pp-1", "pickup_point_name": "Brakel", "status": "REQUESTED", "weight_g": 500,
+         "volume_ml": 100, "temperature_class": "AMBIENT"},
+        {"pickup_point_id": "pp-1", "pickup_point_name": "Brakel", "status": "DELIVERED", "weight_g": 9,
+         "volume_ml": 9, "temperature_class": "AMBIENT"},
+        {"pickup_point_id": "pp-2", "pickup_point_name": "Höxter", "status": "WITHDRAWN", "weight_g": 7,
+         "volume_ml": 7, "temperature_class": "AMBIENT"},
+    ]
+    stock = stock_by_destination(views)
+    brakel, hoexter = stock["destinations"]
+    assert brakel["shipments"] == 3
+    assert brakel["by_status"]["AT_HUB"] == 1 and brakel["by_status"]["DELIVERED"] == 1
+    assert brakel["in_hub"]["weight_g"] == 1000 and brakel["in_hub"]["by_temperature"] == {"FROZEN": 1}
+    assert brakel["to_move"]["shipments"] == 2 and brakel["to_move"]["weight_g"] == 1500
+    assert hoexter["by_status"]["WITHDRAWN"] == 1 and hoexter["to_move"]["shipments"] == 0
+    assert stock["totals"]["shipments"] == 4

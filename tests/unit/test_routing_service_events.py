@@ -1,0 +1,126 @@
+"""RoutePlanned built from the solver's Solution (tours with ETAs and loads,
+figures, dropped jobs with reasons), and a published plan re-checked by the
+solver's independent checker."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta, timezone
+
+import pytest
+
+from nahnetz.events import new_event, read_event
+from services.routing.fleet import local_instant, region_fleet
+from services.routing.plan_events import PLAN_REASON, plan_as_solution, route_planned_fields, tour_id
+from services.routing.planning import LeftOut, Place, PlanRequest, ShipmentRecord, UtcWindow, build_problem
+from services.routing.solver import (
+    DroppedJob,
+    DropReason,
+    ScheduledStop,
+    Solution,
+    SolveStatus,
+    StopKind,
+    Tour,
+    check_solution,
+    solve,
+)
+from services.routing.travel import GreatCircleMatrix
+from nahnetz.regions import load_region
+
+UTC = timezone.utc
+DAY = date(2031, 7, 16)
+REGION = load_region("kreis_hoexter")
+HUB = Place(REGION.hub.id, REGION.hub.name, REGION.hub.lat, REGION.hub.lon)
+MATRIX = GreatCircleMatrix()
+
+
+def record(sid: str, shop: Place, point: Place, *, weight_g: int = 1500, temperature: str = "AMBIENT") -> ShipmentRecord:
+    return ShipmentRecord(sid, f"o-{sid}", shop, point, 1, DAY, weight_g, 2500, temperature,
+                          (UtcWindow(local_instant(DAY, time(8)), local_instant(DAY, time(15))),), ())
+
+
+def shops_and_points():
+    shops = [Place(s.id, s.name, s.lat, s.lon) for s in REGION.shops]
+    points = [Place(p.id, p.name, p.lat, p.lon) for p in REGION.pickup_points]
+    return shops, points
+
+
+def one_job_input():
+    shops, points = shops_and_points()
+    req = PlanRequest("plan-7", DAY, HUB, tuple(region_fleet(REGION, DAY)[:1]))
+    return build_problem(req, [record("s1", shops[0], points[0])], MATRIX.matrix)
+
+
+def test_a_solution_becomes_route_planned_with_etas_loads_and_figures():
+    inp = one_job_input()
+    problem = inp.problem
+    job = problem.jobs[0]
+    stops = (
+        ScheduledStop(StopKind.START, HUB.place_id, None, 30_000, 30_000, 30_000, 0.0, 0.0),
+        ScheduledStop(StopKind.PICKUP, job.pickup.location_id, "s1", 31_000, 31_000, 31_300, 1.5, 2.5),
+        ScheduledStop(StopKind.DELIVERY, job.delivery.location_id, "s1", 32_000, 32_000, 32_240, 0.0, 0.0),
+        ScheduledStop(StopKind.END, HUB.place_id, None, 33_000, 33_000, 33_000, 0.0, 0.0),
+    )
+    tour = Tour("van-hx-1", stops, distance_m=41_234, duration_s=3000, empty_distance_m=20_000, load_factor=0.0123,
+                cost=55.0)
+    solution = Solution(SolveStatus.SOLVED, (tour,), (), 41_234, 20_000, 0.0123, 55.0, 55.0, 1.234)
+    fields = route_planned_fields("plan-7", DAY, inp, solution, matrix_source="great-circle")
+    event = read_event(new_event("RoutePlanned", producer="routing-worker", **fields).encode())
+    [planned] = event.tours
+    assert planned["tour_id"] == tour_id("plan-7", "van-hx-1") == "plan-7-van-hx-1"
+    assert [s["kind"] for s in planned["stops"]] == ["DEPOT", "PICKUP", "DELIVERY", "DEPOT"]
+    assert planned["stops"][1]["eta"] == inp.reference + timedelta(seconds=31_000)
+    assert planned["stops"][1]["eta"] == datetime(2031, 7, 16, 6, 36, 40, tzinfo=UTC)
+    assert (planned["stops"][1]["load_g"], planned["stops"][1]["load_ml"]) == (1500, 2500)
+    assert planned["stops"][1]["shipment_ids"] == ["s1"] and planned["stops"][0]["job_ids"] == []
+    assert planned["stops"][0]["name"] == "Logistikport HX"
+    assert (planned["distance_km"], planned["empty_km"], planned["duration_s"]) == (41.234, 20.0, 3000)
+    assert (event.distance_km, event.empty_km, event.load_factor) == (41.234, 20.0, 0.0123)
+    assert event.solve_time_ms == 1234 and event.matrix_source == "great-circle"
+
+
+def test_dropped_jobs_carry_the_plan_reason_and_the_solvers_words():
+    inp = one_job_input()
+    inp = replace(inp, left_out=(LeftOut("s9", ("s9",), "TIME_WINDOW", "the shop has no collection window"),))
+    dropped = (DroppedJob("s1", DropReason.TOO_HEAVY, "weight 2000 kg exceeds every vehicle's capacity"),)
+    solution = Solution(SolveStatus.SOLVED, (), dropped, 0, 0, 0.0, 0.0, 0.0, 0.1)
+    event = new_event("RoutePlanned", producer="routing-worker",
+                      **route_planned_fields("plan-7", DAY, inp, solution, matrix_source="great-circle"))
+    assert event.dropped == [
+        {"job_id": "s9", "shipment_ids": ["s9"], "reason": "TIME_WINDOW",
+         "detail": "the shop has no collection window"},
+        {"job_id": "s1", "shipment_ids": ["s1"], "reason": "CAPACITY",
+         "detail": "TOO_HEAVY: weight 2000 kg exceeds every vehicle's capacity"},
+    ]
+
+
+@pytest.mark.parametrize("reason", list(DropReason))
+def test_every_solver_reason_maps_onto_the_events_reasons(reason):
+    assert PLAN_REASON[reason] in ("CAPACITY", "TIME_WINDOW", "TEMPERATURE_CLASS", "UNREACHABLE", "TIME_BUDGET")
+
+
+def test_a_published_plan_passes_the_independent_checker_and_a_tampered_one_does_not():
+    shops, points = shops_and_points()
+    records = [record(f"s{i}", shops[i % len(shops)], points[(3 * i) % len(points)],
+                      temperature=("FROZEN" if i % 4 == 0 else "AMBIENT")) for i in range(8)]
+    vans = region_fleet(REGION, DAY)[:2]
+    inp = build_problem(PlanRequest("plan-8", DAY, HUB, tuple(vans), time_budget_s=1), records, MATRIX.matrix)
+    solution = solve(inp.problem)
+    assert solution.status is SolveStatus.SOLVED and not solution.dropped
+    assert check_solution(inp.problem, solution) == []
+    event = read_event(new_event("RoutePlanned", producer="routing-worker",
+                                 **route_planned_fields("plan-8", DAY, inp, solution,
+                                                        matrix_source="great-circle")).encode())
+    assert check_solution(inp.problem, plan_as_solution(inp.problem, inp.reference, event.tours, event.dropped)) == []
+    frozen = {r.shipment_id for r in records if r.temperature_class == "FROZEN"}
+    for tour in event.tours:
+        carried = {s for stop in tour["stops"] for s in stop["shipment_ids"]}
+        if carried & frozen:
+            assert tour["vehicle_id"] == "van-hx-1"  # the refrigerated van
+    # Moving one ETA an hour earlier breaks the driving time: the checker sees it.
+    tours = [dict(t) for t in event.tours]
+    stops = [dict(s) for s in tours[0]["stops"]]
+    stops[2]["eta"] -= timedelta(hours=1)
+    tours[0] = {**tours[0], "stops": stops}
+    violations = check_solution(inp.problem, plan_as_solution(inp.problem, inp.reference, tours, event.dropped))
+    assert any(v.rule == "time_window" for v in violations)
