@@ -194,36 +194,56 @@ def scenario(unique: str, day: date) -> Scenario:
                     (f"o1-{unique}", f"o2-{unique}"))
 
 
-def plan_events(s: Scenario) -> list[Event]:
-    """Everything dispatch needs before it can dispatch the scenario's tour, in the
-    order the owners would publish it."""
-    start = datetime.combine(s.day, datetime.min.time(), timezone.utc) + timedelta(hours=6)
+def _start(s: Scenario) -> datetime:
+    return datetime.combine(s.day, datetime.min.time(), timezone.utc) + timedelta(hours=6)
 
-    def stop(kind: str, place: str, minutes: int, shipments: list[str] = (), name: str | None = None) -> dict:
-        return {"kind": kind, "place_id": place, "name": name, "location": {"lat": 51.7, "lon": 9.3},
-                "job_ids": [f"job-{sid}" for sid in shipments], "shipment_ids": list(shipments),
-                "eta": start + timedelta(minutes=minutes), "load_g": 1000 * len(shipments),
-                "load_ml": 2000 * len(shipments)}
 
-    s1, s2 = s.shipments
+def _stop(s: Scenario, kind: str, place: str, minutes: int, shipments: list[str] = ()) -> dict:
+    return {"kind": kind, "place_id": place, "name": None, "location": {"lat": 51.7, "lon": 9.3},
+            "job_ids": [f"job-{sid}" for sid in shipments], "shipment_ids": list(shipments),
+            "eta": _start(s) + timedelta(minutes=minutes), "load_g": 1000 * len(shipments),
+            "load_ml": 2000 * len(shipments)}
+
+
+def _plan(s: Scenario, plan_id: str, tour_id: str, stops: list[dict], replan_of: str | None = None) -> list[Event]:
     depot = {"depot_id": "hub-hx", "name": "Logistikport HX", "location": {"lat": 51.69, "lon": 9.19}}
     vehicle = {"vehicle_id": s.vehicle_id, "name": "HX-NN 104", "max_weight_g": 800_000,
                "max_volume_ml": 6_000_000, "temperature_classes": ["AMBIENT", "CHILLED"],
-               "shift": {"start": start, "end": start + timedelta(hours=9)}}
-    requested = new_event("RoutePlanRequested", producer="routing-api", plan_id=s.plan_id, day=s.day,
-                          depot=depot, vehicles=[vehicle], jobs=[], time_budget_s=5)
-    tour = {"tour_id": s.tour_id, "vehicle_id": s.vehicle_id, "distance_km": 61.3, "duration_s": 9000,
-            "empty_km": 20.1, "load_factor": 0.1,
-            "stops": [stop("DEPOT", "hub-hx", 0), stop("PICKUP", s.shop_a, 30, [s1]),
-                      stop("PICKUP", s.shop_b, 60, [s2]), stop("DELIVERY", s.point, 100, [s1, s2]),
-                      stop("DEPOT", "hub-hx", 150)]}
-    planned = new_event("RoutePlanned", producer="routing-worker", caused_by=requested, plan_id=s.plan_id,
-                        day=s.day, tours=[tour], distance_km=61.3, solve_time_ms=800, matrix_source="great-circle")
+               "shift": {"start": _start(s), "end": _start(s) + timedelta(hours=9)}}
+    requested = new_event("RoutePlanRequested", producer="routing-api", plan_id=plan_id, day=s.day,
+                          depot=depot, vehicles=[vehicle], jobs=[], time_budget_s=5, replan_of=replan_of)
+    tour = {"tour_id": tour_id, "vehicle_id": s.vehicle_id, "distance_km": 61.3, "duration_s": 9000,
+            "empty_km": 20.1, "load_factor": 0.1, "stops": stops}
+    planned = new_event("RoutePlanned", producer="routing-worker", caused_by=requested, plan_id=plan_id,
+                        day=s.day, tours=[tour], distance_km=61.3, solve_time_ms=800, matrix_source="great-circle",
+                        replan_of=replan_of)
+    return [requested, planned]
+
+
+def replan_events(s: Scenario, plan_id: str, tour_id: str, urgent: str, order: str) -> list[Event]:
+    """What routing answers to a re-plan of the scenario's plan: hub and shop A stay
+    first (done), shop B is gone (closed), an urgent shipment of shop A's neighbour
+    (shop B's place is reused for it) joins, the delivery takes both."""
+    s1 = s.shipments[0]
+    stops = [_stop(s, "DEPOT", "hub-hx", 0), _stop(s, "PICKUP", s.shop_a, 30, [s1]),
+             _stop(s, "PICKUP", s.shop_b, 70, [urgent]), _stop(s, "DELIVERY", s.point, 110, [s1, urgent]),
+             _stop(s, "DEPOT", "hub-hx", 160)]
+    return [shipment_requested(urgent, order, s.shop_b, s.point, s.day, ["AM01"]),
+            *_plan(s, plan_id, tour_id, stops, replan_of=s.plan_id)]
+
+
+def plan_events(s: Scenario) -> list[Event]:
+    """Everything dispatch needs before it can dispatch the scenario's tour, in the
+    order the owners would publish it."""
+    s1, s2 = s.shipments
+    stops = [_stop(s, "DEPOT", "hub-hx", 0), _stop(s, "PICKUP", s.shop_a, 30, [s1]),
+             _stop(s, "PICKUP", s.shop_b, 60, [s2]), _stop(s, "DELIVERY", s.point, 100, [s1, s2]),
+             _stop(s, "DEPOT", "hub-hx", 150)]
     return [
         shop_registered(s.shop_a, "Hofladen Amelunxen", 51.65, 9.33, note="Anlieferung über den Hof"),
         shop_registered(s.shop_b, "Metzgerei <Brakel>", 51.71, 9.18),
         point_registered(s.point),
         shipment_requested(s1, s.orders[0], s.shop_a, s.point, s.day, ["AM01"]),
         shipment_requested(s2, s.orders[1], s.shop_b, s.point, s.day, ["CM01"], temperature="CHILLED"),
-        requested, planned,
+        *_plan(s, s.plan_id, s.tour_id, stops),
     ]

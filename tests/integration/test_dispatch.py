@@ -18,8 +18,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from dispatch_support import (DispatchWorker, Scenario, TopicLog, api_client, eventually, plan_events, scenario,
-                              start_worker)
+from dispatch_support import (DispatchWorker, Scenario, TopicLog, api_client, eventually, plan_events, replan_events,
+                              scenario, start_worker)
 from nahnetz.events import new_event
 from nahnetz.kit.auth import issue_token
 from nahnetz.kit.settings import Settings
@@ -74,7 +74,7 @@ class Stack:
 async def stack(broker_bootstrap, redis_url, run_dir):
     await create_topics(broker_bootstrap)
     log = await TopicLog(broker_bootstrap, [(LOGISTICS_TOURS.name, LOGISTICS_TOURS.partitions),
-                                            (LOGISTICS_PLANS.dlq, 1)]).start()
+                                            (LOGISTICS_PLANS.dlq, 1), (LOGISTICS_TOURS.dlq, 1)]).start()
     worker = await start_worker(f"dispatch-test-{uuid.uuid4().hex[:10]}", broker_bootstrap, redis_url, run_dir)
     routing_requests: list[httpx.Request] = []
 
@@ -318,6 +318,50 @@ async def test_replan_asks_routing_for_a_plan_of_the_day_keeping_the_tour_done_s
     assert (await stack.api.post(f"/v1/tours/tour-none-{unique}/replan", headers=OPERATOR)).status_code == 404
 
 
+async def test_the_tour_of_a_re_plan_takes_over_the_tour_under_way_keeping_what_was_done(stack, unique):
+    s = await planned(stack, unique)
+    driver = f"driver-{unique}"
+    me = bearer(driver, "driver")
+    old = (await dispatched(stack, s, driver))["tour_id"]
+    assert (await report(stack, old, 0, "arrived", me)).status_code == 201
+    assert (await report(stack, old, 1, "collected", me)).status_code == 201
+    assert (await report(stack, old, 2, "failed", me, {"reason": "SHOP_CLOSED"})).status_code == 201
+    replanned = await stack.api.post(f"/v1/tours/{old}/replan", headers=OPERATOR)
+    assert replanned.status_code == 202
+
+    # What the routing service publishes for the re-plan (it is built elsewhere).
+    new_plan, new_tour, urgent = f"plan-2-{unique}", f"tour-2-{unique}", f"s3-{unique}"
+    await stack.publish(replan_events(s, new_plan, new_tour, urgent, order=f"o3-{unique}"))
+
+    async def projected():
+        return await stack.redis.hget(keys.plan(new_plan), "status") == "PLANNED" and \
+            await stack.redis.exists(keys.shipment(urgent))
+
+    await eventually(projected, EFFECT, "the re-plan projected", stack.worker.process)
+    answer = await stack.api.post("/v1/tours", headers=OPERATOR,
+                                  json={"plan_id": new_plan, "vehicle_id": s.vehicle_id, "driver_id": driver})
+    assert answer.status_code == 201, answer.text
+    assert (answer.json()["replaces_tour_id"], answer.json()["done_stops"]) == (old, [0, 1])
+    [event] = await stack.tour_events(new_tour, 1, "TourDispatched")
+    assert (event.replaces_tour_id, event.done_stops) == (old, [0, 1])
+
+    late = await report(stack, old, 3, "delivered", me)
+    assert late.status_code == 409 and new_tour in late.json()["message"]
+    assert (await stack.api.get(f"/v1/tours/{old}", headers=me)).json()["status"] == "REPLACED"
+
+    # s1 is on board from the old tour: the new tour collects only the urgent shipment.
+    assert (await report(stack, new_tour, 1, "collected", me)).status_code == 409
+    assert (await report(stack, new_tour, 2, "collected", me)).status_code == 201
+    delivered = await report(stack, new_tour, 3, "delivered", me)
+    assert delivered.status_code == 201, delivered.text
+    assert (await report(stack, new_tour, 4, "arrived", me)).json()["tour_status"] == "FINISHED"
+    [completed] = await stack.tour_events(new_tour, 1, "TourCompleted")
+    assert (completed.stops_completed, completed.stops_failed) == (5, 0)
+    reports = [e for e in stack.log.events(LOGISTICS_TOURS, key=new_tour) if e.type == "StopCompleted"]
+    assert [e.stop_index for e in reports] == [2, 3, 4]
+    assert reports[1].shipment_ids == [s.shipments[0], urgent]
+
+
 # -- bad input -----------------------------------------------------------------------------------------
 async def test_a_corrupt_message_on_the_plans_goes_to_the_dead_letters_and_the_worker_goes_on(stack, unique):
     bad_key = f"plan-corrupt-{unique}"
@@ -333,3 +377,40 @@ async def test_a_corrupt_message_on_the_plans_goes_to_the_dead_letters_and_the_w
     assert h.header(letter.headers, h.DLQ_CONSUMER) == "dispatch.project_plans"
     assert (await stack.redis.hget(keys.plan(s.plan_id), "status")) == "PLANNED"
     assert (await dispatched(stack, s, f"driver-{unique}"))["tour_id"] == s.tour_id
+
+
+async def test_the_worker_folds_in_what_is_on_the_tours_topic_and_dead_letters_reports_on_unknown_tours(
+        stack, unique):
+    """logistics.tours is the truth: a report the API published but could not record
+    (it died in between) is folded in by the worker, and closes the tour."""
+    s = await planned(stack, unique)
+    driver = f"driver-{unique}"
+    tour = (await dispatched(stack, s, driver))["tour_id"]
+    [dispatch] = await stack.tour_events(tour, 1, "TourDispatched")
+
+    def reported(index: int, kind: str, shipments: list[str] = ()):
+        return new_event("StopCompleted", producer="dispatch-api", correlation_id=dispatch.correlation_id,
+                         tour_id=tour, stop_index=index, kind=kind, shipment_ids=list(shipments), channel="APP")
+
+    await stack.publish([reported(0, "ARRIVED"), reported(1, "COLLECTED", [s.shipments[0]]),
+                         reported(2, "COLLECTED", [s.shipments[1]]), reported(3, "DELIVERED", list(s.shipments)),
+                         reported(4, "ARRIVED")])
+    [completed] = await stack.tour_events(tour, 1, "TourCompleted")
+    assert (completed.stops_completed, completed.stops_failed, completed.distance_km) == (5, 0, None)
+
+    async def shown_completed():
+        view = (await stack.api.get(f"/v1/tours/{tour}", headers=bearer(driver, "driver"))).json()
+        return view["status"] == "COMPLETED" and [st["status"] for st in view["stops"]] == ["DONE"] * 5
+
+    await eventually(shown_completed, EFFECT, "the reports folded in by the worker", stack.worker.process)
+
+    stray = new_event("StopFailed", producer="dispatch-api", tour_id=f"tour-never-{unique}", stop_index=0,
+                      reason="OTHER")
+    await stack.producer.publish(stray)
+
+    async def dead_lettered():
+        return stack.log.raw(LOGISTICS_TOURS.dlq, key=stray.tour_id)
+
+    [letter] = await eventually(dead_lettered, EFFECT, "the stray report dead-lettered", stack.worker.process)
+    assert h.header(letter.headers, h.DLQ_REASON) == "invalid"
+    assert "never dispatched" in h.header(letter.headers, h.DLQ_ERROR_MESSAGE)

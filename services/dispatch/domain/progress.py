@@ -12,7 +12,9 @@ it has neither (the hub at the start and the end). Rules a report must keep:
 - nothing is reported twice, and nothing at a stop that is DONE or FAILED;
 - nothing is delivered before it was collected on this tour (a shipment whose
   collection failed is not on board and is not delivered);
-- the tour's last stop at the hub comes after every other stop.
+- the tour's last stop at the hub comes after every other stop;
+- a tour taken over by a re-planned one takes no more reports; the stops done on
+  it are carried over to the new tour as done (`carried_over`, domain/replans.py).
 
 `decide_*` check a driver's report and return the event to publish; `apply`
 folds a published event into the progress (idempotent by event id), so the API
@@ -50,6 +52,7 @@ class TourStatus(str, Enum):
     UNDERWAY = "UNDERWAY"
     FINISHED = "FINISHED"        # every stop done or failed; TourCompleted follows
     COMPLETED = "COMPLETED"      # TourCompleted published
+    REPLACED = "REPLACED"        # taken over by the tour of a re-plan
 
 
 class StepRefused(Conflict):
@@ -79,14 +82,17 @@ class StopProgress:
     compartment_ids: tuple[str, ...] = ()
     odometer_km: float | None = None
     channel: str | None = None
+    carried_over: bool = False        # done on the tour this one replaced
 
     @property
     def touched(self) -> bool:
-        return bool(self.arrived_at or self.collected_at or self.delivered_at)
+        return bool(self.arrived_at or self.collected_at or self.delivered_at or self.carried_over)
 
     def status(self, stop: TourStop) -> StopStatus:
         if self.failed_at:
             return StopStatus.FAILED
+        if self.carried_over:
+            return StopStatus.DONE
         if not self.touched:
             return StopStatus.PENDING
         loaded = not stop.loads or self.collected_at
@@ -104,10 +110,19 @@ class TourProgress:
     stops: tuple[StopProgress, ...]
     applied: tuple[str, ...] = ()     # ids of the events folded in
     completed: bool = False
+    replaced_by: str | None = None
 
     @classmethod
     def start(cls, tour: Tour) -> "TourProgress":
-        return cls(tuple(StopProgress() for _ in tour.stops))
+        """No stop reported yet, except those done on the tour this one replaces."""
+        stops = []
+        for stop in tour.stops:
+            if stop.index in tour.done_stops:
+                stops.append(StopProgress(carried_over=True, collected=tuple(c.shipment_id for c in stop.loads),
+                                          delivered=tuple(c.shipment_id for c in stop.unloads)))
+            else:
+                stops.append(StopProgress())
+        return cls(tuple(stops))
 
     def statuses(self, tour: Tour) -> list[StopStatus]:
         return [p.status(s) for s, p in zip(tour.stops, self.stops)]
@@ -118,6 +133,8 @@ class TourProgress:
     def status(self, tour: Tour) -> TourStatus:
         if self.completed:
             return TourStatus.COMPLETED
+        if self.replaced_by:
+            return TourStatus.REPLACED
         if self.finished(tour):
             return TourStatus.FINISHED
         if any(p.touched or p.failed_at for p in self.stops):
@@ -126,14 +143,14 @@ class TourProgress:
 
     def to_json(self) -> str:
         return json.dumps({"stops": [asdict(p) for p in self.stops], "applied": list(self.applied),
-                           "completed": self.completed})
+                           "completed": self.completed, "replaced_by": self.replaced_by})
 
     @classmethod
     def from_json(cls, text: str) -> "TourProgress":
         doc = json.loads(text)
         stops = tuple(StopProgress(**{k: tuple(v) if isinstance(v, list) else v for k, v in p.items()})
                       for p in doc["stops"])
-        return cls(stops, tuple(doc.get("applied", ())), bool(doc.get("completed")))
+        return cls(stops, tuple(doc.get("applied", ())), bool(doc.get("completed")), doc.get("replaced_by"))
 
 
 @dataclass(frozen=True)
@@ -151,6 +168,9 @@ def _open_stop(tour: Tour, progress: TourProgress, index: int) -> TourStop:
     if stop is None:
         raise NotFound(f"tour {tour.tour_id} has no stop {index} (stops 0 to {len(tour.stops) - 1})")
     status = progress.status(tour)
+    if status is TourStatus.REPLACED:
+        raise StepRefused(f"tour {tour.tour_id} was re-planned and is taken over by tour {progress.replaced_by}; "
+                          "report there", details={"replaced_by": progress.replaced_by})
     if status in (TourStatus.FINISHED, TourStatus.COMPLETED):
         raise StepRefused(f"tour {tour.tour_id} is finished; nothing more can be reported")
     statuses = progress.statuses(tour)

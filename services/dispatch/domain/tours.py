@@ -46,12 +46,14 @@ class Shipment:
     weight_g: int
     volume_ml: int
     temperature_class: str = "AMBIENT"
+    shop_name: str | None = None
+    pickup_point_name: str | None = None
 
     @classmethod
     def from_event(cls, data: Mapping[str, Any]) -> "Shipment":
         return cls(data["shipment_id"], data["order_id"], data["shop_id"], data["pickup_point_id"],
                    tuple(data.get("compartment_ids") or ()), int(data["weight_g"]), int(data["volume_ml"]),
-                   data.get("temperature_class") or "AMBIENT")
+                   data.get("temperature_class") or "AMBIENT", data.get("shop_name"), data.get("pickup_point_name"))
 
 
 @dataclass(frozen=True)
@@ -147,19 +149,23 @@ class Tour:
     vehicle_name: str | None = None
     planned_distance_km: float | None = None
     planned_duration_s: int | None = None
+    replaces_tour_id: str | None = None      # after a re-plan: the tour this one takes over
+    done_stops: tuple[int, ...] = ()         # stops already done on that tour, carried over
 
     def event_fields(self) -> dict[str, Any]:
         return {"tour_id": self.tour_id, "plan_id": self.plan_id, "day": self.day,
                 "driver_id": self.driver_id, "vehicle_id": self.vehicle_id,
                 "stops": [s.as_record() for s in self.stops], "vehicle_name": self.vehicle_name,
                 "planned_distance_km": self.planned_distance_km,
-                "planned_duration_s": self.planned_duration_s}
+                "planned_duration_s": self.planned_duration_s, "replaces_tour_id": self.replaces_tour_id,
+                "done_stops": list(self.done_stops)}
 
     @classmethod
     def from_event(cls, data: Mapping[str, Any]) -> "Tour":
         return cls(data["tour_id"], data["plan_id"], data["day"], data["driver_id"], data["vehicle_id"],
                    tuple(TourStop.from_record(i, s) for i, s in enumerate(data["stops"])),
-                   data.get("vehicle_name"), data.get("planned_distance_km"), data.get("planned_duration_s"))
+                   data.get("vehicle_name"), data.get("planned_distance_km"), data.get("planned_duration_s"),
+                   data.get("replaces_tour_id"), tuple(data.get("done_stops") or ()))
 
     def stop(self, index: int) -> TourStop | None:
         return self.stops[index] if 0 <= index < len(self.stops) else None
@@ -196,7 +202,8 @@ def cargo_action(kind: str, shipment_id: str, loaded_before: set[str]) -> str:
 
 def build_tour(planned: Mapping[str, Any], *, plan_id: str, day: date, driver_id: str,
                shipments: Mapping[str, Shipment], places: Mapping[str, Place],
-               vehicle_name: str | None = None) -> Tour:
+               vehicle_name: str | None = None, replaces_tour_id: str | None = None,
+               done_stops: Iterable[int] = ()) -> Tour:
     """The tour to dispatch from one PlannedTour record of a RoutePlanned event.
     Every shipment the plan names must be known: a driver cannot load a parcel
     whose order and compartments nobody can tell them."""
@@ -208,9 +215,10 @@ def build_tour(planned: Mapping[str, Any], *, plan_id: str, day: date, driver_id
             "try again shortly", details={"shipment_ids": missing}, headers={"Retry-After": "2"})
     stops = []
     loaded: set[str] = set()
+    named = _names_from_shipments(shipments.values())
     for index, rec in enumerate(planned["stops"]):
         kind = rec.get("kind") or OTHER
-        place = places.get(rec["place_id"]) or Place(rec["place_id"])
+        place = places.get(rec["place_id"]) or Place(rec["place_id"], named.get(rec["place_id"]))
         consignments = []
         for sid in dict.fromkeys(rec.get("shipment_ids") or ()):
             shipment = shipments[sid]
@@ -224,7 +232,18 @@ def build_tour(planned: Mapping[str, Any], *, plan_id: str, day: date, driver_id
             tuple(rec.get("job_ids") or ()), tuple(rec.get("shipment_ids") or ()), int(rec["load_g"]),
             int(rec["load_ml"]), place.address, place.note, tuple(consignments)))
     return Tour(planned["tour_id"], plan_id, day, driver_id, planned["vehicle_id"], tuple(stops), vehicle_name,
-                planned.get("distance_km"), planned.get("duration_s"))
+                planned.get("distance_km"), planned.get("duration_s"), replaces_tour_id, tuple(done_stops))
+
+
+def _names_from_shipments(shipments: Iterable[Shipment]) -> dict[str, str]:
+    """Shops and points dispatch has not seen yet still get the names the hub copied."""
+    names: dict[str, str] = {}
+    for s in shipments:
+        if s.shop_name:
+            names.setdefault(s.shop_id, s.shop_name)
+        if s.pickup_point_name:
+            names.setdefault(s.pickup_point_id, s.pickup_point_name)
+    return names
 
 
 def shipment_ids_of(planned: Mapping[str, Any]) -> list[str]:

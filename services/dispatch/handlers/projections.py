@@ -60,6 +60,14 @@ class PlanState:
     failure: Mapping[str, Any] | None
 
     @property
+    def replan_of(self) -> str | None:
+        """The plan this one re-plans (the routing service names it in both events)."""
+        for event in (self.planned, self.requested):
+            if event is not None and event.data.get("replan_of"):
+                return event.data["replan_of"]
+        return None
+
+    @property
     def depot(self) -> Mapping[str, Any] | None:
         return self.requested.depot if self.requested is not None else None
 
@@ -84,6 +92,10 @@ async def load_plan(redis: Redis, plan_id: str) -> PlanState | None:
 async def project_shipment(event: Event, redis: Redis) -> None:
     # Only the request says what a shipment is; its later steps are the hub's business.
     if event.type == "ShipmentRequested":
+        # A missed collection is requested again (attempt + 1, same id): the highest attempt counts.
+        stored = await redis.get(keys.shipment(event.shipment_id))
+        if stored and from_text(stored).data.get("attempt", 1) > event.data.get("attempt", 1):
+            return
         await redis.set(keys.shipment(event.shipment_id), to_text(event))
 
 

@@ -21,7 +21,7 @@ import logging
 import secrets
 import uuid
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, AsyncIterator, Callable, Mapping
 
@@ -36,6 +36,7 @@ from nahnetz.messaging.producer import EventProducer
 
 from .. import keys
 from ..domain import progress as steps
+from ..domain import replans
 from ..domain.progress import StopReport, TourProgress
 from ..domain.tours import Tour, build_tour, place_ids_of, shipment_ids_of, tour_for_vehicle
 from . import projections
@@ -104,11 +105,19 @@ async def record(redis: Redis, event: Event) -> TourState:
                     return state
                 tour = Tour.from_event(event.data)
                 new = TourState(event, tour, TourProgress.start(tour))
+                replaced = None
+                if tour.replaces_tour_id:
+                    # The old tour's state is marked in the same step: no report slips in between.
+                    await pipe.watch(keys.tour(tour.replaces_tour_id))
+                    replaced = _state(keys.texts(await pipe.hgetall(keys.tour(tour.replaces_tour_id))))
                 pipe.multi()
                 pipe.hset(key, mapping={"dispatched": projections.to_text(event),
                                         "progress": new.progress.to_json()})
                 pipe.sadd(keys.tours_of_day(tour.day), tour.tour_id)
                 pipe.sadd(keys.driver_tours(tour.driver_id, tour.day), tour.tour_id)
+                if replaced is not None:
+                    pipe.hset(keys.tour(tour.replaces_tour_id), "progress",
+                              replace(replaced.progress, replaced_by=tour.tour_id).to_json())
             else:
                 if state is None:
                     # Same key, same partition: the dispatch is always read first.
@@ -180,12 +189,31 @@ async def dispatch_tour(*, plan_id: str, vehicle_id: str, driver_id: str, actor:
                            details={"tour_id": tour_id, "driver_id": existing.driver_id})
         shipments = await projections.load_shipments(redis, shipment_ids_of(planned))
         places = await projections.load_places(redis, place_ids_of(planned), plan.depot)
-        tour = build_tour(planned, plan_id=plan_id, day=plan.planned.day, driver_id=driver_id,
-                          shipments=shipments, places=places, vehicle_name=plan.vehicle_name(vehicle_id))
-        event = new_event("TourDispatched", producer=API, actor=actor, caused_by=plan.planned,
-                          **tour.event_fields())
-        await _publish(producer, event, "the dispatch")
-        return await record(redis, event)
+        async with _taken_over(redis, plan, vehicle_id, lock_seconds) as old:
+            tour = build_tour(planned, plan_id=plan_id, day=plan.planned.day, driver_id=driver_id,
+                              shipments=shipments, places=places, vehicle_name=plan.vehicle_name(vehicle_id),
+                              replaces_tour_id=old.tour.tour_id if old else None,
+                              done_stops=replans.carried_over(planned, old.tour, old.progress) if old else ())
+            event = new_event("TourDispatched", producer=API, actor=actor, caused_by=plan.planned,
+                              **tour.event_fields())
+            await _publish(producer, event, "the dispatch")
+            return await record(redis, event)
+
+
+@asynccontextmanager
+async def _taken_over(redis: Redis, plan: projections.PlanState, vehicle_id: str, lock_seconds: float
+                      ) -> AsyncIterator[TourState | None]:
+    """The vehicle's tour under way that a re-plan's tour takes over (None when the
+    plan is no re-plan, or that tour is not running), locked while it is taken over."""
+    replan_of = plan.replan_of
+    old_plan = await projections.load_plan(redis, replan_of) if replan_of else None
+    old_planned = tour_for_vehicle(old_plan.planned.tours, vehicle_id) if old_plan and old_plan.planned else None
+    if old_planned is None:
+        yield None
+        return
+    async with tour_lock(redis, old_planned["tour_id"], lock_seconds):
+        old = await load_tour(redis, old_planned["tour_id"])
+        yield old if old is not None and replans.replaces(old.tour, old.progress, vehicle_id) else None
 
 
 # -- reports from the road -------------------------------------------------------------------------

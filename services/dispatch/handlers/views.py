@@ -20,7 +20,8 @@ def tour_summary(state: TourState) -> dict[str, Any]:
         "status": progress.status(tour).value, "stops": len(tour.stops),
         "stops_done": sum(1 for s in statuses if s is StopStatus.DONE),
         "stops_failed": sum(1 for s in statuses if s is StopStatus.FAILED),
-        "parcels": tour.parcels,
+        "parcels": tour.parcels, "replaces_tour_id": tour.replaces_tour_id,
+        "replaced_by": progress.replaced_by, "done_stops": list(tour.done_stops),
         "first_eta": tour.stops[0].eta.isoformat() if tour.stops else None,
         "status_url": f"/v1/tours/{tour.tour_id}", "sheet_url": f"/v1/tours/{tour.tour_id}/sheet",
     }
