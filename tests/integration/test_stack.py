@@ -27,7 +27,7 @@ from pathlib import Path
 
 import pytest
 
-from nahnetz.stack.processes import port_in_use
+from nahnetz.stack.processes import free_port_block, port_in_use
 from nahnetz.topics import all_with_dead_letters
 
 pytestmark = pytest.mark.integration
@@ -159,17 +159,6 @@ def echo_services(tmp_path: Path) -> Path:
 
 
 # -- helpers ----------------------------------------------------------------------------
-def free_port_block(size: int) -> int:
-    """A base port with `size` free ports above it."""
-    for _ in range(200):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            base = s.getsockname()[1]
-        if base + size < 65000 and not any(port_in_use(base + i) for i in range(size)):
-            return base
-    raise RuntimeError("no block of free ports")
-
-
 class StackEnv:
     def __init__(self, tmp_path: Path, services_dir: Path | None = None) -> None:
         self.run_dir = tmp_path / "run"

@@ -161,7 +161,11 @@ class WorkerApp(faust.App):
             consume.__name__ = consume.__qualname__ = short
             consume.__module__ = handler.__module__
             # concurrency=1: with more, Faust may commit past a message in flight (#606).
-            self.agent(self.event_topic(source), name=consumer, concurrency=1)(consume)
+            # isolated_partitions: one actor per partition, so partitions are handled
+            # in parallel while each keeps its order (a handler mostly awaits Redis
+            # and the broker's acknowledgement).
+            self.agent(self.event_topic(source), name=consumer, concurrency=1,
+                       isolated_partitions=True)(consume)
             return handler
 
         return register

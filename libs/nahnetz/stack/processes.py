@@ -248,3 +248,16 @@ def stop_groups(pgids: Iterable[int], grace: float = 5.0) -> list[int]:
 def terminate_group(pgid: int, grace: float = 5.0) -> None:
     """SIGTERM the process group, SIGKILL what is left after `grace` seconds."""
     stop_groups([pgid], grace)
+
+
+def free_port_block(size: int, low: int = 20000, high: int = 32000) -> int:
+    """A base port with `size` free ports above it, below the kernel's ephemeral
+    range (32768+), so outgoing connections cannot take a port between our check
+    and the moment a child process binds it."""
+    import random
+
+    for _ in range(500):
+        base = random.randrange(low, high - size)
+        if not any(port_in_use(base + i) for i in range(size)):
+            return base
+    raise StackError(f"no block of {size} free ports between {low} and {high}")
