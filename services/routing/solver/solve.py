@@ -387,13 +387,13 @@ class _RoutingModel:
         for v, vehicle in enumerate(self.problem.vehicles):
             chain = [self.index(ref) for ref in self.problem.fixed_prefix_of(vehicle.id)]
             locks.append(chain)
-            # Hard constraints, kept by every move of the search: the fixed stops
-            # follow the start in order, on this vehicle.
+            # The fixed stops follow the start in order, on this vehicle: hard
+            # constraints on the variables, whichever of ILS's searches runs.
             for before, after in zip([routing.Start(v)] + chain, chain):
                 routing.NextVar(before).SetValue(after)
                 routing.VehicleVar(after).SetValue(v)
         if any(locks):
-            # Let the first-solution heuristic build on the fixed prefixes.
+            # Locks also make the first-solution heuristic build on the prefixes.
             routing.ApplyLocksToAllVehicles(locks, False)
         if params.use_iterated_local_search:
             return routing.SolveWithIteratedLocalSearch(params)
