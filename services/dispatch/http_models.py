@@ -42,7 +42,7 @@ class ProofIn(_Model):
                 "position": self.position.model_dump() if self.position else None}
 
 
-class _Report(_Model):
+class StopReportIn(_Model):
     """What every report may carry. `at` and `channel` are for an operator entering
     a driver's paper sheet (or a call) afterwards: when it happened, and how it reached us."""
 
@@ -54,18 +54,18 @@ class _Report(_Model):
         return {}
 
 
-class ArrivedIn(_Report):
+class ArrivedIn(StopReportIn):
     odometer_km: float | None = Field(None, ge=0, le=10_000_000)
 
     def params(self) -> dict[str, Any]:
         return {"odometer_km": self.odometer_km}
 
 
-class CollectedIn(_Report):
+class CollectedIn(StopReportIn):
     pass
 
 
-class DeliveredIn(_Report):
+class DeliveredIn(StopReportIn):
     compartment_ids: list[Annotated[str, Field(min_length=1, max_length=64)]] | None = Field(
         None, min_length=1, max_length=50,
         description="Compartments the goods went into; default: the ones reserved for the orders.")
@@ -74,7 +74,7 @@ class DeliveredIn(_Report):
         return {"compartment_ids": list(self.compartment_ids) if self.compartment_ids else None}
 
 
-class FailedIn(_Report):
+class FailedIn(StopReportIn):
     reason: FailureReason
     note: str | None = Field(None, max_length=500)
 

@@ -21,7 +21,7 @@ from .domain.progress import TourStatus
 from .domain.sheet import BERLIN, tour_sheet
 from .handlers import projections, tours, views
 from .handlers.tours import Reporter, TourState
-from .http_models import (ArrivedIn, CollectedIn, DeliveredIn, DispatchTourIn, FailedIn, ReplanIn, _Report,
+from .http_models import (ArrivedIn, CollectedIn, DeliveredIn, DispatchTourIn, FailedIn, ReplanIn, StopReportIn,
                           reported_at)
 from .routing_client import PlanRequest, RoutingClient
 from .settings import DispatchSettings
@@ -61,7 +61,7 @@ async def visible_tour(redis, user: User, tour_id: str) -> TourState:
     return state
 
 
-def reporter_for(user: User, state: TourState, body: _Report) -> Reporter:
+def reporter_for(user: User, state: TourState, body: StopReportIn) -> Reporter:
     """The assigned driver reports in the app; an operator reports for the driver
     (recorded as on_behalf_of), by default from the paper sheet."""
     check_visible(user, state)
@@ -79,7 +79,7 @@ def reporter_for(user: User, state: TourState, body: _Report) -> Reporter:
     return Reporter(user.actor(on_behalf_of=state.driver_id), body.channel or "PAPER", at)
 
 
-async def _report(step: str, tour_id: str, seq: int, body: _Report, user: User, redis, producer: EventProducer,
+async def _report(step: str, tour_id: str, seq: int, body: StopReportIn, user: User, redis, producer: EventProducer,
                   settings: DispatchSettings) -> dict[str, Any]:
     state, event = await tours.report_stop(
         tour_id=tour_id, index=seq, step=step, authorize=lambda s: reporter_for(user, s, body),

@@ -77,10 +77,10 @@ def test_header_and_totals():
                  "plan-1", "17.03.2026 06:45"):
         assert text in html
     totals = html[html.index('class="totals"'):]
-    assert re.search(r"Halte .*?</td><td>5<", totals, re.S)
-    assert re.search(r"Pakete laden .*?</td><td>2<", totals, re.S)
-    assert re.search(r"Pakete entladen .*?</td><td>2<", totals, re.S)
-    assert re.search(r"davon gekühlt .*?</td><td>1<", totals, re.S)
+    assert re.search(r"Halte<.*?</dt><dd class=\"stops-total\">5<", totals, re.S)
+    assert re.search(r"Pakete laden<.*?</dt><dd class=\"load-total\">2<", totals, re.S)
+    assert re.search(r"Pakete entladen<.*?</dt><dd class=\"unload-total\">2<", totals, re.S)
+    assert re.search(r"davon gekühlt<.*?</dt><dd class=\"temperature-total\">1<", totals, re.S)
     assert "3,5 kg" in totals and "42,5 km" in totals and "2:05 h" in totals
 
 
