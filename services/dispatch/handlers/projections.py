@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
@@ -22,8 +21,6 @@ from nahnetz.events import Event, read_event
 
 from .. import keys
 from ..domain.tours import Place, Shipment
-
-log = logging.getLogger(__name__)
 
 PENDING, PLANNED, FAILED = "PENDING", "PLANNED", "FAILED"
 

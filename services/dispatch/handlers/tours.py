@@ -17,6 +17,7 @@ Rebuild: replay logistics.tours through `record` (the worker does).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import uuid
@@ -154,9 +155,11 @@ async def tour_lock(redis: Redis, tour_id: str, seconds: float) -> AsyncIterator
         await redis.eval(_RELEASE_LOCK, 1, key, token)
 
 
-async def _publish(producer: EventProducer, event: Event, what: str) -> None:
+async def _publish(producer: EventProducer, event: Event, what: str, lock_seconds: float) -> None:
+    """Publish within half the lock's life, so no other command decides on the tour
+    while this one's event may still be on its way."""
     try:
-        await producer.publish(event)
+        await asyncio.wait_for(producer.publish(event), lock_seconds / 2)
     except Exception as exc:
         raise Unavailable(f"{what} could not be recorded ({type(exc).__name__}); please try again",
                           headers={"Retry-After": "2"}) from exc
@@ -196,7 +199,7 @@ async def dispatch_tour(*, plan_id: str, vehicle_id: str, driver_id: str, actor:
                               done_stops=replans.carried_over(planned, old.tour, old.progress) if old else ())
             event = new_event("TourDispatched", producer=API, actor=actor, caused_by=plan.planned,
                               **tour.event_fields())
-            await _publish(producer, event, "the dispatch")
+            await _publish(producer, event, "the dispatch", lock_seconds)
             return await record(redis, event)
 
 
@@ -244,7 +247,7 @@ async def report_stop(*, tour_id: str, index: int, step: str, authorize: Callabl
         event = new_event(report.event_type, producer=API, actor=reporter.actor,
                           correlation_id=state.dispatched.correlation_id, occurred_at=reporter.occurred_at,
                           **report.fields, **extra)
-        await _publish(producer, event, "the report")
+        await _publish(producer, event, "the report", lock_seconds)
         return await record(redis, event), event
 
 
@@ -289,4 +292,7 @@ async def complete_if_finished(state: TourState, redis: Redis, producer: EventPr
     outcome = await ProcessedMarkers(redis, COMPLETE_TOUR).apply(tour.tour_id, build)
     completed = read_event(outcome.result)
     await producer.publish(completed)
+    if outcome.applied:
+        log.info("tour completed", extra={"tour_id": tour.tour_id, "stops_completed": completed.stops_completed,
+                                          "stops_failed": completed.stops_failed})
     return completed
