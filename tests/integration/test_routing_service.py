@@ -1,0 +1,292 @@
+"""The routing service against the real broker and Redis: its worker as a
+process (its own consumer group, solver pool and all), its API over ASGI with
+its lifespan. Shipments arrive on logistics.shipments as the hub publishes them;
+plans are requested over HTTP and read back from logistics.plans and the API,
+and every published tour is re-checked by the solver's independent checker on
+the problem rebuilt from the same inputs."""
+
+from __future__ import annotations
+
+import random
+import time as clock
+import uuid
+from datetime import date, timedelta
+
+import pytest
+import redis.asyncio as aioredis
+
+from hub_support import EFFECT, TopicLog, api_client, auth, eventually, start_worker, unique_id, utc
+from nahnetz.events import Event, new_event
+from nahnetz.kit.settings import Settings
+from nahnetz.messaging.admin import create_topics
+from nahnetz.messaging.producer import EventProducer
+from nahnetz.regions import load_region
+from nahnetz.topics import LOGISTICS_PLANS, LOGISTICS_SHIPMENTS
+from services.routing import keys
+from services.routing.api import create_app
+from services.routing.plan_events import plan_as_solution
+from services.routing.planning import PlanRequest, ShipmentRecord, build_problem
+from services.routing.solver import check_solution
+from services.routing.travel import GreatCircleMatrix
+
+pytestmark = pytest.mark.integration
+
+REGION = load_region("kreis_hoexter")
+PLAN_TIMEOUT = 60.0
+VANS = ["van-hx-1", "van-hx-2", "van-hx-3"]  # one refrigerated (1: all classes), 3 has a cool box (chilled)
+
+
+def some_wednesday() -> date:
+    """A Wednesday far ahead, its own per test: a plan's day holds only that test's shipments."""
+    return date(2041, 7, 17) + timedelta(weeks=random.randrange(0, 2000))
+
+
+@pytest.fixture(scope="module")
+async def routing(broker_bootstrap, redis_url, run_dir):
+    await create_topics(broker_bootstrap)
+    worker = await start_worker("routing", f"routing-test-{uuid.uuid4().hex[:8]}", broker_bootstrap, redis_url,
+                                run_dir)
+    try:
+        yield worker
+    finally:
+        worker.process.stop(grace=8)
+
+
+@pytest.fixture(scope="module")
+async def log(broker_bootstrap):
+    started = await TopicLog(broker_bootstrap, [(LOGISTICS_PLANS.name, LOGISTICS_PLANS.partitions),
+                                                (LOGISTICS_PLANS.dlq, 1)]).start()
+    yield started
+    await started.stop()
+
+
+@pytest.fixture(scope="module")
+async def producer(broker_bootstrap):
+    async with EventProducer(broker_bootstrap, client_id="routing-test") as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+async def api(broker_bootstrap, redis_url):
+    settings = Settings(KAFKA_BOOTSTRAP=broker_bootstrap, REDIS_URL=redis_url, NAHNETZ_ENV="test",
+                        NAHNETZ_SERVICE="routing")
+    async with api_client(create_app(settings)) as client:
+        yield client
+
+
+@pytest.fixture
+async def redis(redis_url):
+    client = aioredis.Redis.from_url(redis_url)
+    yield client
+    await client.aclose()
+
+
+def shipment_requested(day: date, index: int, *, temperature: str = "AMBIENT", weight_g: int | None = None,
+                       rng: random.Random) -> Event:
+    shop = REGION.shops[index % len(REGION.shops)]
+    point = REGION.pickup_points[rng.randrange(len(REGION.pickup_points))]
+    order_id = unique_id("o")
+    return new_event(
+        "ShipmentRequested", producer="hub-worker", shipment_id=unique_id("shp"), order_id=order_id,
+        shop_id=shop.id, pickup_point_id=point.id, compartment_ids=["A1"], delivery_day=day,
+        weight_g=weight_g if weight_g is not None else rng.randrange(500, 25_000),
+        volume_ml=rng.randrange(1_000, 40_000), temperature_class=temperature,
+        pickup_windows=[{"start": utc(day, 8), "end": utc(day, 15)}],
+        shop_location={"lat": shop.lat, "lon": shop.lon}, pickup_point_location={"lat": point.lat, "lon": point.lon},
+        shop_name=shop.name, pickup_point_name=point.name)
+
+
+async def publish_day(producer, redis, routing, day: date, events: list[Event]) -> None:
+    for event in events:
+        await producer.publish(event)
+
+    async def projected() -> bool:
+        return await redis.scard(keys.day(day)) == len(events)
+
+    await eventually(projected, EFFECT, "the routing worker knows the day's shipments", routing.process)
+
+
+async def request_plan(api, body: dict) -> dict:
+    answer = await api.post("/v1/plans", json=body, headers=auth())
+    assert answer.status_code == 202, answer.text
+    return answer.json()
+
+
+async def outcome(log: TopicLog, routing, plan_id: str) -> Event:
+    [answer] = await log.wait_for(LOGISTICS_PLANS, 1, f"an answer to {plan_id}", routing.process,
+                                  timeout=PLAN_TIMEOUT, key=plan_id,
+                                  where=lambda e: e.type in ("RoutePlanned", "RoutePlanFailed"))
+    return answer
+
+
+def recheck(request: Event, shipments: list[Event], planned: Event):
+    """Rebuild the problem from the same inputs and check the published tours independently."""
+    inp = build_problem(PlanRequest.from_event(request.data),
+                        [ShipmentRecord.from_request(s.data) for s in shipments], GreatCircleMatrix().matrix)
+    return inp, check_solution(inp.problem, plan_as_solution(inp.problem, inp.reference, planned.tours,
+                                                             planned.dropped))
+
+
+# -- a day's plan -----------------------------------------------------------------------------------------
+async def test_a_plan_for_twenty_shipments_and_three_vans_over_http(routing, log, producer, api, redis):
+    day = some_wednesday()
+    rng = random.Random(day.toordinal())
+    temperatures = ["FROZEN"] * 4 + ["CHILLED"] * 5 + ["AMBIENT"] * 11
+    shipments = [shipment_requested(day, i, temperature=t, rng=rng) for i, t in enumerate(temperatures)]
+    too_heavy = shipment_requested(day, 99, weight_g=2_000_000, rng=rng)
+    await publish_day(producer, redis, routing, day, shipments + [too_heavy])
+
+    accepted = await request_plan(api, {"day": day.isoformat(), "vehicles": [{"vehicle_id": v} for v in VANS],
+                                        "time_budget_s": 3})
+    plan_id = accepted["plan_id"]
+    assert accepted["status_url"] == f"/v1/plans/{plan_id}" and accepted["vehicle_ids"] == VANS
+    pending = await api.get(accepted["status_url"], headers=auth())
+    assert pending.status_code == 200 and pending.json()["status"] in ("PENDING", "PLANNED")
+
+    # While OR-Tools searches in the pool, the worker's event loop answers at once.
+    started = clock.monotonic()
+    while not log.events(LOGISTICS_PLANS, key=plan_id, type_="RoutePlanned") and clock.monotonic() - started < 2.5:
+        asked = clock.monotonic()
+        assert await routing.ready(), "the worker must stay ready while it solves"
+        assert clock.monotonic() - asked < 1.0
+    planned = await outcome(log, routing, plan_id)
+    assert planned.type == "RoutePlanned", planned.data
+    [request] = log.events(LOGISTICS_PLANS, key=plan_id, type_="RoutePlanRequested")
+    assert request.correlation_id == planned.correlation_id
+    # The fleet's local shifts, in UTC for the day (van 3: 07:00-17:00 Europe/Berlin).
+    van3 = next(v for v in request.vehicles if v["vehicle_id"] == "van-hx-3")
+    assert van3["shift"] == {"start": utc(day, 7), "end": utc(day, 17)}
+
+    inp, violations = recheck(request, shipments + [too_heavy], planned)
+    assert violations == []
+    carried = {sid: tour["vehicle_id"] for tour in planned.tours for stop in tour["stops"]
+               for sid in stop["shipment_ids"]}
+    dropped = {d["job_id"]: d for d in planned.dropped}
+    assert set(carried) | set(dropped) == {s.shipment_id for s in shipments + [too_heavy]}
+    assert dropped[too_heavy.shipment_id]["reason"] == "CAPACITY"
+    assert "TOO_HEAVY" in dropped[too_heavy.shipment_id]["detail"]
+    assert len(carried) >= 18  # a short budget still carries nearly everything
+    for s in shipments:
+        if s.shipment_id in carried and s.temperature_class == "FROZEN":
+            assert carried[s.shipment_id] == "van-hx-1"
+        if s.shipment_id in carried and s.temperature_class == "CHILLED":
+            assert carried[s.shipment_id] in ("van-hx-1", "van-hx-3")
+    for tour in planned.tours:
+        assert tour["stops"][0]["kind"] == tour["stops"][-1]["kind"] == "DEPOT"
+        assert tour["tour_id"] == f"{plan_id}-{tour['vehicle_id']}"
+        etas = [stop["eta"] for stop in tour["stops"]]
+        assert etas == sorted(etas)
+    assert planned.distance_km == pytest.approx(sum(t["distance_km"] for t in planned.tours))
+    assert 0 < planned.load_factor <= 1 and planned.empty_km >= 0
+
+    async def shown():
+        answer = await api.get(f"/v1/plans/{plan_id}", headers=auth())
+        return answer.json() if answer.json()["status"] == "PLANNED" else None
+
+    view = await eventually(shown, EFFECT, "the plan shown as PLANNED")
+    assert len(view["tours"]) == len(planned.tours) and view["figures"]["vehicles_used"] == len(planned.tours)
+    assert view["figures"]["distance_km"] == pytest.approx(planned.distance_km, abs=1e-3)
+    assert any(d["job_id"] == too_heavy.shipment_id and d["reason"] == "CAPACITY" for d in view["dropped"])
+    listed = (await api.get("/v1/plans", params={"day": day.isoformat()}, headers=auth())).json()["plans"]
+    assert [p["plan_id"] for p in listed] == [plan_id] and listed[0]["status"] == "PLANNED"
+
+    # A redelivered request is not solved again.
+    before = await routing.handled(LOGISTICS_PLANS, "RoutePlanRequested")
+    await producer.publish(request)
+    await eventually(lambda: _more(routing.handled(LOGISTICS_PLANS, "RoutePlanRequested"), before), EFFECT,
+                     "the redelivered request handled", routing.process)
+    assert await redis.zscore(keys.SOLVING, plan_id) is None
+    assert len(log.events(LOGISTICS_PLANS, key=plan_id, type_="RoutePlanned")) == 1
+
+
+async def _more(coro, than: int) -> bool:
+    return await coro > than
+
+
+async def test_a_replan_keeps_what_the_driver_has_done_first_on_the_van(routing, log, producer, api, redis):
+    day = some_wednesday()
+    rng = random.Random(day.toordinal())
+    shipments = [shipment_requested(day, i, rng=rng, weight_g=5_000) for i in range(6)]
+    await publish_day(producer, redis, routing, day, shipments)
+    first = await request_plan(api, {"day": day.isoformat(), "vehicles": [{"vehicle_id": "van-hx-2"}],
+                                     "time_budget_s": 1})
+    planned = await outcome(log, routing, first["plan_id"])
+    [tour] = planned.tours
+    await producer.publish(new_event("TourDispatched", producer="dispatch-api", tour_id=tour["tour_id"],
+                                     plan_id=first["plan_id"], day=day, driver_id="d-1", vehicle_id="van-hx-2",
+                                     stops=tour["stops"]))
+    for index in (1, 2):
+        await producer.publish(new_event("StopCompleted", producer="dispatch-api", tour_id=tour["tour_id"],
+                                         stop_index=index, kind="ARRIVED"))
+
+    async def progressed():
+        raw = await redis.get(keys.tour(tour["tour_id"]))
+        return raw is not None and b'"reached": 2' in raw
+
+    await eventually(progressed, EFFECT, "the driver's progress known to routing", routing.process)
+    second = await request_plan(api, {"day": day.isoformat(), "vehicles": [{"vehicle_id": "van-hx-2"}],
+                                      "time_budget_s": 1, "replan_of": first["plan_id"]})
+    replanned = await outcome(log, routing, second["plan_id"])
+    assert replanned.type == "RoutePlanned" and replanned.replan_of == first["plan_id"]
+    [new_tour] = replanned.tours
+    done = [(s["kind"], s["shipment_ids"]) for s in tour["stops"][1:3]]
+    assert [(s["kind"], s["shipment_ids"]) for s in new_tour["stops"][1:3]] == done
+
+
+# -- failures and bad input ---------------------------------------------------------------------------------
+async def test_a_day_without_shipments_fails_with_its_reason(routing, log, api):
+    accepted = await request_plan(api, {"day": some_wednesday().isoformat(), "time_budget_s": 1})
+    answer = await outcome(log, routing, accepted["plan_id"])
+    assert answer.type == "RoutePlanFailed" and answer.reason == "NO_JOBS"
+
+    async def shown():
+        view = (await api.get(f"/v1/plans/{accepted['plan_id']}", headers=auth())).json()
+        return view if view["status"] == "FAILED" else None
+
+    view = await eventually(shown, EFFECT, "the failure shown")
+    assert view["failure"]["reason"] == "NO_JOBS"
+    # Without vehicles named, the region's whole fleet was asked for.
+    [request] = log.events(LOGISTICS_PLANS, key=accepted["plan_id"], type_="RoutePlanRequested")
+    assert [v["vehicle_id"] for v in request.vehicles] == [v.id for v in REGION.fleet]
+
+
+async def test_a_corrupt_message_on_logistics_plans_is_dead_lettered_and_the_worker_goes_on(routing, log, producer):
+    plan_id = unique_id("plan")
+    await producer.publish_raw(LOGISTICS_PLANS, b"\xc3\x01 not a plan at all", key=plan_id)
+    # Then a good request on the same partition (same key): it is answered.
+    from services.routing.http_models import PlanIn
+    from services.routing.requests import plan_requested
+    from nahnetz.events import Actor
+
+    request = plan_requested(PlanIn(day=some_wednesday()), REGION, time_budget_s=1,
+                             actor=Actor("op-test", "operator"), plan_id=plan_id)
+    await producer.publish(request)
+    answer = await outcome(log, routing, plan_id)
+    assert answer.type == "RoutePlanFailed" and answer.reason == "NO_JOBS"
+    [letter] = await eventually(lambda: _raw(log, LOGISTICS_PLANS.dlq, plan_id), EFFECT, "the dead letter",
+                                routing.process)
+    assert letter.value == b"\xc3\x01 not a plan at all"
+    assert any(v and b"undecodable" in v for _, v in letter.headers)
+
+
+async def _raw(log: TopicLog, topic: str, key: str) -> list:
+    return log.raw(topic, key=key)
+
+
+async def test_bad_plan_requests_are_refused_with_a_clear_answer(api):
+    day = some_wednesday().isoformat()
+    assert (await api.post("/v1/plans", json={"day": day})).status_code == 401
+    assert (await api.post("/v1/plans", json={"day": day}, headers=auth("driver", "d-1"))).status_code == 403
+    past = await api.post("/v1/plans", json={"day": "2020-01-01"}, headers=auth())
+    assert past.status_code == 422 and "past" in past.json()["message"]
+    stranger = await api.post("/v1/plans", json={"day": day, "vehicles": [{"vehicle_id": "lastenrad-1"}]},
+                              headers=auth())
+    assert stranger.status_code == 422 and "max_weight_kg" in stranger.json()["message"]
+    twice = await api.post("/v1/plans", json={"day": day, "vehicles": [{"vehicle_id": "van-hx-1"},
+                                                                       {"vehicle_id": "van-hx-1"}]}, headers=auth())
+    assert twice.status_code == 422 and "unique" in twice.json()["message"]
+    greedy = await api.post("/v1/plans", json={"day": day, "time_budget_s": 100_000}, headers=auth())
+    assert greedy.status_code == 422
+    unknown = await api.post("/v1/plans", json={"day": day, "replan_of": "plan-nope"}, headers=auth())
+    assert unknown.status_code == 422 and "plan-nope" in unknown.json()["message"]
+    assert (await api.get("/v1/plans/plan-nope", headers=auth())).status_code == 404
