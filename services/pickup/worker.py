@@ -7,6 +7,7 @@ reservations, projects parcels and expires the ones not collected in time.
 | route_orders | orders.orders | copies OrderPlaced/Rejected/Cancelled/Expired to pickup.reservation-requests by point |
 | decide_compartments | pickup.reservation-requests | CompartmentReserved/Rejected/Released on pickup.reservations |
 | project_parcels | pickup.parcels | parcel projection; frees compartments of collected and expired parcels |
+| deposit_deliveries | logistics.tours | a driver's DELIVERED stop deposits its orders' parcels (ParcelDeposited) |
 | expire_parcels (timer, leader only) | Redis due index | ParcelExpired on pickup.parcels |
 
     python -m services.pickup.worker
@@ -19,9 +20,15 @@ import logging
 from nahnetz.events import Event, now_utc
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
-from nahnetz.topics import ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATION_REQUESTS
+from nahnetz.topics import (
+    LOGISTICS_TOURS,
+    ORDERS_ORDERS,
+    PICKUP_PARCELS,
+    PICKUP_POINTS,
+    PICKUP_RESERVATION_REQUESTS,
+)
 
-from .handlers import parcels, points, reservations, routing
+from .handlers import parcels, points, reservations, routing, tour_deliveries
 from .settings import PickupSettings, load_pickup_settings
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,10 @@ def build_app(settings: Settings | None = None, *, pickup: PickupSettings | None
     @app.event_agent(PICKUP_PARCELS)
     async def project_parcels(event: Event) -> None:
         await parcels.handle_parcel_event(event, app.redis, app.event_producer)
+
+    @app.event_agent(LOGISTICS_TOURS)
+    async def deposit_deliveries(event: Event) -> None:
+        await tour_deliveries.deposit_delivered_orders(event, app.redis, app.event_producer, pickup, now_utc())
 
     @app.timer(pickup.expiry_scan_seconds, on_leader=True, name=f"{SERVICE}.expire_parcels")
     async def expire_parcels() -> None:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from nahnetz.events import Event, new_event
+from nahnetz.events import Actor, Event, new_event
 from nahnetz.kit.auth import issue_token
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging import headers as h
@@ -367,6 +367,32 @@ async def test_a_deposit_sends_the_pin_to_the_resident_and_keeps_only_its_hash(a
     assert scanned.status_code == 201, scanned.text
     collected = await event_of(watcher, PICKUP_PARCELS, order_id, "ParcelCollected", worker)
     assert collected.method == "QR" and collected.meta["actor"]["user_id"] == "r-1"
+
+
+async def test_a_delivery_reported_by_the_driver_deposits_the_parcel_once(api, producer, watcher, worker):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45), ("A2", "AMBIENT", 45)])
+    first, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    second, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    tour_id = f"tour-{uuid.uuid4().hex[:8]}"
+
+    def delivered(order_id: str, stop_index: int) -> Event:
+        return new_event("StopCompleted", producer="dispatch-api", actor=Actor("driver-9", "DRIVER"),
+                         tour_id=tour_id, stop_index=stop_index, kind="DELIVERED", order_ids=[order_id])
+
+    stop = delivered(first, 4)
+    await producer.publish(stop)
+    await producer.publish(stop)  # redelivered
+    # One tour is one partition: once the next stop's parcel is in, both copies were handled.
+    await producer.publish(delivered(second, 5))
+    later = await event_of(watcher, PICKUP_PARCELS, second, "ParcelDeposited", worker)
+    assert later.tour_id == tour_id
+
+    [deposit] = watcher.events(PICKUP_PARCELS, first, "ParcelDeposited")
+    assert deposit.tour_id == tour_id and deposit.deposited_by == "driver-9"
+    assert deposit.compartment_ids in (["A1"], ["A2"])
+    notices = [e for e in watcher.events(NOTIFY_REQUESTS, type_="NotificationRequested")
+               if e.params.get("order_id") == first and e.template == "parcel-ready"]
+    assert len(notices) == 1 and codes.is_pin(notices[0].params["pin"])
 
 
 async def test_the_right_code_opens_once_even_when_two_terminals_race(api, producer, watcher, worker):
