@@ -337,9 +337,34 @@ def job_for_day(shipment: ShipmentRecord, day: date) -> JobKind | tuple[str, str
                      "to keep the goods on their vehicle")
 
 
-def build_problem(request: PlanRequest, shipments: Iterable[ShipmentRecord], matrix: MatrixFunction, *,
-                  tours: Sequence[TourProgress] = (), service: ServiceTimes = ServiceTimes()) -> PlanningInput:
-    """The solver's problem for the request; raises PlanningError when there is none."""
+@dataclass(frozen=True)
+class DraftProblem:
+    """Everything of the problem but the travel matrix, which is fetched for
+    `locations` (possibly over the network) before `with_matrix` finishes it."""
+
+    request: PlanRequest
+    locations: tuple[Location, ...]
+    vehicles: tuple[Vehicle, ...]
+    jobs: tuple[Job, ...]
+    fixed_prefixes: tuple[FixedPrefix, ...]
+    reference: datetime
+    places: Mapping[str, Place]
+    job_shipments: Mapping[str, tuple[str, ...]]
+    left_out: tuple[LeftOut, ...]
+
+    def with_matrix(self, matrix: TravelMatrix) -> PlanningInput:
+        try:
+            problem = Problem(locations=self.locations, matrix=matrix, vehicles=self.vehicles, jobs=self.jobs,
+                              fixed_prefixes=self.fixed_prefixes, time_budget_s=float(self.request.time_budget_s))
+        except ValueError as exc:
+            raise PlanningError("INVALID_REQUEST", str(exc)) from exc
+        return PlanningInput(problem, self.reference, self.places, self.job_shipments, self.left_out)
+
+
+def draft_problem(request: PlanRequest, shipments: Iterable[ShipmentRecord], *,
+                  tours: Sequence[TourProgress] = (), service: ServiceTimes = ServiceTimes()) -> DraftProblem:
+    """The solver's problem for the request, but for the matrix; raises
+    PlanningError when there is none."""
     if not request.vehicles:
         raise PlanningError("NO_VEHICLES", "the request has no vehicles")
     builder = _Builder(request, service, local_midnight(request.day))
@@ -363,15 +388,20 @@ def build_problem(request: PlanRequest, shipments: Iterable[ShipmentRecord], mat
     # Keep only the prefixes' stops whose jobs exist (a job may have been left out).
     known = {j.id for j in builder.jobs}
     prefixes = tuple(FixedPrefix(p.vehicle_id, tuple(r for r in p.stops if r.job_id in known)) for p in prefixes)
-    locations = tuple(Location(p.place_id, lat=p.lat, lon=p.lon) for p in builder.places.values())
-    try:
-        problem = Problem(locations=locations, matrix=matrix(locations), vehicles=vehicles, jobs=tuple(builder.jobs),
-                          fixed_prefixes=tuple(p for p in prefixes if p.stops),
-                          time_budget_s=float(request.time_budget_s))
-    except ValueError as exc:
-        raise PlanningError("INVALID_REQUEST", str(exc)) from exc
-    return PlanningInput(problem, builder.reference, dict(builder.places), dict(builder.job_shipments),
-                         tuple(builder.left_out))
+    return DraftProblem(
+        request=request,
+        locations=tuple(Location(p.place_id, lat=p.lat, lon=p.lon) for p in builder.places.values()),
+        vehicles=vehicles, jobs=tuple(builder.jobs), fixed_prefixes=tuple(p for p in prefixes if p.stops),
+        reference=builder.reference, places=dict(builder.places), job_shipments=dict(builder.job_shipments),
+        left_out=tuple(builder.left_out),
+    )
+
+
+def build_problem(request: PlanRequest, shipments: Iterable[ShipmentRecord], matrix: MatrixFunction, *,
+                  tours: Sequence[TourProgress] = (), service: ServiceTimes = ServiceTimes()) -> PlanningInput:
+    """`draft_problem` finished with a matrix computed in place (tools and tests)."""
+    draft = draft_problem(request, shipments, tours=tours, service=service)
+    return draft.with_matrix(matrix(draft.locations))
 
 
 def _fixed_prefixes(builder: _Builder, tours: Sequence[TourProgress], shipments: Mapping[str, ShipmentRecord],

@@ -10,6 +10,7 @@ shared ones of `nahnetz.kit.settings`.
 | ROUTING_LEASE_MARGIN_S | a claimed plan without an outcome after budget + margin is solved again (60) |
 | ROUTING_RECOVERY_INTERVAL_S | how often the leader looks for such plans (5) |
 | ROUTING_CIRCUITY | road distance per straight-line distance (1.3) |
+| ROUTING_OSRM_URL | OSRM base URL; when set, travel times come from its table service instead |
 | ROUTING_SHOP_SERVICE_S | minutes at a shop, in seconds (300) |
 | ROUTING_POINT_SERVICE_S | at a pick-up point (180), plus ROUTING_PER_COMPARTMENT_S per compartment (60) |
 | ROUTING_APP_ID | consumer group of the worker ("nahnetz-routing") |
@@ -35,6 +36,7 @@ class RoutingSettings(BaseSettings):
     lease_margin_s: float = Field(60.0, gt=0)
     recovery_interval_s: float = Field(5.0, gt=0)
     circuity: float = Field(1.3, ge=1.0, le=3.0)
+    osrm_url: str | None = None
     shop_service_s: int = Field(300, ge=0)
     point_service_s: int = Field(180, ge=0)
     per_compartment_s: int = Field(60, ge=0)

@@ -28,7 +28,7 @@ from nahnetz.topics import LOGISTICS_PLANS, LOGISTICS_SHIPMENTS, LOGISTICS_TOURS
 from .handlers import projections, read_model
 from .handlers.plans import Planner
 from .settings import RoutingSettings, load_routing_settings
-from .travel import default_provider
+from .travel import matrix_source
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def build_app(settings: Settings | None = None, *, routing: RoutingSettings | No
     settings = settings or load_settings()
     routing = routing or load_routing_settings()
     app = create_worker_app(SERVICE, settings, app_id=app_id or routing.app_id)
-    planner = Planner(app.redis, app.event_producer, default_provider(routing.circuity),
+    planner = Planner(app.redis, app.event_producer, matrix_source(routing.osrm_url, routing.circuity),
                       service_times=routing.service_times, processes=routing.solver_processes,
                       lease_margin_s=routing.lease_margin_s)
     app.planner = planner  # for tests and tools

@@ -25,9 +25,9 @@ from nahnetz.topics import LOGISTICS_PLANS, LOGISTICS_SHIPMENTS
 from services.routing import keys
 from services.routing.api import create_app
 from services.routing.plan_events import plan_as_solution
-from services.routing.planning import PlanRequest, ShipmentRecord, build_problem
+from services.routing.planning import PlanRequest, ShipmentRecord, draft_problem
 from services.routing.solver import check_solution
-from services.routing.travel import GreatCircleMatrix
+from services.routing.travel import great_circle_source
 
 pytestmark = pytest.mark.integration
 
@@ -119,10 +119,10 @@ async def outcome(log: TopicLog, routing, plan_id: str) -> Event:
     return answer
 
 
-def recheck(request: Event, shipments: list[Event], planned: Event):
+async def recheck(request: Event, shipments: list[Event], planned: Event):
     """Rebuild the problem from the same inputs and check the published tours independently."""
-    inp = build_problem(PlanRequest.from_event(request.data),
-                        [ShipmentRecord.from_request(s.data) for s in shipments], GreatCircleMatrix().matrix)
+    draft = draft_problem(PlanRequest.from_event(request.data), [ShipmentRecord.from_request(s.data) for s in shipments])
+    inp = draft.with_matrix(await great_circle_source().matrix(draft.locations))
     return inp, check_solution(inp.problem, plan_as_solution(inp.problem, inp.reference, planned.tours,
                                                              planned.dropped))
 
@@ -157,7 +157,7 @@ async def test_a_plan_for_twenty_shipments_and_three_vans_over_http(routing, log
     van3 = next(v for v in request.vehicles if v["vehicle_id"] == "van-hx-3")
     assert van3["shift"] == {"start": utc(day, 7), "end": utc(day, 17)}
 
-    inp, violations = recheck(request, shipments + [too_heavy], planned)
+    inp, violations = await recheck(request, shipments + [too_heavy], planned)
     assert violations == []
     carried = {sid: tour["vehicle_id"] for tour in planned.tours for stop in tour["stops"]
                for sid in stop["shipment_ids"]}

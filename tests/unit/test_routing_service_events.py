@@ -4,6 +4,7 @@ solver's independent checker."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -24,14 +25,20 @@ from services.routing.solver import (
     check_solution,
     solve,
 )
-from services.routing.travel import GreatCircleMatrix
+from services.routing.travel import great_circle_source
 from nahnetz.regions import load_region
 
 UTC = timezone.utc
 DAY = date(2031, 7, 16)
 REGION = load_region("kreis_hoexter")
 HUB = Place(REGION.hub.id, REGION.hub.name, REGION.hub.lat, REGION.hub.lon)
-MATRIX = GreatCircleMatrix()
+SOURCE = great_circle_source()
+
+
+class MATRIX:
+    @staticmethod
+    def matrix(locations):
+        return asyncio.run(SOURCE.matrix(locations))
 
 
 def record(sid: str, shop: Place, point: Place, *, weight_g: int = 1500, temperature: str = "AMBIENT") -> ShipmentRecord:

@@ -35,10 +35,10 @@ from nahnetz.topics import LOGISTICS_PLANS
 
 from .. import keys
 from ..plan_events import empty_plan_fields, route_planned_fields
-from ..planning import PlanningError, PlanRequest, ServiceTimes, build_problem
+from ..planning import PlanningError, PlanRequest, ServiceTimes, draft_problem
 from ..solver import SearchStrategy, SolveStatus, check_solution, solve_in_pool
 from ..solver.solve import DEFAULT_STRATEGY, PORTFOLIO
-from ..travel import MatrixProvider
+from ..travel import TravelMatrixSource
 from .projections import shipments_for_day, tours_of_plan
 from .read_model import pending_view
 
@@ -54,7 +54,7 @@ def _now_ms() -> int:
 
 
 class Planner:
-    def __init__(self, redis: Redis, producer: EventProducer, matrix: MatrixProvider, *,
+    def __init__(self, redis: Redis, producer: EventProducer, matrix: TravelMatrixSource, *,
                  service_times: ServiceTimes = ServiceTimes(), processes: int = 1, lease_margin_s: float = 60.0,
                  pool_factory: Callable[[int], Executor] | None = None):
         self.redis = redis
@@ -88,6 +88,7 @@ class Planner:
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        await self.matrix.close()
 
     # -- requests ----------------------------------------------------------------------------
     async def on_request(self, event: Event) -> bool:
@@ -140,7 +141,8 @@ class Planner:
             tours = await tours_of_plan(self.redis, plan.replan_of) if plan.replan_of else []
             on_tours = {ref.job_id for tour in tours for ref in tour.fixed_stops()}
             shipments = await shipments_for_day(self.redis, plan.day, on_tours)
-            inp = build_problem(plan, shipments, self._matrix, tours=tours, service=self.service_times)
+            draft = draft_problem(plan, shipments, tours=tours, service=self.service_times)
+            inp = draft.with_matrix(await self._matrix(draft.locations))
         except PlanningError as exc:
             return failed(request, exc.reason, exc.message)
         if not inp.problem.jobs:
@@ -163,9 +165,9 @@ class Planner:
                          **route_planned_fields(plan.plan_id, plan.day, inp, solution,
                                                 matrix_source=self.matrix.source, replan_of=plan.replan_of))
 
-    def _matrix(self, locations):
+    async def _matrix(self, locations):
         try:
-            return self.matrix.matrix(locations)
+            return await self.matrix.matrix(locations)
         except Exception as exc:
             raise PlanningError("MATRIX_UNAVAILABLE", f"travel times unavailable: {type(exc).__name__}: {exc}") from exc
 
