@@ -1,0 +1,83 @@
+"""Many residents at once for what little is left: the one worker owning a
+product's partition (or a pick-up point's) decides, so nothing is sold twice."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import pytest
+
+from e2e_support import Platform, eventually, held_by
+from nahnetz.topics import CATALOG_STOCK_RESERVATIONS
+
+pytestmark = pytest.mark.e2e
+
+
+async def place_all(platform: Platform, unique: str, point: str, day, lines: dict[str, int],
+                    count: int) -> list[str]:
+    """`count` residents order `lines` at the same time."""
+    return list(await asyncio.gather(*(
+        platform.place(f"resident-{unique}-{i:03d}", point, day, lines) for i in range(count))))
+
+
+async def test_200_concurrent_orders_for_the_last_50_units_sell_exactly_50(platform: Platform, unique: str) -> None:
+    shop = await platform.seed_shop(unique, {"Spargel": {"stock": 50}})
+    asparagus = shop.products["Spargel"]
+    # Room for every order, so only the stock decides.
+    point = await platform.seed_point(unique, ambient=220)
+    day = await platform.delivery_day()
+
+    order_ids = await place_all(platform, unique, point, day, {asparagus: 1}, 200)
+    assert len(set(order_ids)) == 200
+    final = await platform.decided(order_ids, timeout=90)
+
+    statuses = Counter(view["status"] for view in final.values())
+    confirmed = [view for view in final.values() if view["status"] == "CONFIRMED"]
+    assert sum(line["quantity"] for view in confirmed for line in view["lines"]) == 50, statuses
+    assert statuses == {"CONFIRMED": 50, "REJECTED": 150}
+    reasons = Counter((view["rejection"]["reason"], tuple(l["reason"] for l in view["rejection"]["lines"]))
+                      for view in final.values() if view["status"] == "REJECTED")
+    assert reasons == {("OUT_OF_STOCK", ("OUT_OF_STOCK",)): 150}
+
+    now = await platform.availability(asparagus)
+    assert (now["available"], now["reserved"]) == (0, 50)
+    # Each confirmed order holds its compartment; the rejected ones gave theirs back.
+    await platform.topics.caught_up()
+
+    async def only_confirmed_hold_compartments() -> dict | None:
+        occupancy = await platform.occupancy(point, day)
+        return occupancy if set(held_by(occupancy).values()) == {v["order_id"] for v in confirmed} else None
+    occupancy = await eventually(only_confirmed_hold_compartments, 30, "compartments of rejected orders released")
+    assert occupancy["used"] == 50
+    reserved = {r.event.order_id for r in platform.topics.on(CATALOG_STOCK_RESERVATIONS.name, "StockReserved")
+                if r.event.order_id in final}
+    assert reserved == {v["order_id"] for v in confirmed}
+
+
+async def test_60_concurrent_orders_for_20_compartments_confirm_exactly_20(platform: Platform, unique: str) -> None:
+    shop = await platform.seed_shop(unique, {"Apfelsaft": {"stock": 100}})
+    juice = shop.products["Apfelsaft"]
+    point = await platform.seed_point(unique, ambient=20)
+    day = await platform.delivery_day()
+
+    order_ids = await place_all(platform, unique, point, day, {juice: 1}, 60)
+    final = await platform.decided(order_ids, timeout=60)
+
+    statuses = Counter(view["status"] for view in final.values())
+    assert statuses == {"CONFIRMED": 20, "REJECTED": 40}
+    confirmed = {o for o, view in final.items() if view["status"] == "CONFIRMED"}
+    assert {view["rejection"]["reason"] for view in final.values() if view["status"] == "REJECTED"} == \
+        {"NO_COMPARTMENT"}
+
+    occupancy = await platform.occupancy(point, day)
+    assert occupancy["used"] == occupancy["total"] == 20
+    held = held_by(occupancy)
+    assert set(held.values()) == confirmed
+    assert sorted(held) == sorted(c for o in confirmed for c in final[o]["compartment_ids"])
+
+    # The stock of the 40 rejected orders comes back; the 20 confirmed keep theirs.
+    async def stock_settled() -> dict | None:
+        now = await platform.availability(juice)
+        return now if (now["available"], now["reserved"]) == (80, 20) else None
+    await eventually(stock_settled, 30, "stock of the rejected orders released (80 available, 20 reserved)")
