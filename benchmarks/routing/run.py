@@ -99,7 +99,7 @@ def print_row(row: dict) -> None:
         gap += "*"  # vehicles differ from the vehicles-first BKS: distance gap not comparable
     print(f"{row['instance']:9} {row['vehicles']:>4} {row['distance']:>10.2f} {row['bks_vehicles'] or '-':>7} "
           f"{row['bks_distance'] or 0:>10.2f} {gap:>7} {'yes' if row['feasible'] else 'NO':>8} "
-          f"{row['dropped']:>7} {row['wall_seconds']:>6.2f}")
+          f"{row['dropped']:>7} {row['wall_seconds']:>6.2f}", flush=True)
 
 
 def _comparable(row: dict) -> bool:

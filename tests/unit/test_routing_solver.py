@@ -388,3 +388,12 @@ def test_process_pool_entry_point_returns_a_checked_solution():
         assert solution.status is SolveStatus.SOLVED
         assert check_solution(p, solution) == []
     assert best.strategy in {s.name for s in strategies}
+
+
+def test_nothing_to_plan_gives_an_empty_plan_at_once():
+    points = {"depot": (0, 0), "near": (1_000, 0)}
+    p = problem(points, [van("v", kg=10)], [Job.single_delivery("piano", Stop("near"), weight_kg=900)], budget=5)
+    started = time.monotonic()
+    solution = solved(p)
+    assert time.monotonic() - started < 1
+    assert solution.tours == () and [d.reason for d in solution.dropped] == [DropReason.TOO_HEAVY]

@@ -101,6 +101,8 @@ def solve(problem: Problem, strategy: SearchStrategy = DEFAULT_STRATEGY) -> Solu
     fixed_jobs = frozenset(ref.job_id for p in problem.fixed_prefixes for ref in p.stops)
     eligibility = check_eligibility(problem, exempt=fixed_jobs)
     jobs = [j for j in problem.jobs if j.id in eligibility.allowed]
+    if not jobs:
+        return _solution(problem, SolveStatus.SOLVED, (), eligibility.dropped, started, strategy)
     model = _RoutingModel(problem, jobs, eligibility.allowed, fixed_jobs)
     params = model.search_parameters(strategy, deadline - time.monotonic() - _BOOKKEEPING_S)
     assignment = model.solve(params)
