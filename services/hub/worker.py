@@ -17,6 +17,7 @@ from __future__ import annotations
 from nahnetz.events import Event
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
+from nahnetz.messaging.handling import RetryPolicy
 from nahnetz.regions import load_region
 from nahnetz.topics import CATALOG_SHOPS, LOGISTICS_SHIPMENTS, LOGISTICS_TOURS, ORDERS_ORDERS, PICKUP_POINTS
 
@@ -48,7 +49,9 @@ def build_app(settings: Settings | None = None, *, hub: HubSettings | None = Non
     async def follow_orders(event: Event) -> None:
         await orders.on_order_event(event, app.redis, app.event_producer, rules)
 
-    @app.event_agent(LOGISTICS_TOURS)
+    # A report may run ahead of the order it concerns (see handlers/tours.py): wait for it
+    # longer than the default retries, about half a minute, before dead-lettering.
+    @app.event_agent(LOGISTICS_TOURS, retry=RetryPolicy(attempts=8, first_delay=0.5, max_delay=10.0))
     async def follow_tours(event: Event) -> None:
         await tours.on_tour_event(event, app.redis, app.event_producer, hub_id=hub_id, rules=rules)
 

@@ -6,6 +6,8 @@ The routing worker keeps each dispatched tour with its drivers' progress
 reported anything there (arrived, collected, delivered or failed); every stop
 up to the furthest reached one is fixed, except the shipments whose stop
 failed (a missed collection is requested again by the hub for another day).
+The tour of a re-plan carries the stops done on the tour it replaces
+(`done_stops`): they count as reached from its dispatch on.
 """
 
 from __future__ import annotations
@@ -42,7 +44,8 @@ class TourProgress:
             ids = list(stop.get("shipment_ids") or ())
             ids += [c["shipment_id"] for c in stop.get("consignments") or () if c["shipment_id"] not in ids]
             stops.append(DispatchedStop(stop.get("kind") or "OTHER", stop["place_id"], tuple(ids)))
-        return cls(data["tour_id"], data["plan_id"], data["vehicle_id"], tuple(stops))
+        done = [i for i in data.get("done_stops") or () if 0 <= i < len(stops)]
+        return cls(data["tour_id"], data["plan_id"], data["vehicle_id"], tuple(stops), max(done, default=-1))
 
     @classmethod
     def from_json(cls, doc: Mapping[str, Any]) -> TourProgress:

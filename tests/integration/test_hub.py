@@ -316,3 +316,44 @@ async def test_the_hub_api_is_for_operators(api):
     assert (await api.get("/v1/shipments/shp-nothing", headers=auth())).status_code == 404
     bad = await api.get("/v1/shipments", params={"status": "LOST"}, headers=auth())
     assert bad.status_code == 422
+
+
+# -- rebuild (last: it replaces this module's worker) ----------------------------------------------------
+async def test_the_read_model_comes_back_from_the_topics_without_deciding_anything_twice(
+        hub, log, producer, api, redis, broker_bootstrap, redis_url, run_dir):
+    from services.hub.rebuild import clear_projections
+
+    day = some_wednesday()
+    shop, point = unique_id("shop"), unique_id("pp")
+    await producer.publish(shop_registered(shop))
+    await producer.publish(point_registered(point))
+    placed, _ = await confirmed_order(producer, [shop], point, day)
+    sid = shipment_id(placed.order_id, shop)
+    tour_id = unique_id("tour")
+    # Published before the hub decided the request: the report waits for it.
+    await producer.publish(new_event(
+        "TourDispatched", producer="dispatch-api", tour_id=tour_id, plan_id="plan-test", day=day, driver_id="d-1",
+        vehicle_id="van-hx-2", stops=[{"kind": "PICKUP", "place_id": shop, "location": {"lat": 51.7, "lon": 9.3},
+                                      "shipment_ids": [sid], "eta": utc(day, 9), "load_g": 0, "load_ml": 0}]))
+    await producer.publish(new_event("StopCompleted", producer="dispatch-api", tour_id=tour_id, stop_index=0,
+                                     kind="COLLECTED"))
+    before = await eventually(lambda: _with_len(shipments_seen(api, day, point, "COLLECTED"), 1), EFFECT,
+                              "collected in the read model", hub.process)
+    hub.process.stop(grace=8)
+
+    assert await clear_projections(redis) > 0
+    assert await redis.get(f"hub:shipment:{sid}") is None
+    rebuilt = await start_worker("hub", f"hub-rebuilt-{uuid.uuid4().hex[:8]}", broker_bootstrap, redis_url, run_dir)
+    try:
+        after = await eventually(lambda: _with_len(shipments_seen(api, day, point, "COLLECTED"), 1), EFFECT,
+                                 "the read model rebuilt", rebuilt.process)
+        assert after == before
+
+        async def replayed() -> bool:
+            return await rebuilt.handled(ORDERS_ORDERS, "OrderConfirmed") > 0 and \
+                await rebuilt.handled(LOGISTICS_TOURS, "StopCompleted") > 0
+
+        await eventually(replayed, EFFECT, "orders and tours replayed", rebuilt.process)
+        assert len(log.events(LOGISTICS_SHIPMENTS, where=lambda e: e.shipment_id == sid)) == 2  # requested, collected
+    finally:
+        rebuilt.process.stop(grace=8)

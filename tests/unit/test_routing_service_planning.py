@@ -197,6 +197,15 @@ def test_stops_up_to_the_furthest_report_are_fixed_except_failed_ones():
     assert tour().job_kinds() == {"s1": JobKind.SHIPMENT, "s2": JobKind.SHIPMENT}
 
 
+def test_the_tour_of_a_replan_starts_with_the_stops_done_on_the_tour_it_replaces():
+    stop = {"kind": "PICKUP", "place_id": "shop-a", "shipment_ids": ["s1"]}
+    depot = {"kind": "DEPOT", "place_id": HUB.place_id, "shipment_ids": []}
+    dispatched = {"tour_id": "t2", "plan_id": "plan-1", "vehicle_id": "van-hx-1", "stops": [depot, stop, depot],
+                  "replaces_tour_id": "t1", "done_stops": [0, 1]}
+    progress = TourProgress.from_dispatch(dispatched)
+    assert progress.reached == 1 and progress.fixed_stops() == (StopRef("s1", StopKind.PICKUP),)
+
+
 def test_a_replan_keeps_done_stops_first_on_their_vehicle_even_for_delivered_shipments():
     records = [shipment("s1", status="DELIVERED"), shipment("s2", status="COLLECTED"), shipment("s3")]
     inp = build_problem(request(replan_of="plan-0"), records, MATRIX.matrix, tours=[tour(reached=3)])

@@ -25,8 +25,9 @@ from ..domain.opening_hours import BERLIN, local_day
 from ..domain.shipments import CollectionRules, PlacedOrder
 from .requests import RequestOutcome, load_order, request_shipments
 
-# Order state is kept until well after the delivery day (late reports, re-plans).
-KEEP_AFTER_DELIVERY = timedelta(days=60)
+# Order state is kept for two weeks after the delivery day; older orders are history
+# (a replay skips them) while their processed markers (30 days) still exist.
+KEEP_AFTER_DELIVERY = timedelta(days=14)
 
 
 async def on_order_event(event: Event, redis: Redis, producer: EventProducer,

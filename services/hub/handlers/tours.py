@@ -2,7 +2,10 @@
 
 TourDispatched is kept (`hub:tour:<id>`) so a later report at stop n knows what
 kind of stop n is; all events of a tour share its partition, so the dispatch is
-always there first. Each shipment event is decided once per shipment, step and
+always there first. A report may name a shipment whose request the hub has not
+decided yet (orders.orders is read beside logistics.tours, e.g. when a new
+consumer group replays history): that is retried (`NotRequestedYet`) until the
+orders side catches up, and dead-lettered only if it never does. Each shipment event is decided once per shipment, step and
 tour (processed marker holding the event), so a repeated report publishes
 nothing new. See `domain/progress.py` for what each report means.
 """
@@ -39,6 +42,11 @@ from .requests import PRODUCER
 log = logging.getLogger(__name__)
 
 SHIPMENT_PROGRESS = "hub.shipment_progress"
+
+
+class NotRequestedYet(RuntimeError):
+    """A report names a shipment the hub has not requested (yet): try again later."""
+
 MISSED_COLLECTION = "hub.missed_collection"
 
 
@@ -95,8 +103,8 @@ async def stop_completed(event: Event, redis: Redis, producer: EventProducer, hu
         outcome = await markers.apply(f"{shipment_id}:{transition.value}:{event.tour_id}", decide)
         published.append(await publish_decided(redis, producer, outcome.result))
     if unknown:
-        raise InvalidEvent(f"StopCompleted on tour {event.tour_id} names shipments the hub never requested: "
-                           f"{', '.join(unknown)}")
+        raise NotRequestedYet(f"StopCompleted on tour {event.tour_id} names shipments the hub has not requested: "
+                              f"{', '.join(unknown)}")
     return published
 
 
@@ -134,8 +142,8 @@ async def _request_again(event: Event, redis: Redis, shipment_id: str, rules: Co
     """A missed collection: the same shipment, requested for the next possible day."""
     request = await current_request(redis, shipment_id)
     if request is None:
-        raise InvalidEvent(f"StopFailed on tour {event.tour_id} names shipment {shipment_id}, "
-                           "which the hub never requested")
+        raise NotRequestedYet(f"StopFailed on tour {event.tour_id} names shipment {shipment_id}, "
+                              "which the hub has not requested")
     shop = await load_shop(redis, request.shop_id)
     point = await load_point(redis, request.pickup_point_id)
     if shop is None or point is None:

@@ -97,6 +97,8 @@ class Planner:
         lease = _now_ms() + int((event.time_budget_s + self.lease_margin_s) * 1000)
 
         async def claim(tx: Transaction) -> bytes:
+            if await tx.read.exists(keys.plan_outcome(plan_id)):
+                return b"answered"  # answered before (e.g. a replay after the marker expired)
             tx.write.set(keys.plan_request(plan_id), event.encode())
             tx.write.zadd(keys.SOLVING, {plan_id: lease})
             tx.write.set(keys.plan(plan_id), json.dumps(pending_view(event)), nx=True)
@@ -104,9 +106,10 @@ class Planner:
             return b"claimed"
 
         outcome = await ProcessedMarkers(self.redis, PLAN_REQUESTS).apply(plan_id, claim)
-        if outcome.applied:
+        claimed = outcome.applied and outcome.result == b"claimed"
+        if claimed:
             self.start(plan_id)
-        return outcome.applied
+        return claimed
 
     def start(self, plan_id: str) -> None:
         if plan_id in self.active:
