@@ -1,9 +1,10 @@
 """Tour optimisation for the logistics hub, independent of Kafka and HTTP.
 
     problem = Problem(locations=..., matrix=..., vehicles=..., jobs=...)
-    solution = solve(problem)                    # in this process
-    solution = await solve_in_pool(pool, problem)  # off the event loop
-    violations = check_solution(problem, solution)  # independent of OR-Tools
+    solution = solve(problem)                               # in this process
+    solution = await solve_in_pool(pool, problem)             # off the event loop
+    solution = await solve_in_pool(pool, problem, PORTFOLIO)  # two searches, best kept
+    violations = check_solution(problem, solution)            # independent of OR-Tools
 
 `model` is the input and output vocabulary, `solve` the OR-Tools model, and
 `checker` an independent re-check of every constraint.
@@ -30,9 +31,11 @@ from .model import (
     TravelMatrix,
     Vehicle,
 )
-from .solve import SearchStrategy, solve, solve_in_pool
+from .solve import DEFAULT_STRATEGY, PORTFOLIO, SearchStrategy, best_of, solve, solve_in_pool
 
 __all__ = [
+    "DEFAULT_STRATEGY",
+    "PORTFOLIO",
     "DropReason",
     "DroppedJob",
     "FixedPrefix",
@@ -53,6 +56,7 @@ __all__ = [
     "TravelMatrix",
     "Vehicle",
     "Violation",
+    "best_of",
     "check_solution",
     "recompute_distance",
     "solve",
