@@ -9,10 +9,11 @@ Which shipments a plan for day X carries, and how:
 | AT_HUB (or collected on an earlier day), delivered on X | DELIVERY: load at the hub, deliver at the pick-up point |
 | on a dispatched tour of the plan being re-planned, stop done or under way | as on that tour, with those stops fixed first on its vehicle |
 
-Left out with a reason the operator sees: a collection that is overdue or has no
-usable window, goods collected on a tour still running (re-plan that plan),
-goods of a cancelled order on their way (they go back to the shop). Withdrawn
-(cancelled, not collected) and delivered shipments are not part of a plan.
+Left out with a reason the operator sees: goods that a plan of an earlier day
+collects for the hub and that are not there yet, a collection without a usable
+window, goods collected on a tour still running (re-plan that plan), goods of a
+cancelled order on their way (they go back to the shop). Withdrawn (cancelled,
+not collected) and delivered shipments are not part of a plan.
 
 Service times: 5 min at a shop, 3 min + 1 min per compartment at a pick-up
 point. Times are seconds from local midnight of the planning day; windows are
@@ -324,8 +325,9 @@ def job_for_day(shipment: ShipmentRecord, day: date) -> JobKind | tuple[str, str
         if collected_on is None and shipment.delivery_day == day:
             return "TIME_WINDOW", "the shop has no collection window for this delivery"
         if collected_on is not None and collected_on < day <= shipment.delivery_day:
-            return ("TIME_WINDOW", f"the collection due on {collected_on.isoformat()} was neither done nor reported "
-                                   "failed; report the failed stop so the hub asks for a new collection")
+            return ("OTHER", f"to be collected on {collected_on.isoformat()} and kept at the hub: the plan of that "
+                             "day collects it (a failed collection reported there is requested again); a plan of "
+                             f"{shipment.delivery_day.isoformat()} delivers it once it is collected")
         return None
     if shipment.delivery_day != day:
         return None

@@ -143,7 +143,7 @@ def test_how_a_days_plan_carries_a_shipment(record, expected):
 @pytest.mark.parametrize("record, reason, words", [
     (shipment("s", status="COLLECTED"), "OTHER", "still running"),
     (shipment("s", status="COLLECTED", cancelled=True), "OTHER", "cancelled"),
-    (shipment("s", collected=DAY - timedelta(days=1)), "TIME_WINDOW", "neither done nor reported"),
+    (shipment("s", collected=DAY - timedelta(days=1)), "OTHER", "kept at the hub"),
 ])
 def test_shipments_a_plan_cannot_carry_are_left_out_with_a_reason(record, reason, words):
     inp = build_problem(request(), [record, shipment("ok")], MATRIX.matrix)
