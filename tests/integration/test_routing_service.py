@@ -45,7 +45,7 @@ def some_wednesday() -> date:
 async def routing(broker_bootstrap, redis_url, run_dir):
     await create_topics(broker_bootstrap)
     worker = await start_worker("routing", f"routing-test-{uuid.uuid4().hex[:8]}", broker_bootstrap, redis_url,
-                                run_dir)
+                                run_dir, env={"ROUTING_RECOVERY_INTERVAL_S": "1"})
     try:
         yield worker
     finally:
@@ -267,6 +267,27 @@ async def test_a_corrupt_message_on_logistics_plans_is_dead_lettered_and_the_wor
                                 routing.process)
     assert letter.value == b"\xc3\x01 not a plan at all"
     assert any(v and b"undecodable" in v for _, v in letter.headers)
+
+
+async def test_a_plan_claimed_by_a_worker_that_died_is_answered_by_the_recovery(routing, log, redis):
+    """As a worker leaves it when it stops between claim and answer: request stored, lease expired."""
+    from services.routing.http_models import PlanIn
+    from services.routing.requests import plan_requested
+    from nahnetz.events import Actor
+
+    plan_id = unique_id("plan")
+    request = plan_requested(PlanIn(day=some_wednesday()), REGION, time_budget_s=1,
+                             actor=Actor("op-test", "operator"), plan_id=plan_id)
+    await redis.set(keys.plan_request(plan_id), request.encode())
+    await redis.zadd(keys.SOLVING, {plan_id: int(clock.time() * 1000) - 1000})
+    answer = await outcome(log, routing, plan_id)
+    assert answer.type == "RoutePlanFailed" and answer.reason == "NO_JOBS"
+    assert answer.correlation_id == request.correlation_id
+    await eventually(lambda: _not_solving(redis, plan_id), EFFECT, "the lease dropped", routing.process)
+
+
+async def _not_solving(redis, plan_id: str) -> bool:
+    return await redis.zscore(keys.SOLVING, plan_id) is None
 
 
 async def _raw(log: TopicLog, topic: str, key: str) -> list:
