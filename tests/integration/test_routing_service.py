@@ -21,7 +21,7 @@ from nahnetz.kit.settings import Settings
 from nahnetz.messaging.admin import create_topics
 from nahnetz.messaging.producer import EventProducer
 from nahnetz.regions import load_region
-from nahnetz.topics import LOGISTICS_PLANS, LOGISTICS_SHIPMENTS
+from nahnetz.topics import LOGISTICS_PLANS
 from services.routing import keys
 from services.routing.api import create_app
 from services.routing.plan_events import plan_as_solution

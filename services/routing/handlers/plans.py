@@ -105,7 +105,8 @@ class Planner:
             tx.write.zadd(keys.plans_of_day(event.day), {plan_id: _ms(event.meta["occurred_at"])})
             return b"claimed"
 
-        outcome = await ProcessedMarkers(self.redis, PLAN_REQUESTS).apply(plan_id, claim)
+        outcome = await ProcessedMarkers(self.redis, PLAN_REQUESTS).apply(
+            plan_id, claim, watch=[keys.plan_outcome(plan_id)])
         claimed = outcome.applied and outcome.result == b"claimed"
         if claimed:
             self.start(plan_id)
@@ -119,6 +120,14 @@ class Planner:
         task.add_done_callback(lambda _: self.active.pop(plan_id, None))
 
     async def _answer(self, plan_id: str) -> None:
+        try:
+            await self._answer_now(plan_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # Redis or the broker away for long: the lease runs out and recovery answers
+            log.exception("answering the plan failed; recovery retries after its lease", extra={"plan_id": plan_id})
+
+    async def _answer_now(self, plan_id: str) -> None:
         raw = await self.redis.get(keys.plan_request(plan_id))
         if raw is None:
             log.error("claimed plan has no stored request", extra={"plan_id": plan_id})
@@ -219,8 +228,10 @@ def _ms(instant: datetime) -> int:
 
 
 def _ready() -> bool:
-    import services.routing.solver.solve  # noqa: F401  (OR-Tools loaded before the first plan)
+    """Run in each pool process at start: loads OR-Tools before the first plan needs it."""
+    import importlib
 
+    importlib.import_module("services.routing.solver.solve")
     return True
 
 
