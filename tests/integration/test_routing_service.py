@@ -137,18 +137,18 @@ async def test_a_plan_for_twenty_shipments_and_three_vans_over_http(routing, log
     await publish_day(producer, redis, routing, day, shipments + [too_heavy])
 
     accepted = await request_plan(api, {"day": day.isoformat(), "vehicles": [{"vehicle_id": v} for v in VANS],
-                                        "time_budget_s": 3})
+                                        "time_budget_s": 5})
     plan_id = accepted["plan_id"]
     assert accepted["status_url"] == f"/v1/plans/{plan_id}" and accepted["vehicle_ids"] == VANS
     pending = await api.get(accepted["status_url"], headers=auth())
     assert pending.status_code == 200 and pending.json()["status"] in ("PENDING", "PLANNED")
 
-    # While OR-Tools searches in the pool, the worker's event loop answers at once.
+    # While OR-Tools searches in the pool (5 s), the worker's event loop answers at once.
     started = clock.monotonic()
-    while not log.events(LOGISTICS_PLANS, key=plan_id, type_="RoutePlanned") and clock.monotonic() - started < 2.5:
+    while not log.events(LOGISTICS_PLANS, key=plan_id, type_="RoutePlanned") and clock.monotonic() - started < 4:
         asked = clock.monotonic()
         assert await routing.ready(), "the worker must stay ready while it solves"
-        assert clock.monotonic() - asked < 1.0
+        assert clock.monotonic() - asked < 2.0, "a blocked event loop would answer only after the solve"
     planned = await outcome(log, routing, plan_id)
     assert planned.type == "RoutePlanned", planned.data
     [request] = log.events(LOGISTICS_PLANS, key=plan_id, type_="RoutePlanRequested")
