@@ -11,8 +11,7 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from e2e_support import E2EStack, Platform, TopicLog
-from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS, PICKUP_RESERVATIONS
+from e2e_support import LOGGED_TOPICS, ORDER_FLOW, E2EStack, Platform, TopicLog
 
 
 # -- fixtures ---------------------------------------------------------------------------------------
@@ -37,8 +36,7 @@ async def platform(e2e_stack: E2EStack) -> Platform:
     state = e2e_stack.state()
     urls = {p.name.removesuffix("-api"): p.url for p in state.processes if p.kind == "api"}
     workers = {p.name.removesuffix("-worker"): p.url for p in state.processes if p.kind == "worker"}
-    topics = await TopicLog(state.bootstrap, [ORDERS_ORDERS.name, ORDERS_ORDERS.dlq,
-                                              CATALOG_STOCK_RESERVATIONS.name, PICKUP_RESERVATIONS.name]).start()
+    topics = await TopicLog(state.bootstrap, [*LOGGED_TOPICS, *(t.dlq for t in ORDER_FLOW)]).start()
     redis = aioredis.Redis.from_url(state.redis_url)
     found = Platform(e2e_stack, urls, workers, state.bootstrap, state.redis_url, topics, redis)
     try:

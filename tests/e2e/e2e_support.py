@@ -31,7 +31,8 @@ from nahnetz.kit.auth import issue_token
 from nahnetz.stack.discovery import ServiceProcess, api_urls, assign_ports, discover
 from nahnetz.stack.processes import ManagedProcess, free_port_block, process_start_ticks
 from nahnetz.stack.state import ProcessRecord, StackState
-from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS, PICKUP_RESERVATIONS
+from nahnetz.topics import (CATALOG_STOCK_REQUESTS, CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS,
+                            PICKUP_RESERVATION_REQUESTS, PICKUP_RESERVATIONS)
 from services.orders import keys as orders_keys
 
 NAHNETZ = str(Path(sys.executable).with_name("nahnetz"))
@@ -43,6 +44,11 @@ SAGA_TIMEOUT_S = 20
 # Read models follow their events within a second or two; generous for a loaded 2-core machine.
 SHOWS_UP = 30.0
 DECIDED = {"CONFIRMED", "REJECTED"}
+# The topics of the order flow: the log reads the decisions and the dead letters of all.
+ORDER_FLOW = (ORDERS_ORDERS, CATALOG_STOCK_REQUESTS, CATALOG_STOCK_RESERVATIONS, PICKUP_RESERVATION_REQUESTS,
+              PICKUP_RESERVATIONS)
+LOGGED_TOPICS = (ORDERS_ORDERS.name, CATALOG_STOCK_RESERVATIONS.name, PICKUP_RESERVATIONS.name)
+WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 
 
 
@@ -238,6 +244,12 @@ class TopicLog:
                 and (event_type is None or r.event.type == event_type)
                 and all(r.event.data.get(k) == v for k, v in fields.items())]
 
+    def dead_letters(self, keys: set[str]) -> list[Record]:
+        """Dead letters of the order flow's topics whose key (an order, product or
+        pick-up point id) is one of `keys`."""
+        wanted = {k.encode() for k in keys}
+        return [r for r in self.records if r.topic.endswith(".dlq") and r.key in wanted]
+
     async def wait_for(self, topic: str, event_type: str, timeout: float = SHOWS_UP, **fields: Any) -> Record:
         async def found() -> Record | None:
             matches = self.on(topic, event_type, **fields)
@@ -313,6 +325,8 @@ class Platform:
             "shop_id": shop_id, "name": f"Hofladen {unique}", "kind": "FARM",
             "address": {"street": "Dorfstraße 1", "postal_code": "37671", "locality": "Höxter"},
             "location": {"lat": 51.77, "lon": 9.38}, "municipality": "Höxter",
+            # Open every day, so the hub can always plan the collection of what was sold.
+            "opening_hours": {"intervals": [{"weekday": d, "opens": "07:00", "closes": "19:00"} for d in WEEKDAYS]},
             "accepts_phone_listing": True, "channel": "PHONE",
         })
         await eventually(lambda: self._status_is("catalog", f"/v1/shops/{shop_id}", 200), SHOWS_UP,

@@ -53,6 +53,7 @@ async def test_200_concurrent_orders_for_the_last_50_units_sell_exactly_50(platf
     reserved = {r.event.order_id for r in platform.topics.on(CATALOG_STOCK_RESERVATIONS.name, "StockReserved")
                 if r.event.order_id in final}
     assert reserved == {v["order_id"] for v in confirmed}
+    assert platform.topics.dead_letters({*order_ids, asparagus, point}) == []
 
 
 async def test_60_concurrent_orders_for_20_compartments_confirm_exactly_20(platform: Platform, unique: str) -> None:
@@ -81,3 +82,5 @@ async def test_60_concurrent_orders_for_20_compartments_confirm_exactly_20(platf
         now = await platform.availability(juice)
         return now if (now["available"], now["reserved"]) == (80, 20) else None
     await eventually(stock_settled, 30, "stock of the rejected orders released (80 available, 20 reserved)")
+    await platform.topics.caught_up()
+    assert platform.topics.dead_letters({*order_ids, juice, point}) == []

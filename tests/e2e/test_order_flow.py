@@ -56,6 +56,7 @@ async def test_an_order_is_confirmed_and_reserves_its_stock_and_compartments_exa
     assert len({r.event.event_id for r in platform.topics.on(COMPARTMENTS, "CompartmentReserved",
                                                               order_id=order_id)}) == 1
     assert len(platform.topics.on(ORDERS_ORDERS.name, "OrderConfirmed", order_id=order_id)) == 1
+    assert platform.topics.dead_letters({order_id, bread, cheese, point}) == []
 
 
 async def test_an_out_of_stock_line_rejects_the_order_and_releases_its_other_line_and_compartment(
@@ -96,3 +97,4 @@ async def test_an_out_of_stock_line_rejects_the_order_and_releases_its_other_lin
     await platform.topics.caught_up()
     assert len({r.event.event_id for r in platform.topics.on(STOCK, "StockReserved", order_id=order_id)}) == 1
     assert len({r.event.event_id for r in platform.topics.on(STOCK, "StockReleased", order_id=order_id)}) == 1
+    assert platform.topics.dead_letters({order_id, honey, eggs, point}) == []

@@ -70,6 +70,8 @@ async def test_the_same_order_placed_again_changes_nothing(platform: Platform, u
                               (PICKUP_RESERVATIONS.name, "CompartmentReserved")):
         ids = {r.event.event_id for r in platform.topics.on(topic, event_type, order_id=order_id)}
         assert len(ids) == 1, f"{event_type}: {ids}"
+    # A repeat is not an error: nobody dead-lettered it.
+    assert platform.topics.dead_letters({order_id, *markers, butter, point}) == []
 
 
 async def test_a_corrupt_record_goes_to_the_dead_letters_and_every_worker_goes_on(

@@ -1,5 +1,10 @@
 """The catalog worker dies hard in the middle of a busy hour and is started
-again: no order is lost and no unit is reserved twice."""
+again: no order is lost and no unit is reserved twice.
+
+Orders come before the kill (some decided, many in flight), while the worker is
+away (until the saga rejects the first for TIMEOUT, so that path is taken too:
+their requests are decided and released after the restart), and after it is
+ready again (decided behind the backlog; stock runs out)."""
 
 from __future__ import annotations
 
@@ -14,17 +19,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from e2e_support import SERVICES, Platform, eventually, held_by
+from e2e_support import SAGA_TIMEOUT_S, SERVICES, Platform, eventually, held_by
 from nahnetz.stack.discovery import discover
 from nahnetz.stack.processes import live_groups
-from nahnetz.topics import CATALOG_STOCK_RESERVATIONS
+from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS
 
 pytestmark = pytest.mark.e2e
 
 ORDERS = 500
-KILL_AFTER = 200       # orders accepted before the worker is killed
+BEFORE, DURING = 200, 100  # orders placed before and while the worker is away; the rest after
+KILL_AT = 150              # orders accepted when the worker is killed
 CONCURRENCY = 16
-STOCK = 150            # per product; about half of the demand, so stock runs out too
+STOCK = 60             # per product: less than the orders after the restart want, so stock runs out too
 WORKER = "catalog-worker"
 STACK_VARIABLES = ("NAHNETZ_", "KAFKA_", "REDIS_", "ORDERS_", "CATALOG_", "PYTHONUNBUFFERED")
 
@@ -60,44 +66,56 @@ async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_
     assert stack_variables(stack.service_env(process, original.port)) == stack_variables(environ_of(original.pid))
 
     accepted: list[str] = []
-    enough_placed = asyncio.Event()
     gate = asyncio.Semaphore(CONCURRENCY)
 
-    async def place(resident: str, point: str, lines: dict[str, int]) -> None:
-        async with gate:
-            accepted.append(await platform.place(resident, point, day, lines))
-        if len(accepted) >= KILL_AFTER:
-            enough_placed.set()
+    async def place(plans: list) -> None:
+        async def one(resident: str, point: str, lines: dict[str, int]) -> None:
+            async with gate:
+                accepted.append(await platform.place(resident, point, day, lines))
+        await asyncio.gather(*(one(*plan) for plan in plans))
 
-    async def crash_and_restart() -> tuple[int, float, int]:
-        await enough_placed.wait()
+    async def kill_when(placed: int) -> int:
+        await eventually(lambda: _at_least(accepted, placed), 120, f"{placed} orders placed")
         os.killpg(original.pid, signal.SIGKILL)
-        placed_before_kill = len(accepted)
-        await eventually(lambda: _gone(original.pid), 10, f"{WORKER} killed")
-        killed_at = time.monotonic()
-        restarted = stack.start_again(WORKER)
-        async with httpx.AsyncClient(timeout=5) as client:
-            async def ready() -> bool:
-                try:
-                    return (await client.get(f"{original.url}/readyz")).status_code == 200
-                except httpx.TransportError:
-                    return False
-            await eventually(ready, 120, f"the restarted {WORKER} ready")
-        return restarted.pid, time.monotonic() - killed_at, placed_before_kill
+        return len(accepted)
 
-    crash = asyncio.create_task(crash_and_restart())
-    await asyncio.gather(*(place(*plan) for plan in plans))
-    restarted_pid, down_for, placed_before_kill = await crash
-    assert placed_before_kill < ORDERS, "the worker was killed only after the last order"
+    async def first_timeout() -> bool:
+        ours = set(accepted)
+        return any(r.event.reason == "TIMEOUT" and r.event.order_id in ours
+                   for r in platform.topics.on(ORDERS_ORDERS.name, "OrderRejected"))
+
+    # Before: the worker is killed hard while it is busy with the first orders.
+    killing = asyncio.create_task(kill_when(KILL_AT))
+    await place(plans[:BEFORE])
+    placed_before_kill = await killing
+    await eventually(lambda: _gone(original.pid), 10, f"{WORKER} killed")
+    killed_at = time.monotonic()
+    # During: orders keep coming while nobody decides their stock, until the saga
+    # gives up on the first (TIMEOUT), so that path is taken too.
+    await place(plans[BEFORE:BEFORE + DURING])
+    await eventually(first_timeout, SAGA_TIMEOUT_S + 60, "an order rejected for TIMEOUT while the worker is away")
+    # After: started again with the same command and environment; once it is ready
+    # (group joined, partitions assigned) the rest of the orders come in while it
+    # works off what waited.
+    restarted = stack.start_again(WORKER)
+    assert stack.state().by_name(WORKER).pid == restarted.pid != original.pid
+    async with httpx.AsyncClient(timeout=5) as client:
+        async def ready() -> bool:
+            try:
+                return (await client.get(f"{original.url}/readyz")).status_code == 200
+            except httpx.TransportError:
+                return False
+        await eventually(ready, 120, f"the restarted {WORKER} ready")
+    down_for = time.monotonic() - killed_at
+    await place(plans[BEFORE + DURING:])
     assert len(set(accepted)) == ORDERS
-    assert stack.state().by_name(WORKER).pid == restarted_pid != original.pid
 
     # Every order decided, none lost (a saga timeout while the worker was away counts as decided).
     final = await platform.decided(accepted, timeout=180)
     statuses = Counter(view["status"] for view in final.values())
     reasons = Counter(view["rejection"]["reason"] for view in final.values() if view["status"] == "REJECTED")
-    print(f"\n{ORDERS} orders, {WORKER} down for {down_for:.1f} s ({ORDERS - placed_before_kill} placed after "
-          f"the kill): {dict(statuses)}; rejected because {dict(reasons)}")
+    print(f"\n{ORDERS} orders, {WORKER} killed after {placed_before_kill} were placed, ready again after "
+          f"{down_for:.1f} s: {dict(statuses)}; rejected because {dict(reasons)}")
     assert set(statuses) <= {"CONFIRMED", "REJECTED"} and sum(statuses.values()) == ORDERS
     assert statuses["CONFIRMED"] > 0
 
@@ -135,6 +153,9 @@ async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_
         if view["status"] == "CONFIRMED":
             assert all((order_id, line["product_id"]) in reservations for line in view["lines"])
 
+    # Redelivered after the crash, nothing was given up on.
+    assert platform.topics.dead_letters({*accepted, *products, *points}) == []
+
     # And the compartments: held by exactly the confirmed orders.
     for point in points:
         confirmed_here = {o for o, v in final.items()
@@ -143,6 +164,10 @@ async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_
         async def only_confirmed(point: str = point, confirmed_here: set = confirmed_here) -> bool:
             return set(held_by(await platform.occupancy(point, day)).values()) == confirmed_here
         await eventually(only_confirmed, 30, f"compartments of {point} held by its confirmed orders")
+
+
+async def _at_least(items: list, count: int) -> bool:
+    return len(items) >= count
 
 
 async def _gone(pgid: int) -> bool:
