@@ -11,11 +11,11 @@ import uuid
 import pytest
 import redis.asyncio as aioredis
 
-from e2e_support import LOGGED_TOPICS, ORDER_FLOW, E2EStack, Platform, TopicLog
+from .e2e_support import LOGGED_TOPICS, ORDER_FLOW, E2EStack, Platform, TopicLog
 
 
 # -- fixtures ---------------------------------------------------------------------------------------
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def e2e_stack(tmp_path_factory) -> E2EStack:
     stack = E2EStack(tmp_path_factory.mktemp("nahnetz-e2e") / "run")
     try:
@@ -27,11 +27,14 @@ def e2e_stack(tmp_path_factory) -> E2EStack:
         assert not stack.state_path.exists()
         assert stack.leftovers() == []
     finally:
+        # Whatever failed above, leave nothing running on the machine.
+        if stack.state_path.exists():
+            stack.run("down", timeout=120)
         if stack.leftovers():
             stack.force_cleanup()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def platform(e2e_stack: E2EStack) -> Platform:
     state = e2e_stack.state()
     urls = {p.name.removesuffix("-api"): p.url for p in state.processes if p.kind == "api"}

@@ -51,7 +51,6 @@ LOGGED_TOPICS = (ORDERS_ORDERS.name, CATALOG_STOCK_RESERVATIONS.name, PICKUP_RES
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 
 
-
 async def eventually(probe: Callable[[], Awaitable[Any]], timeout: float, what: str,
                      poll: float = 0.1) -> Any:
     """Poll `probe` until it returns something truthy; fail naming `what` and the

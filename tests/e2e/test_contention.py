@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from e2e_support import Platform, eventually, held_by
+from .e2e_support import Platform, eventually, held_by
 from nahnetz.topics import CATALOG_STOCK_RESERVATIONS
 
 pytestmark = pytest.mark.e2e

@@ -9,7 +9,7 @@ import pytest
 
 from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS, PICKUP_RESERVATIONS
 
-from e2e_support import Platform, eventually, held_by
+from .e2e_support import Platform, eventually, held_by
 
 pytestmark = pytest.mark.e2e
 

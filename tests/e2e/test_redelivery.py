@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from e2e_support import Platform, Record, eventually, held_by
+from .e2e_support import Platform, Record, eventually, held_by
 from nahnetz.messaging import headers as h
 from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS, PICKUP_RESERVATIONS
 

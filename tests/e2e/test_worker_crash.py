@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from e2e_support import SAGA_TIMEOUT_S, SERVICES, Platform, eventually, held_by
+from .e2e_support import SAGA_TIMEOUT_S, SERVICES, Platform, eventually, held_by
 from nahnetz.stack.discovery import discover
 from nahnetz.stack.processes import live_groups
 from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS
