@@ -23,6 +23,7 @@ def e2e_stack(tmp_path_factory) -> E2EStack:
         assert result.returncode == 0, f"nahnetz up failed:\n{result.stdout}\n{result.stderr}"
         yield stack
         down = stack.run("down", timeout=120)
+        stack.reap()
         assert down.returncode == 0, down.stdout + down.stderr
         assert not stack.state_path.exists()
         assert stack.leftovers() == []

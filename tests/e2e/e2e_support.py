@@ -90,6 +90,7 @@ class E2EStack:
             "ORDERS_SAGA_TIMEOUT_SECONDS": str(SAGA_TIMEOUT_S),
         })
         self.recorded: list[dict] = []
+        self.restarted: list[ManagedProcess] = []  # our children: reaped after `down`
 
     @property
     def state_path(self) -> Path:
@@ -135,7 +136,16 @@ class E2EStack:
                                    process_start_ticks(started.pid)))
         state.save(self.state_path)
         self.remember_state()
+        self.restarted.append(started)
         return started
+
+    def reap(self) -> None:
+        for process in self.restarted:
+            if process.popen is not None:
+                try:
+                    process.popen.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    pass
 
     def leftovers(self) -> list[str]:
         """Processes of this stack still alive: recorded ones, and any process whose

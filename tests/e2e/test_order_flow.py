@@ -36,7 +36,7 @@ async def test_an_order_is_confirmed_and_reserves_its_stock_and_compartments_exa
     assert took < 10, f"confirmed after {took:.1f} s"
     # Ambient and chilled goods need a compartment of each class.
     assert len(order["compartment_ids"]) == 2, order
-    assert {c[0] for c in order["compartment_ids"]} == {"A", "K"}, order
+    assert {c[0] for c in order["compartment_ids"]} == {"A", "K"}, order  # seed_point: A… ambient, K… chilled
 
     bread_now, cheese_now = await platform.availability(bread), await platform.availability(cheese)
     assert (bread_now["available"], bread_now["reserved"]) == (17, 3)
