@@ -13,12 +13,15 @@ consumers actually received: ETAs, loads, order of stops, figures.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
+from .fleet import BERLIN
 from .planning import LeftOut, PlanningInput
 from .solver import (
     DroppedJob,
     DropReason,
+    Job,
+    JobKind,
     Problem,
     ScheduledStop,
     Solution,
@@ -35,8 +38,18 @@ PLAN_REASON = {
     DropReason.NO_SUITABLE_VEHICLE: "CAPACITY",
     DropReason.WINDOW_UNREACHABLE: "TIME_WINDOW",
     DropReason.TOUR_TOO_LONG: "TIME_WINDOW",
-    DropReason.LEFT_OUT_BY_OPTIMISER: "TIME_BUDGET",
+    # Optional jobs are left out when the fleet has no room for them today.
+    DropReason.LEFT_OUT_BY_OPTIMISER: "CAPACITY",
 }
+_SOLVER_WORDS = {
+    DropReason.NO_VEHICLE_FOR_TEMPERATURE: "no van of the plan can carry {temperature} goods",
+    DropReason.TOO_HEAVY: "too heavy for every van ({kg:g} kg)",
+    DropReason.TOO_BULKY: "too bulky for every van ({litres:g} l)",
+    DropReason.NO_SUITABLE_VEHICLE: "no van can carry {temperature} goods of {kg:g} kg and {litres:g} l",
+    DropReason.WINDOW_UNREACHABLE: "no van can get there within the opening hours and its shift",
+    DropReason.TOUR_TOO_LONG: "longer than every suitable van may drive",
+}
+_STILL_DUE = "the goods stay due for the next plan"
 _STOP_KIND = {StopKind.START: "DEPOT", StopKind.END: "DEPOT", StopKind.PICKUP: "PICKUP",
               StopKind.DELIVERY: "DELIVERY"}
 
@@ -49,16 +62,41 @@ def _grams(kg: float) -> int:
     return int(round(kg * 1000))
 
 
-def planned_tour(plan_id: str, inp: PlanningInput, tour: Tour) -> dict[str, Any]:
+def _place_groups(stops: Sequence[ScheduledStop]) -> list[list[ScheduledStop]]:
+    """Consecutive stops at one place are one stop for the driver."""
+    groups: list[list[ScheduledStop]] = []
+    for stop in stops:
+        if groups and groups[-1][-1].location_id == stop.location_id:
+            groups[-1].append(stop)
+        else:
+            groups.append([stop])
+    return groups
+
+
+def planned_tour(plan_id: str, inp: PlanningInput, tour: Tour, stranded: frozenset[str] = frozenset()
+                 ) -> dict[str, Any]:
+    """The tour as drivers get it: one stop per place visit. At the hub (DEPOT)
+    the stop lists what is unloaded, then what is loaded; goods that a van
+    brings in and takes out again at the same hub visit stay on board and are
+    not listed there."""
+    shipments = inp.job_shipments
     stops = []
-    for stop in tour.stops:
-        place = inp.places[stop.location_id]
+    for group in _place_groups(tour.stops):
+        first = group[0]
+        place = inp.places[first.location_id]
+        job_stops = [s for s in group if s.job_id]
+        unloads = [sid for s in job_stops if s.kind is StopKind.DELIVERY for sid in shipments.get(s.job_id, ())]
+        loads = [sid for s in job_stops if s.kind is StopKind.PICKUP for sid in shipments.get(s.job_id, ())]
+        through = set(unloads) & set(loads)
+        ids = [sid for sid in dict.fromkeys(unloads + loads) if sid not in through and sid not in stranded]
+        kinds = {_STOP_KIND[s.kind] for s in group}
+        kind = "DEPOT" if first.location_id == inp.hub_id or "DEPOT" in kinds else (
+            kinds.pop() if len(kinds) == 1 else "OTHER")
         stops.append({
-            "kind": _STOP_KIND[stop.kind], "place_id": stop.location_id, "name": place.name,
-            "location": place.location,
-            "job_ids": [stop.job_id] if stop.job_id else [],
-            "shipment_ids": list(inp.job_shipments.get(stop.job_id, ())) if stop.job_id else [],
-            "eta": inp.instant(stop.arrival_s), "load_g": _grams(stop.load_kg), "load_ml": _grams(stop.load_l),
+            "kind": kind, "place_id": first.location_id, "name": place.name, "location": place.location,
+            "job_ids": list(dict.fromkeys(s.job_id for s in job_stops)), "shipment_ids": ids,
+            "eta": inp.instant(first.arrival_s), "load_g": _grams(group[-1].load_kg),
+            "load_ml": _grams(group[-1].load_l),
         })
     return {"tour_id": tour_id(plan_id, tour.vehicle_id), "vehicle_id": tour.vehicle_id, "stops": stops,
             "distance_km": tour.distance_m / 1000, "duration_s": tour.duration_s,
@@ -68,10 +106,33 @@ def planned_tour(plan_id: str, inp: PlanningInput, tour: Tour) -> dict[str, Any]
 def dropped_jobs(inp: PlanningInput, solution: Solution) -> list[dict[str, Any]]:
     dropped = [_left_out(item) for item in inp.left_out]
     for job in solution.dropped:
+        reason, detail = explain(inp, job)
         dropped.append({"job_id": job.job_id, "shipment_ids": list(inp.job_shipments.get(job.job_id, ())),
-                        "reason": PLAN_REASON.get(job.reason, "OTHER"),
-                        "detail": f"{job.reason.value}: {job.detail}"})
+                        "reason": reason, "detail": detail})
     return dropped
+
+
+def explain(inp: PlanningInput, dropped: DroppedJob) -> tuple[str, str]:
+    """The event's reason and words an operator can act on."""
+    job = inp.problem.job_by_id.get(dropped.job_id)
+    spec = inp.specs.get(dropped.job_id)
+    reason = PLAN_REASON.get(dropped.reason, "OTHER")
+    if dropped.reason in _SOLVER_WORDS and job is not None:
+        words = _SOLVER_WORDS[dropped.reason].format(temperature=job.temperature.value, kg=job.weight_kg,
+                                                     litres=job.volume_l)
+    elif dropped.reason is DropReason.LEFT_OUT_BY_OPTIMISER and job is not None:
+        able = [v.id for v in inp.problem.vehicles if v.can_carry(job.temperature)]
+        if len(able) < len(inp.problem.vehicles):
+            words = (f"no van for {job.temperature.value} goods has time left today "
+                     f"({', '.join(able)} {'is' if len(able) == 1 else 'are'} full)")
+        elif spec is not None and spec.hub_deadline:
+            at = inp.instant(inp.ready_s).astimezone(BERLIN).strftime("%H:%M")
+            words = f"not enough vehicle time to bring the goods to the hub by {at}"
+        else:
+            words = "not enough vehicle time today: the vans' shifts are full"
+    else:
+        words = dropped.detail
+    return reason, f"{words}; {_STILL_DUE} [{dropped.reason.value}]"
 
 
 def _left_out(item: LeftOut) -> dict[str, Any]:
@@ -82,9 +143,10 @@ def _left_out(item: LeftOut) -> dict[str, Any]:
 def route_planned_fields(plan_id: str, day: date, inp: PlanningInput, solution: Solution, *,
                          matrix_source: str, replan_of: str | None = None) -> dict[str, Any]:
     """The fields of RoutePlanned for a solved problem."""
+    stranded = inp.stranded(solution)
     return {
         "plan_id": plan_id, "day": day,
-        "tours": [planned_tour(plan_id, inp, tour) for tour in solution.tours],
+        "tours": [planned_tour(plan_id, inp, tour, stranded) for tour in solution.tours],
         "dropped": dropped_jobs(inp, solution),
         "distance_km": solution.distance_m / 1000, "solve_time_ms": int(round(solution.solve_seconds * 1000)),
         "matrix_source": matrix_source, "empty_km": solution.empty_distance_m / 1000,
@@ -102,10 +164,12 @@ def empty_plan_fields(plan_id: str, day: date, inp: PlanningInput, *, matrix_sou
 
 def plan_as_solution(problem: Problem, reference: datetime, tours: Iterable[Mapping[str, Any]],
                      dropped: Iterable[Mapping[str, Any]] = ()) -> Solution:
-    """A published plan's tours as a Solution of `problem`: arrival from the ETA,
-    service as early as the stop's windows allow, loads and figures as published.
-    Only job stops the problem knows are kept (jobs left out before solving are not
-    in it)."""
+    """A published plan's tours as a Solution of `problem`: a stop with several
+    jobs becomes one solver stop per job, in the order listed; arrival from the
+    ETA (then straight on at the same place), service as early as the stop's
+    windows allow, loads recomputed from the jobs except the load published
+    after each stop, figures as published. Jobs left out before solving are not
+    in the problem and are skipped."""
     rebuilt = [_tour(problem, reference, tour) for tour in tours]
     distance = sum(t.distance_m for t in rebuilt)
     empty = sum(t.empty_distance_m for t in rebuilt)
@@ -119,21 +183,42 @@ def plan_as_solution(problem: Problem, reference: datetime, tours: Iterable[Mapp
 def _tour(problem: Problem, reference: datetime, record: Mapping[str, Any]) -> Tour:
     vehicle = problem.vehicle_by_id[record["vehicle_id"]]
     records = record["stops"]
-    stops = []
+    jobs = [problem.job_by_id[j] for stop in records for j in stop.get("job_ids") or () if j in problem.job_by_id]
+    kg = sum(j.weight_kg for j in jobs if j.kind is JobKind.DELIVERY)  # loaded at the start depot
+    litres = sum(j.volume_l for j in jobs if j.kind is JobKind.DELIVERY)
+    stops: list[ScheduledStop] = []
+    last = len(records) - 1
     for i, stop in enumerate(records):
         arrival = int(round((stop["eta"] - reference).total_seconds()))
-        kg, litres = stop["load_g"] / 1000, stop["load_ml"] / 1000
-        if stop["kind"] == "DEPOT":
-            kind = StopKind.START if i == 0 else StopKind.END
-            stops.append(ScheduledStop(kind, stop["place_id"], None, arrival, arrival, arrival, kg, litres))
-            continue
-        job_id = stop["job_ids"][0]
-        kind = StopKind.PICKUP if stop["kind"] == "PICKUP" else StopKind.DELIVERY
-        job = problem.job_by_id[job_id]
-        planned = job.pickup if kind is StopKind.PICKUP else job.delivery
-        start = earliest_service_start(arrival, planned, vehicle.shift)
-        start = arrival if start is None else start
-        stops.append(ScheduledStop(kind, stop["place_id"], job_id, arrival, start, start + planned.service_s,
-                                   kg, litres))
+        place = stop["place_id"]
+        visits = []
+        for job_id in stop.get("job_ids") or ():
+            job = problem.job_by_id.get(job_id)
+            if job is None:
+                continue
+            kind = StopKind.PICKUP if job.pickup is not None and job.pickup.location_id == place else StopKind.DELIVERY
+            visits.append((job, kind))
+        parts: list[tuple[StopKind, Job | None]] = [(StopKind.START, None)] if i == 0 else []
+        parts += [(kind, job) for job, kind in visits]
+        if i == last and i > 0:
+            parts.append((StopKind.END, None))
+        for n, (kind, job) in enumerate(parts):
+            if job is None:
+                if kind is StopKind.END:
+                    kg = litres = 0.0
+                start = arrival
+                departure = arrival
+            else:
+                planned = job.pickup if kind is StopKind.PICKUP else job.delivery
+                sign = 1 if kind is StopKind.PICKUP else -1
+                kg += sign * job.weight_kg
+                litres += sign * job.volume_l
+                start = earliest_service_start(arrival, planned, vehicle.shift)
+                start = arrival if start is None else start
+                departure = start + planned.service_s
+            if n == len(parts) - 1:
+                kg, litres = stop["load_g"] / 1000, stop["load_ml"] / 1000  # as published
+            stops.append(ScheduledStop(kind, place, job.id if job else None, arrival, start, departure, kg, litres))
+            arrival = departure  # the next part is at the same place
     return Tour(vehicle.id, tuple(stops), int(round(record["distance_km"] * 1000)), record["duration_s"],
                 int(round(record["empty_km"] * 1000)), record["load_factor"], 0.0)

@@ -1,13 +1,19 @@
 """From a plan request and the hub's shipments to the solver's Problem (pure).
 
-Which shipments a plan for day X carries, and how:
+Which shipments a plan for day X carries (`job_for_day`), per shipment:
 
-| shipment | job |
+| shipment | legs |
 |---|---|
-| REQUESTED, collected on X, delivered on X | SHIPMENT: pick up at the shop, deliver at the pick-up point, same vehicle |
-| REQUESTED, collected on X, delivered later | PICKUP: collect at the shop, bring to the hub (kept there) |
-| AT_HUB (or collected on an earlier day), delivered on X | DELIVERY: load at the hub, deliver at the pick-up point |
+| REQUESTED, collected on X, delivered on X | both: shop to hub (or direct) and on to the pick-up point |
+| REQUESTED, collected on X, delivered later | to the hub only (kept there) |
+| AT_HUB (or collected on an earlier day), delivered on X | from the hub only |
 | on a dispatched tour of the plan being re-planned, stop done or under way | as on that tour, with those stops fixed first on its vehicle |
+
+The legs of the day are then consolidated into jobs by place, not by shipment
+(`consolidation`): one collection per shop, one delivery per pick-up point,
+through Logistikport HX. Every job is optional with a penalty far above any
+routing cost, so a day with more goods than vans still gets a plan, and what
+does not fit is reported with its reason and stays due.
 
 Left out with a reason the operator sees: goods that a plan of an earlier day
 collects for the hub and that are not there yet, a collection without a usable
@@ -15,32 +21,51 @@ window, goods collected on a tour still running (re-plan that plan), goods of a
 cancelled order on their way (they go back to the shop). Withdrawn (cancelled,
 not collected) and delivered shipments are not part of a plan.
 
-Service times: 5 min at a shop, 3 min + 1 min per compartment at a pick-up
-point. Times are seconds from local midnight of the planning day; windows are
+Times are seconds from local midnight of the planning day; windows are
 half-open in UTC, so service must end by a window's end.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from time import monotonic
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
 
-from .fleet import BERLIN, VehicleRecord, local_midnight
+from .consolidation import (
+    Consolidated,
+    DayContext,
+    Goods,
+    JobSpec,
+    Role,
+    consolidate,
+    penalty,
+    point_service_s,
+    shop_service_s,
+)
+from .fleet import VehicleRecord, local_instant, local_midnight
 from .replanning import TourProgress
+from .shipments import LeftOut, Place, ServiceTimes, ShipmentRecord, UtcWindow
 from .solver import (
+    DroppedJob,
     FixedPrefix,
     Job,
     JobKind,
     Location,
     Problem,
+    Solution,
+    SolveStatus,
     Stop,
     StopKind,
+    StopRef,
     TemperatureClass,
     TimeWindow,
     TravelMatrix,
     Vehicle,
 )
+
+__all__ = ["LeftOut", "Place", "ServiceTimes", "ShipmentRecord", "UtcWindow"]
 
 
 class PlanningError(ValueError):
@@ -53,105 +78,11 @@ class PlanningError(ValueError):
 
 
 @dataclass(frozen=True)
-class ServiceTimes:
-    at_shop_s: int = 300
-    at_point_s: int = 180
-    per_compartment_s: int = 60
-    at_depot_s: int = 0
+class PlanningRules:
+    """The hub's day: goods collected for distribution today must be at the hub
+    by `hub_ready_at` (local time); from then on they are loaded for the last mile."""
 
-    def at_point(self, compartments: int) -> int:
-        return self.at_point_s + self.per_compartment_s * max(1, compartments)
-
-
-@dataclass(frozen=True)
-class Place:
-    place_id: str
-    name: str | None
-    lat: float
-    lon: float
-
-    @property
-    def location(self) -> dict[str, float]:
-        return {"lat": self.lat, "lon": self.lon}
-
-
-@dataclass(frozen=True)
-class UtcWindow:
-    start: datetime
-    end: datetime  # exclusive
-
-
-@dataclass(frozen=True)
-class ShipmentRecord:
-    """Routing's view of a shipment (projected from logistics.shipments)."""
-
-    shipment_id: str
-    order_id: str
-    shop: Place
-    point: Place
-    compartments: int
-    delivery_day: date
-    weight_g: int
-    volume_ml: int
-    temperature_class: str
-    pickup_windows: tuple[UtcWindow, ...]
-    delivery_windows: tuple[UtcWindow, ...]  # empty: any time
-    attempt: int = 1
-    status: str = "REQUESTED"
-    order_cancelled: bool = False
-
-    @classmethod
-    def from_request(cls, data: Mapping[str, Any]) -> ShipmentRecord:
-        """From ShipmentRequested."""
-        return cls(
-            shipment_id=data["shipment_id"], order_id=data["order_id"],
-            shop=Place(data["shop_id"], data.get("shop_name"), data["shop_location"]["lat"],
-                       data["shop_location"]["lon"]),
-            point=Place(data["pickup_point_id"], data.get("pickup_point_name"),
-                        data["pickup_point_location"]["lat"], data["pickup_point_location"]["lon"]),
-            compartments=len(data["compartment_ids"]), delivery_day=data["delivery_day"],
-            weight_g=data["weight_g"], volume_ml=data["volume_ml"],
-            temperature_class=data.get("temperature_class") or "AMBIENT",
-            pickup_windows=tuple(UtcWindow(w["start"], w["end"]) for w in data["pickup_windows"]),
-            delivery_windows=tuple(UtcWindow(w["start"], w["end"]) for w in data.get("delivery_windows") or ()),
-            attempt=data.get("attempt", 1),
-        )
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> ShipmentRecord:
-        def windows(items: Iterable[Sequence[str]]) -> tuple[UtcWindow, ...]:
-            return tuple(UtcWindow(datetime.fromisoformat(s), datetime.fromisoformat(e)) for s, e in items)
-
-        return cls(
-            shipment_id=doc["shipment_id"], order_id=doc["order_id"], shop=Place(**doc["shop"]),
-            point=Place(**doc["point"]), compartments=doc["compartments"],
-            delivery_day=date.fromisoformat(doc["delivery_day"]), weight_g=doc["weight_g"],
-            volume_ml=doc["volume_ml"], temperature_class=doc["temperature_class"],
-            pickup_windows=windows(doc["pickup_windows"]), delivery_windows=windows(doc["delivery_windows"]),
-            attempt=doc["attempt"], status=doc["status"], order_cancelled=doc.get("order_cancelled", False),
-        )
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "shipment_id": self.shipment_id, "order_id": self.order_id, "shop": self.shop.__dict__,
-            "point": self.point.__dict__, "compartments": self.compartments,
-            "delivery_day": self.delivery_day.isoformat(), "weight_g": self.weight_g, "volume_ml": self.volume_ml,
-            "temperature_class": self.temperature_class,
-            "pickup_windows": [[w.start.isoformat(), w.end.isoformat()] for w in self.pickup_windows],
-            "delivery_windows": [[w.start.isoformat(), w.end.isoformat()] for w in self.delivery_windows],
-            "attempt": self.attempt, "status": self.status, "order_cancelled": self.order_cancelled,
-        }
-
-    @property
-    def collection_day(self) -> date | None:
-        if not self.pickup_windows:
-            return None
-        return min(w.start for w in self.pickup_windows).astimezone(BERLIN).date()
-
-    @property
-    def days(self) -> set[date]:
-        """The days whose plans may concern this shipment."""
-        return {d for d in (self.collection_day, self.delivery_day) if d is not None}
+    hub_ready_at: time = time(11, 0)
 
 
 @dataclass(frozen=True)
@@ -200,28 +131,77 @@ class PlanRequest:
 
 
 @dataclass(frozen=True)
-class LeftOut:
-    """A job the plan does not carry, decided before solving."""
-
-    job_id: str
-    shipment_ids: tuple[str, ...]
-    reason: str  # a nahnetz.logistics.DropReason symbol
-    detail: str
-
-
-@dataclass(frozen=True)
 class PlanningInput:
     problem: Problem
     reference: datetime  # the instant of second 0
     places: Mapping[str, Place]  # by location id
-    job_shipments: Mapping[str, tuple[str, ...]]
+    specs: Mapping[str, JobSpec]  # by job id
     left_out: tuple[LeftOut, ...] = ()
+    hub_id: str = ""
+    ready_s: int = 0  # the hub's consolidation time
+    # To consolidate again in a later round: the day's goods, how, and the jobs kept as they are.
+    goods: tuple[Goods, ...] = ()
+    context: DayContext | None = None
+    kept_jobs: tuple[Job, ...] = ()
+    force_direct: frozenset[str] = frozenset()
+
+    @property
+    def job_shipments(self) -> dict[str, tuple[str, ...]]:
+        return {job_id: spec.shipment_ids for job_id, spec in self.specs.items()}
 
     def instant(self, seconds: float) -> datetime:
         return self.reference + timedelta(seconds=seconds)
 
+    def with_budget(self, seconds: float) -> PlanningInput:
+        return replace(self, problem=replace(self.problem, time_budget_s=max(0.5, seconds)))
+
+    def missed_hub(self, solution: Solution) -> frozenset[str]:
+        """Goods for today's distribution whose collection to the hub is left out."""
+        return frozenset(sid for d in solution.dropped if self.specs[d.job_id].hub_deadline
+                         for sid in self.specs[d.job_id].shipment_ids)
+
+    def stranded(self, solution: Solution) -> frozenset[str]:
+        """Shipments a served distribution would load at the hub although their
+        collection is left out: they are not there to load."""
+        missing = self.missed_hub(solution)
+        served = {s.job_id for t in solution.tours for s in t.stops if s.job_id}
+        return frozenset(sid for job_id in served if self.specs[job_id].role is Role.DISTRIBUTE
+                         for sid in self.specs[job_id].collected_today if sid in missing)
+
+    def served_shipments(self, solution: Solution) -> int:
+        served = {s.job_id for t in solution.tours for s in t.stops if s.job_id}
+        return len({sid for j in served for sid in self.specs[j].shipment_ids} - self.stranded(solution))
+
+    def next_round(self, solution: Solution) -> PlanningInput | None:
+        """The day again with the goods whose collection missed the hub sent
+        direct (shop -> point, e.g. in the afternoon); None when no collection
+        for today's distribution was left out."""
+        missing = self.missed_hub(solution) - self.force_direct
+        if not missing or self.context is None:
+            return None
+        force = self.force_direct | missing
+        made = consolidate(self.goods, self.context, force)
+        specs = {j.id: self.specs[j.id] for j in self.kept_jobs}
+        specs.update(made.specs)
+        problem = replace(self.problem, jobs=self.kept_jobs + tuple(made.jobs))
+        return replace(self, problem=problem, specs=specs, force_direct=force)
+
 
 MatrixFunction = Callable[[Sequence[Location]], TravelMatrix]
+
+
+def windows_in_seconds(reference: datetime, windows: Sequence[UtcWindow], service_s: int
+                       ) -> tuple[TimeWindow, ...] | None:
+    """Windows in which service can start and end; () for any time, None when none is usable."""
+    if not windows:
+        return ()
+    usable: list[TimeWindow] = []
+    for window in sorted(windows, key=lambda w: w.start):
+        start = max(0, int((window.start - reference).total_seconds()))
+        end = int((window.end - reference).total_seconds()) - service_s  # service must be done when it closes
+        if end >= start and (not usable or start > usable[-1].end_s):
+            usable.append(TimeWindow(start, end))
+    return tuple(usable) or None
 
 
 @dataclass
@@ -231,7 +211,7 @@ class _Builder:
     reference: datetime
     places: dict[str, Place] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
-    job_shipments: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    specs: dict[str, JobSpec] = field(default_factory=dict)
     left_out: list[LeftOut] = field(default_factory=list)
 
     def seconds(self, instant: datetime) -> int:
@@ -242,46 +222,16 @@ class _Builder:
         return place.place_id
 
     def windows(self, windows: Sequence[UtcWindow], service_s: int) -> tuple[TimeWindow, ...] | None:
-        """Windows in which service can start and end; () for any time, None when none is usable."""
-        if not windows:
-            return ()
-        usable = []
-        for window in sorted(windows, key=lambda w: w.start):
-            start = max(0, self.seconds(window.start))
-            end = self.seconds(window.end) - service_s  # service must be done when the window closes
-            if end >= start and (not usable or start > usable[-1].end_s):
-                usable.append(TimeWindow(start, end))
-        return tuple(usable) or None
+        return windows_in_seconds(self.reference, windows, service_s)
 
     def leave_out(self, shipment: ShipmentRecord, reason: str, detail: str) -> None:
         self.left_out.append(LeftOut(shipment.shipment_id, (shipment.shipment_id,), reason, detail))
-
-    def add_shipment(self, shipment: ShipmentRecord, kind: JobKind, fixed: frozenset[StopKind] = frozenset()) -> None:
-        """Fixed stops (done or under way) keep no window: their time has passed."""
-        shop_s, point_s = self.service.at_shop_s, self.service.at_point(shipment.compartments)
-        pickup = delivery = None
-        if kind in (JobKind.SHIPMENT, JobKind.PICKUP):
-            windows = () if StopKind.PICKUP in fixed else self.windows(shipment.pickup_windows, shop_s)
-            if windows is None:
-                self.leave_out(shipment, "TIME_WINDOW", "the shop's collection windows are too short for the visit")
-                return
-            pickup = Stop(self.place(shipment.shop), windows, shop_s)
-        if kind in (JobKind.SHIPMENT, JobKind.DELIVERY):
-            windows = () if StopKind.DELIVERY in fixed else self.windows(shipment.delivery_windows, point_s)
-            if windows is None:
-                self.leave_out(shipment, "TIME_WINDOW", "the pick-up point's opening hours are too short for the visit")
-                return
-            delivery = Stop(self.place(shipment.point), windows, point_s)
-        self.jobs.append(Job(shipment.shipment_id, kind, pickup=pickup, delivery=delivery,
-                             weight_kg=shipment.weight_g / 1000, volume_l=shipment.volume_ml / 1000,
-                             temperature=TemperatureClass(shipment.temperature_class)))
-        self.job_shipments[shipment.shipment_id] = (shipment.shipment_id,)
 
     def add_extra(self, job: ExtraJob) -> None:
         if job.kind not in ("PICKUP", "DELIVERY"):
             raise PlanningError("INVALID_REQUEST", f"job {job.job_id} has the kind {job.kind}, which this planner "
                                                    "does not know (PICKUP or DELIVERY)")
-        if job.job_id in self.job_shipments:
+        if job.job_id in self.specs or any(j.job_id == job.job_id for j in self.left_out):
             raise PlanningError("INVALID_REQUEST", f"job id {job.job_id} is used twice")
         windows = self.windows(job.windows, job.service_s)
         if windows is None:
@@ -293,8 +243,9 @@ class _Builder:
         self.jobs.append(Job(job.job_id, kind, pickup=stop if kind is JobKind.PICKUP else None,
                              delivery=stop if kind is JobKind.DELIVERY else None,
                              weight_kg=job.weight_g / 1000, volume_l=job.volume_ml / 1000,
-                             temperature=TemperatureClass(job.temperature_class)))
-        self.job_shipments[job.job_id] = job.shipment_ids
+                             temperature=TemperatureClass(job.temperature_class),
+                             penalty=penalty(len(job.shipment_ids))))
+        self.specs[job.job_id] = JobSpec(Role.EXTRA, job.shipment_ids)
 
     def vehicle(self, record: VehicleRecord) -> Vehicle:
         problems = record.problems()
@@ -342,29 +293,49 @@ def job_for_day(shipment: ShipmentRecord, day: date) -> JobKind | tuple[str, str
 @dataclass(frozen=True)
 class DraftProblem:
     """Everything of the problem but the travel matrix, which is fetched for
-    `locations` (possibly over the network) before `with_matrix` finishes it."""
+    `locations` (possibly over the network) before `with_matrix` finishes it:
+    the day's goods are consolidated into jobs then, since whether a shop's
+    goods can reach the hub in time depends on travel times."""
 
     request: PlanRequest
     locations: tuple[Location, ...]
     vehicles: tuple[Vehicle, ...]
-    jobs: tuple[Job, ...]
+    goods: tuple[Goods, ...]
+    jobs: tuple[Job, ...]  # carried on from dispatched tours, and the request's own
+    specs: Mapping[str, JobSpec]
     fixed_prefixes: tuple[FixedPrefix, ...]
     reference: datetime
     places: Mapping[str, Place]
-    job_shipments: Mapping[str, tuple[str, ...]]
     left_out: tuple[LeftOut, ...]
+    shipments: Mapping[str, ShipmentRecord]
+    service: ServiceTimes
+    rules: PlanningRules
 
     def with_matrix(self, matrix: TravelMatrix) -> PlanningInput:
+        index = {loc.id: i for i, loc in enumerate(self.locations)}
+        if matrix.size != len(index):
+            raise PlanningError("INVALID_REQUEST", "travel matrix size differs from the number of places")
+        ready_s = int((local_instant(self.request.day, self.rules.hub_ready_at) - self.reference).total_seconds())
+        ctx = DayContext(
+            hub_id=self.request.depot.place_id, service=self.service, ready_s=ready_s, vehicles=self.vehicles,
+            windows=lambda windows, service_s: windows_in_seconds(self.reference, windows, service_s),
+            duration=lambda a, b: matrix.durations_s[index[a]][index[b]],
+        )
+        made: Consolidated = consolidate(self.goods, ctx)
         try:
-            problem = Problem(locations=self.locations, matrix=matrix, vehicles=self.vehicles, jobs=self.jobs,
-                              fixed_prefixes=self.fixed_prefixes, time_budget_s=float(self.request.time_budget_s))
+            problem = Problem(locations=self.locations, matrix=matrix, vehicles=self.vehicles,
+                              jobs=self.jobs + tuple(made.jobs), fixed_prefixes=self.fixed_prefixes,
+                              time_budget_s=float(self.request.time_budget_s))
         except ValueError as exc:
             raise PlanningError("INVALID_REQUEST", str(exc)) from exc
-        return PlanningInput(problem, self.reference, self.places, self.job_shipments, self.left_out)
+        return PlanningInput(problem, self.reference, self.places, {**self.specs, **made.specs},
+                             self.left_out + tuple(made.left_out), hub_id=self.request.depot.place_id,
+                             ready_s=ready_s, goods=self.goods, context=ctx, kept_jobs=self.jobs)
 
 
 def draft_problem(request: PlanRequest, shipments: Iterable[ShipmentRecord], *,
-                  tours: Sequence[TourProgress] = (), service: ServiceTimes = ServiceTimes()) -> DraftProblem:
+                  tours: Sequence[TourProgress] = (), service: ServiceTimes = ServiceTimes(),
+                  rules: PlanningRules = PlanningRules()) -> DraftProblem:
     """The solver's problem for the request, but for the matrix; raises
     PlanningError when there is none."""
     if not request.vehicles:
@@ -373,60 +344,138 @@ def draft_problem(request: PlanRequest, shipments: Iterable[ShipmentRecord], *,
     builder.place(request.depot)
     vehicles = tuple(builder.vehicle(v) for v in request.vehicles)
     by_id = {s.shipment_id: s for s in shipments}
-    prefixes = _fixed_prefixes(builder, tours, by_id, {v.id for v in vehicles})
-    fixed_ids = {ref.job_id for p in prefixes for ref in p.stops}
+    prefixes, carried, onward = _carried_on(builder, tours, by_id, {v.id for v in vehicles})
+    goods = [Goods(by_id[sid], JobKind.DELIVERY, at_hub_early=False) for sid in onward]
     for shipment in sorted(by_id.values(), key=lambda s: s.shipment_id):
-        if shipment.shipment_id in fixed_ids:
+        if shipment.shipment_id in carried:
             continue
         decision = job_for_day(shipment, request.day)
         if isinstance(decision, JobKind):
-            builder.add_shipment(shipment, decision)
+            goods.append(Goods(shipment, decision))
         elif decision is not None:
             builder.leave_out(shipment, *decision)
+    for item in goods:
+        if item.legs in (JobKind.SHIPMENT, JobKind.PICKUP):
+            builder.place(item.shipment.shop)
+        if item.legs in (JobKind.SHIPMENT, JobKind.DELIVERY):
+            builder.place(item.shipment.point)
     for job in request.extra_jobs:
         builder.add_extra(job)
-    if not builder.jobs and not builder.left_out:
+    if not goods and not builder.jobs and not builder.left_out:
         raise PlanningError("NO_JOBS", f"nothing to carry on {request.day.isoformat()}")
-    # Keep only the prefixes' stops whose jobs exist (a job may have been left out).
-    known = {j.id for j in builder.jobs}
-    prefixes = tuple(FixedPrefix(p.vehicle_id, tuple(r for r in p.stops if r.job_id in known)) for p in prefixes)
     return DraftProblem(
         request=request,
         locations=tuple(Location(p.place_id, lat=p.lat, lon=p.lon) for p in builder.places.values()),
-        vehicles=vehicles, jobs=tuple(builder.jobs), fixed_prefixes=tuple(p for p in prefixes if p.stops),
-        reference=builder.reference, places=dict(builder.places), job_shipments=dict(builder.job_shipments),
-        left_out=tuple(builder.left_out),
+        vehicles=vehicles, goods=tuple(goods), jobs=tuple(builder.jobs), specs=dict(builder.specs),
+        fixed_prefixes=prefixes, reference=builder.reference, places=dict(builder.places),
+        left_out=tuple(builder.left_out), shipments=by_id, service=service, rules=rules,
     )
 
 
 def build_problem(request: PlanRequest, shipments: Iterable[ShipmentRecord], matrix: MatrixFunction, *,
-                  tours: Sequence[TourProgress] = (), service: ServiceTimes = ServiceTimes()) -> PlanningInput:
+                  tours: Sequence[TourProgress] = (), service: ServiceTimes = ServiceTimes(),
+                  rules: PlanningRules = PlanningRules()) -> PlanningInput:
     """`draft_problem` finished with a matrix computed in place (tools and tests)."""
-    draft = draft_problem(request, shipments, tours=tours, service=service)
+    draft = draft_problem(request, shipments, tours=tours, service=service, rules=rules)
     return draft.with_matrix(matrix(draft.locations))
 
 
-def _fixed_prefixes(builder: _Builder, tours: Sequence[TourProgress], shipments: Mapping[str, ShipmentRecord],
-                    vehicle_ids: set[str]) -> tuple[FixedPrefix, ...]:
-    prefixes: dict[str, FixedPrefix] = {}
+def _carried_on(builder: _Builder, tours: Sequence[TourProgress], shipments: Mapping[str, ShipmentRecord],
+                vehicle_ids: set[str]) -> tuple[tuple[FixedPrefix, ...], set[str], list[str]]:
+    """Re-planning: the goods whose ride on a dispatched tour has begun stay on
+    it, as jobs between the tour's stops, with the stops done or under way fixed
+    first on the vehicle. Returns the prefixes, the shipments carried on, and
+    those of them that still go from the hub to their pick-up point today."""
+    prefixes: list[FixedPrefix] = []
+    carried: set[str] = set()
+    ends: dict[str, set[str]] = defaultdict(set)  # shipment -> where its rides end: "hub" or "point"
+    seen_vehicles: set[str] = set()
+    hub = builder.request.depot
     for tour in tours:
-        refs = tour.fixed_stops()
-        if not refs:
+        legs = [leg for leg in tour.fixed_legs() if leg.shipment_id in shipments]  # unknown: nothing to keep
+        if not legs:
             continue
         if tour.vehicle_id not in vehicle_ids:
             raise PlanningError("INVALID_REQUEST", f"vehicle {tour.vehicle_id} of tour {tour.tour_id} has stops done "
                                                    "or under way but is not among the request's vehicles")
-        if tour.vehicle_id in prefixes:
+        if tour.vehicle_id in seen_vehicles:
             raise PlanningError("INVALID_REQUEST", f"vehicle {tour.vehicle_id} has two dispatched tours in the plan")
-        kinds = tour.job_kinds()
-        kept = []
-        for ref in refs:
-            shipment = shipments.get(ref.job_id)
-            if shipment is None:
-                continue  # not known to routing: nothing to keep a place for
-            if ref.job_id not in builder.job_shipments:
-                fixed = frozenset(r.kind for r in refs if r.job_id == ref.job_id)
-                builder.add_shipment(shipment, kinds[ref.job_id], fixed)
-            kept.append(ref)
-        prefixes[tour.vehicle_id] = FixedPrefix(tour.vehicle_id, tuple(kept))
-    return tuple(prefixes.values())
+        seen_vehicles.add(tour.vehicle_id)
+        rides: dict[tuple[int, int, bool], list[ShipmentRecord]] = defaultdict(list)
+        for leg in legs:
+            rides[(leg.load, leg.unload, tour.delivered_at(leg))].append(shipments[leg.shipment_id])
+            carried.add(leg.shipment_id)
+            ends[leg.shipment_id].add("hub" if tour.stops[leg.unload].place_id == hub.place_id else "point")
+        pickups: dict[int, list[StopRef]] = defaultdict(list)
+        deliveries: dict[int, list[StopRef]] = defaultdict(list)
+        for (load, unload, delivered), records in sorted(rides.items()):
+            job_id = f"{tour.tour_id}:{load}>{unload}" + ("" if delivered else ":open")
+            builder.jobs.append(_carried_job(builder, job_id, tour, load, unload, delivered, records))
+            builder.specs[job_id] = JobSpec(Role.CARRIED, tuple(r.shipment_id for r in records))
+            pickups[load].append(StopRef(job_id, StopKind.PICKUP))
+            if delivered:
+                deliveries[unload].append(StopRef(job_id, StopKind.DELIVERY))
+        order = [ref for index in range(tour.reached + 1) for ref in deliveries[index] + pickups[index]]
+        prefixes.append(FixedPrefix(tour.vehicle_id, tuple(order)))
+    day = builder.request.day
+    onward = sorted(sid for sid in carried if ends[sid] == {"hub"} and shipments[sid].delivery_day == day
+                    and shipments[sid].status != "DELIVERED" and not shipments[sid].order_cancelled)
+    return tuple(prefixes), carried, onward
+
+
+def _carried_job(builder: _Builder, job_id: str, tour: TourProgress, load: int, unload: int, delivered: bool,
+                 records: Sequence[ShipmentRecord]) -> Job:
+    """Done stops keep no window (their time has passed); a delivery still to
+    come keeps its pick-up point's opening hours."""
+    service, hub = builder.service, builder.request.depot
+
+    def place(index: int) -> Place:
+        place_id = tour.stops[index].place_id
+        for r in records:
+            for candidate in (r.shop, r.point):
+                if candidate.place_id == place_id:
+                    return candidate
+        return hub
+
+    start, end = place(load), place(unload)
+    pickup_s = service.at_hub_s if start.place_id == hub.place_id else shop_service_s(records, service.at_shop_s, service)
+    if end.place_id == hub.place_id:
+        delivery = Stop(builder.place(end), (), service.at_hub_s)
+    else:
+        delivery_s = point_service_s(records, service.at_point_s, service)
+        windows = () if delivered else (builder.windows(records[0].delivery_windows, delivery_s) or ())
+        delivery = Stop(builder.place(end), windows, delivery_s)
+    strictest = max((TemperatureClass(r.temperature_class) for r in records),
+                    key=list(TemperatureClass).index)
+    return Job(job_id, JobKind.SHIPMENT, pickup=Stop(builder.place(start), (), pickup_s), delivery=delivery,
+               weight_kg=sum(r.weight_g for r in records) / 1000, volume_l=sum(r.volume_ml for r in records) / 1000,
+               temperature=strictest, penalty=penalty(len(records)))
+
+
+# -- solving in rounds ------------------------------------------------------------------------------
+FIRST_ROUND_SHARE = 0.5  # of the time budget, when a second round may be needed
+MIN_ROUND_S = 1.0  # a round with less time finds little: the first solution stands
+
+
+async def solve_in_rounds(inp: PlanningInput, solve: Callable[[Problem], Awaitable[Solution]],
+                          clock: Callable[[], float] = monotonic) -> tuple[PlanningInput, Solution]:
+    """Solve within the problem's time budget, in at most two rounds. The solver
+    cannot know that a distribution needs the day's collections: when it leaves
+    out a collection for today's distribution, the day is solved again with
+    those goods direct from the shop (`PlanningInput.next_round`) in the time
+    left, and the round serving more shipments wins. Goods whose collection is
+    left out in the winning round are left off their distribution's stop
+    (`PlanningInput.stranded`) and reported with their collection."""
+    started = clock()
+    budget = inp.problem.time_budget_s
+    may_repeat = any(spec.hub_deadline for spec in inp.specs.values())
+    solution = await solve(inp.with_budget(budget * FIRST_ROUND_SHARE if may_repeat else budget).problem)
+    following = inp.next_round(solution)
+    left = budget - (clock() - started)
+    if following is not None and left >= MIN_ROUND_S:
+        again = await solve(following.with_budget(left).problem)
+        if again.status is SolveStatus.SOLVED and (
+                solution.status is not SolveStatus.SOLVED
+                or following.served_shipments(again) > inp.served_shipments(solution)):
+            inp, solution = following.with_budget(left), again
+    return inp, replace(solution, solve_seconds=clock() - started)

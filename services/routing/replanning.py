@@ -15,9 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
-from .solver import JobKind, StopKind, StopRef
-
-_STOP_KINDS = {"PICKUP": StopKind.PICKUP, "DELIVERY": StopKind.DELIVERY}
 
 
 @dataclass(frozen=True)
@@ -69,29 +66,37 @@ class TourProgress:
         return replace(self, reached=max(self.reached, stop_index),
                         failed=self.failed | {(stop_index, s) for s in ids})
 
-    def fixed_stops(self) -> tuple[StopRef, ...]:
-        """The job stops done or under way, in driving order."""
-        refs: list[StopRef] = []
-        for index, stop in enumerate(self.stops[: self.reached + 1]):
-            kind = _STOP_KINDS.get(stop.kind)
-            if kind is None:
-                continue  # the depot: not a job stop
+    def legs(self) -> tuple[Leg, ...]:
+        """Each shipment's ride on this tour: loaded at a shop (PICKUP) or at the
+        hub (DEPOT, when not on board), unloaded at a pick-up point (DELIVERY) or at
+        the hub (DEPOT, when on board). Goods of older plans loaded before the tour
+        ride from the first stop; goods never unloaded ride to the last one."""
+        on_board: dict[str, int] = {}
+        legs: list[Leg] = []
+        last = len(self.stops) - 1
+        for index, stop in enumerate(self.stops):
             for shipment_id in stop.shipment_ids:
-                ref = StopRef(shipment_id, kind)
-                if (index, shipment_id) not in self.failed and ref not in refs:
-                    refs.append(ref)
-        return tuple(refs)
+                if stop.kind == "PICKUP" or (stop.kind == "DEPOT" and shipment_id not in on_board):
+                    on_board.setdefault(shipment_id, index)
+                elif stop.kind in ("DELIVERY", "DEPOT"):
+                    legs.append(Leg(shipment_id, on_board.pop(shipment_id, 0), index))
+        legs.extend(Leg(sid, loaded, last) for sid, loaded in on_board.items())
+        return tuple(legs)
 
-    def job_kinds(self) -> dict[str, JobKind]:
-        """How the tour carries each shipment: shop to point on the vehicle
-        (SHIPMENT), only collected to the hub (PICKUP), only delivered from the hub
-        (DELIVERY)."""
-        seen: dict[str, set[str]] = {}
-        for stop in self.stops:
-            if stop.kind in _STOP_KINDS:
-                for shipment_id in stop.shipment_ids:
-                    seen.setdefault(shipment_id, set()).add(stop.kind)
-        return {sid: JobKind.SHIPMENT if kinds == {"PICKUP", "DELIVERY"}
-                else JobKind.PICKUP if kinds == {"PICKUP"} else JobKind.DELIVERY
-                for sid, kinds in seen.items()}
+    def fixed_legs(self) -> tuple[Leg, ...]:
+        """The rides that began at a stop done or under way (not at a failed one)."""
+        return tuple(leg for leg in self.legs()
+                     if leg.load <= self.reached and (leg.load, leg.shipment_id) not in self.failed)
 
+    def delivered_at(self, leg: Leg) -> bool:
+        """The leg's unloading is done or under way (and did not fail)."""
+        return leg.unload <= self.reached and (leg.unload, leg.shipment_id) not in self.failed
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One shipment's ride on a tour, between two stop indexes."""
+
+    shipment_id: str
+    load: int
+    unload: int

@@ -13,17 +13,23 @@ shared ones of `nahnetz.kit.settings`.
 | ROUTING_OSRM_URL | OSRM base URL; when set, travel times come from its table service instead |
 | ROUTING_SHOP_SERVICE_S | minutes at a shop, in seconds (300) |
 | ROUTING_POINT_SERVICE_S | at a pick-up point (180), plus ROUTING_PER_COMPARTMENT_S per compartment (60) |
+| ROUTING_PER_PARCEL_S | at a shop, per parcel collected (30) |
+| ROUTING_HUB_SERVICE_S | at the hub, per job unloaded or loaded (120) |
+| ROUTING_EXTRA_PART_S | a further temperature part at the same place, instead of the base time (60) |
+| ROUTING_HUB_CONSOLIDATION_TIME | local time from which the day's collected goods are loaded for distribution; collections for today's distribution reach the hub by then ("11:00") |
 | ROUTING_APP_ID | consumer group of the worker ("nahnetz-routing") |
 """
 
 from __future__ import annotations
+
+from datetime import time
 
 from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nahnetz.kit.settings import SettingsError
 
-from .planning import ServiceTimes
+from .planning import PlanningRules, ServiceTimes
 
 
 class RoutingSettings(BaseSettings):
@@ -40,11 +46,21 @@ class RoutingSettings(BaseSettings):
     shop_service_s: int = Field(300, ge=0)
     point_service_s: int = Field(180, ge=0)
     per_compartment_s: int = Field(60, ge=0)
+    per_parcel_s: int = Field(30, ge=0)
+    hub_service_s: int = Field(120, ge=0)
+    extra_part_s: int = Field(60, ge=0)
+    hub_consolidation_time: time = time(11, 0)
     app_id: str | None = None
 
     @property
     def service_times(self) -> ServiceTimes:
-        return ServiceTimes(self.shop_service_s, self.point_service_s, self.per_compartment_s)
+        return ServiceTimes(self.shop_service_s, self.point_service_s, self.per_compartment_s,
+                            per_parcel_s=self.per_parcel_s, at_hub_s=self.hub_service_s,
+                            extra_part_s=self.extra_part_s)
+
+    @property
+    def planning_rules(self) -> PlanningRules:
+        return PlanningRules(hub_ready_at=self.hub_consolidation_time)
 
 
 def load_routing_settings(**overrides) -> RoutingSettings:

@@ -41,7 +41,8 @@ def build_app(settings: Settings | None = None, *, routing: RoutingSettings | No
     routing = routing or load_routing_settings()
     app = create_worker_app(SERVICE, settings, app_id=app_id or routing.app_id)
     planner = Planner(app.redis, app.event_producer, matrix_source(routing.osrm_url, routing.circuity),
-                      service_times=routing.service_times, processes=routing.solver_processes,
+                      service_times=routing.service_times, rules=routing.planning_rules,
+                      processes=routing.solver_processes,
                       lease_margin_s=routing.lease_margin_s)
     app.planner = planner  # for tests and tools
 

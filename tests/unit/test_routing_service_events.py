@@ -64,8 +64,8 @@ def test_a_solution_becomes_route_planned_with_etas_loads_and_figures():
     job = problem.jobs[0]
     stops = (
         ScheduledStop(StopKind.START, HUB.place_id, None, 30_000, 30_000, 30_000, 0.0, 0.0),
-        ScheduledStop(StopKind.PICKUP, job.pickup.location_id, "s1", 31_000, 31_000, 31_300, 1.5, 2.5),
-        ScheduledStop(StopKind.DELIVERY, job.delivery.location_id, "s1", 32_000, 32_000, 32_240, 0.0, 0.0),
+        ScheduledStop(StopKind.PICKUP, job.pickup.location_id, job.id, 31_000, 31_000, 31_300, 1.5, 2.5),
+        ScheduledStop(StopKind.DELIVERY, job.delivery.location_id, job.id, 32_000, 32_000, 32_240, 0.0, 0.0),
         ScheduledStop(StopKind.END, HUB.place_id, None, 33_000, 33_000, 33_000, 0.0, 0.0),
     )
     tour = Tour("van-hx-1", stops, distance_m=41_234, duration_s=3000, empty_distance_m=20_000, load_factor=0.0123,
@@ -80,6 +80,7 @@ def test_a_solution_becomes_route_planned_with_etas_loads_and_figures():
     assert planned["stops"][1]["eta"] == datetime(2031, 7, 16, 6, 36, 40, tzinfo=UTC)
     assert (planned["stops"][1]["load_g"], planned["stops"][1]["load_ml"]) == (1500, 2500)
     assert planned["stops"][1]["shipment_ids"] == ["s1"] and planned["stops"][0]["job_ids"] == []
+    assert planned["stops"][1]["job_ids"] == [job.id] == ["direct:shop-hofladen-ottbergen>pp-hoexter-markt:AMBIENT"]
     assert planned["stops"][0]["name"] == "Logistikport HX"
     assert (planned["distance_km"], planned["empty_km"], planned["duration_s"]) == (41.234, 20.0, 3000)
     assert (event.distance_km, event.empty_km, event.load_factor) == (41.234, 20.0, 0.0123)
@@ -89,16 +90,56 @@ def test_a_solution_becomes_route_planned_with_etas_loads_and_figures():
 def test_dropped_jobs_carry_the_plan_reason_and_the_solvers_words():
     inp = one_job_input()
     inp = replace(inp, left_out=(LeftOut("s9", ("s9",), "TIME_WINDOW", "the shop has no collection window"),))
-    dropped = (DroppedJob("s1", DropReason.TOO_HEAVY, "weight 2000 kg exceeds every vehicle's capacity"),)
+    job_id = inp.problem.jobs[0].id
+    dropped = (DroppedJob(job_id, DropReason.TOO_HEAVY, "weight 1.5 kg exceeds every vehicle's capacity"),)
     solution = Solution(SolveStatus.SOLVED, (), dropped, 0, 0, 0.0, 0.0, 0.0, 0.1)
     event = new_event("RoutePlanned", producer="routing-worker",
                       **route_planned_fields("plan-7", DAY, inp, solution, matrix_source="great-circle"))
     assert event.dropped == [
         {"job_id": "s9", "shipment_ids": ["s9"], "reason": "TIME_WINDOW",
          "detail": "the shop has no collection window"},
-        {"job_id": "s1", "shipment_ids": ["s1"], "reason": "CAPACITY",
-         "detail": "TOO_HEAVY: weight 2000 kg exceeds every vehicle's capacity"},
+        {"job_id": job_id, "shipment_ids": ["s1"], "reason": "CAPACITY",
+         "detail": "too heavy for every van (1.5 kg); the goods stay due for the next plan [TOO_HEAVY]"},
     ]
+
+
+@pytest.mark.parametrize("vans, words", [
+    (["van-hx-1", "van-hx-2"], "no van for FROZEN goods has time left today (van-hx-1 is full)"),
+    (["van-hx-1"], "not enough vehicle time today: the vans' shifts are full"),
+])
+def test_a_job_the_fleet_has_no_room_for_is_explained_in_the_operators_words(vans, words):
+    shops, points = shops_and_points()
+    fleet = tuple(v for v in region_fleet(REGION, DAY) if v.vehicle_id in vans)
+    inp = build_problem(PlanRequest("plan-9", DAY, HUB, fleet), [record("s1", shops[0], points[0],
+                                                                        temperature="FROZEN")], MATRIX.matrix)
+    job_id = inp.problem.jobs[0].id
+    solution = Solution(SolveStatus.SOLVED, (), (DroppedJob(job_id, DropReason.LEFT_OUT_BY_OPTIMISER, "x"),),
+                        0, 0, 0.0, 0.0, 0.0, 0.1)
+    [dropped] = route_planned_fields("plan-9", DAY, inp, solution, matrix_source="great-circle")["dropped"]
+    assert dropped["reason"] == "CAPACITY" and dropped["shipment_ids"] == ["s1"]
+    assert dropped["detail"].startswith(words) and "stay due for the next plan" in dropped["detail"]
+
+
+def test_goods_through_the_hub_make_one_stop_there_and_stay_on_board_when_the_same_van_takes_them_on():
+    shops, points = shops_and_points()
+    # Two shops each serving two points: consolidated through the hub.
+    records = [record(f"s{i}", shops[i // 2], points[i % 2]) for i in range(4)]
+    inp = build_problem(PlanRequest("plan-5", DAY, HUB, tuple(region_fleet(REGION, DAY)[1:2]), time_budget_s=1),
+                        records, MATRIX.matrix)
+    roles = sorted(j.id.split(":")[0] for j in inp.problem.jobs)
+    assert roles == ["collect", "collect", "distribute", "distribute"]
+    solution = solve(inp.problem)
+    assert not solution.dropped
+    [tour] = route_planned_fields("plan-5", DAY, inp, solution, matrix_source="great-circle")["tours"]
+    kinds = [s["kind"] for s in tour["stops"]]
+    assert kinds == ["DEPOT", "PICKUP", "PICKUP", "DEPOT", "DELIVERY", "DELIVERY", "DEPOT"]
+    hub = tour["stops"][3]
+    assert len(hub["job_ids"]) == 4  # two roll cages unloaded, two loaded: one stop
+    assert hub["shipment_ids"] == []  # everything stays on the van that collected it
+    assert hub["eta"] <= inp.instant(inp.ready_s)  # collections are at the hub by the consolidation time
+    assert tour["stops"][4]["eta"] >= inp.instant(inp.ready_s)
+    assert sorted(s for stop in tour["stops"][1:3] for s in stop["shipment_ids"]) == ["s0", "s1", "s2", "s3"]
+    assert check_solution(inp.problem, plan_as_solution(inp.problem, inp.reference, [tour], [])) == []
 
 
 @pytest.mark.parametrize("reason", list(DropReason))

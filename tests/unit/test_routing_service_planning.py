@@ -5,6 +5,7 @@ prefixes of a re-plan from the drivers' progress."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
@@ -22,7 +23,7 @@ from services.routing.planning import (
     build_problem,
     job_for_day,
 )
-from services.routing.replanning import DispatchedStop, TourProgress
+from services.routing.replanning import DispatchedStop, Leg, TourProgress
 from services.routing.solver import JobKind, StopKind, StopRef, TemperatureClass
 from services.routing.solver import Location
 from services.routing.travel import great_circle_source
@@ -101,19 +102,20 @@ def test_a_vehicle_with_a_broken_shift_is_an_invalid_request():
 
 
 # -- jobs ---------------------------------------------------------------------------------------
-def test_each_shipment_becomes_a_job_with_its_id_amounts_temperature_and_service_times():
+def test_a_shop_serving_only_a_point_that_only_it_serves_goes_direct_with_amounts_temperature_and_service():
     inp = build_problem(request(), [shipment("s1", temperature="FROZEN", weight_g=2500, compartments=3)],
-                        MATRIX.matrix, service=ServiceTimes(300, 180, 60))
+                        MATRIX.matrix, service=ServiceTimes(300, 180, 60, per_parcel_s=30))
     [job] = inp.problem.jobs
-    assert job.id == "s1" and job.kind is JobKind.SHIPMENT
+    assert job.id == "direct:shop-a>pp-1:FROZEN" and job.kind is JobKind.SHIPMENT
     assert (job.weight_kg, job.volume_l, job.temperature) == (2.5, 3.0, TemperatureClass.FROZEN)
     assert job.pickup.location_id == "shop-a" and job.delivery.location_id == "pp-1"
-    assert job.pickup.service_s == 300 and job.delivery.service_s == 180 + 3 * 60
+    assert job.pickup.service_s == 300 + 30 and job.delivery.service_s == 180 + 3 * 60
     # 08:00-15:00 local; service must be over when the window closes.
     [pickup_window] = job.pickup.time_windows
-    assert (pickup_window.start_s, pickup_window.end_s) == (8 * 3600, 15 * 3600 - 300)
+    assert (pickup_window.start_s, pickup_window.end_s) == (8 * 3600, 15 * 3600 - 330)
     assert job.delivery.time_windows == ()  # a locker, any time in the shift
-    assert inp.job_shipments == {"s1": ("s1",)}
+    assert job.penalty > 1000  # optional: a day with too much to carry still gets a plan
+    assert inp.job_shipments == {job.id: ("s1",)}
     assert set(inp.places) == {HUB.place_id, "shop-a", "pp-1"}
     assert inp.problem.location_index[HUB.place_id] == 0
 
@@ -149,15 +151,69 @@ def test_shipments_a_plan_cannot_carry_are_left_out_with_a_reason(record, reason
     inp = build_problem(request(), [record, shipment("ok")], MATRIX.matrix)
     [left] = inp.left_out
     assert (left.job_id, left.reason) == ("s", reason) and words in left.detail
-    assert [j.id for j in inp.problem.jobs] == ["ok"]
+    assert list(inp.job_shipments.values()) == [("ok",)]
 
 
-def test_kinds_by_day_in_one_problem():
-    records = [shipment("same-day"), shipment("to-hub", delivered=DAY + timedelta(days=1)),
-               shipment("from-hub", status="AT_HUB", collected=DAY - timedelta(days=1))]
+def test_goods_of_the_day_are_consolidated_by_place_through_the_hub():
+    other_shop = Place("shop-b", "Bäckerei", 51.75, 9.05)
+    # Kept at the hub for tomorrow, so collected until the shop closes: with today's goods until 15:00.
+    to_hub = replace(shipment("to-hub", delivered=DAY + timedelta(days=1)), pickup_windows=(window(DAY, "08:00", "18:00"),))
+    records = [shipment("same-day"), to_hub,
+               shipment("from-hub", status="AT_HUB", collected=DAY - timedelta(days=1)),
+               replace(shipment("frozen", temperature="FROZEN"), shop=other_shop),
+               replace(shipment("also-b"), shop=other_shop)]
+    inp = build_problem(request(), records, MATRIX.matrix, service=ServiceTimes(300, 180, 60, per_parcel_s=30,
+                                                                                at_hub_s=120, extra_part_s=60))
+    jobs = inp.problem.job_by_id
+    assert inp.job_shipments == {
+        "collect:shop-a:AMBIENT": ("same-day", "to-hub"),  # one collection per shop and temperature group
+        "collect:shop-b:AMBIENT": ("also-b",),
+        "collect:shop-b:FROZEN": ("frozen",),  # only the refrigerated van takes it
+        "distribute:pp-1:AMBIENT": ("also-b", "from-hub", "same-day"),  # one delivery per point and group
+        "distribute:pp-1:FROZEN": ("frozen",),
+    }
+    assert all(j.kind is JobKind.SHIPMENT for j in jobs.values())
+    collect, distribute = jobs["collect:shop-a:AMBIENT"], jobs["distribute:pp-1:AMBIENT"]
+    assert (collect.pickup.location_id, collect.delivery.location_id) == ("shop-a", HUB.place_id)
+    assert collect.weight_kg == 4.0 and collect.pickup.service_s == 300 + 2 * 30
+    assert collect.pickup.time_windows[0].end_s == 15 * 3600 - 360
+    # At the hub by 11:00, the consolidation time; loaded from then on.
+    assert collect.delivery.time_windows[0].end_s == 11 * 3600 - 120
+    assert (distribute.pickup.location_id, distribute.delivery.location_id) == (HUB.place_id, "pp-1")
+    assert distribute.pickup.time_windows[0].start_s == 11 * 3600
+    assert distribute.delivery.service_s == 180 + 3 * 2 * 60  # one stop, every compartment
+    # The frozen part at the same places: a further compartment, not a second base time.
+    assert jobs["collect:shop-b:FROZEN"].pickup.service_s == 60 + 30
+    assert jobs["distribute:pp-1:FROZEN"].temperature is TemperatureClass.FROZEN
+    assert jobs["distribute:pp-1:FROZEN"].delivery.service_s == 60 + 2 * 60
+
+
+def test_a_point_whose_goods_are_all_at_the_hub_is_served_from_the_start_of_the_shifts():
+    records = [shipment("from-hub", status="AT_HUB", collected=DAY - timedelta(days=1)),
+               shipment("later", collected=DAY - timedelta(days=2), status="COLLECTED")]
     inp = build_problem(request(), records, MATRIX.matrix)
-    kinds = {j.id: j.kind for j in inp.problem.jobs}
-    assert kinds == {"same-day": JobKind.SHIPMENT, "to-hub": JobKind.PICKUP, "from-hub": JobKind.DELIVERY}
+    [job] = inp.problem.jobs
+    assert job.id == "distribute:pp-1:AMBIENT" and job.pickup.time_windows == ()
+    assert inp.job_shipments[job.id] == ("from-hub", "later")
+
+
+def test_a_shop_opening_too_late_for_the_hub_sends_its_goods_direct():
+    late = [replace(shipment(f"late-{i}", delivery_windows=()), pickup_windows=(window(DAY, "10:45", "15:00"),))
+            for i in range(2)]
+    late[1] = replace(late[1], point=Place("pp-2", "Pick-up-Point HX Nieheim", 51.80, 9.11))
+    early = replace(shipment("early"), shop=Place("shop-b", "Bäckerei", 51.75, 9.05))
+    inp = build_problem(request(), late + [early], MATRIX.matrix)
+    assert set(inp.job_shipments) == {"direct:shop-a>pp-1:AMBIENT", "direct:shop-a>pp-2:AMBIENT",
+                                      "collect:shop-b:AMBIENT", "distribute:pp-1:AMBIENT"}
+
+
+def test_a_part_heavier_than_every_van_is_split_into_parts_that_fit():
+    crates = [shipment(f"c{i}", weight_g=300_000) for i in range(4)] + [
+        replace(shipment("x"), point=Place("pp-2", "Pick-up-Point HX Nieheim", 51.80, 9.11))]
+    inp = build_problem(request(), crates, MATRIX.matrix)
+    collections = [j for j in inp.problem.jobs if j.id.startswith("collect:")]
+    assert len(collections) == 2 and all(j.weight_kg <= 1000 for j in collections)
+    assert sorted(s for j in collections for s in inp.job_shipments[j.id]) == ["c0", "c1", "c2", "c3", "x"]
 
 
 def test_a_day_with_nothing_to_carry_fails_with_no_jobs():
@@ -187,14 +243,22 @@ def tour(vehicle: str = "van-hx-1", reached: int = -1, failed=frozenset()) -> To
     return TourProgress("t1", "plan-0", vehicle, stops, reached, frozenset(failed))
 
 
-def test_stops_up_to_the_furthest_report_are_fixed_except_failed_ones():
-    assert tour().fixed_stops() == ()
-    assert tour(reached=3).fixed_stops() == (StopRef("s1", StopKind.PICKUP), StopRef("s2", StopKind.PICKUP),
-                                             StopRef("s1", StopKind.DELIVERY))
+def test_rides_begun_at_stops_up_to_the_furthest_report_are_fixed_except_failed_ones():
+    assert tour().fixed_legs() == ()
+    assert tour().legs() == (Leg("s1", 1, 3), Leg("s2", 2, 4))
+    assert tour(reached=3).fixed_legs() == (Leg("s1", 1, 3), Leg("s2", 2, 4))
     progressed = tour().reported(1).stop_failed(2, ())
-    assert progressed.reached == 2 and progressed.fixed_stops() == (StopRef("s1", StopKind.PICKUP),)
+    assert progressed.reached == 2 and progressed.fixed_legs() == (Leg("s1", 1, 3),)
+    assert not progressed.delivered_at(Leg("s1", 1, 3)) and tour(reached=3).delivered_at(Leg("s1", 1, 3))
     assert TourProgress.from_json(progressed.as_json()) == progressed
-    assert tour().job_kinds() == {"s1": JobKind.SHIPMENT, "s2": JobKind.SHIPMENT}
+
+
+def test_rides_through_the_hub_unload_there_and_load_again():
+    stops = (DispatchedStop("DEPOT", HUB.place_id, ("old",)), DispatchedStop("PICKUP", "shop-a", ("s1", "s2")),
+             DispatchedStop("DEPOT", HUB.place_id, ("s1", "s3")), DispatchedStop("DELIVERY", "pp-1", ("s3", "s2")),
+             DispatchedStop("DELIVERY", "pp-2", ("old",)), DispatchedStop("DEPOT", HUB.place_id, ()))
+    progress = TourProgress("t1", "plan-0", "van-hx-1", stops)
+    assert progress.legs() == (Leg("s1", 1, 2), Leg("s3", 2, 3), Leg("s2", 1, 3), Leg("old", 0, 4))
 
 
 def test_the_tour_of_a_replan_starts_with_the_stops_done_on_the_tour_it_replaces():
@@ -203,7 +267,7 @@ def test_the_tour_of_a_replan_starts_with_the_stops_done_on_the_tour_it_replaces
     dispatched = {"tour_id": "t2", "plan_id": "plan-1", "vehicle_id": "van-hx-1", "stops": [depot, stop, depot],
                   "replaces_tour_id": "t1", "done_stops": [0, 1]}
     progress = TourProgress.from_dispatch(dispatched)
-    assert progress.reached == 1 and progress.fixed_stops() == (StopRef("s1", StopKind.PICKUP),)
+    assert progress.reached == 1 and progress.fixed_legs() == (Leg("s1", 1, 2),)
 
 
 def test_a_replan_keeps_done_stops_first_on_their_vehicle_even_for_delivered_shipments():
@@ -211,12 +275,25 @@ def test_a_replan_keeps_done_stops_first_on_their_vehicle_even_for_delivered_shi
     inp = build_problem(request(replan_of="plan-0"), records, MATRIX.matrix, tours=[tour(reached=3)])
     [prefix] = inp.problem.fixed_prefixes
     assert prefix.vehicle_id == "van-hx-1"
-    assert prefix.stops == (StopRef("s1", StopKind.PICKUP), StopRef("s2", StopKind.PICKUP),
-                            StopRef("s1", StopKind.DELIVERY))
+    assert prefix.stops == (StopRef("t1:1>3", StopKind.PICKUP), StopRef("t1:2>4:open", StopKind.PICKUP),
+                            StopRef("t1:1>3", StopKind.DELIVERY))
     jobs = inp.problem.job_by_id
-    assert set(jobs) == {"s1", "s2", "s3"}
-    assert jobs["s1"].pickup.time_windows == () and jobs["s1"].delivery.time_windows == ()  # done: time has passed
-    assert jobs["s2"].pickup.time_windows == () and jobs["s2"].delivery is not None  # on board, still to deliver
+    assert set(jobs) == {"t1:1>3", "t1:2>4:open", "direct:shop-a>pp-1:AMBIENT"}
+    assert inp.job_shipments["t1:1>3"] == ("s1",) and inp.job_shipments["t1:2>4:open"] == ("s2",)
+    assert inp.job_shipments["direct:shop-a>pp-1:AMBIENT"] == ("s3",)
+    done, on_board = jobs["t1:1>3"], jobs["t1:2>4:open"]
+    assert done.pickup.time_windows == () and done.delivery.time_windows == ()  # done: time has passed
+    assert on_board.pickup.time_windows == () and on_board.delivery.location_id == "pp-1"  # still to deliver
+
+
+def test_a_replan_takes_goods_unloaded_at_the_hub_on_to_their_point():
+    stops = (DispatchedStop("DEPOT", HUB.place_id, ()), DispatchedStop("PICKUP", "shop-a", ("s1",)),
+             DispatchedStop("DEPOT", HUB.place_id, ("s1",)), DispatchedStop("DEPOT", HUB.place_id, ()))
+    done = TourProgress("t1", "plan-0", "van-hx-2", stops, reached=2)
+    inp = build_problem(request(replan_of="plan-0"), [shipment("s1", status="AT_HUB")], MATRIX.matrix,
+                        tours=[done])
+    assert inp.job_shipments == {"t1:1>2": ("s1",), "distribute:pp-1:AMBIENT": ("s1",)}
+    assert inp.problem.job_by_id["distribute:pp-1:AMBIENT"].pickup.time_windows[0].start_s == 11 * 3600
 
 
 def test_a_replan_needs_the_vehicles_with_fixed_stops():

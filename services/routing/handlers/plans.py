@@ -35,7 +35,7 @@ from nahnetz.topics import LOGISTICS_PLANS
 
 from .. import keys
 from ..plan_events import empty_plan_fields, route_planned_fields
-from ..planning import PlanningError, PlanRequest, ServiceTimes, draft_problem
+from ..planning import PlanningError, PlanningRules, PlanRequest, ServiceTimes, draft_problem, solve_in_rounds
 from ..solver import SearchStrategy, SolveStatus, check_solution, solve_in_pool
 from ..solver.solve import DEFAULT_STRATEGY, PORTFOLIO
 from ..travel import TravelMatrixSource
@@ -55,12 +55,14 @@ def _now_ms() -> int:
 
 class Planner:
     def __init__(self, redis: Redis, producer: EventProducer, matrix: TravelMatrixSource, *,
-                 service_times: ServiceTimes = ServiceTimes(), processes: int = 1, lease_margin_s: float = 60.0,
+                 service_times: ServiceTimes = ServiceTimes(), rules: PlanningRules = PlanningRules(),
+                 processes: int = 1, lease_margin_s: float = 60.0,
                  pool_factory: Callable[[int], Executor] | None = None):
         self.redis = redis
         self.producer = producer
         self.matrix = matrix
         self.service_times = service_times
+        self.rules = rules
         self.processes = processes
         self.lease_margin_s = lease_margin_s
         self.strategies: Sequence[SearchStrategy] = PORTFOLIO[:processes] if processes > 1 else (DEFAULT_STRATEGY,)
@@ -151,9 +153,9 @@ class Planner:
         try:
             plan = PlanRequest.from_event(request.data)
             tours = await tours_of_plan(self.redis, plan.replan_of) if plan.replan_of else []
-            on_tours = {ref.job_id for tour in tours for ref in tour.fixed_stops()}
+            on_tours = {leg.shipment_id for tour in tours for leg in tour.fixed_legs()}
             shipments = await shipments_for_day(self.redis, plan.day, on_tours)
-            draft = draft_problem(plan, shipments, tours=tours, service=self.service_times)
+            draft = draft_problem(plan, shipments, tours=tours, service=self.service_times, rules=self.rules)
             inp = draft.with_matrix(await self._matrix(draft.locations))
         except PlanningError as exc:
             return failed(request, exc.reason, exc.message)
@@ -161,7 +163,7 @@ class Planner:
             return new_event("RoutePlanned", producer=PRODUCER, caused_by=request,
                              **empty_plan_fields(plan.plan_id, plan.day, inp, matrix_source=self.matrix.source,
                                                  replan_of=plan.replan_of))
-        solution = await solve_in_pool(self.pool, inp.problem, self.strategies)
+        inp, solution = await solve_in_rounds(inp, lambda problem: solve_in_pool(self.pool, problem, self.strategies))
         if solution.status is not SolveStatus.SOLVED:
             reasons = "; ".join(sorted({d.detail for d in solution.dropped}))[:500]
             return failed(request, "NO_SOLUTION", f"no plan keeps the fixed stops and required jobs: {reasons}")

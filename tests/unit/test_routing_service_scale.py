@@ -1,0 +1,192 @@
+"""A real day at Logistikport HX: about 250 shipments from the Kreis Höxter
+shops to its pick-up points, generated like the demo's orders (seeded), planned
+with the region's four vans in a few seconds. Stops follow places, not
+shipments; the plan passes the independent checker; every shipment is on a tour
+or reported left out with a reason an operator can act on."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import random
+import time
+from collections import Counter
+from datetime import date, datetime, time as clock_time, timezone
+
+import pytest
+
+from nahnetz.regions import load_region
+from services.routing.consolidation import Role, temperature_groups
+from services.routing.fleet import local_instant, region_fleet
+from services.routing.plan_events import plan_as_solution, route_planned_fields
+from services.routing.planning import (
+    Place,
+    PlanRequest,
+    ShipmentRecord,
+    UtcWindow,
+    build_problem,
+    solve_in_rounds,
+)
+from services.routing.solver import SolveStatus, StopKind, check_solution, solve
+from services.routing.travel import great_circle_source
+from services.routing.fleet import BERLIN
+
+DAY = date(2031, 7, 18)  # a Friday: every shop of the region is open
+REGION = load_region("kreis_hoexter")
+HUB = Place(REGION.hub.id, REGION.hub.name, REGION.hub.lat, REGION.hub.lon)
+SOURCE = great_circle_source()
+TEMPERATURES = ("AMBIENT", "CHILLED", "FROZEN")
+BUDGET_S = 5
+
+
+def matrix(locations):
+    return asyncio.run(SOURCE.matrix(locations))
+
+
+def _km(a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> float:
+    dy = (a_lat - b_lat) * 111.2
+    dx = (a_lon - b_lon) * 111.2 * math.cos(math.radians(a_lat))
+    return math.hypot(dx, dy)
+
+
+def _opening(day: date, intervals, until: clock_time | None = None) -> tuple[UtcWindow, ...]:
+    windows = []
+    for interval in intervals:
+        if interval.weekday != day.isoweekday():
+            continue
+        closes = min(interval.closes, until) if until else interval.closes
+        if closes > interval.opens:
+            windows.append(UtcWindow(local_instant(day, interval.opens), local_instant(day, closes)))
+    return tuple(windows)
+
+
+def demo_day(orders: int, seed: int) -> list[ShipmentRecord]:
+    """Residents spread by population order 1-4 goods from shops near home to
+    one of their nearest pick-up points; the hub makes one shipment per shop and order,
+    collected on the day until 15:00 and delivered into a locker (any time) or a
+    counter (its opening hours)."""
+    rng = random.Random(seed)
+    places = list(REGION.places)
+    homes = rng.choices(places, [p.population for p in places], k=orders)
+    products = [(shop, product) for shop in REGION.shops for product in shop.products]
+    records = []
+    for n, home in enumerate(homes):
+        near = sorted(products, key=lambda sp: _km(home.lat, home.lon, sp[0].lat, sp[0].lon))[:40]
+        basket = rng.sample(near, k=rng.randint(1, 4))
+        nearest = sorted(REGION.pickup_points, key=lambda p: _km(home.lat, home.lon, p.lat, p.lon))[:3]
+        point = rng.choices(nearest, (0.6, 0.25, 0.15))[0]  # the nearest one with room, mostly
+        order_id = f"o-{n:04d}"
+        by_shop: dict[str, list] = {}
+        for shop, product in basket:
+            by_shop.setdefault(shop.id, []).append((shop, product, rng.choice((1, 1, 1, 2, 2, 3))))
+        for shop_id, lines in by_shop.items():
+            shop = lines[0][0]
+            classes = {p.temperature for _, p, _ in lines}
+            records.append(ShipmentRecord(
+                f"shp-{order_id}-{shop_id}", order_id, Place(shop.id, shop.name, shop.lat, shop.lon),
+                Place(point.id, point.name, point.lat, point.lon), compartments=len(classes), delivery_day=DAY,
+                weight_g=sum(p.weight_g * q for _, p, q in lines), volume_ml=sum(p.volume_ml * q for _, p, q in lines),
+                temperature_class=max(classes, key=TEMPERATURES.index),
+                pickup_windows=_opening(DAY, shop.opening_hours, until=clock_time(15)),
+                delivery_windows=_opening(DAY, point.opening_hours)))
+    return records
+
+
+@pytest.fixture(scope="module")
+def day():
+    shipments = demo_day(orders=115, seed=7)
+    request = PlanRequest("plan-scale", DAY, HUB, tuple(region_fleet(REGION, DAY)), time_budget_s=BUDGET_S)
+    inp = build_problem(request, shipments, matrix)
+    started = time.monotonic()
+
+    async def solve_here(problem):
+        return solve(problem)
+
+    final, solution = asyncio.run(solve_in_rounds(inp, solve_here))
+    return shipments, inp, final, solution, time.monotonic() - started
+
+
+def test_the_generated_day_is_the_size_of_the_demos(day):
+    shipments, *_ = day
+    assert 220 <= len(shipments) <= 300
+    assert {s.temperature_class for s in shipments} == set(TEMPERATURES)
+    assert len({s.shop.place_id for s in shipments}) >= 25 and len({s.point.place_id for s in shipments}) >= 15
+
+
+def test_stops_follow_places_not_shipments(day):
+    shipments, inp, *_ = day
+    shops = {s.shop.place_id for s in shipments}
+    points = {s.point.place_id for s in shipments}
+    at_places = [stop for job in inp.problem.jobs for _, stop in job.stops() if stop.location_id != HUB.place_id]
+    # One stop per place and temperature group the fleet tells apart (three with the HX vans) at most.
+    groups = len(set(temperature_groups(inp.problem.vehicles).values()))
+    assert groups == 3
+    assert len(at_places) <= len(shops) + len(points) + sum(
+        len({(s.shop.place_id, s.temperature_class) for s in shipments if s.shop.place_id == p}) - 1 for p in shops
+    ) + sum(len({s.temperature_class for s in shipments if s.point.place_id == p}) - 1 for p in points) + 5
+    assert len(at_places) < len(shipments) / 2
+    places = Counter(stop.location_id for stop in at_places)
+    assert max(places.values()) <= groups + 1  # per place: its temperature parts, a direct job at most beside
+    roles = Counter(spec.role for spec in inp.specs.values())
+    assert roles[Role.COLLECT] >= 20 and roles[Role.DISTRIBUTE] >= 15
+    # Weights are the sums of the grouped shipments; every shipment is in some job or left out.
+    by_id = {s.shipment_id: s for s in shipments}
+    for job in inp.problem.jobs:
+        ids = inp.job_shipments[job.id]
+        assert job.weight_kg == pytest.approx(sum(by_id[i].weight_g for i in ids) / 1000)
+        assert job.penalty is not None and job.penalty > 1000  # optional, far above any routing cost
+    covered = {sid for ids in inp.job_shipments.values() for sid in ids} | {
+        sid for left in inp.left_out for sid in left.shipment_ids}
+    assert covered == set(by_id)
+
+
+def test_the_day_is_planned_within_the_budget_and_passes_the_independent_check(day):
+    shipments, _, final, solution, took = day
+    assert solution.status is SolveStatus.SOLVED
+    assert took <= BUDGET_S + 2
+    assert check_solution(final.problem, solution) == []
+    assert len(solution.tours) >= 3
+
+
+def test_every_shipment_is_on_a_tour_or_left_out_with_a_reason(day):
+    shipments, _, final, solution, _ = day
+    fields = route_planned_fields("plan-scale", DAY, final, solution, matrix_source="great-circle")
+    delivered = {sid for tour in fields["tours"] for stop in tour["stops"] if stop["kind"] == "DELIVERY"
+                 for sid in stop["shipment_ids"]}
+    dropped = {sid: d for d in fields["dropped"] for sid in d["shipment_ids"]}
+    for d in fields["dropped"]:
+        assert d["reason"] in ("CAPACITY", "TIME_WINDOW", "TEMPERATURE_CLASS") and d["detail"]
+        assert "stay due" in d["detail"]
+    for s in shipments:
+        assert (s.shipment_id in delivered) != (s.shipment_id in dropped), s.shipment_id
+    assert len(delivered) >= 0.8 * len(shipments)  # most of the day is served
+    # The published plan re-checks independently too (merged stops expanded again).
+    assert check_solution(final.problem, plan_as_solution(final.problem, final.reference, fields["tours"],
+                                                          fields["dropped"])) == []
+
+
+def test_the_driver_sees_one_stop_per_place_visit_and_the_hub_mid_tour(day):
+    shipments, _, final, solution, _ = day
+    fields = route_planned_fields("plan-scale", DAY, final, solution, matrix_source="great-circle")
+    by_id = {s.shipment_id: s for s in shipments}
+    mid_tour_hub = 0
+    for tour in fields["tours"]:
+        stops = tour["stops"]
+        assert stops[0]["kind"] == stops[-1]["kind"] == "DEPOT"
+        assert all(a["place_id"] != b["place_id"] for a, b in zip(stops, stops[1:]))
+        on_board: set[str] = set()
+        for stop in stops:
+            for sid in stop["shipment_ids"]:
+                if stop["kind"] == "PICKUP":
+                    assert by_id[sid].shop.place_id == stop["place_id"]
+                    on_board.add(sid)
+                elif stop["kind"] == "DELIVERY":
+                    assert by_id[sid].point.place_id == stop["place_id"] and sid in on_board
+                    on_board.discard(sid)
+                elif sid in on_board:
+                    on_board.discard(sid)  # unloaded at the hub
+                else:
+                    on_board.add(sid)  # loaded at the hub
+        assert not any(by_id[s].delivery_day == DAY and s in on_board for s in on_board)
+        mid_tour_hub += sum(1 for stop in stops[1:-1] if stop["kind"] == "DEPOT")
+    assert mid_tour_hub >= 1
