@@ -219,3 +219,31 @@ def test_a_paper_sheet_entered_afterwards_folds_in_with_its_time_and_channel(roa
     road.fold(event, at=at)
     done = road.progress.stops[1]
     assert (done.channel, done.collected_at) == ("PAPER", at.isoformat())
+
+
+def test_the_hub_mid_tour_is_done_once_unloaded_and_loaded():
+    from services.dispatch.domain.tours import build_tour
+    from test_dispatch_tours import planned_tour, shipments, stop, DAY
+
+    planned = planned_tour()
+    # Collect s1, unload it at the hub and load s2 for the last mile there, deliver s2.
+    planned["stops"] = [stop("DEPOT", "hub-hx", 0), stop("PICKUP", "shop-a", 20, ["s1"]),
+                        stop("DEPOT", "hub-hx", 60, ["s1", "s2"]), stop("DELIVERY", "pp-1", 90, ["s2"]),
+                        stop("DEPOT", "hub-hx", 120)]
+    road = Road()
+    road.tour = build_tour(planned, plan_id="p", day=DAY, driver_id="d", shipments=shipments(), places={})
+    road.progress = TourProgress.start(road.tour)
+    road.report("arrived", 0)
+    with pytest.raises(NotCollectedYet):
+        road.report("delivered", 2)  # s1 is not on board yet
+    road.report("collected", 1)
+    road.report("arrived", 2)
+    with pytest.raises(StepRefused):
+        road.report("delivered", 3)  # the driver is at the hub: unload and load there first
+    unloaded = road.report("delivered", 2)
+    assert unloaded.kind == "DELIVERED" and unloaded.shipment_ids == ["s1"]
+    assert road.status(2) is StopStatus.ARRIVED  # loading still to come
+    loaded = road.report("collected", 2)
+    assert loaded.kind == "COLLECTED" and loaded.shipment_ids == ["s2"]
+    assert road.status(2) is StopStatus.DONE
+    assert road.report("delivered", 3).shipment_ids == ["s2"]

@@ -96,6 +96,19 @@ def test_at_the_hub_what_the_tour_brought_is_unloaded_and_the_rest_loaded():
     assert tour.stops[1].name is None and tour.stops[1].label == "shop-a"  # unknown place: its id
 
 
+def test_goods_unloaded_at_the_hub_mid_tour_and_loaded_again_at_a_later_visit_are_loaded_then():
+    planned = planned_tour()
+    # s1 collected, unloaded at the hub (consolidation), loaded again at a later hub visit, delivered.
+    planned["stops"] = [stop("DEPOT", "hub-hx", 0), stop("PICKUP", "shop-a", 20, ["s1"]),
+                        stop("DEPOT", "hub-hx", 60, ["s1", "s2"]), stop("DELIVERY", "pp-1", 90, ["s2"]),
+                        stop("DEPOT", "hub-hx", 120, ["s1"]), stop("DELIVERY", "pp-1", 150, ["s1"]),
+                        stop("DEPOT", "hub-hx", 180)]
+    tour = build_tour(planned, plan_id="p", day=DAY, driver_id="d", shipments=shipments(), places={})
+    assert [(c.shipment_id, c.action) for c in tour.stops[2].consignments] == [("s1", UNLOAD), ("s2", LOAD)]
+    assert [(c.shipment_id, c.action) for c in tour.stops[4].consignments] == [("s1", LOAD)]
+    assert tour.load_stop_of("s1").index == 1 and tour.load_stop_of("s1", before=5).index == 4
+
+
 def test_a_plan_naming_an_unknown_shipment_is_refused_with_the_ids():
     known = shipments()
     del known["s2"]

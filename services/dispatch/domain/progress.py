@@ -222,9 +222,10 @@ def decide_collection(tour: Tour, progress: TourProgress, index: int) -> StopRep
     return _completed(tour, stop, COLLECTED, stop.loads)
 
 
-def on_board(tour: Tour, progress: TourProgress, shipment_id: str) -> bool | None:
-    """True: on the vehicle; False: its collection on this tour failed; None: not collected yet."""
-    load = tour.load_stop_of(shipment_id)
+def on_board(tour: Tour, progress: TourProgress, shipment_id: str, before: int | None = None) -> bool | None:
+    """True: on the vehicle; False: its collection on this tour failed; None: not collected yet.
+    `before`: as for a delivery at that stop (the last loading ahead of it counts)."""
+    load = tour.load_stop_of(shipment_id, before)
     if load is None:
         return True  # loaded at the hub before the tour started
     done = progress.stops[load.index]
@@ -241,14 +242,14 @@ def decide_delivery(tour: Tour, progress: TourProgress, index: int, *,
                             + ("; report it as collected" if stop.loads else "; report the arrival"))
     if progress.stops[index].delivered_at:
         raise StepRefused(f"the goods of stop {index} ({stop.label}) were delivered already")
-    waiting = [c for c in stop.unloads if on_board(tour, progress, c.shipment_id) is None]
+    waiting = [c for c in stop.unloads if on_board(tour, progress, c.shipment_id, index) is None]
     if waiting:
-        first = tour.load_stop_of(waiting[0].shipment_id)
+        first = tour.load_stop_of(waiting[0].shipment_id, index)
         raise NotCollectedYet(
             f"shipment {waiting[0].shipment_id} (order {waiting[0].order_id}) is collected at stop "
             f"{first.index} ({first.label}) first: report that stop as collected or failed before delivering",
             details={"shipment_ids": [c.shipment_id for c in waiting]})
-    aboard = [c for c in stop.unloads if on_board(tour, progress, c.shipment_id)]
+    aboard = [c for c in stop.unloads if on_board(tour, progress, c.shipment_id, index)]
     if not aboard:
         raise StepRefused(f"nothing for stop {index} ({stop.label}) is on board: the collections failed; "
                           "report this stop as failed")

@@ -170,12 +170,19 @@ class Tour:
     def stop(self, index: int) -> TourStop | None:
         return self.stops[index] if 0 <= index < len(self.stops) else None
 
-    def load_stop_of(self, shipment_id: str) -> TourStop | None:
-        """The stop of this tour where the shipment is loaded, if it is loaded on this tour."""
+    def load_stop_of(self, shipment_id: str, before: int | None = None) -> TourStop | None:
+        """The stop of this tour where the shipment is loaded, if it is loaded on
+        this tour; with `before`, the last such stop ahead of that index (goods
+        unloaded at the hub mid-tour may be loaded again later)."""
+        found = None
         for stop in self.stops:
+            if before is not None and stop.index >= before:
+                break
             if any(c.shipment_id == shipment_id for c in stop.loads):
-                return stop
-        return None
+                if before is None:
+                    return stop
+                found = stop
+        return found
 
     @property
     def parcels(self) -> int:
@@ -188,15 +195,15 @@ class ShipmentsUnknown(Conflict):
     code = "shipments_unknown"
 
 
-def cargo_action(kind: str, shipment_id: str, loaded_before: set[str]) -> str:
-    """LOAD at a shop, UNLOAD at a pick-up point; at the hub, unload what this tour
-    brought and load what it did not."""
+def cargo_action(kind: str, shipment_id: str, on_board: set[str]) -> str:
+    """LOAD at a shop, UNLOAD at a pick-up point; at the hub, unload what is on
+    board and load what is not."""
     if kind == PICKUP:
         return LOAD
     if kind == DELIVERY:
         return UNLOAD
     if kind == DEPOT:
-        return UNLOAD if shipment_id in loaded_before else LOAD
+        return UNLOAD if shipment_id in on_board else LOAD
     return OTHER
 
 
@@ -214,7 +221,7 @@ def build_tour(planned: Mapping[str, Any], *, plan_id: str, day: date, driver_id
             f"dispatch does not know the shipment(s) {', '.join(missing)} of tour {planned['tour_id']} yet; "
             "try again shortly", details={"shipment_ids": missing}, headers={"Retry-After": "2"})
     stops = []
-    loaded: set[str] = set()
+    on_board: set[str] = set()  # the hub mid-tour unloads goods and may load them again later
     named = _names_from_shipments(shipments.values())
     for index, rec in enumerate(planned["stops"]):
         kind = rec.get("kind") or OTHER
@@ -222,11 +229,12 @@ def build_tour(planned: Mapping[str, Any], *, plan_id: str, day: date, driver_id
         consignments = []
         for sid in dict.fromkeys(rec.get("shipment_ids") or ()):
             shipment = shipments[sid]
-            action = cargo_action(kind, sid, loaded)
+            action = cargo_action(kind, sid, on_board)
             consignments.append(Consignment(
                 shipment.shipment_id, shipment.order_id, action, shipment.shop_id, shipment.pickup_point_id,
                 shipment.compartment_ids, 1, shipment.weight_g, shipment.volume_ml, shipment.temperature_class))
-        loaded.update(c.shipment_id for c in consignments if c.action == LOAD)
+        on_board.update(c.shipment_id for c in consignments if c.action == LOAD)
+        on_board.difference_update(c.shipment_id for c in consignments if c.action == UNLOAD)
         stops.append(TourStop(
             index, kind, rec["place_id"], rec.get("name") or place.name, dict(rec["location"]), rec["eta"],
             tuple(rec.get("job_ids") or ()), tuple(rec.get("shipment_ids") or ()), int(rec["load_g"]),
