@@ -48,7 +48,7 @@ from .fleet import VehicleRecord, local_instant, local_midnight
 from .replanning import TourProgress
 from .shipments import LeftOut, Place, ServiceTimes, ShipmentRecord, UtcWindow
 from .solver import (
-    DroppedJob,
+    DropReason,
     FixedPrefix,
     Job,
     JobKind,
@@ -173,13 +173,26 @@ class PlanningInput:
         return len({sid for j in served for sid in self.specs[j].shipment_ids} - self.stranded(solution))
 
     def next_round(self, solution: Solution) -> PlanningInput | None:
-        """The day again with the goods whose collection missed the hub sent
-        direct (shop -> point, e.g. in the afternoon); None when no collection
-        for today's distribution was left out."""
-        missing = self.missed_hub(solution) - self.force_direct
+        """The day again with the goods whose collection for today's distribution
+        the optimiser left out (no van had time before the consolidation) sent
+        direct (shop -> point, e.g. in the afternoon); None when there are none."""
+        missing = frozenset(sid for d in solution.dropped if d.reason is DropReason.LEFT_OUT_BY_OPTIMISER
+                            and self.specs[d.job_id].hub_deadline for sid in self.specs[d.job_id].shipment_ids)
+        missing -= self.force_direct
         if not missing or self.context is None:
             return None
-        force = self.force_direct | missing
+        return self._with_direct(self.force_direct | missing)
+
+    def as_published(self, job_ids: Iterable[str]) -> PlanningInput:
+        """The round a published plan was solved in, for re-checking it: the
+        collections for today's distribution it no longer names went direct."""
+        named = set(job_ids)
+        gone = frozenset(sid for job in self.problem.jobs if self.specs[job.id].hub_deadline and job.id not in named
+                         for sid in self.specs[job.id].shipment_ids)
+        return self._with_direct(self.force_direct | gone) if gone - self.force_direct else self
+
+    def _with_direct(self, force: frozenset[str]) -> PlanningInput:
+        assert self.context is not None
         made = consolidate(self.goods, self.context, force)
         specs = {j.id: self.specs[j.id] for j in self.kept_jobs}
         specs.update(made.specs)

@@ -123,6 +123,8 @@ async def recheck(request: Event, shipments: list[Event], planned: Event):
     """Rebuild the problem from the same inputs and check the published tours independently."""
     draft = draft_problem(PlanRequest.from_event(request.data), [ShipmentRecord.from_request(s.data) for s in shipments])
     inp = draft.with_matrix(await great_circle_source().matrix(draft.locations))
+    inp = inp.as_published([j for tour in planned.tours for stop in tour["stops"] for j in stop["job_ids"]]
+                           + [d["job_id"] for d in planned.dropped])
     return inp, check_solution(inp.problem, plan_as_solution(inp.problem, inp.reference, planned.tours,
                                                              planned.dropped))
 
@@ -161,7 +163,7 @@ async def test_a_plan_for_twenty_shipments_and_three_vans_over_http(routing, log
     assert violations == []
     carried = {sid: tour["vehicle_id"] for tour in planned.tours for stop in tour["stops"]
                for sid in stop["shipment_ids"]}
-    dropped = {d["job_id"]: d for d in planned.dropped}
+    dropped = {sid: d for d in planned.dropped for sid in d["shipment_ids"]}
     assert set(carried) | set(dropped) == {s.shipment_id for s in shipments + [too_heavy]}
     assert dropped[too_heavy.shipment_id]["reason"] == "CAPACITY"
     assert "TOO_HEAVY" in dropped[too_heavy.shipment_id]["detail"]
@@ -186,7 +188,11 @@ async def test_a_plan_for_twenty_shipments_and_three_vans_over_http(routing, log
     view = await eventually(shown, EFFECT, "the plan shown as PLANNED")
     assert len(view["tours"]) == len(planned.tours) and view["figures"]["vehicles_used"] == len(planned.tours)
     assert view["figures"]["distance_km"] == pytest.approx(planned.distance_km, abs=1e-3)
-    assert any(d["job_id"] == too_heavy.shipment_id and d["reason"] == "CAPACITY" for d in view["dropped"])
+    assert any(d["shipment_ids"] == [too_heavy.shipment_id] and d["reason"] == "CAPACITY" for d in view["dropped"])
+    # Stops follow places: one collection per shop, one delivery per pick-up point (and temperature group).
+    job_ids = {j for tour in planned.tours for stop in tour["stops"] for j in stop["job_ids"]}
+    assert len(job_ids) < len(shipments) * 2 and all(j.split(":")[0] in ("collect", "distribute", "direct")
+                                                     for j in job_ids)
     listed = (await api.get("/v1/plans", params={"day": day.isoformat()}, headers=auth())).json()["plans"]
     assert [p["plan_id"] for p in listed] == [plan_id] and listed[0]["status"] == "PLANNED"
 

@@ -313,3 +313,38 @@ def test_the_travel_matrix_follows_the_problems_locations_from_the_shared_provid
     assert matrix.distances_m[0][2] == 0 and matrix.durations_s[0][0] == 0
     assert 17 < matrix.durations_s[0][1] / 60 < 30  # about 20 km over country roads
     assert SOURCE.source == "great-circle"
+
+
+# -- rounds ---------------------------------------------------------------------------------------
+def test_collections_that_miss_the_hub_go_direct_in_a_second_round_and_the_plan_stays_consistent():
+    from services.routing.planning import PlanningRules, solve_in_rounds
+    from services.routing.plan_events import plan_as_solution, route_planned_fields
+    from services.routing.solver import check_solution, solve
+
+    shops = [Place(s.id, s.name, s.lat, s.lon) for s in REGION.shops[:10]]
+    points = [Place(p.id, p.name, p.lat, p.lon) for p in REGION.pickup_points[:2]]
+    records = [replace(shipment(f"s{i}"), shop=shops[i // 2], point=points[i % 2],
+                       pickup_windows=(window(DAY, "06:00", "15:00"),)) for i in range(20)]
+    # One van and an early consolidation: it cannot bring every shop's goods to the hub by 08:00.
+    inp = build_problem(request(vehicles=region_fleet(REGION, DAY)[1:2], time_budget_s=4), records, MATRIX.matrix,
+                        rules=PlanningRules(hub_ready_at=time(8, 0)))
+
+    async def solve_here(problem):
+        return solve(problem)
+
+    first = solve(inp.with_budget(1).problem)
+    assert inp.next_round(first) is not None  # some collection missed the hub
+    final, solution = asyncio.run(solve_in_rounds(inp, solve_here))
+    assert final.force_direct and any(j.id.startswith("direct:") for j in final.problem.jobs)
+    assert final.served_shipments(solution) > inp.served_shipments(first)
+    assert check_solution(final.problem, solution) == []
+    fields = route_planned_fields("plan-r", DAY, final, solution, matrix_source="great-circle")
+    delivered = {sid for t in fields["tours"] for s in t["stops"] if s["kind"] == "DELIVERY" for sid in s["shipment_ids"]}
+    dropped = {sid for d in fields["dropped"] for sid in d["shipment_ids"]}
+    assert delivered | dropped == {r.shipment_id for r in records} and not delivered & dropped
+    # A published plan is re-checked against the round it was solved in.
+    named = [j for t in fields["tours"] for s in t["stops"] for j in s["job_ids"]] + [d["job_id"] for d in fields["dropped"]]
+    again = inp.as_published(named)
+    assert {j.id for j in again.problem.jobs} == {j.id for j in final.problem.jobs}
+    assert check_solution(again.problem, plan_as_solution(again.problem, again.reference, fields["tours"],
+                                                          fields["dropped"])) == []
