@@ -6,6 +6,9 @@ The routing worker keeps each dispatched tour with its drivers' progress
 reported anything there (arrived, collected, delivered or failed); every stop
 up to the furthest reached one is fixed, except the shipments whose stop
 failed (a missed collection is requested again by the hub for another day).
+Planning keeps each shipment's ride (`Leg`: loaded at one stop, unloaded at a
+later one, e.g. shop -> hub or hub -> pick-up point) that began at a fixed stop
+as a job of its own on that vehicle.
 The tour of a re-plan carries the stops done on the tour it replaces
 (`done_stops`): they count as reached from its dispatch on.
 """
@@ -14,7 +17,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
-
 
 
 @dataclass(frozen=True)

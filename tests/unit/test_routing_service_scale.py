@@ -11,7 +11,7 @@ import math
 import random
 import time
 from collections import Counter
-from datetime import date, datetime, time as clock_time, timezone
+from datetime import date, time as clock_time
 
 import pytest
 
@@ -27,9 +27,8 @@ from services.routing.planning import (
     build_problem,
     solve_in_rounds,
 )
-from services.routing.solver import SolveStatus, StopKind, check_solution, solve
+from services.routing.solver import SolveStatus, check_solution, solve
 from services.routing.travel import great_circle_source
-from services.routing.fleet import BERLIN
 
 DAY = date(2031, 7, 18)  # a Friday: every shop of the region is open
 REGION = load_region("kreis_hoexter")

@@ -3,8 +3,9 @@ brought to the order's pick-up point.
 
 When goods are collected (the rule the hub publishes as `pickup_windows`):
 - on the delivery day itself, between the shop's opening and the latest
-  collection time (default 15:00 local), then driven straight to the pick-up
-  point on the same vehicle (the planner pairs pick-up and delivery);
+  collection time (default 15:00 local); routing consolidates the day's goods
+  through the hub (one collection per shop, one delivery per pick-up point) or
+  drives them straight to the point where the hub would be a detour;
 - if the shop is closed that day, on its last open day before (at most
   `max_days_in_hub` days before, never before the day after confirmation): the
   goods are kept at the hub (Logistikport HX) and delivered from there on the
