@@ -9,11 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 import sys
 import time
 
 from ..regions import load_region
 from .client import DemoError, Platform, service_urls
+from .logistics import (
+    codes_from_messages,
+    delivered_orders,
+    dispatch_and_drive,
+    plan_tours,
+    print_plan,
+    residents_collect,
+    wait_for_shipments,
+    wait_until_ready,
+)
 from .report import print_compartments, print_orders
 from .residents import delivery_day, outcomes, place_orders
 from .seeding import OPERATOR, seed
@@ -47,8 +58,30 @@ async def run(urls: dict[str, str], orders: int, seed_value: int, region_name: s
             platform.call("pickup", "GET", f"/v1/pickup-points/{p.id}/occupancy", who=operator,
                           params={"day": day.isoformat()}) for p in region.pickup_points))
         print_compartments([v.json() for v in views], {p.id: p.name for p in region.pickup_points}, say)
+        if {"hub", "routing", "dispatch"} <= set(urls):
+            await logistics_day(platform, day, final, seed_value, say)
     finally:
         await platform.close()
+
+
+async def logistics_day(platform: Platform, day, final: dict[str, dict], seed_value: int, say) -> None:
+    rng = random.Random(seed_value)
+    confirmed = [o for o in final.values() if o["status"] == "CONFIRMED"]
+    shipments = await wait_for_shipments(platform, day, confirmed)
+    say(f"\nLogistikport HX: {shipments['count']} Sendungen / shipments "
+        f"(je Laden und Bestellung / one per shop and order)")
+    plan = await plan_tours(platform, day, budget_s=int(os.environ.get("NAHNETZ_DEMO_PLAN_SECONDS", "10")))
+    print_plan(plan, say)
+    reports, tours = await dispatch_and_drive(platform, plan, say)
+    say("  Fahrer melden / drivers report: " + ", ".join(f"{n} {what}" for what, n in reports.items()))
+    orders = await wait_until_ready(platform, await delivered_orders(platform, tours))
+    ready = [o for o in orders.values() if o["status"] == "READY_FOR_PICKUP"]
+    waiting = len(confirmed) - len(ready)
+    say(f"  {len(ready)} Bestellungen abholbereit / orders ready for pick-up, {waiting} warten auf die "
+        f"nächste Tour / wait for the next tour")
+    pins = await codes_from_messages(os.environ["KAFKA_BOOTSTRAP"], {o["order_id"] for o in ready})
+    collected = await residents_collect(platform, ready, pins, rng)
+    say("\nAbholung / collection: " + ", ".join(f"{n} {what}" for what, n in collected.items()))
 
 
 def main() -> int:

@@ -48,15 +48,19 @@ def residents(region: Region, count: int, rng: random.Random) -> list[Resident]:
     return [Resident(f"resident-{i + 1:04d}", home) for i, home in enumerate(homes)]
 
 
+# Thursday and Friday: the days every shop of the region pack is open, so
+# goods are collected on the delivery day itself (the hub's rule).
+MARKET_DAYS = (3, 4)
+
+
 async def delivery_day(platform: Platform) -> date:
-    """The first day the booking rules allow for an order placed now."""
+    """The first Thursday or Friday the booking rules allow for an order placed now."""
     answer = (await platform.call("orders", "GET", "/v1/delivery-days",
                                   who=platform.token(OPERATOR, "operator"))).json()
-    days = answer.get("days") or answer.get("delivery_days") or []
+    days = [date.fromisoformat(d) for d in answer.get("days", [])]
     if not days:
         raise DemoError(f"the orders service offers no delivery day: {answer}")
-    first = days[0]
-    return date.fromisoformat(first if isinstance(first, str) else first["day"])
+    return next((d for d in days if d.weekday() in MARKET_DAYS), days[0])
 
 
 async def place_orders(platform: Platform, region: Region, day: date, orders: int, seed: int,

@@ -30,18 +30,23 @@ async def deposit_delivered_orders(event: Event, redis: Redis, producer: EventPr
         return []
     actor_record = event.meta.get("actor")
     actor = Actor(**actor_record) if actor_record else Actor(f"tour:{event.tour_id}", "DRIVER")
-    deposited = []
+    deposited, refused = [], []
     for order_id in event.order_ids:
         if await redis.exists(keys.parcel(order_id)):
-            continue  # deposited before (a redelivery, or the terminal was quicker)
+            continue  # deposited before (a redelivery, or another part of the order came first)
         try:
             await deposit_parcel(order_id=order_id, compartment_ids=None, tour_id=event.tour_id, actor=actor,
                                  deposited_by=actor.user_id, redis=redis, producer=producer,
                                  settings=settings, now=now)
         except (NotFound, Conflict, Unprocessable) as exc:
-            # No reservation, or compartments held by someone else: a person must look.
-            raise InvalidEvent(f"order {order_id} of tour {event.tour_id} cannot be deposited: {exc}") from exc
+            if await redis.exists(keys.parcel(order_id)):
+                continue  # two vans delivered parts of one order at once: the other one won
+            refused.append(f"{order_id}: {exc}")
+            continue  # the stop's other parcels still go in
         deposited.append(order_id)
     if deposited:
         log.info("deposited parcels delivered by tour %s", event.tour_id, extra={"order_ids": deposited})
+    if refused:
+        # No reservation, or compartments held by someone else: a person must look.
+        raise InvalidEvent(f"tour {event.tour_id} stop {event.stop_index}: cannot deposit " + "; ".join(refused))
     return deposited
