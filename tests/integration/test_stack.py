@@ -331,6 +331,12 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
     assert "STILL_PENDING" not in result.stdout
     used = re.search(r"Summe / total\s+(\d+)\s+(\d+)", result.stdout)
     assert used and 0 < int(used.group(1)) <= int(used.group(2)), result.stdout
+    # The logistics day: tours planned and driven, parcels in the lockers, residents collecting.
+    assert re.search(r"van-hx-\d\s+\d+\s+[\d.]+", result.stdout), result.stdout
+    ready = re.search(r"(\d+) Bestellungen abholbereit", result.stdout)
+    assert ready and int(ready.group(1)) > 0, result.stdout
+    collected = re.search(r"(\d+) abgeholt / collected\n", result.stdout)
+    assert collected and int(collected.group(1)) > 0, result.stdout
 
     state = stack.state()
     assert {p["name"] for p in state["processes"]} == expected
