@@ -181,7 +181,7 @@ async def run(orders: int, concurrency: int) -> None:
         print(f"{'raw aiokafka: produce+consume per second':<46} {baseline.round_trip_per_s:>12.1f}")
         print(f"{'raw aiokafka: send to receive p50 / p99 (ms)':<46} "
               f"{baseline.latency_p50_ms:>5.0f} / {baseline.latency_p99_ms:<5.0f}")
-        print(f"{'ratio: API orders/s / raw produced/s':<46} {api_rate / baseline.produce_per_s:>12.2f}")
+        print(f"{'ratio: API orders/s / raw produced/s':<46} {api_rate / baseline.produce_per_s:>12.3f}")
     finally:
         await platform.close()
         stack.down()
