@@ -11,6 +11,7 @@
 | pickup:parcel:<order_id> | hash | a deposited parcel: code hashes, status, attempts | API (deposit, collect), worker (expiry, replay) |
 | pickup:parcels:due | sorted set | order id by expiry time (ms) | API (deposit), worker (expiry) |
 | pickup:attempts:<scope>:<id>:<window> | counter | code attempts in a rate-limit window | API |
+| pickup:tour:<tour_id> | hash | stop position -> stop kind of a dispatched tour (a hub stop deposits nothing) | worker, from logistics.tours |
 """
 
 from __future__ import annotations
@@ -41,6 +42,10 @@ def order(order_id: str) -> str:
 
 def parcel(order_id: str) -> str:
     return f"pickup:parcel:{order_id}"
+
+
+def tour(tour_id: str) -> str:
+    return f"pickup:tour:{tour_id}"
 
 
 def attempts(scope: str, ident: str, window: int) -> str:

@@ -12,6 +12,8 @@ high-water mark at the start:
                              a compartment freed by one order and taken by the next must
                              end with the next, whatever partitions they were in)
 4. pickup.parcels         -> parcels and the due index (in time order)
+5. logistics.tours        -> the kind of each stop of a dispatched tour (TourDispatched),
+                             so a report from the hub deposits nothing
 
 Rate-limit counters are not rebuilt: they only live for their window.
 """
@@ -32,13 +34,14 @@ from nahnetz.events import Event, read_event
 from nahnetz.kit.logs import configure_logging
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
-from nahnetz.topics import ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATIONS, Topic
+from nahnetz.topics import LOGISTICS_TOURS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATIONS, Topic
 
-from .handlers import parcels, points, reservations, routing
+from .handlers import parcels, points, reservations, routing, tour_deliveries
 
 log = logging.getLogger(__name__)
 
 STATE_PATTERNS = ("pickup:point:*", "pickup:day:*", "pickup:days:*", "pickup:order:*", "pickup:parcel:*",
+                  "pickup:tour:*",
                   f"{MARKER_PREFIX}:{reservations.RESERVE}:*", f"{MARKER_PREFIX}:{reservations.RELEASE}:*")
 STATE_KEYS = ("pickup:points", "pickup:points:geo", "pickup:parcels:due")
 
@@ -104,13 +107,14 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None) -> Re
     replayed = Replayed()
     try:
         read = {t.name: await read_topic(settings.kafka_bootstrap, t)
-                for t in (PICKUP_POINTS, ORDERS_ORDERS, PICKUP_RESERVATIONS, PICKUP_PARCELS)}
+                for t in (PICKUP_POINTS, ORDERS_ORDERS, PICKUP_RESERVATIONS, PICKUP_PARCELS, LOGISTICS_TOURS)}
         await clear_state(redis)
         steps = [
             (PICKUP_POINTS, lambda e: points.project_point(e, redis), ("PickupPointRegistered", "PickupPointUpdated")),
             (ORDERS_ORDERS, lambda e: routing.remember_order(e, redis), ("OrderPlaced",)),
             (PICKUP_RESERVATIONS, lambda e: reservations.project_decision(e, redis), PICKUP_RESERVATIONS.event_types),
             (PICKUP_PARCELS, lambda e: parcels.project_parcel(e, redis), PICKUP_PARCELS.event_types),
+            (LOGISTICS_TOURS, lambda e: tour_deliveries.remember_stops(e, redis), ("TourDispatched",)),
         ]
         for topic, project, types in steps:
             events, skipped = read[topic.name]

@@ -7,7 +7,7 @@ reservations, projects parcels and expires the ones not collected in time.
 | route_orders | orders.orders | copies OrderPlaced/Rejected/Cancelled/Expired to pickup.reservation-requests by point |
 | decide_compartments | pickup.reservation-requests | CompartmentReserved/Rejected/Released on pickup.reservations |
 | project_parcels | pickup.parcels | parcel projection; frees compartments of collected and expired parcels |
-| deposit_deliveries | logistics.tours | a driver's DELIVERED stop deposits its orders' parcels (ParcelDeposited) |
+| deposit_deliveries | logistics.tours | a driver's DELIVERED stop deposits its orders' parcels (ParcelDeposited), not one at the hub |
 | expire_parcels (timer, leader only) | Redis due index | ParcelExpired on pickup.parcels |
 
     python -m services.pickup.worker

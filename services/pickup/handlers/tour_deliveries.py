@@ -1,7 +1,15 @@
 """Deliveries reported by drivers become deposits: a StopCompleted of kind
 DELIVERED on logistics.tours deposits each of its orders' parcels into the
 compartments reserved for them, exactly as the terminal's deposit does (a
-code for the resident, only its hash kept)."""
+code for the resident, only its hash kept).
+
+DELIVERED is also what a driver reports when unloading at the hub mid-tour or
+at the end of a collection tour (a DEPOT stop; the hub books the goods in):
+those goods are not in a locker yet, so no parcel is deposited and no code
+sent. The report names only its stop's position, so the kind of each stop is
+kept from the tour's TourDispatched (`pickup:tour:<tour_id>`), which comes
+first on the tour's partition.
+"""
 
 from __future__ import annotations
 
@@ -21,13 +29,39 @@ from .parcels import deposit_parcel
 
 log = logging.getLogger(__name__)
 
+DEPOT = "DEPOT"
+# A tour's stops are reported on within days; kept a while longer for late paper sheets.
+TOUR_TTL_S = 30 * 24 * 3600
+
+
+async def remember_stops(event: Event, redis: Redis) -> None:
+    """The kind of each stop of a dispatched tour, by its position."""
+    kinds = {str(i): stop.get("kind") or "OTHER" for i, stop in enumerate(event.stops)}
+    if kinds:
+        async with redis.pipeline(transaction=True) as pipe:
+            pipe.hset(keys.tour(event.tour_id), mapping=kinds)
+            pipe.expire(keys.tour(event.tour_id), TOUR_TTL_S)
+            await pipe.execute()
+
 
 async def deposit_delivered_orders(event: Event, redis: Redis, producer: EventProducer,
                                    settings: PickupSettings, now: datetime) -> list[str]:
     """Deposit the parcels of a delivery stop; returns the orders deposited now.
     A redelivered stop finds its parcels deposited already and changes nothing."""
+    if event.type == "TourDispatched":
+        await remember_stops(event, redis)
+        return []
     if event.type != "StopCompleted" or event.kind != "DELIVERED":
         return []
+    kind = keys.text(await redis.hget(keys.tour(event.tour_id), str(event.stop_index)))
+    if kind == DEPOT:
+        # Unloaded at the hub: the goods wait there for the last mile. Depositing now would
+        # send the resident a code for an empty compartment (and mark the order ready).
+        return []
+    if kind is None:
+        # A tour dispatched before its stops were kept here: deposit as reported.
+        log.warning("stop %s of tour %s is not known here; depositing as reported", event.stop_index,
+                    event.tour_id)
     actor_record = event.meta.get("actor")
     actor = Actor(**actor_record) if actor_record else Actor(f"tour:{event.tour_id}", "DRIVER")
     deposited, refused = [], []
