@@ -10,6 +10,7 @@ from services.hub.domain.progress import (
     ReportMismatch,
     TourStop,
     Transition,
+    delivered_compartments,
     is_missed_collection,
     reported_shipments,
     transition_for,
@@ -48,6 +49,16 @@ def test_only_a_closed_shop_or_missing_goods_at_a_collection_is_a_missed_collect
     assert is_missed_collection(SHOP, "SHOP_CLOSED") and is_missed_collection(SHOP, "NOT_FOUND")
     assert not is_missed_collection(SHOP, "DAMAGED")
     assert not is_missed_collection(POINT, "SHOP_CLOSED")
+
+
+def test_a_delivered_shipment_is_in_its_own_orders_compartments_not_in_those_of_the_stops_other_orders():
+    # Two orders unloaded at one locker: the report names the compartments of both.
+    assert delivered_compartments(["A000", "K000"], ["A000"]) == ("A000",)
+    assert delivered_compartments(["A000", "K000"], ["K000", "A000"]) == ("A000", "K000")
+    # The driver used other compartments: the report cannot tell whose, all of them.
+    assert delivered_compartments(["A007"], ["A000"]) == ("A007",)
+    # No compartments reported: those reserved for the order.
+    assert delivered_compartments([], ["A000"]) == ("A000",)
 
 
 def test_a_dispatched_tour_knows_its_stops_including_consignments():

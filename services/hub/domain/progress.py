@@ -99,3 +99,13 @@ def reported_shipments(stop: TourStop, reported: Sequence[str]) -> tuple[str, ..
 
 def is_missed_collection(stop: TourStop, reason: str) -> bool:
     return stop.kind == "PICKUP" and reason in MISSED_COLLECTION_REASONS
+
+
+def delivered_compartments(reported: Sequence[str], reserved: Sequence[str]) -> tuple[str, ...]:
+    """The compartments a delivered shipment went into. A delivery report names the
+    compartments of every order unloaded at the stop, so a shipment takes those
+    reserved for its order; when the driver used none of them (other compartments
+    named), all named ones, as the stop's report cannot tell them apart; when the
+    report names none, the reserved ones."""
+    own = tuple(c for c in dict.fromkeys(reported) if c in set(reserved))
+    return own or tuple(dict.fromkeys(reported)) or tuple(reserved)

@@ -30,6 +30,7 @@ from ..domain.progress import (
     ReportMismatch,
     Transition,
     TourStop,
+    delivered_compartments,
     is_missed_collection,
     reported_shipments,
     transition_for,
@@ -119,8 +120,9 @@ def _progress_fields(transition: Transition, request: Event, report: Event, hub_
     if transition is Transition.AT_HUB:
         return {**base, "hub_id": hub_id}
     return {**base, "pickup_point_id": request.pickup_point_id, "tour_id": report.tour_id,
-            # The compartments the driver used, else those reserved for the order.
-            "compartment_ids": list(report.compartment_ids or request.compartment_ids)}
+            # The report names the compartments of every order unloaded at the stop: this
+            # shipment's are those reserved for its order among them (not its neighbours').
+            "compartment_ids": list(delivered_compartments(report.compartment_ids, request.compartment_ids))}
 
 
 async def stop_failed(event: Event, redis: Redis, producer: EventProducer, rules: CollectionRules) -> list[Event]:
