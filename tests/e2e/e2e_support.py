@@ -359,9 +359,11 @@ class Platform:
                              f"the orders service knows product {product_id}")
         return Shop(shop_id, products)
 
-    async def seed_point(self, unique: str, ambient: int, chilled: int = 0, volume_ml: int = 40_000) -> str:
-        """A locker of its own with `ambient` + `chilled` compartments; returns once
-        the pick-up and orders services both know it."""
+    async def seed_point(self, unique: str, ambient: int, chilled: int = 0, volume_ml: int = 40_000,
+                         location: tuple[float, float] = (51.717, 9.183)) -> str:
+        """A locker of its own with `ambient` + `chilled` compartments (by default in
+        Brakel, at `location` (lat, lon) else); returns once the pick-up and orders
+        services both know it."""
         point_id = f"e2e-pp-{unique}"
         compartments = ([{"compartment_id": f"A{i:03d}", "size": "M", "temperature_class": "AMBIENT",
                           "volume_ml": volume_ml} for i in range(ambient)]
@@ -370,7 +372,7 @@ class Platform:
         await self.call("pickup", "POST", "/v1/pickup-points", json={
             "pickup_point_id": point_id, "kind": "LOCKER", "name": f"Packstation {unique}",
             "address": {"street": "Am Bahnhof 2", "postal_code": "33034", "locality": "Brakel"},
-            "location": {"lat": 51.717, "lon": 9.183}, "municipality": "Brakel",
+            "location": {"lat": location[0], "lon": location[1]}, "municipality": "Brakel",
             "compartments": compartments,
         })
         await eventually(lambda: self._status_is("pickup", f"/v1/pickup-points/{point_id}", 200), SHOWS_UP,
