@@ -1,6 +1,8 @@
-"""Session-wide infrastructure for integration and e2e tests: one real Tansu
-broker and one real Redis, started once, stopped at the end. Tests use unique
-topic names, group ids and keys, so they share both safely."""
+"""Infrastructure for integration tests: a real Tansu broker and a real Redis
+per test module. Both start in well under a second, and a fresh pair per module
+means a worker started by one module never has to wade through the topics
+another module filled (workers read topics from the beginning). Within a module
+tests use unique ids, group ids and keys, so they share the pair safely."""
 
 from __future__ import annotations
 
@@ -22,18 +24,18 @@ def run_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("nahnetz-run")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def broker_bootstrap(run_dir) -> str:
-    """bootstrap servers of a real Tansu broker for the whole session."""
+    """bootstrap servers of a real Tansu broker for this test module."""
     port = free_port()
     proc = start_broker(port, run_dir)
     yield f"127.0.0.1:{port}"
     proc.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def redis_url(run_dir) -> str:
-    """A real, private Redis for the whole session."""
+    """A real, private Redis for this test module."""
     port = free_port()
     proc = start_redis(port, run_dir)
     yield f"redis://127.0.0.1:{port}/0"
