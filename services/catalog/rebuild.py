@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from nahnetz.events import read_event
 from nahnetz.kit.logs import configure_logging
+from nahnetz.kit.rebuild import delete_matching
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
 from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_SHOPS, Topic
@@ -44,17 +45,7 @@ async def clear_read_models(redis: aioredis.Redis) -> int:
     """Delete every read-model key and the projections' markers; return how many."""
     patterns = [*keys.READ_MODEL_PATTERNS, f"{MARKER_PREFIX}:{product_projection.CONSUMER}:*",
                 f"{MARKER_PREFIX}:{shop_projection.CONSUMER}:*"]
-    deleted = 0
-    for pattern in patterns:
-        batch = []
-        async for key in redis.scan_iter(match=pattern, count=500):
-            batch.append(key)
-            if len(batch) >= 500:
-                deleted += await redis.unlink(*batch)
-                batch = []
-        if batch:
-            deleted += await redis.unlink(*batch)
-    return deleted
+    return await delete_matching(redis, patterns)
 
 
 async def replay(bootstrap: str, topic: Topic):

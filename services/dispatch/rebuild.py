@@ -15,12 +15,9 @@ id). Stop the API and the worker before running it.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-
 import redis.asyncio as aioredis
 
-from nahnetz.kit.settings import load_settings
+from nahnetz.kit.rebuild import delete_matching, rebuild_command
 from nahnetz.messaging.idempotency import MARKER_PREFIX
 
 from . import keys
@@ -29,31 +26,8 @@ from .handlers.tours import COMPLETE_TOUR
 
 async def clear_state(redis: aioredis.Redis) -> int:
     """Delete the dispatch keys and markers; return how many keys went."""
-    deleted = 0
-    for pattern in (f"{keys.PREFIX}:*", f"{MARKER_PREFIX}:{COMPLETE_TOUR}:*"):
-        batch = []
-        async for key in redis.scan_iter(match=pattern, count=500):
-            batch.append(key)
-            if len(batch) >= 500:
-                deleted += await redis.delete(*batch)
-                batch = []
-        if batch:
-            deleted += await redis.delete(*batch)
-    return deleted
-
-
-async def _main(yes: bool) -> None:
-    settings = load_settings()
-    if not yes:
-        raise SystemExit("this deletes the dispatch service's Redis state; run again with --yes")
-    redis = aioredis.Redis.from_url(settings.redis_url)
-    try:
-        print(f"deleted {await clear_state(redis)} keys; now start the worker with a new DISPATCH_APP_ID")
-    finally:
-        await redis.aclose()
+    return await delete_matching(redis, (f"{keys.PREFIX}:*", f"{MARKER_PREFIX}:{COMPLETE_TOUR}:*"))
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--yes", action="store_true", help="really delete")
-    asyncio.run(_main(parser.parse_args().yes))
+    rebuild_command(__doc__, "the dispatch service's state", "DISPATCH_APP_ID", clear_state)

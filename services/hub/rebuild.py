@@ -17,12 +17,9 @@ logistics.shipments. Stop the worker before running it.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-
 import redis.asyncio as aioredis
 
-from nahnetz.kit.settings import load_settings
+from nahnetz.kit.rebuild import delete_matching, rebuild_command
 
 PROJECTIONS = ("hub:shipment:*", "hub:day:*", "hub:cancelled:*", "hub:shop:*", "hub:point:*", "hub:order:*",
                "hub:order-state:*", "hub:waiting:*", "hub:tour:*")
@@ -30,30 +27,8 @@ PROJECTIONS = ("hub:shipment:*", "hub:day:*", "hub:cancelled:*", "hub:shop:*", "
 
 async def clear_projections(redis: aioredis.Redis, patterns: tuple[str, ...] = PROJECTIONS) -> int:
     """Delete the keys matching `patterns`; return how many went."""
-    deleted = 0
-    for pattern in patterns:
-        batch = []
-        async for key in redis.scan_iter(match=pattern, count=500):
-            batch.append(key)
-            if len(batch) >= 500:
-                deleted += await redis.delete(*batch)
-                batch = []
-        if batch:
-            deleted += await redis.delete(*batch)
-    return deleted
-
-
-async def _main() -> None:
-    redis = aioredis.Redis.from_url(load_settings().redis_url)
-    try:
-        print(f"deleted {await clear_projections(redis)} keys; now start the worker with a new HUB_APP_ID")
-    finally:
-        await redis.aclose()
+    return await delete_matching(redis, patterns)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--yes", action="store_true", help="really delete the hub's projections")
-    if not parser.parse_args().yes:
-        raise SystemExit("this deletes the hub's projections in Redis; run again with --yes")
-    asyncio.run(_main())
+    rebuild_command(__doc__, "the hub's projections", "HUB_APP_ID", clear_projections)

@@ -17,12 +17,9 @@ Stop the worker before running it.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-
 import redis.asyncio as aioredis
 
-from nahnetz.kit.settings import load_settings
+from nahnetz.kit.rebuild import delete_matching, rebuild_command
 from nahnetz.messaging.idempotency import MARKER_PREFIX
 
 from . import handlers, keys
@@ -33,32 +30,9 @@ CONSUMERS = (handlers.LIFECYCLE, handlers.STOCK_DECISIONS, handlers.COMPARTMENT_
 
 async def clear_state(redis: aioredis.Redis) -> int:
     """Delete the orders keys and markers; return how many keys went."""
-    patterns = [f"{keys.PREFIX}:*"] + [f"{MARKER_PREFIX}:{consumer}:*" for consumer in CONSUMERS]
-    deleted = 0
-    for pattern in patterns:
-        batch = []
-        async for key in redis.scan_iter(match=pattern, count=500):
-            batch.append(key)
-            if len(batch) >= 500:
-                deleted += await redis.delete(*batch)
-                batch = []
-        if batch:
-            deleted += await redis.delete(*batch)
-    return deleted
-
-
-async def _main(yes: bool) -> None:
-    settings = load_settings()
-    if not yes:
-        raise SystemExit("this deletes the orders service's Redis state; run again with --yes")
-    redis = aioredis.Redis.from_url(settings.redis_url)
-    try:
-        print(f"deleted {await clear_state(redis)} keys; now start the worker with a new ORDERS_APP_ID")
-    finally:
-        await redis.aclose()
+    return await delete_matching(
+        redis, [f"{keys.PREFIX}:*"] + [f"{MARKER_PREFIX}:{consumer}:*" for consumer in CONSUMERS])
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--yes", action="store_true", help="really delete")
-    asyncio.run(_main(parser.parse_args().yes))
+    rebuild_command(__doc__, "the orders service's state", "ORDERS_APP_ID", clear_state)

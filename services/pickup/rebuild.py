@@ -32,6 +32,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from nahnetz.avro.errors import EventDecodeError
 from nahnetz.events import Event, read_event
 from nahnetz.kit.logs import configure_logging
+from nahnetz.kit.rebuild import delete_matching
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
 from nahnetz.topics import LOGISTICS_TOURS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATIONS, Topic
@@ -89,11 +90,7 @@ async def _at_end(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> bool
 
 
 async def clear_state(redis: aioredis.Redis) -> int:
-    deleted = 0
-    for pattern in STATE_PATTERNS:
-        batch = [key async for key in redis.scan_iter(match=pattern, count=500)]
-        for start in range(0, len(batch), 500):
-            deleted += await redis.delete(*batch[start:start + 500])
+    deleted = await delete_matching(redis, STATE_PATTERNS)
     return deleted + await redis.delete(*STATE_KEYS)
 
 

@@ -17,12 +17,9 @@ RoutePlanFailed events. Stop the worker before running it.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-
 import redis.asyncio as aioredis
 
-from nahnetz.kit.settings import load_settings
+from nahnetz.kit.rebuild import delete_matching, rebuild_command
 
 from . import keys
 
@@ -32,32 +29,9 @@ PROJECTIONS = ("routing:shipment:*", "routing:day:*", "routing:cancelled:*", "ro
 
 async def clear_projections(redis: aioredis.Redis) -> int:
     """Delete routing's projections; return how many keys went."""
-    deleted = 0
-    for pattern in PROJECTIONS:
-        batch = []
-        async for key in redis.scan_iter(match=pattern, count=500):
-            if keys.text(key) == keys.SOLVING:
-                continue  # claimed plans still to be answered
-            batch.append(key)
-            if len(batch) >= 500:
-                deleted += await redis.delete(*batch)
-                batch = []
-        if batch:
-            deleted += await redis.delete(*batch)
-    return deleted
-
-
-async def _main() -> None:
-    redis = aioredis.Redis.from_url(load_settings().redis_url)
-    try:
-        print(f"deleted {await clear_projections(redis)} keys; now start the worker with a new ROUTING_APP_ID")
-    finally:
-        await redis.aclose()
+    # Claimed plans still to be answered stay (routing:plans:solving).
+    return await delete_matching(redis, PROJECTIONS, keep=lambda key: keys.text(key) == keys.SOLVING)
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--yes", action="store_true", help="really delete routing's projections")
-    if not parser.parse_args().yes:
-        raise SystemExit("this deletes the routing service's projections in Redis; run again with --yes")
-    asyncio.run(_main())
+    rebuild_command(__doc__, "the routing service's projections", "ROUTING_APP_ID", clear_projections)
