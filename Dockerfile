@@ -28,6 +28,7 @@ COPY schemas ./schemas
 COPY libs ./libs
 COPY services ./services
 RUN pip install --no-deps --constraint constraints.txt --editable . \
+ && nahnetz schemas generate \
  && useradd --system --uid 10001 --create-home --home-dir /var/lib/nahnetz --shell /usr/sbin/nologin nahnetz
 
 # Code stays root-owned and read-only to the service; Faust keeps its table data

@@ -1,6 +1,7 @@
-"""The raw broker rate the order flow is compared with: aiokafka producing
-(`acks=all`, one message per request, like the API does) and a consumer reading
-them back, on the same broker in the same run."""
+"""The raw broker rate the order flow is compared with: aiokafka producing with
+the services' producer options (`acks=all`, one message per request, like the
+API does) and a consumer with the workers' group timeouts reading them back, on
+the same broker in the same run."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+
+from nahnetz.messaging.faust_app import DEV_HEARTBEAT_INTERVAL, DEV_SESSION_TIMEOUT
+from nahnetz.testing import raw_producer
 
 
 @dataclass(frozen=True)
@@ -43,10 +47,9 @@ async def measure(bootstrap: str, payload: bytes, messages: int, concurrency: in
 
     consumer = AIOKafkaConsumer(
         topic, bootstrap_servers=bootstrap, group_id=f"{topic}-reader", auto_offset_reset="earliest",
-        session_timeout_ms=6000, heartbeat_interval_ms=1000,
+        session_timeout_ms=int(DEV_SESSION_TIMEOUT * 1000), heartbeat_interval_ms=int(DEV_HEARTBEAT_INTERVAL * 1000),
     )
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=False,
-                                linger_ms=0)
+    producer = raw_producer(bootstrap, client_id="bench-baseline")  # EventProducer's options
     await consumer.start()
     await producer.start()
     sent_at: dict[bytes, float] = {}

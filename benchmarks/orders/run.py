@@ -4,26 +4,26 @@ same broker in the same run.
 
     .venv/bin/python benchmarks/orders/run.py [--orders 600] [--concurrency 32]
 
-It starts its own embedded stack (`nahnetz up --no-seed --detach`, free ports,
-a temporary run dir), seeds Kreis Höxter through the APIs, then:
+It starts its own embedded stack (`nahnetz.testing.EmbeddedStack`: `nahnetz up
+--no-seed --detach`, free ports, a temporary run dir), seeds Kreis Höxter through
+the APIs with the demo's client, then:
 1. POSTs the orders with `concurrency` clients (bodies prepared beforehand, so
    only the order API is timed) and reads the saga's decisions off
-   orders.orders with a plain consumer: latency = decision time - placed time
-   (both stamped by the services on this machine);
+   orders.orders with the test kit's TopicReader: latency = decision time -
+   placed time (both stamped by the services on this machine);
 2. produces and consumes the same number of OrderPlaced-sized messages with
-   aiokafka (acks=all, one request per message, the same concurrency).
+   aiokafka (the services' producer options: acks=all, one request per message,
+   the same concurrency).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import math
 import os
 import platform as host
 import random
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,46 +31,17 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from kafka_baseline import measure, percentile  # noqa: E402
 
-from nahnetz.demo.client import Platform  # noqa: E402
 from nahnetz.demo.residents import delivery_day  # noqa: E402
 from nahnetz.demo.seeding import seed  # noqa: E402
-from nahnetz.events import read_event  # noqa: E402
+from nahnetz.records import OrderConfirmed, OrderPlaced, OrderRejected  # noqa: E402
 from nahnetz.regions import load_region  # noqa: E402
-from nahnetz.stack.processes import free_port_block  # noqa: E402
+from nahnetz.testing import EmbeddedStack, TopicReader, eventually  # noqa: E402
 from nahnetz.topics import ORDERS_ORDERS  # noqa: E402
 
-REPO = Path(__file__).resolve().parents[2]
-NAHNETZ = str(Path(sys.executable).with_name("nahnetz"))
-DECISIONS = {"OrderConfirmed", "OrderRejected"}
-
-
-class Stack:
-    def __init__(self) -> None:
-        self.run_dir = Path(tempfile.mkdtemp(prefix="nahnetz-bench-"))
-        base = free_port_block(60)
-        self.env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"} | {
-            "NAHNETZ_RUN_DIR": str(self.run_dir), "NAHNETZ_BROKER_PORT": str(base),
-            "NAHNETZ_REDIS_PORT": str(base + 1), "NAHNETZ_API_PORT_BASE": str(base + 10),
-            "NAHNETZ_WORKER_PORT_BASE": str(base + 35), "NAHNETZ_LOG_LEVEL": "warning",
-        }
-        self.bootstrap = f"127.0.0.1:{base}"
-
-    def up(self) -> dict[str, str]:
-        result = subprocess.run([NAHNETZ, "up", "--no-seed", "--detach"], env=self.env, cwd=REPO,
-                                capture_output=True, text=True, timeout=300)
-        if result.returncode:
-            raise RuntimeError(f"nahnetz up failed:\n{result.stdout}\n{result.stderr}")
-        state = json.loads((self.run_dir / "state.json").read_text())
-        return {p["name"].removesuffix("-api"): p["url"] for p in state["processes"]
-                if p["name"].endswith("-api")}
-
-    def down(self) -> None:
-        subprocess.run([NAHNETZ, "down"], env=self.env, cwd=REPO, capture_output=True, timeout=120)
+DECISIONS = (OrderConfirmed, OrderRejected)
 
 
 def prepared_orders(seeded, region, day, count: int, rng: random.Random) -> list[dict]:
@@ -93,98 +64,93 @@ def region_shop(region, shop_id):
     return next(s for s in region.shops if s.id == shop_id)
 
 
-async def decisions(bootstrap: str, wanted: set[str], ready: asyncio.Event, done: asyncio.Event,
-                    seen: dict[str, dict], placed_bytes: list[bytes]) -> None:
-    consumer = AIOKafkaConsumer(ORDERS_ORDERS.name, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                group_id=f"bench-{uuid.uuid4().hex[:8]}", session_timeout_ms=6000,
-                                heartbeat_interval_ms=1000)
-    await consumer.start()
-    try:
-        while not consumer.assignment():
-            await asyncio.sleep(0.05)
-        ready.set()
-        async for record in consumer:
-            event = read_event(record.value)
-            entry = seen.setdefault(event.order_id, {})
-            if event.type == "OrderPlaced":
-                entry["placed"] = event.meta["occurred_at"]
-                placed_bytes[:1] = [record.value]
-            elif event.type in DECISIONS and "decided" not in entry:
-                entry["decided"] = event.meta["occurred_at"]
-                entry["outcome"] = event.type
-            if wanted and all("decided" in seen.get(o, {}) for o in wanted):
-                done.set()
-    finally:
-        await consumer.stop()
+def saga_times(orders: TopicReader, wanted: set[str]) -> dict[str, dict]:
+    """order id -> when it was placed, when first decided and how (the services' own stamps)."""
+    seen: dict[str, dict] = {}
+    for event in orders.events(ORDERS_ORDERS, where=lambda e: e.order_id in wanted):
+        entry = seen.setdefault(event.order_id, {})
+        if isinstance(event, OrderPlaced):
+            entry["placed"] = event.meta.occurred_at
+        elif isinstance(event, DECISIONS) and "decided" not in entry:
+            entry["decided"] = event.meta.occurred_at
+            entry["outcome"] = event.type
+    return seen
 
 
 async def run(orders: int, concurrency: int) -> None:
-    stack = Stack()
+    stack = EmbeddedStack(Path(tempfile.mkdtemp(prefix="nahnetz-bench-")), env={"NAHNETZ_LOG_LEVEL": "warning"})
     print(f"starting the embedded stack in {stack.run_dir} ...", flush=True)
-    urls = stack.up()
-    platform = Platform(urls)
     try:
-        region = load_region("kreis_hoexter")
-        seeded = await seed(platform, region, lambda line: None)
-        day = await delivery_day(platform)
-        bodies = prepared_orders(seeded, region, day, orders, random.Random(7))
-        residents = [f"bench-resident-{i:05d}" for i in range(orders)]
-
-        seen: dict[str, dict] = {}
-        wanted: set[str] = set()
-        ready, done = asyncio.Event(), asyncio.Event()
-        placed_bytes: list[bytes] = []
-        reader = asyncio.create_task(decisions(stack.bootstrap, wanted, ready, done, seen, placed_bytes))
-        await ready.wait()
-
-        post_times: list[float] = []
-        queue = list(zip(residents, bodies))
-
-        async def client() -> None:
-            while queue:
-                resident, body = queue.pop()
-                headers = platform.token(resident, "resident") | {"Idempotency-Key": str(uuid.uuid4())}
-                began = time.perf_counter()
-                answer = await platform.clients["orders"].post("/v1/orders", json=body, headers=headers)
-                post_times.append(time.perf_counter() - began)
-                if answer.status_code != 202:
-                    raise RuntimeError(f"order refused: {answer.status_code} {answer.text[:200]}")
-                wanted.add(answer.json()["order_id"])
-
-        began = time.perf_counter()
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-        accepting = time.perf_counter() - began
-        await asyncio.wait_for(done.wait(), timeout=180)
-        all_decided = time.perf_counter() - began
-        reader.cancel()
-
-        latencies = [(seen[o]["decided"] - seen[o]["placed"]).total_seconds() for o in wanted]
-        confirmed = sum(1 for o in wanted if seen[o]["outcome"] == "OrderConfirmed")
-        # The baseline sends a real OrderPlaced, so both move the same bytes.
-        baseline = await measure(stack.bootstrap, placed_bytes[0], orders, concurrency)
-
-        api_rate = orders / accepting
-        print()
-        print(f"machine: {host.machine()}, {os.cpu_count()} cores, {host.processor() or 'cpu'}; "
-              f"Python {host.python_version()}; {datetime.now():%Y-%m-%d %H:%M}")
-        print(f"load: {orders} orders (1-3 lines each) by {concurrency} concurrent clients; "
-              f"{confirmed} confirmed, {orders - confirmed} rejected (stock or compartments ran out)")
-        print()
-        print(f"{'figure':<46} {'value':>12}")
-        print(f"{'orders API: orders accepted per second':<46} {api_rate:>12.1f}")
-        print(f"{'orders API: POST latency p50 / p99 (ms)':<46} "
-              f"{percentile(post_times, 50) * 1000:>5.0f} / {percentile(post_times, 99) * 1000:<5.0f}")
-        print(f"{'saga: placed to decided p50 / p99 (ms)':<46} "
-              f"{percentile(latencies, 50) * 1000:>5.0f} / {percentile(latencies, 99) * 1000:<5.0f}")
-        print(f"{'saga: all {0} decided after (s)'.format(orders):<46} {all_decided:>12.1f}")
-        print(f"{'raw aiokafka: produced per second (acks=all)':<46} {baseline.produce_per_s:>12.1f}")
-        print(f"{'raw aiokafka: produce+consume per second':<46} {baseline.round_trip_per_s:>12.1f}")
-        print(f"{'raw aiokafka: send to receive p50 / p99 (ms)':<46} "
-              f"{baseline.latency_p50_ms:>5.0f} / {baseline.latency_p99_ms:<5.0f}")
-        print(f"{'ratio: API orders/s / raw produced/s':<46} {api_rate / baseline.produce_per_s:>12.3f}")
+        stack.up()
+        platform = stack.platform(timeout=30.0)
+        reader = TopicReader(stack.bootstrap, [ORDERS_ORDERS])
+        try:
+            await reader.start()
+            await measure_run(stack, platform, reader, orders, concurrency)
+        finally:
+            await reader.stop()
+            await platform.close()
     finally:
-        await platform.close()
-        stack.down()
+        stack.ensure_down()
+
+
+async def measure_run(stack: EmbeddedStack, platform, reader: TopicReader, orders: int, concurrency: int) -> None:
+    region = load_region("kreis_hoexter")
+    seeded = await seed(platform, region, lambda line: None)
+    day = await delivery_day(platform)
+    bodies = prepared_orders(seeded, region, day, orders, random.Random(7))
+    residents = [f"bench-resident-{i:05d}" for i in range(orders)]
+
+    wanted: set[str] = set()
+    post_times: list[float] = []
+    queue = list(zip(residents, bodies))
+
+    async def client() -> None:
+        while queue:
+            resident, body = queue.pop()
+            headers = platform.token(resident, "resident") | {"Idempotency-Key": str(uuid.uuid4())}
+            began = time.perf_counter()
+            answer = await platform.clients["orders"].post("/v1/orders", json=body, headers=headers)
+            post_times.append(time.perf_counter() - began)
+            if answer.status_code != 202:
+                raise RuntimeError(f"order refused: {answer.status_code} {answer.text[:200]}")
+            wanted.add(answer.json()["order_id"])
+
+    began = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(concurrency)))
+    accepting = time.perf_counter() - began
+
+    def all_decided() -> dict[str, dict] | None:
+        seen = saga_times(reader, wanted)
+        return seen if all("decided" in seen.get(o, {}) for o in wanted) else None
+    seen = await eventually(all_decided, timeout=180, interval=0.05, what=f"all {orders} orders decided")
+    all_decided_after = time.perf_counter() - began
+
+    latencies = [(seen[o]["decided"] - seen[o]["placed"]).total_seconds() for o in wanted]
+    confirmed = sum(1 for o in wanted if seen[o]["outcome"] == "OrderConfirmed")
+    # The baseline sends a real OrderPlaced, so both move the same bytes.
+    placed_bytes = reader.seen(ORDERS_ORDERS, OrderPlaced)[0].value
+    baseline = await measure(stack.bootstrap, placed_bytes, orders, concurrency)
+
+    api_rate = orders / accepting
+    print()
+    print(f"machine: {host.machine()}, {os.cpu_count()} cores, {host.processor() or 'cpu'}; "
+          f"Python {host.python_version()}; {datetime.now():%Y-%m-%d %H:%M}")
+    print(f"load: {orders} orders (1-3 lines each) by {concurrency} concurrent clients; "
+          f"{confirmed} confirmed, {orders - confirmed} rejected (stock or compartments ran out)")
+    print()
+    print(f"{'figure':<46} {'value':>12}")
+    print(f"{'orders API: orders accepted per second':<46} {api_rate:>12.1f}")
+    print(f"{'orders API: POST latency p50 / p99 (ms)':<46} "
+          f"{percentile(post_times, 50) * 1000:>5.0f} / {percentile(post_times, 99) * 1000:<5.0f}")
+    print(f"{'saga: placed to decided p50 / p99 (ms)':<46} "
+          f"{percentile(latencies, 50) * 1000:>5.0f} / {percentile(latencies, 99) * 1000:<5.0f}")
+    print(f"{'saga: all {0} decided after (s)'.format(orders):<46} {all_decided_after:>12.1f}")
+    print(f"{'raw aiokafka: produced per second (acks=all)':<46} {baseline.produce_per_s:>12.1f}")
+    print(f"{'raw aiokafka: produce+consume per second':<46} {baseline.round_trip_per_s:>12.1f}")
+    print(f"{'raw aiokafka: send to receive p50 / p99 (ms)':<46} "
+          f"{baseline.latency_p50_ms:>5.0f} / {baseline.latency_p99_ms:<5.0f}")
+    print(f"{'ratio: API orders/s / raw produced/s':<46} {api_rate / baseline.produce_per_s:>12.3f}")
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from services.routing.solver import Job, Location, Problem, Stop, TimeWindow, TravelMatrix, Vehicle
+from services.routing.domain.solver import Job, Location, Problem, Stop, TimeWindow, TravelMatrix, Vehicle
 
 SCALE = 1000
 

@@ -28,7 +28,12 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
 
 from benchmarks.routing.instances import SCALE, find_instances, read_instance, best_known  # noqa: E402
-from services.routing.solver import PORTFOLIO, check_solution, recompute_distance, solve_in_pool  # noqa: E402
+from services.routing.domain.solver import (  # noqa: E402
+    PORTFOLIO,
+    check_solution,
+    recompute_distance,
+    solve_in_pool,
+)
 
 DEFAULT_INSTANCES = REPO.parent / "shared" / "benchmarks"
 RESULTS = REPO / "benchmarks" / "results"

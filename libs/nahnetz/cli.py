@@ -109,6 +109,24 @@ def schemas_release(base: str) -> None:
     sys.exit(release_command(base))
 
 
+@schemas.command("generate")
+@click.option("--check", is_flag=True, help="Change nothing; fail when the committed classes lag behind the schemas.")
+def schemas_generate(check: bool) -> None:
+    """Write the typed record classes of nahnetz.records from schemas/."""
+    from .avro import codegen
+
+    if check:
+        stale = codegen.stale()
+        if stale:
+            click.echo("nahnetz.records is out of date with schemas/ (" + ", ".join(stale)
+                       + "): run `.venv/bin/nahnetz schemas generate` and commit", err=True)
+            sys.exit(1)
+        click.echo("nahnetz.records matches schemas/")
+        return
+    for path in codegen.write():
+        click.echo(f"wrote {path}")
+
+
 @schemas.command("catalogue")
 @click.option("--out", default="build/events", show_default=True, type=click.Path())
 def schemas_catalogue(out: str) -> None:

@@ -1,9 +1,9 @@
 """Events as values: build one, encode it, read it back.
 
-    placed = new_event("OrderPlaced", order_id=..., lines=[...], producer="orders-api")
+    placed = new_event(OrderPlaced, order_id=..., lines=[OrderLine(...)], producer="orders-api")
     data = placed.encode()
-    same = read_event(data)
-    same.type == "OrderPlaced"; same.order_id; same.meta["correlation_id"]
+    same = read_event(data)                # an OrderPlaced again
+    same == placed; same.lines[0].product_id; same.meta.correlation_id
 
 `new_event` fills `meta` (event id, time, producer, correlation and causation)
 and validates against the schema at once, so an invalid event fails where it
@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import copy
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Mapping
+from typing import Any, TypeVar, overload
 
+from . import records
 from .avro import codec
 from .avro.catalogue import Schema, SchemaCatalogue, default_catalogue
-from .avro.errors import EventValidationError
+from .avro.errors import EventValidationError, UnknownSchema
 from .kit.logs import current_correlation_id
-from .topics import Topic, topic_for_event
+from .records import EventRecord, Record
 
 
 def now_utc() -> datetime:
@@ -41,63 +42,73 @@ class Actor:
         return {"user_id": self.user_id, "role": self.role.upper(), "on_behalf_of": self.on_behalf_of}
 
 
-@dataclass(frozen=True)
-class Event:
-    """One event: its type (the record's short name) and its fields."""
+# Handlers and producers speak of events by this base type; each event type is a
+# generated class in `nahnetz.records` (OrderPlaced, StopCompleted, ...).
+Event = EventRecord
+E = TypeVar("E", bound=EventRecord)
 
-    type: str
-    data: Mapping[str, Any]
-    schema: Schema = field(repr=False, compare=False)
+_BY_NAME: dict[str, type[EventRecord]] = {}
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.data[name]
-        except KeyError:
-            raise AttributeError(f"{self.type} has no field {name!r}") from None
 
-    @property
-    def meta(self) -> Mapping[str, Any]:
-        return self.data["meta"]
+def event_class(name: str) -> type[EventRecord]:
+    """The generated class of an event type, by short or full Avro name."""
+    if not _BY_NAME:
+        for value in vars(records).values():
+            if isinstance(value, type) and issubclass(value, EventRecord) and value is not EventRecord:
+                _BY_NAME[value.__name__] = _BY_NAME[value.AVRO_NAME] = value
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise UnknownSchema(f"no event type {name!r} in nahnetz.records") from None
 
-    @property
-    def event_id(self) -> str:
-        return self.meta["event_id"]
 
-    @property
-    def correlation_id(self) -> str:
-        return self.meta["correlation_id"]
+def _actor_record(actor: "Actor | records.Actor | None") -> dict[str, Any] | None:
+    """The acting user: our `Actor`, or the typed one an incoming event carried on."""
+    if actor is None:
+        return None
+    return actor.to_avro() if isinstance(actor, Record) else actor.as_record()
 
-    @property
-    def topic(self) -> Topic:
-        return topic_for_event(self.type)
 
-    @property
-    def key(self) -> str:
-        """The Kafka key: the field the topic registry names as its key."""
-        return str(self.data[self.topic.key])
+def _plain(value: Any) -> Any:
+    """What fastavro writes: typed records as dicts, all the way down."""
+    if isinstance(value, Record):
+        return value.to_avro()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
 
-    def encode(self) -> bytes:
-        return codec.encode(self.schema, dict(self.data))
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"type": self.type, **self.data}
+@overload
+def new_event(event_type: type[E], *, producer: str, caused_by: EventRecord | None = ...,
+              correlation_id: str | None = ..., actor: Actor | records.Actor | None = ..., occurred_at: datetime | None = ...,
+              event_id: str | None = ..., catalogue: SchemaCatalogue | None = ..., **fields: Any) -> E: ...
+
+
+@overload
+def new_event(event_type: str, *, producer: str, caused_by: EventRecord | None = ...,
+              correlation_id: str | None = ..., actor: Actor | records.Actor | None = ..., occurred_at: datetime | None = ...,
+              event_id: str | None = ..., catalogue: SchemaCatalogue | None = ..., **fields: Any) -> EventRecord: ...
 
 
 def new_event(
-    event_type: str,
+    event_type: type[E] | str,
     *,
     producer: str,
     caused_by: Event | None = None,
     correlation_id: str | None = None,
-    actor: Actor | None = None,
+    actor: Actor | records.Actor | None = None,
     occurred_at: datetime | None = None,
     event_id: str | None = None,
     catalogue: SchemaCatalogue | None = None,
     **fields: Any,
-) -> Event:
-    """Build and validate an event. `caused_by` carries the flow's correlation id
-    over and records the causing event's id."""
-    schema = (catalogue or default_catalogue()).get(event_type)
+) -> EventRecord:
+    """Build and validate an event of a generated type (or its name). Fields may be
+    typed records or plain dicts. `caused_by` carries the flow's correlation id over
+    and records the causing event's id."""
+    cls = event_class(event_type) if isinstance(event_type, str) else event_type
+    schema = (catalogue or default_catalogue()).get(cls.AVRO_NAME)
     if not schema.is_event:
         raise EventValidationError(f"{schema.full_name} is not an event (no meta field)")
     if correlation_id is None:
@@ -111,11 +122,12 @@ def new_event(
         "producer": producer,
         "correlation_id": correlation_id,
         "causation_id": caused_by.event_id if caused_by else None,
-        "actor": actor.as_record() if actor else None,
+        "actor": _actor_record(actor),
     }
-    record = {"meta": meta, **_with_defaults(schema, fields)}
-    codec.check(schema, record)
-    return Event(schema.name, record, schema)
+    record = {"meta": meta, **_with_defaults(schema, {k: _plain(v) for k, v in fields.items()})}
+    # Through the codec once, so the value equals what a reader gets back
+    # (defaults of nested records filled in, logical types as dates and times).
+    return cls.from_avro(codec.normalise(schema, record))
 
 
 def _with_defaults(schema: Schema, fields: dict[str, Any]) -> dict[str, Any]:
@@ -138,7 +150,8 @@ def _with_defaults(schema: Schema, fields: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def read_event(data: bytes, catalogue: SchemaCatalogue | None = None) -> Event:
-    """Decode single-object-encoded bytes; raises an `EventDecodeError` subclass."""
+def read_event(data: bytes, catalogue: SchemaCatalogue | None = None) -> EventRecord:
+    """Decode single-object-encoded bytes into the event's generated class; raises an
+    `EventDecodeError` subclass."""
     schema, record = codec.decode(data, catalogue or default_catalogue())
-    return Event(schema.name, record, schema)
+    return event_class(schema.full_name).from_avro(record)

@@ -117,6 +117,10 @@ class UpdateShop(Strict):
     def changes(self) -> dict[str, Any]:
         """The given fields, shaped like the profile fields of the events."""
         given = self.model_dump(exclude_unset=True, exclude={"channel"})
+        for name in ("address", "location", "contact"):
+            if name in given and given[name] is not None:
+                # Whole, defaults included (country "DE"): the event carries the whole value.
+                given[name] = getattr(self, name).model_dump()
         if self.opening_hours is not None:
             given["opening_hours"] = self.opening_hours.record()
         return given

@@ -1,7 +1,7 @@
 """Every Redis key of the catalog, in one place (prefix `catalog:`).
 
 Read models (written by the worker from catalog.shops / catalog.products; rebuilt
-by `python -m services.catalog.rebuild`):
+by `python -m services.catalog.rebuild --yes`):
 - `catalog:shop:<shop_id>`              JSON of the shop's profile and status
 - `catalog:shops`                       set of every shop id
 - `catalog:shops:municipality:<folded>` set of open shops in a municipality

@@ -1,6 +1,6 @@
 """Rebuild the catalog's read models by replaying catalog.shops and catalog.products.
 
-    python -m services.catalog.rebuild          (KAFKA_BOOTSTRAP, REDIS_URL)
+    python -m services.catalog.rebuild --yes    (KAFKA_BOOTSTRAP, REDIS_URL)
 
 Deletes the read-model keys (shops, products, places, categories, search
 index; see keys.py) and the projections' processed markers, then applies every
@@ -19,6 +19,7 @@ Not rebuilt here, because they are decision state rather than projections:
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
@@ -30,6 +31,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from nahnetz.events import read_event
 from nahnetz.kit.logs import configure_logging
 from nahnetz.kit.rebuild import delete_matching
+from nahnetz.kit.redis import connect as connect_redis
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
 from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_SHOPS, Topic
@@ -82,7 +84,7 @@ async def _read_to_the_end(consumer: AIOKafkaConsumer, partitions: list[TopicPar
 
 
 async def rebuild(settings: Settings) -> dict[str, int]:
-    redis = aioredis.Redis.from_url(settings.redis_url)
+    redis = connect_redis(settings.redis_url, client_name="catalog-rebuild")
     counts = {"deleted": 0, "shops": 0, "products": 0, "skipped": 0}
     try:
         counts["deleted"] = await clear_read_models(redis)
@@ -106,6 +108,10 @@ async def rebuild(settings: Settings) -> dict[str, int]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--yes", action="store_true", help="really delete and rebuild the catalog's read models")
+    if not parser.parse_args().yes:
+        raise SystemExit("this deletes the catalog's read models in Redis and replays them; run again with --yes")
     settings = load_settings()
     configure_logging("catalog", settings.log_level)
     counts = asyncio.run(rebuild(settings))

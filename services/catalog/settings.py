@@ -11,8 +11,9 @@ from nahnetz.kit.settings import SettingsError
 class CatalogSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CATALOG_", case_sensitive=False, extra="ignore")
 
-    # The worker's consumer group; tests run their own worker in a group of their own.
-    worker_app_id: str = Field("nahnetz-catalog")
+    # CATALOG_APP_ID: the worker's consumer group (a new one re-reads every topic from the
+    # start; tests run their own worker in a group of their own), as <SERVICE>_APP_ID everywhere.
+    app_id: str = Field("nahnetz-catalog")
     # How long the worker remembers the products of an order (to release them):
     # longer than an order lives from placement to collection or expiry.
     order_products_ttl_days: int = Field(60, ge=1)

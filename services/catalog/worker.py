@@ -28,9 +28,9 @@ from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
 from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_SHOPS, CATALOG_STOCK_REQUESTS, ORDERS_ORDERS
 
 from .handlers.order_requests import route_order_event
-from .handlers.product_projection import project_product_event
-from .handlers.shop_projection import project_shop_event
-from .handlers.stock_decisions import handle_stock_request
+from .handlers.product_projection import ProductEvent, project_product_event
+from .handlers.shop_projection import ShopEvent, project_shop_event
+from .handlers.stock_decisions import StockRequest, handle_stock_request
 from .settings import CatalogSettings, load_catalog_settings
 
 SERVICE = "catalog"
@@ -49,7 +49,7 @@ def record_key() -> str:
 def build_app(settings: Settings | None = None, catalog: CatalogSettings | None = None) -> WorkerApp:
     settings = settings or load_settings()
     catalog = catalog or load_catalog_settings()
-    app = create_worker_app(SERVICE, settings, app_id=catalog.worker_app_id)
+    app = create_worker_app(SERVICE, settings, app_id=catalog.app_id)
     remember_orders = timedelta(days=catalog.order_products_ttl_days)
 
     @app.event_agent(ORDERS_ORDERS, name="route_order_events")
@@ -57,15 +57,15 @@ def build_app(settings: Settings | None = None, catalog: CatalogSettings | None 
         await route_order_event(event, app.redis, app.event_producer, remember_for=remember_orders)
 
     @app.event_agent(CATALOG_STOCK_REQUESTS, name="decide_stock")
-    async def decide_stock(event: Event) -> None:
+    async def decide_stock(event: StockRequest) -> None:
         await handle_stock_request(event, record_key(), app.redis, app.event_producer)
 
     @app.event_agent(CATALOG_PRODUCTS, name="project_products")
-    async def project_products(event: Event) -> None:
+    async def project_products(event: ProductEvent) -> None:
         await project_product_event(event, app.redis)
 
     @app.event_agent(CATALOG_SHOPS, name="project_shops")
-    async def project_shops(event: Event) -> None:
+    async def project_shops(event: ShopEvent) -> None:
         await project_shop_event(event, app.redis, app.event_producer)
 
     return app

@@ -1,15 +1,15 @@
-"""Dispatch: planned tours handed to drivers, on the phone or on a printed sheet.
+"""Dispatch: planned tours handed to drivers, on the phone or on a printed sheet;
+the drivers' reports from each stop; re-planning during the day.
 
-| module | what it is |
-|---|---|
-| `domain/tours.py` | a dispatched tour built from a planned tour and the shipments (pure) |
-| `domain/progress.py` | what happened at each stop: the stop state machine (pure) |
-| `domain/sheet.py` | the printable tour sheet as rows and totals (pure) |
-| `handlers/` | projections (plans, shipments, shops, pick-up points, tours) and the commands |
-| `sheet.py`, `templates/` | the sheet as HTML (Jinja2, autoescaped, print CSS for A4) |
-| `routing_client.py` | the call to the routing service for re-planning |
-| `keys.py` | every Redis key (`dispatch:`) |
-| `api.py`, `routes.py`, `http_models.py` | the HTTP API (`python -m services.dispatch.api`) |
-| `worker.py` | the worker (`python -m services.dispatch.worker`) |
-| `rebuild.py` | rebuild the Redis state from the topics |
+Entry points:
+- `python -m services.dispatch.api`: dispatch a planned tour, show it (also as an
+  A4 sheet), take stop reports (driver in the app, operator from paper or a call),
+  ask routing for a re-plan
+- `python -m services.dispatch.worker`: projects plans, shipments, shops and
+  pick-up points, folds the tours' events together, publishes TourCompleted
+- `python -m services.dispatch.rebuild --yes`: clear the state before a replay
+
+Topics: owns and writes logistics.tours (TourDispatched, StopCompleted,
+StopFailed, TourCompleted); reads logistics.plans, logistics.shipments,
+catalog.shops, pickup.points and its own logistics.tours.
 """

@@ -22,17 +22,13 @@ once every stop is done or failed.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
-
 from fastapi import FastAPI
 
 from nahnetz.kit.api import create_api, serve
 from nahnetz.kit.settings import Settings, load_settings
-from nahnetz.messaging.producer import EventProducer
 
+from .handlers.routing_client import HttpRoutingClient, RoutingClient, RoutingNotConfigured
 from .routes import drivers_router, tours_router
-from .routing_client import HttpRoutingClient, RoutingClient, RoutingNotConfigured
 from .settings import DispatchSettings, load_dispatch_settings
 
 
@@ -44,19 +40,8 @@ def create_app(settings: Settings | None = None, dispatch: DispatchSettings | No
         routing = (HttpRoutingClient(dispatch.routing_url, timeout=dispatch.routing_timeout_seconds)
                    if dispatch.routing_url else RoutingNotConfigured())
 
-    @asynccontextmanager
-    async def producer_lifespan(app: FastAPI) -> AsyncIterator[None]:
-        producer = EventProducer.from_settings(settings, client_id=f"{settings.service}-api")
-        await producer.start()
-        app.state.producer = producer
-        try:
-            yield
-        finally:
-            app.state.producer = None
-            await producer.stop()
-
     app = create_api(settings, title="Nahnetz dispatch", routers=[tours_router(), drivers_router()],
-                     lifespans=[producer_lifespan],
+                     publishes=True,
                      description="Tours for drivers: dispatch, tour sheet, reports from each stop, re-planning.")
     app.state.dispatch = dispatch
     app.state.routing = routing

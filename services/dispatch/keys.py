@@ -2,16 +2,18 @@
 
 | key | type | what | written by |
 |---|---|---|---|
-| dispatch:plan:<plan_id> | hash | `requested`, `planned` (base64 of the events) and `status` | worker, from logistics.plans |
-| dispatch:shipment:<shipment_id> | string | base64 of the ShipmentRequested event | worker, from logistics.shipments |
+| dispatch:plan:<plan_id> | hash | `requested`, `planned` (the events), `status`, `failure` | worker, from logistics.plans |
+| dispatch:shipment:<shipment_id> | string | the ShipmentRequested event (highest attempt) | worker, from logistics.shipments |
 | dispatch:shop:<shop_id> | string (JSON) | name, address, note for drivers | worker, from catalog.shops |
 | dispatch:point:<pickup_point_id> | string (JSON) | name, address, access note, compartment labels | worker, from pickup.points |
-| dispatch:tour:<tour_id> | hash | `dispatched` (base64 of TourDispatched), `progress` (JSON), `completed` | API and worker, from logistics.tours |
+| dispatch:tour:<tour_id> | hash | `dispatched` (the TourDispatched event), `progress` (JSON) | API and worker, from logistics.tours |
 | dispatch:tours:<day> | set | tour ids dispatched for a day | API and worker |
 | dispatch:driver-tours:<driver_id>:<day> | set | a driver's tour ids of a day | API and worker |
 | dispatch:lock:tour:<tour_id> | string | short lock while the API decides a command on a tour | API |
 
-Everything but the lock is rebuilt by replaying the topics (`rebuild.py`).
+Events are kept as text (`nahnetz.messaging.outbox.pack`: base64 of their Avro
+encoding) and read back typed with `unpack`. Everything but the lock is rebuilt
+by replaying the topics (`rebuild.py`).
 """
 
 from __future__ import annotations
@@ -52,11 +54,3 @@ def driver_tours(driver_id: str, day: date) -> str:
 def tour_lock(tour_id: str) -> str:
     return f"{PREFIX}:lock:tour:{tour_id}"
 
-
-def text(value: bytes | str | None) -> str | None:
-    """Redis answers bytes in the worker and str in the API; handlers take both."""
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def texts(mapping: dict) -> dict[str, str]:
-    return {text(k): text(v) for k, v in mapping.items()}

@@ -19,7 +19,7 @@ from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
 from nahnetz.topics import CATALOG_SHOPS, LOGISTICS_PLANS, LOGISTICS_SHIPMENTS, LOGISTICS_TOURS, PICKUP_POINTS
 
-from .handlers import projections, tours
+from .handlers import places, plans, shipments, tours
 from .settings import load_dispatch_settings
 
 SERVICE = "dispatch"
@@ -31,19 +31,19 @@ def build_app(settings: Settings | None = None, *, app_id: str | None = None) ->
 
     @app.event_agent(LOGISTICS_PLANS)
     async def project_plans(event: Event) -> None:
-        await projections.project_plan(event, app.redis)
+        await plans.project_plan(event, app.redis)
 
     @app.event_agent(LOGISTICS_SHIPMENTS)
     async def project_shipments(event: Event) -> None:
-        await projections.project_shipment(event, app.redis)
+        await shipments.project_shipment(event, app.redis)
 
     @app.event_agent(CATALOG_SHOPS)
     async def project_shops(event: Event) -> None:
-        await projections.project_shop(event, app.redis)
+        await places.project_shop(event, app.redis)
 
     @app.event_agent(PICKUP_POINTS)
     async def project_points(event: Event) -> None:
-        await projections.project_point(event, app.redis)
+        await places.project_point(event, app.redis)
 
     @app.event_agent(LOGISTICS_TOURS)
     async def follow_tours(event: Event) -> None:

@@ -4,16 +4,18 @@ Decision state (written by the worker together with a processed marker):
 
 | key | type | what | from |
 |---|---|---|---|
-| hub:shop:<shop_id> | string (JSON) | name, location, opening hours | catalog.shops |
-| hub:point:<point_id> | string (JSON) | name, kind, location, opening hours | pickup.points |
-| hub:order:<order_id> | string (JSON) | the placed order's lines, point and day | orders.orders OrderPlaced |
+| hub:shop:<shop_id> | hash | `profile` (the latest ShopRegistered/ShopUpdated), `closed_for_good` | catalog.shops |
+| hub:point:<point_id> | string | the latest PickupPointRegistered/PickupPointUpdated | pickup.points |
+| hub:order:<order_id> | string | the OrderPlaced (lines, point and day) | orders.orders |
 | hub:order-state:<order_id> | hash | confirmed (compartments JSON, confirmed_day), cancelled | orders.orders |
 | hub:waiting:shop:<shop_id> | set | confirmed orders waiting for the shop's data | orders.orders |
 | hub:waiting:point:<point_id> | set | confirmed orders waiting for the point's data | orders.orders |
-| hub:request:<shipment_id> | string (Avro) | the current ShipmentRequested (highest attempt) | the hub's decisions |
+| hub:request:<shipment_id> | string | the current ShipmentRequested (highest attempt) | the hub's decisions |
 | hub:order-shipments:<order_id> | set | shipment ids requested for the order | the hub's decisions |
-| hub:published:<event_id> | string | an event the hub decided has reached the broker | the hub's decisions |
-| hub:tour:<tour_id> | string (JSON) | a dispatched tour's stops | logistics.tours |
+| hub:tour:<tour_id> | string | the TourDispatched (its typed stops) | logistics.tours |
+
+Events are kept as text (`nahnetz.messaging.outbox.pack`: base64 of their Avro
+encoding) and read back typed with `unpack`.
 
 Read model (what the API answers from):
 
@@ -68,10 +70,6 @@ def order_shipments(order_id: str) -> str:
     return f"hub:order-shipments:{order_id}"
 
 
-def published(event_id: str) -> str:
-    return f"hub:published:{event_id}"
-
-
 def tour(tour_id: str) -> str:
     return f"hub:tour:{tour_id}"
 
@@ -91,7 +89,3 @@ def cancelled(order_id: str) -> str:
 def exception(shipment_id: str) -> str:
     return f"hub:exception:{shipment_id}"
 
-
-def text(value: bytes | str | None) -> str | None:
-    """Redis answers bytes in the worker and str in the API; handlers take both."""
-    return value.decode() if isinstance(value, bytes) else value

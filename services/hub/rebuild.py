@@ -7,8 +7,8 @@ The first command deletes the hub's projections: the read model
 (`hub:shipment:*`, `hub:day:*`, `hub:cancelled:*`) and what the worker keeps of
 other services' topics (`hub:shop:*`, `hub:point:*`, `hub:order:*`,
 `hub:order-state:*`, `hub:waiting:*`, `hub:tour:*`). It keeps the hub's decisions
-(`hub:request:*`, `hub:order-shipments:*`, `hub:published:*`, `hub:exception:*` and
-the processed markers), so replaying orders.orders and logistics.tours decides
+(`hub:request:*`, `hub:order-shipments:*`, `hub:exception:*` and the Outbox's
+processed markers), so replaying orders.orders and logistics.tours decides
 nothing twice and publishes nothing again. The worker, started as a new consumer
 group, reads catalog.shops, pickup.points, orders.orders, logistics.tours and
 logistics.shipments from their beginning; the read model comes back from

@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Literal
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from nahnetz.clock import today_in_berlin
 from nahnetz.kit.api import RedisDep
 from nahnetz.kit.auth import Role, User, require_roles
 from nahnetz.kit.errors import NotFound
 
-from .domain.opening_hours import BERLIN
-from .handlers import queries
+from . import queries
+from .http_models import ShipmentStatus
 
 Operator = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))]
-Status = Literal["REQUESTED", "COLLECTED", "AT_HUB", "DELIVERED", "WITHDRAWN"]
-
-
-def today_in_berlin() -> date:
-    return datetime.now(BERLIN).date()
 
 
 def hub_router() -> APIRouter:
@@ -33,7 +29,7 @@ def hub_router() -> APIRouter:
 
     @router.get("/shipments")
     async def list_shipments(user: Operator, redis: RedisDep, day: date | None = None,
-                             status: Status | None = None,
+                             status: ShipmentStatus | None = None,
                              pickup_point_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None
                              ) -> dict:
         day = day or today_in_berlin()

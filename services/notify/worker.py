@@ -2,21 +2,22 @@
 
 Consumes notify.requests: each NotificationRequested is rendered (German or
 English, templates in domain/templates.py) and sent through the configured
-providers (NOTIFY_PROVIDERS, see config.py and providers.py); letters and phone
-calls go to the assistants' manual list. Publishes NotificationSent or
-NotificationFailed to notify.requests, once per notification id.
+providers (NOTIFY_PROVIDERS, see settings.py and handlers/providers.py); letters
+and phone calls go to the assistants' manual list. Publishes NotificationSent or
+NotificationFailed to notify.requests, once per notification id
+(handlers/requests.py).
 """
 
 from __future__ import annotations
 
-from nahnetz.events import Event
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
+from nahnetz.records import NotificationFailed, NotificationRequested, NotificationSent
 from nahnetz.topics import NOTIFY_REQUESTS
 
-from . import handlers
-from .config import NotifySettings
-from .delivery import Dispatcher
+from .handlers.delivery import Dispatcher
+from .handlers.requests import handle_request
+from .settings import NotifySettings
 
 
 def build_app(settings: Settings | None = None, notify_settings: NotifySettings | None = None) -> WorkerApp:
@@ -26,9 +27,9 @@ def build_app(settings: Settings | None = None, notify_settings: NotifySettings 
     dispatcher = Dispatcher.from_settings(config)  # opens nothing until the first send
 
     @app.event_agent(NOTIFY_REQUESTS)
-    async def deliver(event: Event) -> None:
-        await handlers.handle_request(event, app.redis, app.event_producer, dispatcher,
-                                      attempts=config.send_attempts, first_delay=config.retry_delay_seconds)
+    async def deliver(event: NotificationRequested | NotificationSent | NotificationFailed) -> None:
+        await handle_request(event, app.redis, app.event_producer, dispatcher,
+                             attempts=config.send_attempts, first_delay=config.retry_delay_seconds)
 
     return app
 

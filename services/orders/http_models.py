@@ -10,10 +10,15 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .domain.booking import BERLIN, BookingWindow
+from nahnetz.clock import in_berlin
+
+from .domain.booking import BookingWindow
 from .domain.lifecycle import OrderView
 from .domain.packing_list import PackingList, order_ref
-from .domain.placement import LineRequest, OrderRequest
+from nahnetz.records import Channel as EventChannel
+
+from .domain.channels import Ordering
+from .domain.placement import LineRequest, OrderRequest, line_total_cents
 
 
 class PaymentMethod(str, Enum):
@@ -29,6 +34,11 @@ class Channel(str, Enum):
     COUNTER = "counter"
     MARKET = "market"
     PAPER = "paper"
+
+
+def event_channel(channel: Channel | None) -> EventChannel | None:
+    """The API speaks lower case (`phone`); events upper case (`PHONE`)."""
+    return None if channel is None else EventChannel(channel.value.upper())
 
 
 def _upper(value: Any) -> Any:
@@ -64,13 +74,13 @@ class PlaceOrderBody(BaseModel):
     _payment_upper = field_validator("payment_method", mode="before")(_upper)
     _channel_lower = field_validator("channel", mode="before")(_lower)
 
-    def to_request(self, resident_id: str, channel: Channel, entered_by: str | None) -> OrderRequest:
+    def to_request(self, ordering: Ordering) -> OrderRequest:
         return OrderRequest(
-            resident_id=resident_id,
+            resident_id=ordering.resident_id,
             lines=tuple(LineRequest(line.product_id, line.quantity) for line in self.lines),
             pickup_point_id=self.pickup_point_id, delivery_day=self.delivery_day,
-            payment_method=self.payment_method.value, channel=channel.value.upper(),
-            entered_by=entered_by, note=self.note,
+            payment_method=self.payment_method.value, channel=ordering.channel,
+            entered_by=ordering.entered_by, note=self.note,
         )
 
 
@@ -108,8 +118,8 @@ def order_json(order: OrderView, pickup_point_name: str | None = None) -> dict[s
         "lines": [{
             "product_id": line.product_id, "shop_id": line.shop_id, "product_name": line.product_name,
             "unit": line.unit, "quantity": line.quantity,
-            "unit_price": money(line.unit_price_cents, line.currency),
-            "line_total": money(line.total_cents, line.currency),
+            "unit_price": money(line.unit_price.amount_cents, line.unit_price.currency),
+            "line_total": money(line_total_cents(line), line.unit_price.currency),
             "vat_rate_bp": line.vat_rate_bp, "temperature_class": line.temperature_class,
             "weight_g": line.weight_g, "volume_ml": line.volume_ml,
         } for line in order.lines],
@@ -117,11 +127,11 @@ def order_json(order: OrderView, pickup_point_name: str | None = None) -> dict[s
         "delivery_fee": money(order.delivery_fee_cents, order.currency),
         "total": money(order.total_cents, order.currency),
         "history": [{"status": change.status.value, "at": change.at.isoformat(),
-                     "at_local": change.at.astimezone(BERLIN).isoformat()} for change in order.history],
+                     "at_local": in_berlin(change.at).isoformat()} for change in order.history],
         "compartment_ids": list(order.compartment_ids),
         "rejection": None if order.rejection is None else order.rejection.to_dict(),
         "collect_by": order.collect_by.isoformat() if order.collect_by else None,
-        "collect_by_local": order.collect_by.astimezone(BERLIN).isoformat() if order.collect_by else None,
+        "collect_by_local": in_berlin(order.collect_by).isoformat() if order.collect_by else None,
         "cancel_reason": order.cancel_reason,
         "cancellable": order.cancellable,
     }
@@ -134,7 +144,7 @@ def order_summary_json(order: OrderView) -> dict[str, Any]:
         "pickup_point_id": order.pickup_point_id, "delivery_day": order.delivery_day.isoformat(),
         "total": money(order.total_cents, order.currency), "lines": len(order.lines),
         "placed_at": order.placed_at.isoformat(),
-        "placed_at_local": order.placed_at.astimezone(BERLIN).isoformat(),
+        "placed_at_local": in_berlin(order.placed_at).isoformat(),
     }
 
 

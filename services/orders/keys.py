@@ -13,15 +13,19 @@
 | orders:saga-deadlines | ZSET | awaiting order ids by deadline (epoch s) | worker |
 | orders:parcel:<order_id> | JSON | which parcel events were turned into order events | worker |
 | orders:cancel-claim:<order_id> | string | the one cancel request that published OrderCancelled | api |
+| nahnetz:processed:<consumer>:<ref> | string, 30 d | processed markers (the Outbox's); consumers below | worker |
 
 Everything except the submitted and cancel-claim keys is rebuilt by replaying
 catalog.products, pickup.points, orders.orders, catalog.stock-reservations,
-pickup.reservations and pickup.parcels (see rebuild.py).
+pickup.reservations and pickup.parcels (see rebuild.py). The API's
+`nahnetz:idempotency:orders:*` answers (nahnetz.kit.idempotency_keys) are the kit's.
 """
 
 from __future__ import annotations
 
 from datetime import date
+
+from nahnetz.messaging.idempotency import MARKER_PREFIX
 
 PREFIX = "orders"
 SAGA_DEADLINES = f"{PREFIX}:saga-deadlines"
@@ -62,3 +66,16 @@ def parcel(order_id: str) -> str:
 
 def cancel_claim(order_id: str) -> str:
     return f"{PREFIX}:cancel-claim:{order_id}"
+
+
+# -- the worker's processed markers: one consumer name per handler that decides ----------------
+LIFECYCLE = "orders.lifecycle"                      # orders.orders
+STOCK_DECISIONS = "orders.stock_decisions"          # catalog.stock-reservations
+COMPARTMENT_DECISIONS = "orders.compartment_decisions"  # pickup.reservations
+SAGA_TIMEOUT = "orders.saga_timeout"                # the deadline timer (ref: the order id)
+PARCELS = "orders.parcels"                          # pickup.parcels
+CONSUMERS = (LIFECYCLE, STOCK_DECISIONS, COMPARTMENT_DECISIONS, SAGA_TIMEOUT, PARCELS)
+
+
+def marker_patterns() -> list[str]:
+    return [f"{MARKER_PREFIX}:{consumer}:*" for consumer in CONSUMERS]

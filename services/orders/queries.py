@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from . import keys
 from .domain.lifecycle import OrderView
 from .domain.packing_list import PackingList, build_packing_list
-from .store import load_point, load_views, loads
+from .handlers.store import load_point, load_views, loads
 
 MAX_PAGE = 200
 

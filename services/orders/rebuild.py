@@ -9,7 +9,7 @@ catalog.products, pickup.points, orders.orders, catalog.stock-reservations,
 pickup.reservations and pickup.parcels from their beginning and projects them
 again. Sagas replayed this way end as they ended: the order's own OrderConfirmed
 or OrderRejected on orders.orders closes each one, and a decision made again
-carries the same derived event id as the first (order_events.py), so consumers
+carries the same derived event id as the first (handlers/events_out.py), so consumers
 drop it. The API's short-lived keys (submitted orders, cancel claims) are not
 rebuilt: they only bridge the moments before the worker has projected an event.
 Stop the worker before running it.
@@ -20,18 +20,13 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 
 from nahnetz.kit.rebuild import delete_matching, rebuild_command
-from nahnetz.messaging.idempotency import MARKER_PREFIX
 
-from . import handlers, keys
-
-CONSUMERS = (handlers.LIFECYCLE, handlers.STOCK_DECISIONS, handlers.COMPARTMENT_DECISIONS,
-             handlers.SAGA_TIMEOUT, handlers.PARCELS)
+from . import keys
 
 
 async def clear_state(redis: aioredis.Redis) -> int:
-    """Delete the orders keys and markers; return how many keys went."""
-    return await delete_matching(
-        redis, [f"{keys.PREFIX}:*"] + [f"{MARKER_PREFIX}:{consumer}:*" for consumer in CONSUMERS])
+    """Delete the orders keys and the worker's markers; return how many keys went."""
+    return await delete_matching(redis, [f"{keys.PREFIX}:*", *keys.marker_patterns()])
 
 
 if __name__ == "__main__":

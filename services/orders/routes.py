@@ -9,20 +9,20 @@ from typing import Annotated, Any, Callable
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from nahnetz.kit.api import RedisDep, from_state
+from nahnetz.kit.api import RedisDep
 from nahnetz.kit.auth import CurrentUser, Role, User, actor_for_resident, actor_for_shop, require_roles
 from nahnetz.kit.errors import Forbidden, NotFound
 from nahnetz.kit.idempotency_keys import Idempotency
-from nahnetz.messaging.producer import EventProducer
+from nahnetz.kit.publishing import ProducerDep
 
-from . import commands, queries
-from .config import OrdersSettings
+from . import queries
 from .domain.booking import booking_window
-from .domain.placement import OrderInvalid, Problem
-from .http_models import (CancelBody, Channel, PlaceOrderBody, booking_window_json, order_json,
+from .domain.channels import cancel_channel, who_orders
+from .handlers import commands
+from .http_models import (CancelBody, PlaceOrderBody, booking_window_json, event_channel, order_json,
                           order_summary_json, packing_list_json, status_url)
+from .settings import OrdersSettings
 
-ProducerDep = Annotated[EventProducer, Depends(from_state("producer"))]
 ResidentOrStaff = Annotated[User, Depends(require_roles(Role.RESIDENT, Role.OPERATOR, Role.ADMIN))]
 ShopOrStaff = Annotated[User, Depends(require_roles(Role.SHOP, Role.OPERATOR, Role.ADMIN))]
 Page = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
@@ -49,19 +49,12 @@ async def place_order(body: PlaceOrderBody, user: ResidentOrStaff, redis: RedisD
     """Place one order across shops. A resident orders for themself; an operator
     (counter, phone) for a resident named in `resident_id`, recorded as acting on
     their behalf. 202 with the order id and its status URL; the saga decides."""
-    if user.role is Role.RESIDENT:
-        resident_id = body.resident_id or user.sub
-        channel, entered_by = body.channel or Channel.WEB, None
-    else:
-        if not body.resident_id:
-            raise OrderInvalid([Problem("resident_id", "an assisted order needs the resident it is for")])
-        resident_id = body.resident_id
-        channel, entered_by = body.channel or Channel.PHONE, user.sub
-    actor = actor_for_resident(user, resident_id)  # 403 for a resident ordering for someone else
+    ordering = who_orders(user.sub, user.role is Role.RESIDENT, body.resident_id, event_channel(body.channel))
+    actor = actor_for_resident(user, ordering.resident_id)  # 403 for a resident ordering for someone else
 
     async def place() -> JSONResponse:
-        order = await commands.place_order(body.to_request(resident_id, channel, entered_by), actor, redis,
-                                           producer, config.booking_rules(), now())
+        order = await commands.place_order(body.to_request(ordering), actor, redis, producer,
+                                           config.booking_rules(), now())
         answer = order_json(order, await queries.pickup_point_name(redis, order.pickup_point_id))
         return JSONResponse(answer, status_code=202, headers={"Location": status_url(order.order_id)})
 
@@ -111,10 +104,10 @@ async def cancel_order(order_id: str, user: ResidentOrStaff, redis: RedisDep, pr
         raise NotFound(f"there is no order {order_id}")
     actor = actor_for_resident(user, order.resident_id)
     body = body or CancelBody()
-    channel = body.channel or (Channel.WEB if user.role is Role.RESIDENT else Channel.PHONE)
+    channel = cancel_channel(user.role is Role.RESIDENT, event_channel(body.channel))
 
     async def cancel() -> JSONResponse:
-        await commands.cancel_order(order, actor, body.reason, channel.value.upper(), redis, producer)
+        await commands.cancel_order(order, actor, body.reason, channel, redis, producer)
         return JSONResponse({"order_id": order_id, "status": "CANCELLATION_REQUESTED",
                              "status_url": status_url(order_id)}, status_code=202,
                             headers={"Location": status_url(order_id)})

@@ -16,14 +16,10 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
-
 from fastapi import FastAPI
 
 from nahnetz.kit.api import create_api, serve
 from nahnetz.kit.settings import Settings, load_settings
-from nahnetz.messaging.producer import EventProducer
 
 from .routes import parcels_router, points_router
 from .settings import PickupSettings, load_pickup_settings
@@ -32,20 +28,8 @@ from .settings import PickupSettings, load_pickup_settings
 def create_app(settings: Settings | None = None, pickup: PickupSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
     pickup = pickup or load_pickup_settings(settings)
-
-    @asynccontextmanager
-    async def producer_lifespan(app: FastAPI) -> AsyncIterator[None]:
-        producer = EventProducer.from_settings(settings, client_id=f"{settings.service}-api")
-        await producer.start()
-        app.state.producer = producer
-        try:
-            yield
-        finally:
-            app.state.producer = None
-            await producer.stop()
-
     app = create_api(settings, title="Nahnetz pick-up", routers=[points_router(), parcels_router()],
-                     lifespans=[producer_lifespan],
+                     publishes=True,
                      description="Lockers and staffed counters: find them, deposit and collect parcels.")
     app.state.pickup = pickup
     return app

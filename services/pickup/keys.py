@@ -12,6 +12,9 @@
 | pickup:parcels:due | sorted set | order id by expiry time (ms) | API (deposit), worker (expiry) |
 | pickup:attempts:<scope>:<id>:<window> | counter | code attempts in a rate-limit window | API |
 | pickup:tour:<tour_id> | hash | stop position -> stop kind of a dispatched tour (a hub stop deposits nothing) | worker, from logistics.tours |
+
+The worker's outboxes (`nahnetz.messaging.outbox`) keep processed markers
+`nahnetz:processed:<consumer>:<order_id>` for the consumers below.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from datetime import date
 POINTS = "pickup:points"
 GEO = "pickup:points:geo"
 DUE = "pickup:parcels:due"
+
+# Outbox consumers, once per order each: the reservation decision, the release, the expiry.
+RESERVE = "pickup.reserve"
+RELEASE = "pickup.release"
+EXPIRE = "pickup.expire"
 
 
 def point(pickup_point_id: str) -> str:
@@ -51,11 +59,3 @@ def tour(tour_id: str) -> str:
 def attempts(scope: str, ident: str, window: int) -> str:
     return f"pickup:attempts:{scope}:{ident}:{window}"
 
-
-def text(value: bytes | str | None) -> str | None:
-    """Redis answers bytes in the worker and str in the API; handlers take both."""
-    return value.decode() if isinstance(value, bytes) else value
-
-
-def texts(mapping: dict) -> dict[str, str]:
-    return {text(k): text(v) for k, v in mapping.items()}

@@ -1,6 +1,6 @@
 """Rebuild every read model of the pick-up service from the topics.
 
-    python -m services.pickup.rebuild          # with the pickup worker stopped
+    python -m services.pickup.rebuild --yes    # with the pickup worker stopped
 
 Deletes the service's state in Redis (points, GEO index, days, orders, parcels,
 due index, processed markers) and replays, each from its beginning to its
@@ -15,11 +15,15 @@ high-water mark at the start:
 5. logistics.tours        -> the kind of each stop of a dispatched tour (TourDispatched),
                              so a report from the hub deposits nothing
 
-Rate-limit counters are not rebuilt: they only live for their window.
+The replayed decisions come with their processed markers, empty (they went out), so
+a redelivered placement decides and publishes nothing. Rate-limit counters are not
+rebuilt: they only live for their window. The expiry job's outbox markers stay: one
+that still holds an unpublished ParcelExpired publishes it on the next run.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import logging
 import sys
@@ -33,18 +37,23 @@ from nahnetz.avro.errors import EventDecodeError
 from nahnetz.events import Event, read_event
 from nahnetz.kit.logs import configure_logging
 from nahnetz.kit.rebuild import delete_matching
+from nahnetz.kit.redis import connect
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
+from nahnetz.records import (
+    CompartmentRejected, CompartmentReleased, CompartmentReserved, OrderPlaced, ParcelCollected, ParcelDeposited,
+    ParcelExpired, PickupCodeLocked, PickupPointRegistered, PickupPointUpdated, TourDispatched,
+)
 from nahnetz.topics import LOGISTICS_TOURS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATIONS, Topic
 
-from .handlers import parcels, points, reservations, routing, tour_deliveries
+from . import keys
+from .handlers import orders, parcels, points, reservations, tour_deliveries
 
 log = logging.getLogger(__name__)
 
-STATE_PATTERNS = ("pickup:point:*", "pickup:day:*", "pickup:days:*", "pickup:order:*", "pickup:parcel:*",
-                  "pickup:tour:*",
-                  f"{MARKER_PREFIX}:{reservations.RESERVE}:*", f"{MARKER_PREFIX}:{reservations.RELEASE}:*")
-STATE_KEYS = ("pickup:points", "pickup:points:geo", "pickup:parcels:due")
+STATE_PATTERNS = (keys.point("*"), keys.day("*", "*"), keys.days("*"), keys.order("*"), keys.parcel("*"),
+                  keys.tour("*"), f"{MARKER_PREFIX}:{keys.RESERVE}:*", f"{MARKER_PREFIX}:{keys.RELEASE}:*")
+STATE_KEYS = (keys.POINTS, keys.GEO, keys.DUE)
 
 
 @dataclass
@@ -95,30 +104,32 @@ async def clear_state(redis: aioredis.Redis) -> int:
 
 
 def in_time_order(events: list[Event]) -> list[Event]:
-    return sorted(events, key=lambda e: e.meta["occurred_at"])
+    return sorted(events, key=lambda e: e.meta.occurred_at)
 
 
 async def rebuild(settings: Settings, redis: aioredis.Redis | None = None) -> Replayed:
     own = redis is None
-    redis = redis or aioredis.Redis.from_url(settings.redis_url)
+    redis = redis or connect(settings.redis_url, client_name="pickup-rebuild")
     replayed = Replayed()
     try:
         read = {t.name: await read_topic(settings.kafka_bootstrap, t)
                 for t in (PICKUP_POINTS, ORDERS_ORDERS, PICKUP_RESERVATIONS, PICKUP_PARCELS, LOGISTICS_TOURS)}
         await clear_state(redis)
         steps = [
-            (PICKUP_POINTS, lambda e: points.project_point(e, redis), ("PickupPointRegistered", "PickupPointUpdated")),
-            (ORDERS_ORDERS, lambda e: routing.remember_order(e, redis), ("OrderPlaced",)),
-            (PICKUP_RESERVATIONS, lambda e: reservations.project_decision(e, redis), PICKUP_RESERVATIONS.event_types),
-            (PICKUP_PARCELS, lambda e: parcels.project_parcel(e, redis), PICKUP_PARCELS.event_types),
-            (LOGISTICS_TOURS, lambda e: tour_deliveries.remember_stops(e, redis), ("TourDispatched",)),
+            (PICKUP_POINTS, lambda e: points.project_point(e, redis), (PickupPointRegistered, PickupPointUpdated)),
+            (ORDERS_ORDERS, lambda e: orders.remember_order(e, redis), (OrderPlaced,)),
+            (PICKUP_RESERVATIONS, lambda e: reservations.project_decision(e, redis),
+             (CompartmentReserved, CompartmentRejected, CompartmentReleased)),
+            (PICKUP_PARCELS, lambda e: parcels.project_parcel(e, redis),
+             (ParcelDeposited, ParcelCollected, ParcelExpired, PickupCodeLocked)),
+            (LOGISTICS_TOURS, lambda e: tour_deliveries.remember_stops(e, redis), (TourDispatched,)),
         ]
         for topic, project, types in steps:
             events, skipped = read[topic.name]
             replayed.skipped += skipped
             count = 0
             for event in in_time_order(events):
-                if event.type not in types:
+                if not isinstance(event, types):
                     continue
                 try:
                     await project(event)
@@ -135,6 +146,10 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None) -> Re
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--yes", action="store_true", help="really delete the pick-up service's state")
+    if not parser.parse_args().yes:
+        raise SystemExit("this deletes the pick-up service's state in Redis; run again with --yes")
     settings = load_settings()
     configure_logging("pickup", settings.log_level)
     replayed = asyncio.run(rebuild(settings))

@@ -1,32 +1,26 @@
-"""HTTP routes: each turns a request into a handler call and the answer into JSON."""
+"""HTTP routes: each parses the request, authorises it, and calls a command
+(`handlers/commands.py`) or a query (`queries.py`); the answer becomes JSON."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from redis.asyncio import Redis
 
-from nahnetz.events import new_event, now_utc
-from nahnetz.kit.api import RedisDep, from_state
+from nahnetz.clock import today_in_berlin
+from nahnetz.events import now_utc
+from nahnetz.kit.api import RedisDep
 from nahnetz.kit.auth import CurrentUser, Role, User, require_roles
-from nahnetz.kit.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
+from nahnetz.kit.errors import Forbidden, NotFound
 from nahnetz.kit.idempotency_keys import Idempotency
-from nahnetz.messaging.producer import EventProducer
+from nahnetz.kit.publishing import ProducerDep
 
-from . import keys
-from .domain.notices import BERLIN
-from .domain.points import PickupPoint, description_problems
-from .handlers import parcels, queries
-from .handlers.points import load_point
+from . import queries
+from .handlers import commands
 from .http_models import CollectIn, DepositIn, RegisterPoint, UpdatePoint
 from .settings import PickupSettings
 
-API = "pickup-api"
-
-ProducerDep = Annotated[EventProducer, Depends(from_state("producer"))]
 Staff = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))]
 Depositor = Annotated[User, Depends(require_roles(Role.DRIVER, Role.OPERATOR, Role.ADMIN))]
 OccupancyReader = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN, Role.DRIVER, Role.MUNICIPALITY))]
@@ -40,23 +34,6 @@ def pickup_settings(request: Request) -> PickupSettings:
 PickupSettingsDep = Annotated[PickupSettings, Depends(pickup_settings)]
 
 
-def today_in_berlin() -> date:
-    return datetime.now(BERLIN).date()
-
-
-async def existing_point(redis: Redis, pickup_point_id: str) -> PickupPoint:
-    point = await load_point(redis, pickup_point_id)
-    if point is None:
-        raise NotFound(f"pick-up point {pickup_point_id} is not known")
-    return point
-
-
-def _check(point: PickupPoint) -> None:
-    problems = description_problems(point)
-    if problems:
-        raise Unprocessable("; ".join(problems), details={"problems": problems})
-
-
 def points_router() -> APIRouter:
     router = APIRouter(prefix="/v1/pickup-points", tags=["pick-up points"])
 
@@ -64,37 +41,19 @@ def points_router() -> APIRouter:
     async def register_point(body: RegisterPoint, user: Staff, redis: RedisDep, producer: ProducerDep,
                              pickup: PickupSettingsDep, once: Idempotency):
         async def register() -> dict:
-            point_id = body.pickup_point_id or f"pp-{uuid.uuid4().hex[:12]}"
-            point = body.to_point(point_id, pickup.expiry_days)
-            _check(point)
-            # Claim the id here, so two registrations of one id cannot both be accepted.
-            if not await redis.sadd(keys.POINTS, point_id):
-                raise Conflict(f"pick-up point {point_id} exists already; change it with PUT")
-            event = new_event("PickupPointRegistered", producer=API, actor=user.actor(), **point.event_fields())
-            try:
-                await producer.publish(event)
-            except Exception as exc:
-                await redis.srem(keys.POINTS, point_id)
-                raise Unavailable(f"the registration could not be recorded ({type(exc).__name__}); try again",
-                                  headers={"Retry-After": "2"}) from exc
-            return {"pickup_point_id": point_id, "status": "accepted", "event_id": event.event_id,
-                    "status_url": f"/v1/pickup-points/{point_id}"}
+            point = body.to_point(body.pickup_point_id or commands.new_point_id(), pickup.expiry_days)
+            event = await commands.register_point(point, actor=user.actor(), redis=redis, producer=producer)
+            return {"pickup_point_id": point.pickup_point_id, "status": "accepted", "event_id": event.event_id,
+                    "status_url": f"/v1/pickup-points/{point.pickup_point_id}"}
 
         return await once(register, status_code=202)
 
     @router.put("/{pickup_point_id}", status_code=202)
     async def update_point(pickup_point_id: str, body: UpdatePoint, user: Staff, redis: RedisDep,
                            producer: ProducerDep, pickup: PickupSettingsDep) -> dict:
-        current = await existing_point(redis, pickup_point_id)
-        point = body.to_point(pickup_point_id, current.hold_days or pickup.expiry_days, in_service=body.in_service)
-        _check(point)
-        event = new_event("PickupPointUpdated", producer=API, actor=user.actor(), in_service=body.in_service,
-                          **point.event_fields())
-        try:
-            await producer.publish(event)
-        except Exception as exc:
-            raise Unavailable(f"the change could not be recorded ({type(exc).__name__}); try again",
-                              headers={"Retry-After": "2"}) from exc
+        point = body.to_point(pickup_point_id, pickup.expiry_days, in_service=body.in_service)
+        event = await commands.update_point(point, hold_days=body.hold_days, actor=user.actor(), redis=redis,
+                                            producer=producer)
         return {"pickup_point_id": pickup_point_id, "status": "accepted", "event_id": event.event_id,
                 "status_url": f"/v1/pickup-points/{pickup_point_id}"}
 
@@ -113,14 +72,14 @@ def points_router() -> APIRouter:
 
     @router.get("/{pickup_point_id}")
     async def get_point(pickup_point_id: str, user: CurrentUser, redis: RedisDep, day: date | None = None) -> dict:
-        point = await existing_point(redis, pickup_point_id)
+        point = await queries.existing_point(redis, pickup_point_id)
         day = day or today_in_berlin()
         return queries.point_view(point, day, await queries.occupied(redis, pickup_point_id, day))
 
     @router.get("/{pickup_point_id}/occupancy")
     async def get_occupancy(pickup_point_id: str, user: OccupancyReader, redis: RedisDep,
                             day: date | None = None) -> dict:
-        point = await existing_point(redis, pickup_point_id)
+        point = await queries.existing_point(redis, pickup_point_id)
         day = day or today_in_berlin()
         occupancy = await queries.occupied(redis, pickup_point_id, day)
         # Which order sits where is for the people who handle the parcels, not for statistics.
@@ -132,14 +91,14 @@ def points_router() -> APIRouter:
         async def open_doors() -> dict:
             staff_id = None
             if user.role is Role.SHOP:
-                point = await existing_point(redis, pickup_point_id)
+                # A shop hands over parcels only at the counter it hosts.
+                point = await queries.existing_point(redis, pickup_point_id)
                 if point.host_shop_id != user.shop_id:
                     raise Forbidden(f"shop {user.shop_id} does not host pick-up point {pickup_point_id}")
                 staff_id = user.sub
-            done = await parcels.collect_parcel(
-                pickup_point_id=pickup_point_id, order_id=body.order_id, pin=body.code, qr=body.qr,
-                collector=user.actor(), staff_id=staff_id, redis=redis, producer=producer, settings=pickup,
-                now=now_utc())
+            done = await commands.collect(
+                pickup_point_id, order_id=body.order_id, pin=body.code, qr=body.qr, collector=user.actor(),
+                staff_id=staff_id, redis=redis, producer=producer, settings=pickup, now=now_utc())
             return {"order_id": done.order_id, "pickup_point_id": done.pickup_point_id, "status": "collected",
                     "compartment_ids": done.compartment_ids, "open": done.doors, "event_id": done.event_id}
 
@@ -157,10 +116,9 @@ def parcels_router() -> APIRouter:
         body = body or DepositIn()
 
         async def put_in() -> dict:
-            done = await parcels.deposit_parcel(
-                order_id=order_id, compartment_ids=body.compartment_ids, tour_id=body.tour_id,
-                actor=user.actor(), deposited_by=user.sub, redis=redis, producer=producer, settings=pickup,
-                now=now_utc())
+            done = await commands.deposit(
+                order_id, compartment_ids=body.compartment_ids, tour_id=body.tour_id, depositor=user.actor(),
+                redis=redis, producer=producer, settings=pickup, now=now_utc())
             return {"order_id": done.order_id, "pickup_point_id": done.pickup_point_id, "status": "deposited",
                     "compartment_ids": done.compartment_ids, "doors": done.doors,
                     "expires_at": done.expires_at.isoformat(), "event_id": done.event_id,

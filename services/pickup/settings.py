@@ -3,6 +3,7 @@ shared ones of `nahnetz.kit.settings`.
 
 | variable | meaning |
 |---|---|
+| PICKUP_APP_ID | the worker's consumer group ("nahnetz-pickup"; a new one re-reads every topic) |
 | PICKUP_EXPIRY_DAYS | default hold days of a point registered without them (3) |
 | PICKUP_EXPIRY_SECONDS | if set, every parcel expires this many seconds after deposit (tests, demos) |
 | PICKUP_EXPIRY_SCAN_SECONDS | how often the worker looks for due parcels (30) |
@@ -29,6 +30,7 @@ MIN_CODE_SECRET_LENGTH = 32
 class PickupSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PICKUP_", case_sensitive=False, extra="ignore")
 
+    app_id: str = "nahnetz-pickup"
     expiry_days: int = Field(3, ge=1)
     expiry_seconds: int | None = Field(None, gt=0)
     expiry_scan_seconds: float = Field(30.0, gt=0)

@@ -20,6 +20,7 @@ import logging
 from nahnetz.events import Event, now_utc
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
+from nahnetz.records import PickupPointRegistered, PickupPointUpdated
 from nahnetz.topics import (
     LOGISTICS_TOURS,
     ORDERS_ORDERS,
@@ -28,7 +29,7 @@ from nahnetz.topics import (
     PICKUP_RESERVATION_REQUESTS,
 )
 
-from .handlers import parcels, points, reservations, routing, tour_deliveries
+from .handlers import expiry, orders, parcels, points, reservations, tour_deliveries
 from .settings import PickupSettings, load_pickup_settings
 
 log = logging.getLogger(__name__)
@@ -40,15 +41,15 @@ def build_app(settings: Settings | None = None, *, pickup: PickupSettings | None
               app_id: str | None = None) -> WorkerApp:
     settings = settings or load_settings()
     pickup = pickup or load_pickup_settings(settings)
-    app = create_worker_app(SERVICE, settings, app_id=app_id)
+    app = create_worker_app(SERVICE, settings, app_id=app_id or pickup.app_id)
 
     @app.event_agent(PICKUP_POINTS)
-    async def project_points(event: Event) -> None:
+    async def project_points(event: PickupPointRegistered | PickupPointUpdated) -> None:
         await points.project_point(event, app.redis)
 
     @app.event_agent(ORDERS_ORDERS)
     async def route_orders(event: Event) -> None:
-        await routing.route_order_event(event, app.redis, app.event_producer)
+        await orders.route_order_event(event, app.redis, app.event_producer)
 
     @app.event_agent(PICKUP_RESERVATION_REQUESTS)
     async def decide_compartments(event: Event) -> None:
@@ -65,7 +66,7 @@ def build_app(settings: Settings | None = None, *, pickup: PickupSettings | None
     @app.timer(pickup.expiry_scan_seconds, on_leader=True, name=f"{SERVICE}.expire_parcels")
     async def expire_parcels() -> None:
         try:
-            expired = await parcels.expire_due_parcels(app.redis, app.event_producer, now_utc())
+            expired = await expiry.expire_due_parcels(app.redis, app.event_producer, now_utc())
         except Exception:
             # The next run tries again; a parcel leaves the due index only once its event is out.
             log.exception("expiring parcels failed")

@@ -2,7 +2,7 @@
 
 | method | path | roles | answers |
 |---|---|---|---|
-| POST | /v1/plans | operator, admin | 202 (RoutePlanRequested; plan_id and status URL), 422 bad day, vehicles, budget or replan_of, 503 broker away |
+| POST | /v1/plans | operator, admin | 202 (RoutePlanRequested; plan_id and status URL), 422 bad day, vehicles, budget or replan_of, 503 broker away (Retry-After) |
 | GET | /v1/plans?day= | operator, admin | 200 summaries of the day's plans (day defaults to today, Europe/Berlin) |
 | GET | /v1/plans/{plan_id} | operator, admin | 200 status PENDING / PLANNED / FAILED with tours, figures and dropped jobs; 404 |
 
@@ -16,14 +16,10 @@ Idempotency-Key to make retries safe.
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-from typing import AsyncIterator
-
 from fastapi import FastAPI
 
 from nahnetz.kit.api import create_api, serve
 from nahnetz.kit.settings import Settings, load_settings
-from nahnetz.messaging.producer import EventProducer
 
 from .routes import plans_router
 from .settings import RoutingSettings, load_routing_settings
@@ -32,19 +28,7 @@ from .settings import RoutingSettings, load_routing_settings
 def create_app(settings: Settings | None = None, routing: RoutingSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
     routing = routing or load_routing_settings()
-
-    @asynccontextmanager
-    async def producer_lifespan(app: FastAPI) -> AsyncIterator[None]:
-        producer = EventProducer.from_settings(settings, client_id=f"{settings.service}-api")
-        await producer.start()
-        app.state.producer = producer
-        try:
-            yield
-        finally:
-            app.state.producer = None
-            await producer.stop()
-
-    app = create_api(settings, title="Nahnetz routing", routers=[plans_router()], lifespans=[producer_lifespan],
+    app = create_api(settings, title="Nahnetz routing", routers=[plans_router()], publishes=True,
                      description="Tours for the hub's vans, planned with OR-Tools.")
     app.state.routing = routing
     return app

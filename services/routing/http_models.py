@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .domain.plan_requests import PlanAsked, VehicleAsked
+
 Temperature = Literal["AMBIENT", "CHILLED", "FROZEN"]
 
 
@@ -27,6 +29,12 @@ class VehicleIn(BaseModel):
     driver_id: str | None = Field(None, max_length=100)
     cost_per_km_cents: int | None = Field(None, ge=0)
 
+    def asked(self) -> VehicleAsked:
+        return VehicleAsked(
+            self.vehicle_id, self.name, self.max_weight_kg, self.max_volume_l,
+            None if self.temperature_classes is None else tuple(self.temperature_classes),
+            self.shift_start, self.shift_end, self.driver_id, self.cost_per_km_cents)
+
 
 class PlanIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -37,3 +45,7 @@ class PlanIn(BaseModel):
     time_budget_s: int | None = Field(None, ge=1, description="Seconds the solver may search (default 10).")
     replan_of: str | None = Field(None, min_length=1, max_length=100,
                                   description="Plan to re-plan: stops done or under way on its tours stay fixed.")
+
+    def asked(self) -> PlanAsked:
+        return PlanAsked(self.day, None if self.vehicles is None else tuple(v.asked() for v in self.vehicles),
+                         self.time_budget_s, self.replan_of)

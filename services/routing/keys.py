@@ -9,9 +9,13 @@
 | routing:plan-tours:<plan_id> | set | tour ids dispatched from the plan | worker, from logistics.tours |
 | routing:plan:<plan_id> | string (JSON) | the plan's read model: PENDING, PLANNED or FAILED, tours, figures, dropped jobs | API (PENDING, only if absent), worker |
 | routing:plans:<day> | sorted set | plan ids of a day by request time (ms) | API, worker |
-| routing:plan-request:<plan_id> | string (Avro) | the claimed request, for solving and recovery | worker |
-| routing:plan-outcome:<plan_id> | string (Avro) | the RoutePlanned/RoutePlanFailed decided for it (the remembered result) | worker |
+| routing:plan-request:<plan_id> | string (base64 Avro) | the claimed request, for solving and recovery | worker |
+| routing:plan-outcome:<plan_id> | string | the type of the outcome decided for it (RoutePlanned or RoutePlanFailed): a replayed request is not solved again | worker |
 | routing:plans:solving | sorted set | claimed plans without a published outcome, by lease deadline (ms) | worker |
+
+Besides these, the worker's processed markers (`nahnetz.messaging.idempotency`):
+`routing.plan_requests:<plan_id>` (the claim) and `routing.plan_answers:<plan_id>`
+(the outcome's outbox, `nahnetz.messaging.outbox`).
 """
 
 from __future__ import annotations
@@ -61,7 +65,3 @@ def plan_request(plan_id: str) -> str:
 def plan_outcome(plan_id: str) -> str:
     return f"routing:plan-outcome:{plan_id}"
 
-
-def text(value: bytes | str | None) -> str | None:
-    """Redis answers bytes in the worker and str in the API; handlers take both."""
-    return value.decode() if isinstance(value, bytes) else value

@@ -11,8 +11,8 @@ plan requests (`routing:plan-request:*`, `routing:plan-outcome:*`,
 `routing:plans:solving` and the processed markers), so a replayed request is not
 solved again. The worker, started as a new consumer group, reads
 logistics.shipments, logistics.tours, orders.orders and logistics.plans from
-their beginning; the plans' read model comes back from the RoutePlanned /
-RoutePlanFailed events. Stop the worker before running it.
+their beginning; the plans' read model comes back from the RoutePlanRequested,
+RoutePlanned and RoutePlanFailed events. Stop the worker before running it.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ PROJECTIONS = ("routing:shipment:*", "routing:day:*", "routing:cancelled:*", "ro
 async def clear_projections(redis: aioredis.Redis) -> int:
     """Delete routing's projections; return how many keys went."""
     # Claimed plans still to be answered stay (routing:plans:solving).
-    return await delete_matching(redis, PROJECTIONS, keep=lambda key: keys.text(key) == keys.SOLVING)
+    return await delete_matching(redis, PROJECTIONS, keep=lambda key: key == keys.SOLVING)
 
 
 if __name__ == "__main__":

@@ -29,7 +29,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nahnetz.kit.settings import SettingsError
 
-from .planning import PlanningRules, ServiceTimes
+from .domain.planning import PlanningRules
+from .domain.shipments import ServiceTimes
 
 
 class RoutingSettings(BaseSettings):

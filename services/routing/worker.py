@@ -2,11 +2,11 @@
 
 | agent | consumes | does |
 |---|---|---|
-| plan_requests | logistics.plans | RoutePlanRequested: claim once, solve in the process pool, publish RoutePlanned / RoutePlanFailed; outcomes: project the plans' read model |
+| plan_requests | logistics.plans | RoutePlanRequested: show PENDING, claim once, solve in the process pool, answer RoutePlanned / RoutePlanFailed through the outbox; outcomes: project the plans' read model |
 | project_shipments | logistics.shipments | the shipments plans are made of |
 | project_tours | logistics.tours | dispatched tours and drivers' progress, for re-planning |
 | project_cancellations | orders.orders | cancelled orders' shipments leave planning |
-| recover_plans (timer, leader only) | Redis leases | plans whose worker died: publish the stored outcome or solve again |
+| recover_plans (timer, leader only) | Redis leases | plans whose worker died: publish what the outbox remembers, or solve again |
 
 The solver runs in a process pool (`ROUTING_SOLVER_PROCESSES`), so the event loop
 keeps consuming and answering /readyz during a solve.
@@ -25,10 +25,10 @@ from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
 from nahnetz.topics import LOGISTICS_PLANS, LOGISTICS_SHIPMENTS, LOGISTICS_TOURS, ORDERS_ORDERS
 
-from .handlers import projections, read_model
+from .handlers import orders, plans, shipments, tours
 from .handlers.plans import Planner
+from .handlers.travel import matrix_source
 from .settings import RoutingSettings, load_routing_settings
-from .travel import matrix_source
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +47,20 @@ def build_app(settings: Settings | None = None, *, routing: RoutingSettings | No
     app.planner = planner  # for tests and tools
 
     @app.event_agent(LOGISTICS_PLANS)
-    async def plan_requests(event: Event) -> None:
-        if event.type == "RoutePlanRequested":
-            await planner.on_request(event)
-        else:
-            await read_model.project_outcome(event, app.redis)
+    async def plan_requests(event: plans.PlanEvent) -> None:
+        await plans.on_plan_event(event, planner, app.redis)
 
     @app.event_agent(LOGISTICS_SHIPMENTS)
-    async def project_shipments(event: Event) -> None:
-        await projections.project_shipment(event, app.redis)
+    async def project_shipments(event: shipments.ShipmentEvent) -> None:
+        await shipments.project_shipment(event, app.redis)
 
     @app.event_agent(LOGISTICS_TOURS)
-    async def project_tours(event: Event) -> None:
-        await projections.project_tour_event(event, app.redis)
+    async def project_tours(event: tours.TourEvent) -> None:
+        await tours.project_tour_event(event, app.redis)
 
     @app.event_agent(ORDERS_ORDERS)
     async def project_cancellations(event: Event) -> None:
-        await projections.project_order_event(event, app.redis)
+        await orders.project_order_event(event, app.redis)
 
     @app.timer(routing.recovery_interval_s, on_leader=True, name=f"{SERVICE}.recover_plans")
     async def recover_plans() -> None:

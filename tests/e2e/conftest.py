@@ -1,7 +1,8 @@
 """The whole platform for the e2e tests: `nahnetz up --no-seed --detach` once per
 session (real Tansu broker, real redis-server, every service's API and worker as
 processes), on free ports in a temporary run dir; `nahnetz down` at the end, and
-a check that nothing of it is left running (helpers in e2e_support.py).
+a check that nothing of it is left running (`nahnetz.testing.EmbeddedStack`;
+the e2e tests' own helpers are in e2e_support.py).
 """
 
 from __future__ import annotations
@@ -9,40 +10,35 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import redis.asyncio as aioredis
 
-from .e2e_support import LOGGED_TOPICS, ORDER_FLOW, E2EStack, Platform, TopicLog
+from nahnetz.kit.redis import connect
+from nahnetz.testing import EmbeddedStack, TopicReader
+
+from .e2e_support import ORDER_FLOW, READ_TOPICS, STACK_ENV, E2EPlatform
 
 
 # -- fixtures ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="package")
-def e2e_stack(tmp_path_factory) -> E2EStack:
-    stack = E2EStack(tmp_path_factory.mktemp("nahnetz-e2e") / "run")
+def e2e_stack(tmp_path_factory) -> EmbeddedStack:
+    stack = EmbeddedStack(tmp_path_factory.mktemp("nahnetz-e2e") / "run", env=STACK_ENV)
     try:
-        result = stack.run("up", "--no-seed", "--detach")
-        assert result.returncode == 0, f"nahnetz up failed:\n{result.stdout}\n{result.stderr}"
+        stack.up()
         yield stack
-        down = stack.run("down", timeout=120)
-        stack.reap()
-        assert down.returncode == 0, down.stdout + down.stderr
+        stack.down()
         assert not stack.state_path.exists()
         assert stack.leftovers() == []
     finally:
         # Whatever failed above, leave nothing running on the machine.
-        if stack.state_path.exists():
-            stack.run("down", timeout=120)
-        if stack.leftovers():
-            stack.force_cleanup()
+        stack.ensure_down()
 
 
 @pytest.fixture(scope="package")
-async def platform(e2e_stack: E2EStack) -> Platform:
-    state = e2e_stack.state()
-    urls = {p.name.removesuffix("-api"): p.url for p in state.processes if p.kind == "api"}
-    workers = {p.name.removesuffix("-worker"): p.url for p in state.processes if p.kind == "worker"}
-    topics = await TopicLog(state.bootstrap, [*LOGGED_TOPICS, *(t.dlq for t in ORDER_FLOW)]).start()
-    redis = aioredis.Redis.from_url(state.redis_url)
-    found = Platform(e2e_stack, urls, workers, state.bootstrap, state.redis_url, topics, redis)
+async def platform(e2e_stack: EmbeddedStack) -> E2EPlatform:
+    # The decisions of the order flow, and the dead letters of all its topics.
+    topics = TopicReader(e2e_stack.bootstrap, [*READ_TOPICS, *(t.dlq for t in ORDER_FLOW)])
+    await topics.start()
+    redis = connect(e2e_stack.redis_url, client_name="e2e-tests")
+    found = E2EPlatform(e2e_stack, topics, redis)
     try:
         yield found
     finally:

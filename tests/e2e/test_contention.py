@@ -8,20 +8,23 @@ from collections import Counter
 
 import pytest
 
-from .e2e_support import Platform, eventually, held_by
+from nahnetz.records import StockReserved
+from nahnetz.testing import eventually
 from nahnetz.topics import CATALOG_STOCK_RESERVATIONS
+
+from .e2e_support import E2EPlatform, held_by
 
 pytestmark = pytest.mark.e2e
 
 
-async def place_all(platform: Platform, unique: str, point: str, day, lines: dict[str, int],
+async def place_all(platform: E2EPlatform, unique: str, point: str, day, lines: dict[str, int],
                     count: int) -> list[str]:
     """`count` residents order `lines` at the same time."""
     return list(await asyncio.gather(*(
         platform.place(f"resident-{unique}-{i:03d}", point, day, lines) for i in range(count))))
 
 
-async def test_200_concurrent_orders_for_the_last_50_units_sell_exactly_50(platform: Platform, unique: str) -> None:
+async def test_200_concurrent_orders_for_the_last_50_units_sell_exactly_50(platform: E2EPlatform, unique: str) -> None:
     shop = await platform.seed_shop(unique, {"Spargel": {"stock": 50}})
     asparagus = shop.products["Spargel"]
     # Room for every order, so only the stock decides.
@@ -48,15 +51,16 @@ async def test_200_concurrent_orders_for_the_last_50_units_sell_exactly_50(platf
     async def only_confirmed_hold_compartments() -> dict | None:
         occupancy = await platform.occupancy(point, day)
         return occupancy if set(held_by(occupancy).values()) == {v["order_id"] for v in confirmed} else None
-    occupancy = await eventually(only_confirmed_hold_compartments, 30, "compartments of rejected orders released")
+    occupancy = await eventually(only_confirmed_hold_compartments, timeout=30,
+                                 what="compartments of rejected orders released")
     assert occupancy["used"] == 50
-    reserved = {r.event.order_id for r in platform.topics.on(CATALOG_STOCK_RESERVATIONS.name, "StockReserved")
-                if r.event.order_id in final}
+    reserved = {e.order_id for e in platform.topics.events(CATALOG_STOCK_RESERVATIONS, StockReserved)
+                if e.order_id in final}
     assert reserved == {v["order_id"] for v in confirmed}
-    assert platform.topics.dead_letters({*order_ids, asparagus, point}) == []
+    assert platform.topics.dead_letters(keys={*order_ids, asparagus, point}) == []
 
 
-async def test_60_concurrent_orders_for_20_compartments_confirm_exactly_20(platform: Platform, unique: str) -> None:
+async def test_60_concurrent_orders_for_20_compartments_confirm_exactly_20(platform: E2EPlatform, unique: str) -> None:
     shop = await platform.seed_shop(unique, {"Apfelsaft": {"stock": 100}})
     juice = shop.products["Apfelsaft"]
     point = await platform.seed_point(unique, ambient=20)
@@ -81,6 +85,7 @@ async def test_60_concurrent_orders_for_20_compartments_confirm_exactly_20(platf
     async def stock_settled() -> dict | None:
         now = await platform.availability(juice)
         return now if (now["available"], now["reserved"]) == (80, 20) else None
-    await eventually(stock_settled, 30, "stock of the rejected orders released (80 available, 20 reserved)")
+    await eventually(stock_settled, timeout=30,
+                     what="stock of the rejected orders released (80 available, 20 reserved)")
     await platform.topics.caught_up()
-    assert platform.topics.dead_letters({*order_ids, juice, point}) == []
+    assert platform.topics.dead_letters(keys={*order_ids, juice, point}) == []

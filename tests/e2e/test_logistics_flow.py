@@ -21,15 +21,20 @@ from datetime import date
 
 import pytest
 
+from nahnetz.events import Event
+from nahnetz.records import (NotificationRequested, OrderReadyForPickup, ParcelCollected, ParcelDeposited,
+                             RoutePlanned, ShipmentAtHub, ShipmentCollected, ShipmentDelivered, ShipmentRequested,
+                             TourCompleted, TourDispatched)
+from nahnetz.testing import TopicReader, eventually
 from nahnetz.topics import (LOGISTICS_PLANS, LOGISTICS_SHIPMENTS, LOGISTICS_TOURS, NOTIFY_REQUESTS, ORDERS_ORDERS,
                             PICKUP_PARCELS)
 
-from .e2e_support import SHOWS_UP, Platform, Record, TopicLog, eventually
+from .e2e_support import SHOWS_UP, E2EPlatform
 
 pytestmark = pytest.mark.e2e
 
-SHIPMENTS, PLANS, TOURS = LOGISTICS_SHIPMENTS.name, LOGISTICS_PLANS.name, LOGISTICS_TOURS.name
-PARCELS, NOTICES, ORDERS = PICKUP_PARCELS.name, NOTIFY_REQUESTS.name, ORDERS_ORDERS.name
+SHIPMENTS, PLANS, TOURS = LOGISTICS_SHIPMENTS, LOGISTICS_PLANS, LOGISTICS_TOURS
+PARCELS, NOTICES, ORDERS = PICKUP_PARCELS, NOTIFY_REQUESTS, ORDERS_ORDERS
 LOGGED = (LOGISTICS_SHIPMENTS, LOGISTICS_PLANS, LOGISTICS_TOURS, PICKUP_PARCELS, NOTIFY_REQUESTS)
 HUB = "hub-logistikport-hx"  # the region pack's hub, the depot of every tour
 MORNING_VAN, AFTERNOON_VAN = "van-hx-1", "van-hx-3"  # fleet vans that carry chilled goods
@@ -38,25 +43,22 @@ PLANNED_WITHIN = 60.0  # queueing, the solver's budget and a second round, on a 
 
 
 @pytest.fixture
-async def road(platform: Platform) -> TopicLog:
+async def road(platform: E2EPlatform) -> TopicReader:
     """The logistics topics, the parcels and the notifications (and their dead
     letters), read from the beginning."""
-    log = await TopicLog(platform.bootstrap, [*(t.name for t in LOGGED), *(t.dlq for t in LOGGED)]).start()
-    try:
-        yield log
-    finally:
-        await log.stop()
+    async with TopicReader(platform.bootstrap, LOGGED, dead_letters=True) as reader:
+        yield reader
 
 
 def key() -> dict[str, str]:
     return {"Idempotency-Key": str(uuid.uuid4())}
 
 
-def only(records: list[Record], what: str) -> Record:
-    """The one event among `records` (a redelivery repeats its event id)."""
-    ids = {r.event.event_id for r in records}
+def only(events: list[Event], what: str) -> Event:
+    """The one event among `events` (a redelivery repeats its event id)."""
+    ids = {e.event_id for e in events}
     assert len(ids) == 1, f"{what}: {len(ids)} distinct events"
-    return records[0]
+    return events[0]
 
 
 def describe(plan: dict) -> str:
@@ -81,7 +83,7 @@ def handled(view: dict) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-async def drive(platform: Platform, view: dict) -> None:
+async def drive(platform: E2EPlatform, view: dict) -> None:
     """The driver reports each stop in order: arrived, then delivered where goods
     are unloaded, then collected where goods are loaded (at the hub: unload first)."""
     me = platform.token(view["driver_id"], "driver")
@@ -98,22 +100,22 @@ async def drive(platform: Platform, view: dict) -> None:
     assert last["tour_status"] == "FINISHED", last
 
 
-async def completed(platform: Platform, road: TopicLog, view: dict) -> None:
+async def completed(platform: E2EPlatform, road: TopicReader, view: dict) -> None:
     """TourCompleted on logistics.tours, and dispatch shows the tour completed."""
     tour_id = view["tour_id"]
-    done = (await road.wait_for(TOURS, "TourCompleted", tour_id=tour_id)).event
+    done = await road.wait_for(TOURS, TourCompleted, tour_id=tour_id)
     assert (done.plan_id, done.driver_id, done.stops_completed, done.stops_failed) == (
-        view["plan_id"], view["driver_id"], len(view["stops"]), 0), done.data
+        view["plan_id"], view["driver_id"], len(view["stops"]), 0), done
 
     async def shown() -> dict | None:
         now = (await platform.call("dispatch", "GET", f"/v1/tours/{tour_id}")).json()
         return now if now["status"] == "COMPLETED" else None
-    now = await eventually(shown, SHOWS_UP, f"dispatch shows tour {tour_id} completed")
+    now = await eventually(shown, timeout=SHOWS_UP, what=f"dispatch shows tour {tour_id} completed")
     assert {s["status"] for s in now["stops"]} == {"DONE"}, now["stops"]
 
 
 async def test_orders_go_from_the_shop_through_the_hub_into_the_lockers_and_are_collected_with_their_codes(
-        platform: Platform, unique: str, road: TopicLog) -> None:
+        platform: E2EPlatform, unique: str, road: TopicReader) -> None:
     # -- 1. a shop open every day, two lockers, a day no other test books --------------------------
     shop = await platform.seed_shop(unique, {
         "Bauernbrot": {"stock": 20},
@@ -144,16 +146,16 @@ async def test_orders_go_from_the_shop_through_the_hub_into_the_lockers_and_are_
     # -- 3. the hub requests one shipment per shop and order --------------------------------------------
     shipment_of: dict[str, str] = {}
     for order_id in placed:
-        await road.wait_for(SHIPMENTS, "ShipmentRequested", order_id=order_id)
+        await road.wait_for(SHIPMENTS, ShipmentRequested, order_id=order_id)
     await road.caught_up()
     for order_id in placed:
-        request = only(road.on(SHIPMENTS, "ShipmentRequested", order_id=order_id),
-                       f"ShipmentRequested of {order_id}").event
+        request = only(road.events(SHIPMENTS, ShipmentRequested, order_id=order_id),
+                       f"ShipmentRequested of {order_id}")
         assert (request.shop_id, request.pickup_point_id, request.delivery_day) == (
-            shop.shop_id, point_of[order_id], day), request.data
-        assert sorted(request.compartment_ids) == compartments_of[order_id], request.data
+            shop.shop_id, point_of[order_id], day), request
+        assert sorted(request.compartment_ids) == compartments_of[order_id], request
         chilled = cheese in wanted[resident_of[order_id]][1]
-        assert request.temperature_class == ("CHILLED" if chilled else "AMBIENT"), request.data
+        assert request.temperature_class == ("CHILLED" if chilled else "AMBIENT"), request
         shipment_of[order_id] = request.shipment_id
     order_of = {s: o for o, s in shipment_of.items()}
     assert len(order_of) == len(placed)
@@ -163,7 +165,8 @@ async def test_orders_go_from_the_shop_through_the_hub_into_the_lockers_and_are_
         statuses = {s["shipment_id"]: s["status"] for s in found["shipments"]}
         return found["shipments"] if statuses == dict.fromkeys(order_of, status) else None
     # The day is this test's alone: the hub lists exactly its three shipments.
-    await eventually(lambda: hub_shows("REQUESTED"), SHOWS_UP, f"the hub lists the shipments of {day} as requested")
+    await eventually(lambda: hub_shows("REQUESTED"), timeout=SHOWS_UP,
+                     what=f"the hub lists the shipments of {day} as requested")
 
     # -- 4. a plan for the day: a morning van collects, an afternoon van distributes -----------------
     # With the whole fleet one van would collect and distribute the goods itself, and its hub stop
@@ -180,7 +183,7 @@ async def test_orders_go_from_the_shop_through_the_hub_into_the_lockers_and_are_
         if plan["status"] == "FAILED":
             pytest.fail(f"plan {plan_id} failed: {plan.get('failure')}")
         return plan if plan["status"] == "PLANNED" else None
-    plan = await eventually(answered, PLANNED_WITHIN, f"plan {plan_id} planned", poll=0.3)
+    plan = await eventually(answered, timeout=PLANNED_WITHIN, interval=0.3, what=f"plan {plan_id} planned")
     assert plan["dropped"] == [], plan["dropped"]
     tours = {t["vehicle_id"]: t for t in plan["tours"]}
     assert set(tours) == {MORNING_VAN, AFTERNOON_VAN}, describe(plan)
@@ -192,11 +195,11 @@ async def test_orders_go_from_the_shop_through_the_hub_into_the_lockers_and_are_
     for sid, order_id in order_of.items():
         assert where(tours[MORNING_VAN], sid) == [("PICKUP", shop.shop_id), ("DEPOT", HUB)], describe(plan)
         assert where(tours[AFTERNOON_VAN], sid) == [("DEPOT", HUB), ("DELIVERY", point_of[order_id])], describe(plan)
-    await road.wait_for(PLANS, "RoutePlanned", plan_id=plan_id)
+    await road.wait_for(PLANS, RoutePlanned, plan_id=plan_id)
     await road.caught_up()
-    planned_event = only(road.on(PLANS, "RoutePlanned", plan_id=plan_id), "RoutePlanned").event
+    planned_event = only(road.events(PLANS, RoutePlanned, plan_id=plan_id), "RoutePlanned")
     assert planned_event.day == day
-    assert {t["vehicle_id"]: t["tour_id"] for t in planned_event.tours} == {
+    assert {t.vehicle_id: t.tour_id for t in planned_event.tours} == {
         v: t["tour_id"] for v, t in tours.items()}
 
     # -- 5. every tour dispatched to a driver -------------------------------------------------------------
@@ -213,10 +216,10 @@ async def test_orders_go_from_the_shop_through_the_hub_into_the_lockers_and_are_
             if answer.status_code == 409 and "retry-after" not in answer.headers:
                 pytest.fail(f"dispatch refused the tour of {vehicle}: {answer.text}")
             return answer.json() if answer.status_code == 201 else None
-        summary = await eventually(dispatch, SHOWS_UP, f"tour {tour_id} dispatched", poll=0.3)
+        summary = await eventually(dispatch, timeout=SHOWS_UP, interval=0.3, what=f"tour {tour_id} dispatched")
         assert (summary["tour_id"], summary["driver_id"], summary["status"]) == (tour_id, driver, "DISPATCHED")
 
-        event = (await road.wait_for(TOURS, "TourDispatched", tour_id=tour_id)).event
+        event = await road.wait_for(TOURS, TourDispatched, tour_id=tour_id)
         assert (event.plan_id, event.driver_id, event.vehicle_id, event.day) == (plan_id, driver, vehicle, day)
         me = platform.token(driver, "driver")
         mine = (await platform.call("dispatch", "GET", "/v1/drivers/me/tours", who=me,
@@ -248,24 +251,25 @@ async def test_orders_go_from_the_shop_through_the_hub_into_the_lockers_and_are_
     # -- 6. the morning van: collected at the shop, unloaded at the hub --------------------------------
     await drive(platform, morning)
     for sid, order_id in order_of.items():
-        collected = (await road.wait_for(SHIPMENTS, "ShipmentCollected", shipment_id=sid)).event
+        collected = await road.wait_for(SHIPMENTS, ShipmentCollected, shipment_id=sid)
         assert (collected.order_id, collected.tour_id) == (order_id, morning["tour_id"])
-        hub = (await road.wait_for(SHIPMENTS, "ShipmentAtHub", shipment_id=sid)).event
+        hub = await road.wait_for(SHIPMENTS, ShipmentAtHub, shipment_id=sid)
         assert (hub.order_id, hub.hub_id) == (order_id, HUB)
     await completed(platform, road, morning)
-    await eventually(lambda: hub_shows("AT_HUB"), SHOWS_UP, f"the hub shows the shipments of {day} at the hub")
+    await eventually(lambda: hub_shows("AT_HUB"), timeout=SHOWS_UP,
+                     what=f"the hub shows the shipments of {day} at the hub")
     # Goods at the hub are not in the lockers: nothing deposited, no code sent, orders not ready.
     await road.caught_up()
-    early = [r.event.data for r in road.on(PARCELS, "ParcelDeposited") if r.event.order_id in placed]
+    early = [e for e in road.events(PARCELS, ParcelDeposited) if e.order_id in placed]
     assert early == [], f"parcels deposited while their goods are at the hub: {early}"
-    assert [r.event.params for r in road.on(NOTICES, "NotificationRequested", template="parcel-ready")
-            if r.event.params.get("order_id") in placed] == [], "a code sent for goods still at the hub"
+    assert [e.params for e in road.events(NOTICES, NotificationRequested, template="parcel-ready")
+            if e.params.get("order_id") in placed] == [], "a code sent for goods still at the hub"
     assert {o: (await platform.order(o))["status"] for o in placed} == dict.fromkeys(placed, "CONFIRMED")
 
     # -- 6b. the afternoon van: loaded at the hub, delivered into the lockers ---------------------------
     await drive(platform, afternoon)
     for sid, order_id in order_of.items():
-        delivered = (await road.wait_for(SHIPMENTS, "ShipmentDelivered", shipment_id=sid)).event
+        delivered = await road.wait_for(SHIPMENTS, ShipmentDelivered, shipment_id=sid)
         assert (delivered.order_id, delivered.pickup_point_id, delivered.tour_id) == (
             order_id, point_of[order_id], afternoon["tour_id"])
         assert sorted(delivered.compartment_ids) == compartments_of[order_id]
@@ -273,32 +277,31 @@ async def test_orders_go_from_the_shop_through_the_hub_into_the_lockers_and_are_
     await road.caught_up()
     for sid in order_of:
         # One key, one partition: the shipment's life in the order it happened, each step once.
-        steps = [r.event.type for r in sorted(road.on(SHIPMENTS, shipment_id=sid), key=lambda r: r.offset)]
+        steps = [r.event.type for r in sorted(road.seen(SHIPMENTS, shipment_id=sid), key=lambda r: r.offset)]
         assert steps == ["ShipmentRequested", "ShipmentCollected", "ShipmentAtHub", "ShipmentDelivered"], (sid, steps)
-    await eventually(lambda: hub_shows("DELIVERED"), SHOWS_UP, f"the hub shows the shipments of {day} delivered")
+    await eventually(lambda: hub_shows("DELIVERED"), timeout=SHOWS_UP,
+                     what=f"the hub shows the shipments of {day} delivered")
 
     # -- 7. the lockers take the parcels from the drivers' delivery reports ------------------------------
     for order_id in placed:
-        deposit = (await road.wait_for(PARCELS, "ParcelDeposited", order_id=order_id)).event
+        deposit = await road.wait_for(PARCELS, ParcelDeposited, order_id=order_id)
         assert (deposit.pickup_point_id, deposit.tour_id) == (point_of[order_id], afternoon["tour_id"])
         assert sorted(deposit.compartment_ids) == compartments_of[order_id]
 
     async def all_ready() -> dict | None:
         now = {o: await platform.order(o) for o in placed}
         return now if all(v["status"] == "READY_FOR_PICKUP" for v in now.values()) else None
-    await eventually(all_ready, SHOWS_UP, "the orders ready for pick-up")
+    await eventually(all_ready, timeout=SHOWS_UP, what="the orders ready for pick-up")
     for order_id in placed:
-        await platform.topics.wait_for(ORDERS, "OrderReadyForPickup", order_id=order_id)
+        await platform.topics.wait_for(ORDERS, OrderReadyForPickup, order_id=order_id)
 
     # -- 8. the residents collect with the PIN from their message ----------------------------------------
     for order_id in placed:
         resident, point = resident_of[order_id], point_of[order_id]
 
-        async def message(order_id: str = order_id) -> Record | None:
-            return next((r for r in road.on(NOTICES, "NotificationRequested", template="parcel-ready")
-                         if r.event.params.get("order_id") == order_id), None)
-        notice = (await eventually(message, SHOWS_UP, f"the parcel-ready message of {order_id}")).event
-        assert notice.recipient_id == resident, notice.data
+        notice = await road.wait_for(NOTICES, NotificationRequested, template="parcel-ready",
+                                     where=lambda e, order_id=order_id: e.params.get("order_id") == order_id)
+        assert notice.recipient_id == resident, notice
         pin = notice.params["pin"]
         assert re.fullmatch(r"\d{6}", pin), notice.params
         me = platform.token(resident, "resident")
@@ -309,13 +312,13 @@ async def test_orders_go_from_the_shop_through_the_hub_into_the_lockers_and_are_
         opened = (await platform.call("pickup", "POST", path, who=me, headers=key(), ok=(201,),
                                       json={"order_id": order_id, "code": pin})).json()
         assert (opened["status"], sorted(opened["compartment_ids"])) == ("collected", compartments_of[order_id])
-        collected = (await road.wait_for(PARCELS, "ParcelCollected", order_id=order_id)).event
-        assert collected.pickup_point_id == point, collected.data
+        collected = await road.wait_for(PARCELS, ParcelCollected, order_id=order_id)
+        assert collected.pickup_point_id == point, collected
 
         async def order_collected(order_id: str = order_id) -> dict | None:
             now = await platform.order(order_id)
             return now if now["status"] == "COLLECTED" else None
-        await eventually(order_collected, SHOWS_UP, f"order {order_id} collected")
+        await eventually(order_collected, timeout=SHOWS_UP, what=f"order {order_id} collected")
         # A code opens once.
         await platform.call("pickup", "POST", path, who=me, headers=key(), ok=(409,),
                             json={"order_id": order_id, "code": pin})
@@ -323,10 +326,10 @@ async def test_orders_go_from_the_shop_through_the_hub_into_the_lockers_and_are_
     await road.caught_up()
     await platform.topics.caught_up()
     for order_id in placed:
-        assert len({r.event.event_id for r in road.on(PARCELS, "ParcelDeposited", order_id=order_id)}) == 1
-        assert len({r.event.event_id for r in road.on(PARCELS, "ParcelCollected", order_id=order_id)}) == 1
-        assert len({r.event.notification_id for r in road.on(NOTICES, "NotificationRequested", template="parcel-ready")
-                    if r.event.params.get("order_id") == order_id}) == 1, f"one code for {order_id}"
+        assert len({e.event_id for e in road.events(PARCELS, ParcelDeposited, order_id=order_id)}) == 1
+        assert len({e.event_id for e in road.events(PARCELS, ParcelCollected, order_id=order_id)}) == 1
+        assert len({e.notification_id for e in road.events(NOTICES, NotificationRequested, template="parcel-ready")
+                    if e.params.get("order_id") == order_id}) == 1, f"one code for {order_id}"
     ours = {*placed, *order_of, *driver_of, plan_id, brakel, nieheim, shop.shop_id, bread, cheese, *wanted}
-    assert road.dead_letters(ours) == []
-    assert platform.topics.dead_letters(ours) == []
+    assert road.dead_letters(keys=ours) == []
+    assert platform.topics.dead_letters(keys=ours) == []

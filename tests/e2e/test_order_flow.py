@@ -7,18 +7,20 @@ import time
 
 import pytest
 
+from nahnetz.records import CompartmentReleased, CompartmentReserved, OrderConfirmed, StockReleased, StockReserved
+from nahnetz.testing import eventually
 from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS, PICKUP_RESERVATIONS
 
-from .e2e_support import Platform, eventually, held_by
+from .e2e_support import E2EPlatform, held_by
 
 pytestmark = pytest.mark.e2e
 
-STOCK = CATALOG_STOCK_RESERVATIONS.name
-COMPARTMENTS = PICKUP_RESERVATIONS.name
+STOCK = CATALOG_STOCK_RESERVATIONS
+COMPARTMENTS = PICKUP_RESERVATIONS
 
 
 async def test_an_order_is_confirmed_and_reserves_its_stock_and_compartments_exactly_once(
-        platform: Platform, unique: str) -> None:
+        platform: E2EPlatform, unique: str) -> None:
     shop = await platform.seed_shop(unique, {
         "Landbrot": {"stock": 20},
         "Ziegenkäse": {"stock": 8, "temperature_class": "CHILLED"},
@@ -50,17 +52,17 @@ async def test_an_order_is_confirmed_and_reserves_its_stock_and_compartments_exa
     # decision, one confirmation (a redelivered decision would repeat its event id).
     await platform.topics.caught_up()
     for product_id in (bread, cheese):
-        reserved = {r.event.event_id for r in platform.topics.on(STOCK, "StockReserved", order_id=order_id)
-                    if any(line["product_id"] == product_id for line in r.event.lines)}
+        reserved = {e.event_id for e in platform.topics.events(STOCK, StockReserved, order_id=order_id)
+                    if any(line.product_id == product_id for line in e.lines)}
         assert len(reserved) == 1, f"{product_id}: {len(reserved)} StockReserved"
-    assert len({r.event.event_id for r in platform.topics.on(COMPARTMENTS, "CompartmentReserved",
-                                                              order_id=order_id)}) == 1
-    assert len(platform.topics.on(ORDERS_ORDERS.name, "OrderConfirmed", order_id=order_id)) == 1
-    assert platform.topics.dead_letters({order_id, bread, cheese, point}) == []
+    assert len({e.event_id for e in platform.topics.events(COMPARTMENTS, CompartmentReserved,
+                                                            order_id=order_id)}) == 1
+    assert len(platform.topics.events(ORDERS_ORDERS, OrderConfirmed, order_id=order_id)) == 1
+    assert platform.topics.dead_letters(keys={order_id, bread, cheese, point}) == []
 
 
 async def test_an_out_of_stock_line_rejects_the_order_and_releases_its_other_line_and_compartment(
-        platform: Platform, unique: str) -> None:
+        platform: E2EPlatform, unique: str) -> None:
     shop = await platform.seed_shop(unique, {"Honig": {"stock": 0}, "Eier": {"stock": 10}})
     honey, eggs = shop.products["Honig"], shop.products["Eier"]
     point = await platform.seed_point(unique, ambient=3)
@@ -76,25 +78,25 @@ async def test_an_out_of_stock_line_rejects_the_order_and_releases_its_other_lin
     # The eggs' request comes before the rejection on their product's partition, and
     # the compartment request before its release on the point's: both are reserved
     # first, then given back. Wait for the releases, then look at the read models.
-    released = await platform.topics.wait_for(STOCK, "StockReleased", order_id=order_id)
-    assert [(l["product_id"], l["quantity"]) for l in released.event.lines] == [(eggs, 4)]
-    assert released.event.reason == "ORDER_REJECTED"
-    await platform.topics.wait_for(COMPARTMENTS, "CompartmentReleased", order_id=order_id)
+    released = await platform.topics.wait_for(STOCK, StockReleased, order_id=order_id)
+    assert [(l.product_id, l.quantity) for l in released.lines] == [(eggs, 4)]
+    assert released.reason == "ORDER_REJECTED"
+    await platform.topics.wait_for(COMPARTMENTS, CompartmentReleased, order_id=order_id)
 
     async def eggs_back() -> dict | None:
         now = await platform.availability(eggs)
         return now if (now["available"], now["reserved"]) == (10, 0) else None
-    await eventually(eggs_back, 15, "the eggs back in stock")
+    await eventually(eggs_back, timeout=15, what="the eggs back in stock")
     honey_now = await platform.availability(honey)
     assert (honey_now["available"], honey_now["reserved"]) == (0, 0)
 
     async def point_empty() -> dict | None:
         occupancy = await platform.occupancy(point, day)
         return occupancy if occupancy["used"] == 0 else None
-    occupancy = await eventually(point_empty, 15, "the compartment given back")
+    occupancy = await eventually(point_empty, timeout=15, what="the compartment given back")
     assert held_by(occupancy) == {}
     # The eggs were reserved once and released once.
     await platform.topics.caught_up()
-    assert len({r.event.event_id for r in platform.topics.on(STOCK, "StockReserved", order_id=order_id)}) == 1
-    assert len({r.event.event_id for r in platform.topics.on(STOCK, "StockReleased", order_id=order_id)}) == 1
-    assert platform.topics.dead_letters({order_id, honey, eggs, point}) == []
+    assert len({e.event_id for e in platform.topics.events(STOCK, StockReserved, order_id=order_id)}) == 1
+    assert len({e.event_id for e in platform.topics.events(STOCK, StockReleased, order_id=order_id)}) == 1
+    assert platform.topics.dead_letters(keys={order_id, honey, eggs, point}) == []

@@ -7,9 +7,12 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from .e2e_support import Platform, Record, eventually, held_by
 from nahnetz.messaging import headers as h
+from nahnetz.records import CompartmentReserved, OrderConfirmed, OrderPlaced, OrderRejected, StockReserved
+from nahnetz.testing import Seen, eventually
 from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS, PICKUP_RESERVATIONS
+
+from .e2e_support import E2EPlatform, held_by
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +21,7 @@ ORDERS = ORDERS_ORDERS.name
 ORDER_FLOW_WORKERS = {"catalog", "orders", "pickup"}
 
 
-async def test_the_same_order_placed_again_changes_nothing(platform: Platform, unique: str) -> None:
+async def test_the_same_order_placed_again_changes_nothing(platform: E2EPlatform, unique: str) -> None:
     shop = await platform.seed_shop(unique, {"Butter": {"stock": 40}})
     butter = shop.products["Butter"]
     point = await platform.seed_point(unique, ambient=30)
@@ -30,11 +33,11 @@ async def test_the_same_order_placed_again_changes_nothing(platform: Platform, u
     stock_before = await platform.availability(butter)
     held_before = held_by(await platform.occupancy(point, day))
     assert (stock_before["available"], stock_before["reserved"]) == (38, 2)
-    placed = (await platform.topics.wait_for(ORDERS, "OrderPlaced", order_id=order_id))
+    placed = await platform.topics.wait_for_record(ORDERS_ORDERS, OrderPlaced, order_id=order_id)
 
     producer = await platform.producer()
     try:
-        sent = await producer.send_and_wait(ORDERS, placed.value, key=placed.key, headers=placed.headers)
+        sent = await producer.send_and_wait(ORDERS, placed.value, key=placed.key, headers=list(placed.headers))
     finally:
         await producer.stop()
     assert sent.partition == placed.partition
@@ -46,7 +49,7 @@ async def test_the_same_order_placed_again_changes_nothing(platform: Platform, u
     for i in range(30):
         marker = await platform.place(f"resident-{unique}-later-{i}", point, day, {butter: 1})
         markers.append(marker)
-        record = await platform.topics.wait_for(ORDERS, "OrderPlaced", order_id=marker)
+        record = await platform.topics.wait_for_record(ORDERS_ORDERS, OrderPlaced, order_id=marker)
         if record.partition == placed.partition:
             break
     else:
@@ -61,21 +64,21 @@ async def test_the_same_order_placed_again_changes_nothing(platform: Platform, u
     assert (stock_after["available"], stock_after["reserved"]) == (38 - len(markers), 2 + len(markers))
     held_after = held_by(await platform.occupancy(point, day))
     assert {c: o for c, o in held_after.items() if o == order_id} == held_before
-    assert len(platform.topics.on(ORDERS, "OrderPlaced", order_id=order_id)) == 2  # the repeat was there
-    assert len(platform.topics.on(ORDERS, "OrderConfirmed", order_id=order_id)) == 1
-    assert len(platform.topics.on(ORDERS, "OrderRejected", order_id=order_id)) == 0
+    assert len(platform.topics.events(ORDERS_ORDERS, OrderPlaced, order_id=order_id)) == 2  # the repeat was there
+    assert len(platform.topics.events(ORDERS_ORDERS, OrderConfirmed, order_id=order_id)) == 1
+    assert len(platform.topics.events(ORDERS_ORDERS, OrderRejected, order_id=order_id)) == 0
     # A repeated decision would carry the same event id (consumers dedupe on it); a
     # second reservation a new one.
-    for topic, event_type in ((CATALOG_STOCK_RESERVATIONS.name, "StockReserved"),
-                              (PICKUP_RESERVATIONS.name, "CompartmentReserved")):
-        ids = {r.event.event_id for r in platform.topics.on(topic, event_type, order_id=order_id)}
-        assert len(ids) == 1, f"{event_type}: {ids}"
+    for topic, event_type in ((CATALOG_STOCK_RESERVATIONS, StockReserved),
+                              (PICKUP_RESERVATIONS, CompartmentReserved)):
+        ids = {e.event_id for e in platform.topics.events(topic, event_type, order_id=order_id)}
+        assert len(ids) == 1, f"{event_type.__name__}: {ids}"
     # A repeat is not an error: nobody dead-lettered it.
-    assert platform.topics.dead_letters({order_id, *markers, butter, point}) == []
+    assert platform.topics.dead_letters(keys={order_id, *markers, butter, point}) == []
 
 
 async def test_a_corrupt_record_goes_to_the_dead_letters_and_every_worker_goes_on(
-        platform: Platform, unique: str) -> None:
+        platform: E2EPlatform, unique: str) -> None:
     producer = await platform.producer()
     try:
         partitions = sorted(await producer.partitions_for(ORDERS))
@@ -90,8 +93,8 @@ async def test_a_corrupt_record_goes_to_the_dead_letters_and_every_worker_goes_o
     finally:
         await producer.stop()
 
-    def dead_letters() -> list[Record]:
-        return [r for r in platform.topics.records if r.topic == ORDERS_ORDERS.dlq and r.key in corrupt]
+    def dead_letters() -> list[Seen]:
+        return [r for r in platform.topics.dead_letters(ORDERS_ORDERS) if r.key in corrupt]
 
     def dead_lettered_by() -> dict[bytes, set[str]]:
         by: dict[bytes, set[str]] = {key: set() for key in corrupt}
@@ -101,7 +104,8 @@ async def test_a_corrupt_record_goes_to_the_dead_letters_and_every_worker_goes_o
 
     async def all_dead_lettered() -> bool:
         return all(ORDER_FLOW_WORKERS <= services for services in dead_lettered_by().values())
-    await eventually(all_dead_lettered, 60, f"every corrupt record dead-lettered by {sorted(ORDER_FLOW_WORKERS)}")
+    await eventually(all_dead_lettered, timeout=60,
+                     what=f"every corrupt record dead-lettered by {sorted(ORDER_FLOW_WORKERS)}")
     print("dead-lettered by:", sorted(set().union(*dead_lettered_by().values())))
     for r in dead_letters():
         assert r.value == corrupt[r.key], "the dead letter keeps the original bytes"

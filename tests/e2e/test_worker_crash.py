@@ -19,10 +19,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from .e2e_support import SAGA_TIMEOUT_S, SERVICES, Platform, eventually, held_by
+from nahnetz.records import OrderRejected, StockReserved
 from nahnetz.stack.discovery import discover
 from nahnetz.stack.processes import live_groups
+from nahnetz.testing import NotInTime, eventually
 from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS
+
+from .e2e_support import SAGA_TIMEOUT_S, E2EPlatform, held_by
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +48,7 @@ def stack_variables(env: dict[str, str]) -> dict[str, str]:
 
 
 async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_and_reserves_none_twice(
-        platform: Platform, unique: str) -> None:
+        platform: E2EPlatform, unique: str) -> None:
     names = ["Kartoffeln", "Möhren", "Zwiebeln", "Milch", "Mehl"]
     shop = await platform.seed_shop(unique, {name: {"stock": STOCK} for name in names})
     products = list(shop.products.values())
@@ -62,7 +65,7 @@ async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_
     original = stack.state().by_name(WORKER)
     assert original is not None and original.alive
     # The restart gets what `nahnetz up` gave the worker.
-    process = next(p for p in discover(SERVICES) if p.name == WORKER)
+    process = next(p for p in discover(stack.services_dir) if p.name == WORKER)
     assert stack_variables(stack.service_env(process, original.port)) == stack_variables(environ_of(original.pid))
 
     accepted: list[str] = []
@@ -75,25 +78,26 @@ async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_
         await asyncio.gather(*(one(*plan) for plan in plans))
 
     async def kill_when(placed: int) -> int:
-        await eventually(lambda: _at_least(accepted, placed), 120, f"{placed} orders placed")
+        await eventually(lambda: len(accepted) >= placed, timeout=120, what=f"{placed} orders placed")
         os.killpg(original.pid, signal.SIGKILL)
         return len(accepted)
 
     async def first_timeout() -> bool:
         ours = set(accepted)
-        return any(r.event.reason == "TIMEOUT" and r.event.order_id in ours
-                   for r in platform.topics.on(ORDERS_ORDERS.name, "OrderRejected"))
+        return any(e.reason == "TIMEOUT" and e.order_id in ours
+                   for e in platform.topics.events(ORDERS_ORDERS, OrderRejected))
 
     # Before: the worker is killed hard while it is busy with the first orders.
     killing = asyncio.create_task(kill_when(KILL_AT))
     await place(plans[:BEFORE])
     placed_before_kill = await killing
-    await eventually(lambda: _gone(original.pid), 10, f"{WORKER} killed")
+    await eventually(lambda: original.pid not in live_groups([original.pid]), timeout=10, what=f"{WORKER} killed")
     killed_at = time.monotonic()
     # During: orders keep coming while nobody decides their stock, until the saga
     # gives up on the first (TIMEOUT), so that path is taken too.
     await place(plans[BEFORE:BEFORE + DURING])
-    await eventually(first_timeout, SAGA_TIMEOUT_S + 60, "an order rejected for TIMEOUT while the worker is away")
+    await eventually(first_timeout, timeout=SAGA_TIMEOUT_S + 60,
+                     what="an order rejected for TIMEOUT while the worker is away")
     # After: started again with the same command and environment; once it is ready
     # (group joined, partitions assigned) the rest of the orders come in while it
     # works off what waited.
@@ -105,7 +109,7 @@ async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_
                 return (await client.get(f"{original.url}/readyz")).status_code == 200
             except httpx.TransportError:
                 return False
-        await eventually(ready, 120, f"the restarted {WORKER} ready")
+        await eventually(ready, timeout=120, what=f"the restarted {WORKER} ready")
     down_for = time.monotonic() - killed_at
     await place(plans[BEFORE + DURING:])
     assert len(set(accepted)) == ORDERS
@@ -133,8 +137,8 @@ async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_
                for p in products}
         return now if now == expected else None
     try:
-        await eventually(stock_as_implied, 60, "stock as the confirmed orders imply", poll=0.5)
-    except pytest.fail.Exception:
+        await eventually(stock_as_implied, timeout=60, interval=0.5, what="stock as the confirmed orders imply")
+    except NotInTime:
         actual = {p: await platform.availability(p) for p in products}
         pytest.fail(f"catalog stock differs from what the confirmed orders imply:\nexpected {expected}\n"
                     f"actual   {actual}")
@@ -143,10 +147,10 @@ async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_
     # repeats the very same event, same id); one for every confirmed order's product.
     await platform.topics.caught_up()
     reservations: dict[tuple[str, str], set[str]] = defaultdict(set)
-    for r in platform.topics.on(CATALOG_STOCK_RESERVATIONS.name, "StockReserved"):
-        if r.event.order_id in final:
-            for line in r.event.lines:
-                reservations[(r.event.order_id, line["product_id"])].add(r.event.event_id)
+    for reserved in platform.topics.events(CATALOG_STOCK_RESERVATIONS, StockReserved):
+        if reserved.order_id in final:
+            for line in reserved.lines:
+                reservations[(reserved.order_id, line.product_id)].add(reserved.event_id)
     twice = {k: ids for k, ids in reservations.items() if len(ids) > 1}
     assert not twice, f"reserved twice: {twice}"
     for order_id, view in final.items():
@@ -154,7 +158,7 @@ async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_
             assert all((order_id, line["product_id"]) in reservations for line in view["lines"])
 
     # Redelivered after the crash, nothing was given up on.
-    assert platform.topics.dead_letters({*accepted, *products, *points}) == []
+    assert platform.topics.dead_letters(keys={*accepted, *products, *points}) == []
 
     # And the compartments: held by exactly the confirmed orders.
     for point in points:
@@ -163,12 +167,4 @@ async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_
 
         async def only_confirmed(point: str = point, confirmed_here: set = confirmed_here) -> bool:
             return set(held_by(await platform.occupancy(point, day)).values()) == confirmed_here
-        await eventually(only_confirmed, 30, f"compartments of {point} held by its confirmed orders")
-
-
-async def _at_least(items: list, count: int) -> bool:
-    return len(items) >= count
-
-
-async def _gone(pgid: int) -> bool:
-    return pgid not in live_groups([pgid])
+        await eventually(only_confirmed, timeout=30, what=f"compartments of {point} held by its confirmed orders")

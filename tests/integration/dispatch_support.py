@@ -20,6 +20,8 @@ from fastapi import FastAPI
 
 from nahnetz.avro.errors import EventDecodeError
 from nahnetz.events import Event, new_event, read_event
+from nahnetz.records import (PickupPointRegistered, RoutePlanned, RoutePlanRequested, ShipmentRequested,
+                             ShopRegistered)
 from nahnetz.stack.processes import ManagedProcess, free_port
 from nahnetz.topics import Topic
 
@@ -145,14 +147,14 @@ def address(street: str, postal_code: str, locality: str) -> dict:
 
 
 def shop_registered(shop_id: str, name: str, lat: float, lon: float, note: str | None = None) -> Event:
-    return new_event("ShopRegistered", producer="catalog-api", shop_id=shop_id, name=name, kind="FARM",
+    return new_event(ShopRegistered, producer="catalog-api", shop_id=shop_id, name=name, kind="FARM",
                      address=address("Dorfstraße 3", "37688", "Amelunxen"), location={"lat": lat, "lon": lon},
                      municipality="Beverungen", opening_hours={"intervals": [], "closed_on": [], "note": None},
                      contact={"person": None, "phone": "+4952719999", "email": None}, collection_note=note)
 
 
 def point_registered(point_id: str) -> Event:
-    return new_event("PickupPointRegistered", producer="pickup-api", pickup_point_id=point_id, kind="LOCKER",
+    return new_event(PickupPointRegistered, producer="pickup-api", pickup_point_id=point_id, kind="LOCKER",
                      name="Pick-up-Point HX Höxter Rathaus", address=address("Rathausplatz 1", "37671", "Höxter"),
                      location={"lat": 51.775, "lon": 9.383}, municipality="Höxter",
                      compartments=[{"compartment_id": "AM01", "label": "A1", "size": "M",
@@ -166,7 +168,7 @@ def shipment_requested(shipment_id: str, order_id: str, shop_id: str, point_id: 
                        compartments: list[str], temperature: str = "AMBIENT", weight_g: int = 2000) -> Event:
     window = {"start": datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(hours=6),
               "end": datetime.combine(day, datetime.min.time(), timezone.utc) + timedelta(hours=16)}
-    return new_event("ShipmentRequested", producer="hub-worker", shipment_id=shipment_id, order_id=order_id,
+    return new_event(ShipmentRequested, producer="hub-worker", shipment_id=shipment_id, order_id=order_id,
                      shop_id=shop_id, pickup_point_id=point_id, compartment_ids=compartments, delivery_day=day,
                      weight_g=weight_g, volume_ml=weight_g * 2, temperature_class=temperature,
                      pickup_windows=[window], shop_location={"lat": 51.65, "lon": 9.33},
@@ -210,11 +212,11 @@ def _plan(s: Scenario, plan_id: str, tour_id: str, stops: list[dict], replan_of:
     vehicle = {"vehicle_id": s.vehicle_id, "name": "HX-NN 104", "max_weight_g": 800_000,
                "max_volume_ml": 6_000_000, "temperature_classes": ["AMBIENT", "CHILLED"],
                "shift": {"start": _start(s), "end": _start(s) + timedelta(hours=9)}}
-    requested = new_event("RoutePlanRequested", producer="routing-api", plan_id=plan_id, day=s.day,
+    requested = new_event(RoutePlanRequested, producer="routing-api", plan_id=plan_id, day=s.day,
                           depot=depot, vehicles=[vehicle], jobs=[], time_budget_s=5, replan_of=replan_of)
     tour = {"tour_id": tour_id, "vehicle_id": s.vehicle_id, "distance_km": 61.3, "duration_s": 9000,
             "empty_km": 20.1, "load_factor": 0.1, "stops": stops}
-    planned = new_event("RoutePlanned", producer="routing-worker", caused_by=requested, plan_id=plan_id,
+    planned = new_event(RoutePlanned, producer="routing-worker", caused_by=requested, plan_id=plan_id,
                         day=s.day, tours=[tour], distance_km=61.3, solve_time_ms=800, matrix_source="great-circle",
                         replan_of=replan_of)
     return [requested, planned]

@@ -22,9 +22,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI
 
 from nahnetz.avro.errors import EventDecodeError
+from nahnetz.clock import BERLIN
 from nahnetz.events import Event, new_event, read_event
 from nahnetz.kit.auth import issue_token
 from nahnetz.kit.settings import DEV_JWT_SECRET
+from nahnetz.records import OrderConfirmed, OrderPlaced, PickupPointRegistered, ShopRegistered
 from nahnetz.stack.processes import ManagedProcess, free_port
 from nahnetz.topics import Topic
 
@@ -186,17 +188,19 @@ def opening_hours(days: tuple[str, ...] = ("MONDAY", "TUESDAY", "WEDNESDAY", "TH
             "closed_on": [], "note": None}
 
 
-def shop_registered(shop_id: str, *, lat: float = 51.72, lon: float = 9.30, hours: dict | None = None) -> Event:
+def shop_registered(shop_id: str, *, lat: float = 51.72, lon: float = 9.30,
+                    hours: dict | None = None) -> ShopRegistered:
     return new_event(
-        "ShopRegistered", producer="catalog-api", shop_id=shop_id, name=f"Hofladen {shop_id[-4:]}", kind="FARM",
+        ShopRegistered, producer="catalog-api", shop_id=shop_id, name=f"Hofladen {shop_id[-4:]}", kind="FARM",
         address={"street": "Dorfstraße 3", "postal_code": "37671", "locality": "Ottbergen", "country": "DE"},
         location={"lat": lat, "lon": lon}, municipality="Höxter", opening_hours=hours or opening_hours(),
         contact={"person": None, "phone": "+4952711234", "email": None})
 
 
-def point_registered(point_id: str, *, lat: float = 51.71, lon: float = 9.18, kind: str = "LOCKER") -> Event:
+def point_registered(point_id: str, *, lat: float = 51.71, lon: float = 9.18,
+                     kind: str = "LOCKER") -> PickupPointRegistered:
     return new_event(
-        "PickupPointRegistered", producer="pickup-api", pickup_point_id=point_id, kind=kind,
+        PickupPointRegistered, producer="pickup-api", pickup_point_id=point_id, kind=kind,
         name=f"Pick-up-Point HX {point_id[-4:]}",
         address={"street": "Am Bahnhof 1", "postal_code": "33034", "locality": "Brakel", "country": "DE"},
         location={"lat": lat, "lon": lon}, municipality="Brakel",
@@ -211,20 +215,18 @@ def order_line(shop_id: str, product_id: str, *, weight_g: int = 800, volume_ml:
             "temperature_class": temperature, "weight_g": weight_g, "volume_ml": volume_ml}
 
 
-def order_placed(order_id: str, point_id: str, day: date, lines: list[dict[str, Any]]) -> Event:
-    return new_event("OrderPlaced", producer="orders-api", order_id=order_id, resident_id="r-test",
+def order_placed(order_id: str, point_id: str, day: date, lines: list[dict[str, Any]]) -> OrderPlaced:
+    return new_event(OrderPlaced, producer="orders-api", order_id=order_id, resident_id="r-test",
                      lines=lines, pickup_point_id=point_id, delivery_day=day, payment_method="SIMULATED",
                      channel="WEB", delivery_fee=money(250), total=money(250 + 250 * len(lines)))
 
 
-def order_confirmed(placed: Event, compartments: list[str]) -> Event:
-    return new_event("OrderConfirmed", producer="orders-worker", caused_by=placed, order_id=placed.order_id,
+def order_confirmed(placed: OrderPlaced, compartments: list[str]) -> OrderConfirmed:
+    return new_event(OrderConfirmed, producer="orders-worker", caused_by=placed, order_id=placed.order_id,
                      pickup_point_id=placed.pickup_point_id, delivery_day=placed.delivery_day,
                      compartment_ids=compartments)
 
 
 def utc(day: date, hour: int, minute: int = 0) -> datetime:
     """Local wall-clock time in Brakel on `day`, as UTC."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.combine(day, clock(hour, minute), tzinfo=ZoneInfo("Europe/Berlin")).astimezone(timezone.utc)
+    return datetime.combine(day, clock(hour, minute), tzinfo=BERLIN).astimezone(timezone.utc)

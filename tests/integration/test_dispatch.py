@@ -16,28 +16,30 @@ from typing import Any
 
 import httpx
 import pytest
-import redis.asyncio as aioredis
+from redis.asyncio import Redis
 
 from dispatch_support import (DispatchWorker, Scenario, TopicLog, api_client, eventually, plan_events, replan_events,
                               scenario, start_worker)
+from nahnetz.clock import BERLIN, today_in_berlin
 from nahnetz.events import new_event
 from nahnetz.kit.auth import issue_token
+from nahnetz.kit.redis import connect
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging import headers as h
 from nahnetz.messaging.admin import create_topics
 from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import Actor, Role, StopCompleted, StopFailed
 from nahnetz.topics import LOGISTICS_PLANS, LOGISTICS_TOURS
 from services.dispatch import keys
 from services.dispatch.api import create_app
-from services.dispatch.domain.sheet import BERLIN
-from services.dispatch.routing_client import HttpRoutingClient
+from services.dispatch.handlers.routing_client import HttpRoutingClient
 from services.dispatch.settings import DispatchSettings
 
 pytestmark = pytest.mark.integration
 
 EFFECT = 20.0
 SECRET = "dispatch-integration-secret-long-enough-for-hs256"
-DAY = datetime.now(BERLIN).date()
+DAY = today_in_berlin()
 
 
 def bearer(sub: str, role: str) -> dict[str, str]:
@@ -54,7 +56,7 @@ class Stack:
     producer: EventProducer
     log: TopicLog
     worker: DispatchWorker
-    redis: aioredis.Redis
+    redis: Redis
     routing_requests: list[httpx.Request]
 
     async def publish(self, events) -> None:
@@ -88,7 +90,7 @@ async def stack(broker_bootstrap, redis_url, run_dir):
                         NAHNETZ_SERVICE="dispatch", NAHNETZ_JWT_SECRET=SECRET)
     app = create_app(settings, DispatchSettings(routing_url="http://routing.test"),
                      routing=HttpRoutingClient("http://routing.test", transport=httpx.MockTransport(routing)))
-    redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    redis = connect(redis_url, client_name="dispatch-test")
     try:
         async with api_client(app) as api, EventProducer(broker_bootstrap, client_id="dispatch-test") as producer:
             yield Stack(api, producer, log, worker, redis, routing_requests)
@@ -138,17 +140,17 @@ async def test_a_planned_tour_is_dispatched_once_and_the_driver_sees_it_and_its_
     assert event.event_id == answer["event_id"]
     assert (event.plan_id, event.driver_id, event.vehicle_id, event.day, event.vehicle_name) == (
         s.plan_id, driver, s.vehicle_id, DAY, "HX-NN 104")
-    assert event.meta["actor"] == {"user_id": "op-1", "role": "OPERATOR", "on_behalf_of": None}
+    assert event.meta.actor == Actor(user_id="op-1", role=Role.OPERATOR, on_behalf_of=None)
     stops = event.stops
-    assert [(st["kind"], st["place_id"]) for st in stops] == [
+    assert [(st.kind, st.place_id) for st in stops] == [
         ("DEPOT", "hub-hx"), ("PICKUP", s.shop_a), ("PICKUP", s.shop_b), ("DELIVERY", s.point), ("DEPOT", "hub-hx")]
-    assert stops[0]["name"] == "Logistikport HX" and stops[1]["name"] == "Hofladen Amelunxen"
-    assert stops[1]["address"]["locality"] == "Amelunxen" and stops[1]["driver_note"] == "Anlieferung über den Hof"
-    assert [(c["action"], c["shipment_id"], c["order_id"]) for c in stops[2]["consignments"]] == [
+    assert stops[0].name == "Logistikport HX" and stops[1].name == "Hofladen Amelunxen"
+    assert stops[1].address.locality == "Amelunxen" and stops[1].driver_note == "Anlieferung über den Hof"
+    assert [(c.action, c.shipment_id, c.order_id) for c in stops[2].consignments] == [
         ("LOAD", s.shipments[1], s.orders[1])]
-    assert [(c["action"], c["order_id"], c["compartment_ids"]) for c in stops[3]["consignments"]] == [
+    assert [(c.action, c.order_id, c.compartment_ids) for c in stops[3].consignments] == [
         ("UNLOAD", s.orders[0], ["AM01"]), ("UNLOAD", s.orders[1], ["CM01"])]
-    assert stops[3]["job_ids"] == [f"job-{sid}" for sid in s.shipments]
+    assert stops[3].job_ids == [f"job-{sid}" for sid in s.shipments]
 
     again = await stack.api.post("/v1/tours", headers=OPERATOR,
                                  json={"plan_id": s.plan_id, "vehicle_id": s.vehicle_id, "driver_id": other})
@@ -234,16 +236,17 @@ async def test_stop_reports_become_events_and_the_last_one_completes_the_tour(st
     events = await stack.tour_events(tour, 7)
     [completed] = await stack.tour_events(tour, 1, "TourCompleted")
     reports = [e for e in events if e.type in ("StopCompleted", "StopFailed")]
-    assert [(e.type, e.stop_index, e.data.get("kind")) for e in reports] == [
+    kinds = [(e.type, e.stop_index, e.kind if isinstance(e, StopCompleted) else None) for e in reports]
+    assert kinds == [
         ("StopCompleted", 0, "ARRIVED"), ("StopCompleted", 1, "ARRIVED"), ("StopCompleted", 1, "COLLECTED"),
         ("StopFailed", 2, None), ("StopCompleted", 3, "DELIVERED"), ("StopCompleted", 4, "ARRIVED")]
     collected_event, failed_event, delivered_event = reports[2], reports[3], reports[4]
     assert collected_event.shipment_ids == [s.shipments[0]] and collected_event.order_ids == [s.orders[0]]
-    assert collected_event.proof["signature_name"] == "B. Meier" and collected_event.channel == "APP"
+    assert collected_event.proof.signature_name == "B. Meier" and collected_event.channel == "APP"
     assert (failed_event.reason, failed_event.note, failed_event.shipment_ids) == ("SHOP_CLOSED", "Urlaub", [s.shipments[1]])
     assert delivered_event.shipment_ids == [s.shipments[0]] and delivered_event.compartment_ids == ["AM01"]
-    assert delivered_event.proof["photo_ref"] == f"photos/{unique}.jpg"
-    assert delivered_event.meta["actor"] == {"user_id": driver, "role": "DRIVER", "on_behalf_of": None}
+    assert delivered_event.proof.photo_ref == f"photos/{unique}.jpg"
+    assert delivered_event.meta.actor == Actor(user_id=driver, role=Role.DRIVER, on_behalf_of=None)
     assert {e.correlation_id for e in events} == {events[0].correlation_id}
     assert (completed.stops_completed, completed.stops_failed, completed.distance_km, completed.driver_id) == (
         4, 1, 63.5, driver)
@@ -272,8 +275,8 @@ async def test_an_operator_enters_a_paper_sheet_for_the_driver_and_other_drivers
     phoned = await report(stack, tour, 2, "failed", OPERATOR, {"reason": "DAMAGED", "channel": "PHONE"})
     assert phoned.status_code == 201
     collected, failed = [e for e in await stack.tour_events(tour, 3) if e.type != "TourDispatched"]
-    assert collected.meta["actor"] == {"user_id": "op-1", "role": "OPERATOR", "on_behalf_of": driver}
-    assert (collected.channel, collected.meta["occurred_at"]) == ("PAPER", at)
+    assert collected.meta.actor == Actor(user_id="op-1", role=Role.OPERATOR, on_behalf_of=driver)
+    assert (collected.channel, collected.meta.occurred_at) == ("PAPER", at)
     assert (failed.channel, failed.reason) == ("PHONE", "DAMAGED")
     assert (await report(stack, tour, 1, "failed", OPERATOR, {"reason": "BROKEN"})).status_code == 422
 
@@ -389,7 +392,7 @@ async def test_the_worker_folds_in_what_is_on_the_tours_topic_and_dead_letters_r
     [dispatch] = await stack.tour_events(tour, 1, "TourDispatched")
 
     def reported(index: int, kind: str, shipments: list[str] = ()):
-        return new_event("StopCompleted", producer="dispatch-api", correlation_id=dispatch.correlation_id,
+        return new_event(StopCompleted, producer="dispatch-api", correlation_id=dispatch.correlation_id,
                          tour_id=tour, stop_index=index, kind=kind, shipment_ids=list(shipments), channel="APP")
 
     await stack.publish([reported(0, "ARRIVED"), reported(1, "COLLECTED", [s.shipments[0]]),
@@ -404,7 +407,7 @@ async def test_the_worker_folds_in_what_is_on_the_tours_topic_and_dead_letters_r
 
     await eventually(shown_completed, EFFECT, "the reports folded in by the worker", stack.worker.process)
 
-    stray = new_event("StopFailed", producer="dispatch-api", tour_id=f"tour-never-{unique}", stop_index=0,
+    stray = new_event(StopFailed, producer="dispatch-api", tour_id=f"tour-never-{unique}", stop_index=0,
                       reason="OTHER")
     await stack.producer.publish(stray)
 
@@ -414,3 +417,77 @@ async def test_the_worker_folds_in_what_is_on_the_tours_topic_and_dead_letters_r
     [letter] = await eventually(dead_lettered, EFFECT, "the stray report dead-lettered", stack.worker.process)
     assert h.header(letter.headers, h.DLQ_REASON) == "invalid"
     assert "never dispatched" in h.header(letter.headers, h.DLQ_ERROR_MESSAGE)
+
+
+# -- rebuild (last: it replaces this module's worker) ----------------------------------------------------
+async def dispatch_state(redis: Redis, scenarios: list[Scenario], tours: list[str], drivers: list[str]) -> dict:
+    """Everything dispatch keeps in Redis about the scenarios, their tours and drivers."""
+    state: dict[str, Any] = {}
+    for s in scenarios:
+        state[keys.plan(s.plan_id)] = await redis.hgetall(keys.plan(s.plan_id))
+        for key in [*(keys.shipment(sid) for sid in s.shipments), keys.shop(s.shop_a), keys.shop(s.shop_b),
+                    keys.point(s.point)]:
+            state[key] = await redis.get(key)
+    for tour in tours:
+        state[keys.tour(tour)] = await redis.hgetall(keys.tour(tour))
+    state["tours of the day"] = set(tours) & await redis.smembers(keys.tours_of_day(DAY))
+    for driver in drivers:
+        state[keys.driver_tours(driver, DAY)] = await redis.smembers(keys.driver_tours(driver, DAY))
+    return state
+
+
+async def test_a_rebuild_clears_the_state_and_the_worker_replays_it_from_the_topics(
+        stack, unique, broker_bootstrap, redis_url, run_dir):
+    from services.dispatch.rebuild import clear_state
+
+    finished, under_way = await planned(stack, f"{unique}-a"), await planned(stack, f"{unique}-b")
+    driver_a, driver_b = f"driver-a-{unique}", f"driver-b-{unique}"
+    a, b = bearer(driver_a, "driver"), bearer(driver_b, "driver")
+    assert (await dispatched(stack, finished, driver_a))["tour_id"] == finished.tour_id
+    assert (await dispatched(stack, under_way, driver_b))["tour_id"] == under_way.tour_id
+    for seq, step, body in ((0, "arrived", {"odometer_km": 100.0}), (1, "collected", None),
+                            (2, "failed", {"reason": "SHOP_CLOSED"}), (3, "delivered", None),
+                            (4, "arrived", {"odometer_km": 142.0})):
+        assert (await report(stack, finished.tour_id, seq, step, a, body)).status_code == 201
+    assert (await report(stack, under_way.tour_id, 0, "arrived", b)).status_code == 201
+    assert (await report(stack, under_way.tour_id, 1, "collected", b)).status_code == 201
+    [completed] = await stack.tour_events(finished.tour_id, 1, "TourCompleted")
+
+    async def completed_folded_in():
+        return (await stack.api.get(f"/v1/tours/{finished.tour_id}", headers=a)).json()["status"] == "COMPLETED"
+
+    await eventually(completed_folded_in, EFFECT, "the completion folded in", stack.worker.process)
+    tours, drivers = [finished.tour_id, under_way.tour_id], [driver_a, driver_b]
+    before = await dispatch_state(stack.redis, [finished, under_way], tours, drivers)
+    assert all(before.values()), before
+    stack.worker.process.stop(grace=8)
+
+    assert await clear_state(stack.redis) > 0
+    assert await stack.redis.keys(f"{keys.PREFIX}:*") == []
+    assert (await stack.api.get(f"/v1/tours/{finished.tour_id}", headers=a)).status_code == 404
+    rebuilt = await start_worker(f"dispatch-rebuilt-{unique}", broker_bootstrap, redis_url, run_dir)
+    try:
+        async def replayed():
+            return await dispatch_state(stack.redis, [finished, under_way], tours, drivers) == before
+
+        await eventually(replayed, EFFECT, "the state replayed from the topics", rebuilt.process)
+        view = (await stack.api.get(f"/v1/tours/{finished.tour_id}", headers=a)).json()
+        assert view["status"] == "COMPLETED" and [st["status"] for st in view["stops"]] == [
+            "DONE", "DONE", "FAILED", "DONE", "DONE"]
+        # The Outbox's markers were kept: the finished tour is not completed a second time.
+        assert [e.event_id for e in stack.log.events(LOGISTICS_TOURS, key=finished.tour_id,
+                                                     type_="TourCompleted")] == [completed.event_id]
+        # The tour under way goes on where it was, and the rebuilt worker closes it.
+        assert (await report(stack, under_way.tour_id, 1, "arrived", b)).status_code == 409
+        for seq, step in ((2, "collected"), (3, "delivered"), (4, "arrived")):
+            assert (await report(stack, under_way.tour_id, seq, step, b)).status_code == 201
+        [closed] = await eventually(
+            lambda: _found(stack.log.events(LOGISTICS_TOURS, key=under_way.tour_id, type_="TourCompleted")),
+            EFFECT, "the rebuilt worker completes the tour under way", rebuilt.process)
+        assert (closed.stops_completed, closed.stops_failed) == (5, 0)
+    finally:
+        rebuilt.process.stop(grace=8)
+
+
+async def _found(events: list) -> list:
+    return events

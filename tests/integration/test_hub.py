@@ -10,7 +10,6 @@ import uuid
 from datetime import date, time, timedelta
 
 import pytest
-import redis.asyncio as aioredis
 
 from hub_support import (
     EFFECT,
@@ -29,10 +28,20 @@ from hub_support import (
     utc,
 )
 from nahnetz.events import new_event
+from nahnetz.kit.redis import connect
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging.admin import create_topics
 from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import (
+    GeoPoint,
+    OrderCancelled,
+    StopCompleted,
+    StopFailed,
+    TimeWindow,
+    TourDispatched,
+)
 from nahnetz.topics import LOGISTICS_SHIPMENTS, LOGISTICS_TOURS, ORDERS_ORDERS
+from services.hub import keys
 from services.hub.api import create_app
 from services.hub.domain.shipments import shipment_id
 
@@ -79,7 +88,7 @@ async def api(broker_bootstrap, redis_url):
 
 @pytest.fixture
 async def redis(redis_url):
-    client = aioredis.Redis.from_url(redis_url)
+    client = connect(redis_url, client_name="hub-test")
     yield client
     await client.aclose()
 
@@ -137,8 +146,8 @@ async def test_a_confirmed_order_becomes_one_shipment_per_shop_once_even_when_re
     assert a.compartment_ids == ["A1", "A2"] and a.delivery_day == day and a.attempt == 1
     assert len(a.items) == 2 and a.correlation_id == placed.correlation_id
     # Opening 09:00 local on the delivery day, collected by 15:00 local at the latest.
-    assert a.pickup_windows == [{"start": utc(day, 9), "end": utc(day, 15)}]
-    assert a.shop_location == {"lat": 51.72, "lon": 9.30} and a.pickup_point_name.startswith("Pick-up-Point HX")
+    assert a.pickup_windows == [TimeWindow(start=utc(day, 9), end=utc(day, 15))]
+    assert a.shop_location == GeoPoint(lat=51.72, lon=9.30) and a.pickup_point_name.startswith("Pick-up-Point HX")
 
     # Redelivered order events and a shop update change nothing.
     before = await hub.handled(ORDERS_ORDERS, "OrderConfirmed")
@@ -180,13 +189,13 @@ async def test_stop_reports_become_shipment_events_and_change_the_hub_stock(hub,
     stops = [("DEPOT", "hub-logistikport-hx", []), ("PICKUP", shop, [one, two]), ("DELIVERY", point, [one]),
              ("DEPOT", "hub-logistikport-hx", [two])]
     await producer.publish(new_event(
-        "TourDispatched", producer="dispatch-api", tour_id=tour_id, plan_id="plan-test", day=day, driver_id="d-1",
+        TourDispatched, producer="dispatch-api", tour_id=tour_id, plan_id="plan-test", day=day, driver_id="d-1",
         vehicle_id="van-hx-1", stops=[{"kind": kind, "place_id": place, "location": {"lat": 51.7, "lon": 9.2},
                                       "shipment_ids": ids, "eta": utc(day, 8 + i), "load_g": 0, "load_ml": 0}
                                      for i, (kind, place, ids) in enumerate(stops)]))
 
     def report(index: int, kind: str, **kw):
-        return new_event("StopCompleted", producer="dispatch-api", tour_id=tour_id, stop_index=index, kind=kind, **kw)
+        return new_event(StopCompleted, producer="dispatch-api", tour_id=tour_id, stop_index=index, kind=kind, **kw)
 
     await producer.publish(report(1, "ARRIVED"))
     await producer.publish(report(1, "COLLECTED"))
@@ -243,17 +252,17 @@ async def test_a_missed_collection_requests_the_shipment_again_for_the_next_day(
                        where=lambda e: e.shipment_id == sid)
     tour_id = unique_id("tour")
     await producer.publish(new_event(
-        "TourDispatched", producer="dispatch-api", tour_id=tour_id, plan_id="plan-test", day=day, driver_id="d-1",
+        TourDispatched, producer="dispatch-api", tour_id=tour_id, plan_id="plan-test", day=day, driver_id="d-1",
         vehicle_id="van-hx-2", stops=[{"kind": "PICKUP", "place_id": shop, "location": {"lat": 51.7, "lon": 9.3},
                                       "shipment_ids": [sid], "eta": utc(day, 9), "load_g": 0, "load_ml": 0}]))
-    await producer.publish(new_event("StopFailed", producer="dispatch-api", tour_id=tour_id, stop_index=0,
+    await producer.publish(new_event(StopFailed, producer="dispatch-api", tour_id=tour_id, stop_index=0,
                                      reason="SHOP_CLOSED", note="Zettel an der Tür: Betriebsausflug"))
     requested = await log.wait_for(LOGISTICS_SHIPMENTS, 2, "requested again", hub.process, type_="ShipmentRequested",
                                    where=lambda e: e.shipment_id == sid)
     again = max(requested, key=lambda e: e.attempt)
     friday = day + timedelta(days=2)  # the shop's next open day: collected and delivered then
     assert again.attempt == 2 and again.delivery_day == friday
-    assert again.pickup_windows == [{"start": utc(friday, 8), "end": utc(friday, 15)}]
+    assert again.pickup_windows == [TimeWindow(start=utc(friday, 8), end=utc(friday, 15))]
 
     async def moved():
         answer = await api.get(f"/v1/shipments/{sid}", headers=auth())
@@ -274,7 +283,7 @@ async def test_a_cancelled_order_withdraws_its_shipments(hub, log, producer, api
     placed, _ = await confirmed_order(producer, [shop], point, day)
     sid = shipment_id(placed.order_id, shop)
     await eventually(lambda: _with_len(shipments_seen(api, day, point), 1), EFFECT, "requested", hub.process)
-    await producer.publish(new_event("OrderCancelled", producer="orders-api", order_id=placed.order_id,
+    await producer.publish(new_event(OrderCancelled, producer="orders-api", order_id=placed.order_id,
                                      reason="doch nicht"))
     withdrawn = await eventually(lambda: _with_len(shipments_seen(api, day, point, "WITHDRAWN"), 1), EFFECT,
                                  "withdrawn", hub.process)
@@ -286,7 +295,7 @@ async def test_a_cancelled_order_withdraws_its_shipments(hub, log, producer, api
 async def test_events_that_break_the_flow_go_to_the_dead_letters_and_the_worker_goes_on(hub, log, producer, api):
     stray = order_confirmed(order_placed(unique_id("o"), "pp-x", some_wednesday(), []), ["A1"])
     await producer.publish(stray)  # confirmed, never placed
-    report = new_event("StopCompleted", producer="dispatch-api", tour_id=unique_id("tour"), stop_index=0,
+    report = new_event(StopCompleted, producer="dispatch-api", tour_id=unique_id("tour"), stop_index=0,
                        kind="COLLECTED")
     await producer.publish(report)  # a tour never dispatched
     await eventually(lambda: dead_letters(log, ORDERS_ORDERS, stray.order_id), EFFECT,
@@ -332,17 +341,17 @@ async def test_the_read_model_comes_back_from_the_topics_without_deciding_anythi
     tour_id = unique_id("tour")
     # Published before the hub decided the request: the report waits for it.
     await producer.publish(new_event(
-        "TourDispatched", producer="dispatch-api", tour_id=tour_id, plan_id="plan-test", day=day, driver_id="d-1",
+        TourDispatched, producer="dispatch-api", tour_id=tour_id, plan_id="plan-test", day=day, driver_id="d-1",
         vehicle_id="van-hx-2", stops=[{"kind": "PICKUP", "place_id": shop, "location": {"lat": 51.7, "lon": 9.3},
                                       "shipment_ids": [sid], "eta": utc(day, 9), "load_g": 0, "load_ml": 0}]))
-    await producer.publish(new_event("StopCompleted", producer="dispatch-api", tour_id=tour_id, stop_index=0,
+    await producer.publish(new_event(StopCompleted, producer="dispatch-api", tour_id=tour_id, stop_index=0,
                                      kind="COLLECTED"))
     before = await eventually(lambda: _with_len(shipments_seen(api, day, point, "COLLECTED"), 1), EFFECT,
                               "collected in the read model", hub.process)
     hub.process.stop(grace=8)
 
     assert await clear_projections(redis) > 0
-    assert await redis.get(f"hub:shipment:{sid}") is None
+    assert await redis.get(keys.shipment(sid)) is None
     rebuilt = await start_worker("hub", f"hub-rebuilt-{uuid.uuid4().hex[:8]}", broker_bootstrap, redis_url, run_dir)
     try:
         after = await eventually(lambda: _with_len(shipments_seen(api, day, point, "COLLECTED"), 1), EFFECT,

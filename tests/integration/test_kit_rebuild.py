@@ -3,13 +3,12 @@ batches, and the ones the service must keep stay."""
 
 from __future__ import annotations
 
-import redis.asyncio as aioredis
-
 from nahnetz.kit.rebuild import BATCH, delete_matching
+from nahnetz.kit.redis import connect
 
 
 async def test_matching_keys_go_in_batches_and_kept_ones_stay(redis_url, unique):
-    redis = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    redis = connect(redis_url, client_name="rebuild-test")
     try:
         many = BATCH * 2 + 7  # more than one SCAN batch
         await redis.mset({f"svc-{unique}:a:{n}": n for n in range(many)})

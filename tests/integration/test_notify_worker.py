@@ -1,21 +1,29 @@
 """The notify worker as its own process against the real broker and Redis: a
 NotificationRequested becomes a message in the file sink (or on the assistants'
 manual list) and one NotificationSent, or a NotificationFailed when the provider
-fails; repeated requests and the worker's own results are not sent again."""
+fails; repeated requests and the worker's own results are not sent again. Its
+rebuild (`python -m services.notify.rebuild --yes`) clears its markers, and only
+those."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import sys
 import uuid
+from dataclasses import dataclass
 
 import pytest
 
 from nahnetz.events import new_event
 from nahnetz.messaging.admin import create_topics
-from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import (NotificationChannel, NotificationFailed, NotificationFailureReason,
+                             NotificationRequested, NotificationSent, Role)
+from nahnetz.stack.config import project_root
 from nahnetz.stack.processes import free_port
+from nahnetz.testing import TopicReader, WorkerProcess, eventually, group_committed_to_end
 from nahnetz.topics import NOTIFY_REQUESTS
-from orders_support import EFFECT, TopicLog, eventually, start_worker
 
 pytestmark = pytest.mark.integration
 
@@ -26,42 +34,35 @@ async def topics(broker_bootstrap):
 
 
 @pytest.fixture(scope="module")
-def outbox(tmp_path_factory):
+def sinks(tmp_path_factory):
+    """Where the worker's file sink and manual list write."""
     return tmp_path_factory.mktemp("notify")
 
 
 @pytest.fixture(scope="module")
-async def worker(topics, broker_bootstrap, redis_url, run_dir, outbox):
-    suffix = uuid.uuid4().hex[:8]
+async def worker(topics, broker_bootstrap, redis_url, run_dir, sinks):
     unreachable_gateway = f"http://127.0.0.1:{free_port()}/sms"
-    running = await start_worker("notify", f"notify-worker-{suffix}", {
-        "KAFKA_BOOTSTRAP": broker_bootstrap, "REDIS_URL": redis_url, "NOTIFY_APP_ID": f"notify-test-{suffix}",
-        "NOTIFY_PROVIDERS": "console,file,sms", "NOTIFY_SMS_URL": unreachable_gateway,
-        "NOTIFY_FILE_PATH": str(outbox / "messages.jsonl"), "NOTIFY_MANUAL_PATH": str(outbox / "manual.jsonl"),
-        "NOTIFY_SEND_ATTEMPTS": "2", "NOTIFY_RETRY_DELAY_SECONDS": "0.1"}, run_dir)
-    yield running
-    running.stop()
+    async with WorkerProcess("notify", bootstrap=broker_bootstrap, redis_url=redis_url, run_dir=run_dir,
+                             app_id=f"notify-test-{uuid.uuid4().hex[:8]}", env={
+                                 "NOTIFY_PROVIDERS": "console,file,sms", "NOTIFY_SMS_URL": unreachable_gateway,
+                                 "NOTIFY_FILE_PATH": str(sinks / "messages.jsonl"),
+                                 "NOTIFY_MANUAL_PATH": str(sinks / "manual.jsonl"),
+                                 "NOTIFY_SEND_ATTEMPTS": "2", "NOTIFY_RETRY_DELAY_SECONDS": "0.1"}) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 async def log(topics, broker_bootstrap):
-    started = await TopicLog(broker_bootstrap, [NOTIFY_REQUESTS.name, NOTIFY_REQUESTS.dlq]).start()
-    yield started
-    await started.stop()
+    async with TopicReader(broker_bootstrap, [NOTIFY_REQUESTS], dead_letters=True) as reader:
+        yield reader
 
 
-@pytest.fixture(scope="module")
-async def producer(topics, broker_bootstrap):
-    async with EventProducer(broker_bootstrap, client_id="notify-test") as started:
-        yield started
-
-
-def requested(notification_id: str, recipient: str, channel: str = "PUSH", template: str = "order_confirmed",
-              **more):
+def requested(notification_id: str, recipient: str, channel: NotificationChannel = NotificationChannel.PUSH,
+              template: str = "order_confirmed", **more) -> NotificationRequested:
     params = {"order_ref": "3F2A9C1E", "delivery_day": "13.05.2026", "pickup_point": "Brakel Marktplatz",
               "total": "15,30 €"}
-    return new_event("NotificationRequested", producer="orders-worker", notification_id=notification_id,
-                     recipient_id=recipient, recipient_role="RESIDENT", channel=channel, template=template,
+    return new_event(NotificationRequested, producer="orders-worker", notification_id=notification_id,
+                     recipient_id=recipient, recipient_role=Role.RESIDENT, channel=channel, template=template,
                      params=more.pop("params", params), **more)
 
 
@@ -72,58 +73,120 @@ def written(path, notification_id: str) -> list[dict]:
             if m["notification_id"] == notification_id]
 
 
-async def test_a_request_is_sent_once_through_the_file_sink(worker, log, producer, outbox, unique):
+async def test_a_request_is_sent_once_through_the_file_sink(worker, log, producer, sinks, unique):
     nid = f"o-{unique}:order_confirmed"
     request = requested(nid, f"r-{unique}")
-    own_results = await worker.handled(NOTIFY_REQUESTS.name, "NotificationSent")
+    own_results = await worker.handled(NOTIFY_REQUESTS, NotificationSent)
     await producer.publish(request)
-    sent = await log.wait_for("NotificationSent", notification_id=nid, worker=worker)
-    assert sent.recipient_id == f"r-{unique}" and sent.channel == "PUSH"
-    assert sent.correlation_id == request.correlation_id and sent.meta["causation_id"] == request.event_id
-    [message] = written(outbox / "messages.jsonl", nid)
+    sent = await log.wait_for(NOTIFY_REQUESTS, NotificationSent, notification_id=nid, watch=[worker])
+    assert sent.recipient_id == f"r-{unique}" and sent.channel is NotificationChannel.PUSH
+    assert sent.correlation_id == request.correlation_id and sent.meta.causation_id == request.event_id
+    [message] = written(sinks / "messages.jsonl", nid)
     assert message["text"] == ("Ihre Bestellung 3F2A9C1E ist bestätigt. Lieferung am 13.05.2026 an "
                                "Brakel Marktplatz. Gesamtbetrag: 15,30 €.")
     assert message["alternative_text"].startswith("Your order 3F2A9C1E is confirmed.")
 
     # The same request redelivered, and a new request with the same notification id.
-    requests = await worker.handled(NOTIFY_REQUESTS.name, "NotificationRequested")
+    requests = await worker.handled(NOTIFY_REQUESTS, NotificationRequested)
     await producer.publish(request)
     await producer.publish(requested(nid, f"r-{unique}"))
 
     async def handled_both():
-        return await worker.handled(NOTIFY_REQUESTS.name, "NotificationRequested") >= requests + 2
-    await eventually(handled_both, EFFECT, "the repeated requests handled", worker)
+        return await worker.handled(NOTIFY_REQUESTS, NotificationRequested) >= requests + 2
+    await eventually(handled_both, what="the repeated requests handled", watch=[worker])
 
     async def own_result_skipped():
-        return await worker.handled(NOTIFY_REQUESTS.name, "NotificationSent") >= own_results + 1
-    await eventually(own_result_skipped, EFFECT, "its own NotificationSent consumed and skipped", worker)
+        return await worker.handled(NOTIFY_REQUESTS, NotificationSent) >= own_results + 1
+    await eventually(own_result_skipped, what="its own NotificationSent consumed and skipped", watch=[worker])
     await log.caught_up()
-    assert [r for r in log.records if r.topic == NOTIFY_REQUESTS.dlq and r.key == f"r-{unique}".encode()] == []
-    assert len(log.events("NotificationSent", notification_id=nid)) == 1
-    assert log.events("NotificationFailed", notification_id=nid) == []
-    assert len(written(outbox / "messages.jsonl", nid)) == 1
+    assert log.dead_letters(NOTIFY_REQUESTS, keys={f"r-{unique}"}) == []
+    assert len(log.events(NOTIFY_REQUESTS, NotificationSent, notification_id=nid)) == 1
+    assert log.events(NOTIFY_REQUESTS, NotificationFailed, notification_id=nid) == []
+    assert len(written(sinks / "messages.jsonl", nid)) == 1
 
 
-async def test_a_phone_call_goes_to_the_assistants_manual_list(worker, log, producer, outbox, unique):
+async def test_a_phone_call_goes_to_the_assistants_manual_list(worker, log, producer, sinks, unique):
     nid = f"o-{unique}:order_ready"
-    await producer.publish(requested(nid, f"r-{unique}", channel="PHONE_CALL", template="order_ready",
+    await producer.publish(requested(nid, f"r-{unique}", channel=NotificationChannel.PHONE_CALL, template="order_ready",
                                      params={"order_ref": "3F2A9C1E", "pickup_point": "Brakel Marktplatz"}))
-    await log.wait_for("NotificationSent", notification_id=nid, worker=worker)
-    [todo] = written(outbox / "manual.jsonl", nid)
+    await log.wait_for(NOTIFY_REQUESTS, NotificationSent, notification_id=nid, watch=[worker])
+    [todo] = written(sinks / "manual.jsonl", nid)
     assert todo["todo"] == "open" and todo["channel"] == "PHONE_CALL"
     assert todo["text"].startswith("Ihre Bestellung 3F2A9C1E liegt bereit in Brakel Marktplatz.")
-    assert written(outbox / "messages.jsonl", nid) == []
+    assert written(sinks / "messages.jsonl", nid) == []
 
 
-async def test_failures_become_notification_failed(worker, log, producer, outbox, unique):
+async def test_failures_become_notification_failed(worker, log, producer, sinks, unique):
     by_sms = f"o-{unique}:sms"
-    await producer.publish(requested(by_sms, f"r-{unique}", channel="SMS", address="+49 5272 123456"))
-    failed = await log.wait_for("NotificationFailed", notification_id=by_sms, worker=worker)
-    assert failed.reason == "PROVIDER_ERROR" and "sms after 2 attempts" in failed.message
+    await producer.publish(requested(by_sms, f"r-{unique}", channel=NotificationChannel.SMS,
+                                     address="+49 5272 123456"))
+    failed = await log.wait_for(NOTIFY_REQUESTS, NotificationFailed, notification_id=by_sms, watch=[worker])
+    assert failed.reason is NotificationFailureReason.PROVIDER_ERROR and "sms after 2 attempts" in failed.message
 
     unknown = f"o-{unique}:welcome"
     await producer.publish(requested(unknown, f"r-{unique}", template="welcome"))
-    failed = await log.wait_for("NotificationFailed", notification_id=unknown, worker=worker)
-    assert failed.reason == "UNKNOWN_TEMPLATE"
-    assert log.events("NotificationSent", notification_id=unknown) == []
-    assert written(outbox / "messages.jsonl", unknown) == []
+    failed = await log.wait_for(NOTIFY_REQUESTS, NotificationFailed, notification_id=unknown, watch=[worker])
+    assert failed.reason is NotificationFailureReason.UNKNOWN_TEMPLATE
+    assert log.events(NOTIFY_REQUESTS, NotificationSent, notification_id=unknown) == []
+    assert written(sinks / "messages.jsonl", unknown) == []
+
+
+# -- the rebuild ----------------------------------------------------------------------------------
+@dataclass
+class Ran:
+    returncode: int
+    output: str
+
+
+async def rebuild(broker_bootstrap: str, redis_url: str, *args: str) -> Ran:
+    """`python -m services.notify.rebuild` as an operator runs it."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.notify.rebuild", *args, cwd=project_root(),
+        env={**os.environ, "KAFKA_BOOTSTRAP": broker_bootstrap, "REDIS_URL": redis_url,
+             "NAHNETZ_SERVICE": "notify", "NAHNETZ_ENV": "test"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    return Ran(process.returncode, output.decode())
+
+
+async def test_a_rebuild_clears_the_markers_and_nothing_else(worker, log, producer, sinks, broker_bootstrap,
+                                                             redis_url, redis, unique):
+    recipient = f"r-{unique}"
+    first = f"o-{unique}:order_confirmed"
+    request = requested(first, recipient)
+    await producer.publish(request)
+    await log.wait_for(NOTIFY_REQUESTS, NotificationSent, notification_id=first, watch=[worker])
+    marker = f"nahnetz:processed:notify.deliver:{first}"
+    assert await redis.exists(marker), "the worker remembers what it sent"
+    # What other services (and the API kit) keep in the same Redis.
+    others = {f"orders:order:{unique}": "{}", f"nahnetz:processed:orders.lifecycle:{unique}": "",
+              f"nahnetz:processed:pickup.deposit:{unique}": "", f"nahnetz:idempotency:orders:{unique}": "{}"}
+    await redis.mset(others)
+
+    refused = await rebuild(broker_bootstrap, redis_url)
+    assert refused.returncode != 0 and "--yes" in refused.output
+    assert await redis.exists(marker), "without --yes nothing is deleted"
+
+    # As documented: stop the worker (once its group has committed what it
+    # handled), rebuild, start it again in the same group.
+    await group_committed_to_end(broker_bootstrap, worker.app_id, [NOTIFY_REQUESTS], watch=[worker])
+    worker.stop()
+    done = await rebuild(broker_bootstrap, redis_url, "--yes")
+    assert done.returncode == 0, done.output
+    assert "deleted" in done.output
+    assert [key async for key in redis.scan_iter(match="nahnetz:processed:notify.deliver:*")] == []
+    assert await redis.exists(*others) == len(others), "only notify's markers go"
+    await worker.restart()
+
+    # The same group goes on after what it handled: nothing old is sent again ...
+    later = f"o-{unique}:order_ready"
+    await producer.publish(requested(later, recipient, template="order_ready",
+                                     params={"order_ref": "3F2A9C1E", "pickup_point": "Brakel Marktplatz"}))
+    await log.wait_for(NOTIFY_REQUESTS, NotificationSent, notification_id=later, watch=[worker])
+    assert len(written(sinks / "messages.jsonl", first)) == 1
+    # ... but nothing remembers the first notification any more: asked again, it goes out again.
+    await producer.publish(request)
+
+    async def sent_again() -> bool:
+        return len(written(sinks / "messages.jsonl", first)) == 2
+    await eventually(sent_again, what="the first notification sent again", watch=[worker])

@@ -7,29 +7,31 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, time as clock_time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
-import redis.asyncio as aioredis
 
+from nahnetz.clock import BERLIN
 from nahnetz.events import new_event
 from nahnetz.kit.auth import issue_token
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging import headers as h
 from nahnetz.messaging.admin import create_topics
 from nahnetz.messaging.producer import EventProducer
-from nahnetz.topics import NOTIFY_REQUESTS, ORDERS_ORDERS, CATALOG_STOCK_RESERVATIONS, PICKUP_RESERVATIONS
-from orders_support import (EFFECT, SECRET, TopicLog, answer_all_reserved, api_client, compartment_reserved,
-                            days_ahead, eventually, pickup_point_registered, product_listed, start_worker,
-                            stock_rejected, stock_reserved)
+from nahnetz.records import (Actor, Money, NotificationRequested, OrderCancelled, OrderCollected, OrderConfirmed,
+                             OrderLine, OrderPlaced, OrderReadyForPickup, OrderRejected, OrderRejectionReason,
+                             ParcelCollected, ParcelDeposited, RejectedOrderLine, Role, StockRejectionReason,
+                             StockReserved, TemperatureClass)
+from nahnetz.testing import EFFECT, TopicReader, WorkerProcess, api_client, eventually, settings_for
+from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, NOTIFY_REQUESTS, ORDERS_ORDERS, PICKUP_RESERVATIONS, Topic
+from orders_support import (SECRET, answer_all_reserved, compartment_reserved, days_ahead, pickup_point_registered,
+                            product_listed, stock_rejected, stock_reserved)
 from services.orders import keys
 from services.orders.api import create_app
-from services.orders.config import OrdersSettings
+from services.orders.settings import OrdersSettings
 
 pytestmark = pytest.mark.integration
 
 SAGA_TIMEOUT = 8.0
-BERLIN = ZoneInfo("Europe/Berlin")
 
 
 # -- fixtures ---------------------------------------------------------------------------------
@@ -40,46 +42,28 @@ async def topics(broker_bootstrap):
 
 @pytest.fixture(scope="module")
 async def worker(topics, broker_bootstrap, redis_url, run_dir):
-    suffix = uuid.uuid4().hex[:8]
-    running = await start_worker("orders", f"orders-worker-{suffix}", {
-        "KAFKA_BOOTSTRAP": broker_bootstrap, "REDIS_URL": redis_url,
-        "ORDERS_APP_ID": f"orders-test-{suffix}", "ORDERS_SAGA_TIMEOUT_SECONDS": str(SAGA_TIMEOUT),
-        "ORDERS_TIMEOUT_SCAN_SECONDS": "0.5"}, run_dir)
-    yield running
-    running.stop()
+    async with WorkerProcess("orders", bootstrap=broker_bootstrap, redis_url=redis_url, run_dir=run_dir,
+                             app_id=f"orders-test-{uuid.uuid4().hex[:8]}",
+                             env={"ORDERS_SAGA_TIMEOUT_SECONDS": str(SAGA_TIMEOUT),
+                                  "ORDERS_TIMEOUT_SCAN_SECONDS": "0.5"}) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 async def log(topics, broker_bootstrap):
-    started = await TopicLog(broker_bootstrap, [ORDERS_ORDERS.name, NOTIFY_REQUESTS.name,
-                                                ORDERS_ORDERS.dlq]).start()
-    yield started
-    await started.stop()
-
-
-@pytest.fixture(scope="module")
-async def producer(topics, broker_bootstrap):
-    async with EventProducer(broker_bootstrap, client_id="orders-test") as started:
-        yield started
+    async with TopicReader(broker_bootstrap, [ORDERS_ORDERS, NOTIFY_REQUESTS, ORDERS_ORDERS.dlq]) as reader:
+        yield reader
 
 
 @pytest.fixture(scope="module")
 def settings(broker_bootstrap, redis_url) -> Settings:
-    return Settings(KAFKA_BOOTSTRAP=broker_bootstrap, REDIS_URL=redis_url, NAHNETZ_SERVICE="orders",
-                    NAHNETZ_JWT_SECRET=SECRET, NAHNETZ_ENV="test")
+    return settings_for(broker_bootstrap, redis_url, service="orders", jwt_secret=SECRET)
 
 
 @pytest.fixture(scope="module")
 async def api(settings, worker):
-    async with api_client(create_app(settings)) as client:
+    async with api_client(create_app(settings), base_url="http://orders.test") as client:
         yield client
-
-
-@pytest.fixture
-async def redis(redis_url):
-    client = aioredis.Redis.from_url(redis_url)
-    yield client
-    await client.aclose()
 
 
 class Region:
@@ -92,7 +76,7 @@ class Region:
         self.resident = f"r-{unique}"
 
     async def publish(self, producer: EventProducer, redis, worker) -> None:
-        for event in (product_listed(self.cheese, self.shop_a, "Ziegenkäse", 450, temperature="CHILLED"),
+        for event in (product_listed(self.cheese, self.shop_a, "Ziegenkäse", 450, temperature=TemperatureClass.CHILLED),
                       product_listed(self.eggs, self.shop_a, "Eier (10)", 390),
                       product_listed(self.bread, self.shop_b, "Bauernbrot", 380),
                       pickup_point_registered(self.point, "Pick-up-Point HX Brakel Marktplatz")):
@@ -101,7 +85,7 @@ class Region:
 
         async def projected():
             return await redis.exists(*wanted) == len(wanted)
-        await eventually(projected, EFFECT, "products and pick-up point projected", worker)
+        await eventually(projected, what="products and pick-up point projected", watch=[worker])
 
     def order_body(self, **changes) -> dict:
         body = {"lines": [{"product_id": self.cheese, "quantity": 2}, {"product_id": self.eggs, "quantity": 1},
@@ -143,26 +127,26 @@ async def test_an_order_over_http_is_confirmed_once_stock_and_compartment_are_re
     assert placed_answer["status_url"] == f"/v1/orders/{order_id}"
     assert placed_answer["total"] == {"amount_cents": 2 * 450 + 390 + 380 + 250, "currency": "EUR"}
 
-    placed = await log.wait_for("OrderPlaced", order_id=order_id)
+    placed = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=order_id)
     assert placed.resident_id == region.resident and placed.channel == "WEB"
-    assert {l["product_id"]: l["shop_id"] for l in placed.lines} == {
+    assert {line.product_id: line.shop_id for line in placed.lines} == {
         region.cheese: region.shop_a, region.eggs: region.shop_a, region.bread: region.shop_b}
-    assert placed.meta["actor"] == {"user_id": region.resident, "role": "RESIDENT", "on_behalf_of": None}
+    assert placed.meta.actor == Actor(user_id=region.resident, role=Role.RESIDENT, on_behalf_of=None)
 
     await answer_all_reserved(producer, placed)  # three products: three stock answers
-    confirmed = await log.wait_for("OrderConfirmed", order_id=order_id, worker=worker)
+    confirmed = await log.wait_for(ORDERS_ORDERS, OrderConfirmed, order_id=order_id, watch=[worker])
     assert confirmed.compartment_ids == ["AM01"] and confirmed.delivery_day == placed.delivery_day
     assert confirmed.correlation_id == placed.correlation_id
 
     async def shown_confirmed():
         return await order_status(api, order_id, region.resident) == "CONFIRMED"
-    await eventually(shown_confirmed, EFFECT, "GET shows CONFIRMED", worker)
+    await eventually(shown_confirmed, what="GET shows CONFIRMED", watch=[worker])
     order = (await api.get(f"/v1/orders/{order_id}", headers=bearer(region.resident))).json()
     assert [step["status"] for step in order["history"]] == ["PLACED", "CONFIRMED"]
     assert all(step["at"].endswith("+00:00") for step in order["history"])
     assert order["pickup_point"]["name"] == "Pick-up-Point HX Brakel Marktplatz"
 
-    notice = await log.wait_for("NotificationRequested", notification_id=f"{order_id}:order_confirmed")
+    notice = await log.wait_for(NOTIFY_REQUESTS, NotificationRequested, notification_id=f"{order_id}:order_confirmed")
     assert notice.recipient_id == region.resident and notice.template == "order_confirmed"
     assert notice.params["pickup_point"] == "Pick-up-Point HX Brakel Marktplatz"
 
@@ -183,84 +167,84 @@ async def test_an_order_over_http_is_confirmed_once_stock_and_compartment_are_re
 
 async def test_a_rejected_stock_line_rejects_the_order_with_that_reason(api, log, producer, worker, region):
     order_id = (await place(api, region))["order_id"]
-    placed = await log.wait_for("OrderPlaced", order_id=order_id)
+    placed = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=order_id)
     await producer.publish(stock_reserved(placed, region.cheese))
-    await producer.publish(stock_rejected(placed, region.bread, "INSUFFICIENT_STOCK", available=0))
+    await producer.publish(stock_rejected(placed, region.bread, StockRejectionReason.INSUFFICIENT_STOCK, available=0))
 
-    rejected = await log.wait_for("OrderRejected", order_id=order_id, worker=worker)
-    assert rejected.reason == "OUT_OF_STOCK"
-    assert rejected.lines == [{"product_id": region.bread, "shop_id": region.shop_b,
-                               "reason": "INSUFFICIENT_STOCK", "available": 0}]
+    rejected = await log.wait_for(ORDERS_ORDERS, OrderRejected, order_id=order_id, watch=[worker])
+    assert rejected.reason is OrderRejectionReason.OUT_OF_STOCK
+    assert rejected.lines == [RejectedOrderLine(product_id=region.bread, shop_id=region.shop_b,
+                                                reason=StockRejectionReason.INSUFFICIENT_STOCK, available=0)]
 
     async def shown_rejected():
         return await order_status(api, order_id, region.resident) == "REJECTED"
-    await eventually(shown_rejected, EFFECT, "GET shows REJECTED", worker)
+    await eventually(shown_rejected, what="GET shows REJECTED", watch=[worker])
     order = (await api.get(f"/v1/orders/{order_id}", headers=bearer(region.resident))).json()
     assert order["rejection"]["lines"][0]["product_id"] == region.bread
-    notice = await log.wait_for("NotificationRequested", notification_id=f"{order_id}:order_rejected")
+    notice = await log.wait_for(NOTIFY_REQUESTS, NotificationRequested, notification_id=f"{order_id}:order_rejected")
     assert notice.params["lines"] == "Bauernbrot (0)"
 
     # The compartment answer comes late: the order stays rejected, nothing else is published.
     await producer.publish(compartment_reserved(placed))
-    await eventually(lambda: _handled_at_least(worker, PICKUP_RESERVATIONS.name, 1), EFFECT,
-                     "the late answer handled", worker)
+    await eventually(lambda: _handled_at_least(worker, PICKUP_RESERVATIONS, 1), what="the late answer handled",
+                     watch=[worker])
     await log.caught_up()
-    assert len(log.events("OrderRejected", order_id=order_id)) == 1
-    assert log.events("OrderConfirmed", order_id=order_id) == []
+    assert len(log.events(ORDERS_ORDERS, OrderRejected, order_id=order_id)) == 1
+    assert log.events(ORDERS_ORDERS, OrderConfirmed, order_id=order_id) == []
 
 
-async def _handled_at_least(worker, topic: str, count: float) -> bool:
+async def _handled_at_least(worker: WorkerProcess, topic: Topic, count: float) -> bool:
     return await worker.handled(topic) >= count
 
 
 async def test_no_answer_rejects_the_order_with_timeout(api, log, producer, worker, region):
     order_id = (await place(api, region))["order_id"]
-    placed = await log.wait_for("OrderPlaced", order_id=order_id)
+    placed = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=order_id)
     await producer.publish(stock_reserved(placed, region.cheese))  # one answer of four
-    rejected = await log.wait_for("OrderRejected", order_id=order_id, timeout=SAGA_TIMEOUT + EFFECT,
-                                  worker=worker)
-    assert rejected.reason == "TIMEOUT"
+    rejected = await log.wait_for(ORDERS_ORDERS, OrderRejected, order_id=order_id, timeout=SAGA_TIMEOUT + EFFECT,
+                                  watch=[worker])
+    assert rejected.reason is OrderRejectionReason.TIMEOUT
     assert "no compartment answer" in rejected.message
     assert rejected.correlation_id == placed.correlation_id
 
     # An answer after the timeout changes nothing: still rejected, never confirmed.
-    before = await worker.handled(CATALOG_STOCK_RESERVATIONS.name)
+    before = await worker.handled(CATALOG_STOCK_RESERVATIONS)
     for pid in (region.bread, region.eggs):
         await producer.publish(stock_reserved(placed, pid))
     await producer.publish(compartment_reserved(placed))
-    await eventually(lambda: _handled_at_least(worker, CATALOG_STOCK_RESERVATIONS.name, before + 2), EFFECT,
-                     "late answers handled", worker)
+    await eventually(lambda: _handled_at_least(worker, CATALOG_STOCK_RESERVATIONS, before + 2),
+                     what="late answers handled", watch=[worker])
     await log.caught_up()
-    assert log.events("OrderConfirmed", order_id=order_id) == []
-    assert len(log.events("OrderRejected", order_id=order_id)) == 1
+    assert log.events(ORDERS_ORDERS, OrderConfirmed, order_id=order_id) == []
+    assert len(log.events(ORDERS_ORDERS, OrderRejected, order_id=order_id)) == 1
 
 
 async def test_the_same_events_again_change_nothing(api, log, producer, worker, region):
     order_id = (await place(api, region))["order_id"]
-    placed = await log.wait_for("OrderPlaced", order_id=order_id)
+    placed = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=order_id)
     answers = await answer_all_reserved(producer, placed)
-    await log.wait_for("OrderConfirmed", order_id=order_id, worker=worker)
-    await log.wait_for("NotificationRequested", notification_id=f"{order_id}:order_confirmed")
+    await log.wait_for(ORDERS_ORDERS, OrderConfirmed, order_id=order_id, watch=[worker])
+    await log.wait_for(NOTIFY_REQUESTS, NotificationRequested, notification_id=f"{order_id}:order_confirmed")
 
-    handled_orders = await worker.handled(ORDERS_ORDERS.name, "OrderPlaced")
-    handled_stock = await worker.handled(CATALOG_STOCK_RESERVATIONS.name, "StockReserved")
+    handled_orders = await worker.handled(ORDERS_ORDERS, OrderPlaced)
+    handled_stock = await worker.handled(CATALOG_STOCK_RESERVATIONS, StockReserved)
     # Kafka redelivers: the very same records again (same event ids).
     await producer.publish(placed)
     for answer in answers:
         await producer.publish(answer)
-    await eventually(lambda: _handled_count(worker, ORDERS_ORDERS.name, "OrderPlaced", handled_orders + 1),
-                     EFFECT, "the repeated OrderPlaced handled", worker)
-    await eventually(lambda: _handled_count(worker, CATALOG_STOCK_RESERVATIONS.name, "StockReserved",
-                                            handled_stock + 3), EFFECT, "the repeated answers handled", worker)
+    await eventually(lambda: _handled_count(worker, ORDERS_ORDERS, OrderPlaced, handled_orders + 1),
+                     what="the repeated OrderPlaced handled", watch=[worker])
+    await eventually(lambda: _handled_count(worker, CATALOG_STOCK_RESERVATIONS, StockReserved, handled_stock + 3),
+                     what="the repeated answers handled", watch=[worker])
     await log.caught_up()
-    assert len(log.events("OrderConfirmed", order_id=order_id)) == 1
-    assert len(log.events("NotificationRequested", notification_id=f"{order_id}:order_confirmed")) == 1
-    assert log.events("OrderRejected", order_id=order_id) == []
+    assert len(log.events(ORDERS_ORDERS, OrderConfirmed, order_id=order_id)) == 1
+    assert len(log.events(NOTIFY_REQUESTS, NotificationRequested, notification_id=f"{order_id}:order_confirmed")) == 1
+    assert log.events(ORDERS_ORDERS, OrderRejected, order_id=order_id) == []
     order = (await api.get(f"/v1/orders/{order_id}", headers=bearer(region.resident))).json()
     assert [step["status"] for step in order["history"]] == ["PLACED", "CONFIRMED"]
 
 
-async def _handled_count(worker, topic: str, event_type: str, count: float) -> bool:
+async def _handled_count(worker: WorkerProcess, topic: Topic, event_type: type, count: float) -> bool:
     return await worker.handled(topic, event_type) >= count
 
 
@@ -272,9 +256,9 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_same_order(api,
     assert first.status_code == again.status_code == 202
     assert again.json()["order_id"] == first.json()["order_id"]
     assert again.headers.get("Idempotent-Replayed") == "true"
-    await log.wait_for("OrderPlaced", order_id=first.json()["order_id"])
+    await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=first.json()["order_id"])
     await log.caught_up()
-    assert len(log.events("OrderPlaced", resident_id=region.resident)) == 1
+    assert len(log.events(ORDERS_ORDERS, OrderPlaced, resident_id=region.resident)) == 1
     other = await api.post("/v1/orders", json=region.order_body(note="anders"), headers=headers)
     assert other.status_code == 422, "the key belongs to the first basket"
 
@@ -282,9 +266,9 @@ async def test_a_retry_with_the_same_idempotency_key_returns_the_same_order(api,
 async def test_an_assistant_orders_for_a_resident_by_phone(api, log, region):
     operator = f"op-{region.resident}"
     answer = await place(api, region, headers=bearer(operator, "operator"), resident_id=region.resident)
-    placed = await log.wait_for("OrderPlaced", order_id=answer["order_id"])
+    placed = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=answer["order_id"])
     assert (placed.resident_id, placed.entered_by, placed.channel) == (region.resident, operator, "PHONE")
-    assert placed.meta["actor"] == {"user_id": operator, "role": "OPERATOR", "on_behalf_of": region.resident}
+    assert placed.meta.actor == Actor(user_id=operator, role=Role.OPERATOR, on_behalf_of=region.resident)
     missing = await api.post("/v1/orders", json=region.order_body(), headers=bearer(operator, "operator"))
     assert missing.status_code == 422
     assert missing.json()["detail"][0]["field"] == "resident_id"
@@ -307,7 +291,7 @@ async def test_a_resident_sees_only_their_own_orders(api, log, worker, region):
     async def listed():
         mine = (await api.get("/v1/me/orders", headers=bearer(region.resident))).json()["orders"]
         return [o["order_id"] for o in mine] == [order_id]
-    await eventually(listed, EFFECT, "the order in /v1/me/orders", worker)
+    await eventually(listed, what="the order in /v1/me/orders", watch=[worker])
     theirs = (await api.get("/v1/me/orders", headers=stranger)).json()["orders"]
     assert theirs == []
     by_operator = await api.get("/v1/orders", params={"resident_id": region.resident},
@@ -355,13 +339,13 @@ async def test_tomorrow_cannot_be_booked_after_the_cut_off(settings, region, wor
 # -- after the decision: parcels and cancelling -----------------------------------------------
 async def confirmed_order(api, log, producer, worker, region) -> tuple[str, object]:
     order_id = (await place(api, region, payment_method="AT_PICKUP"))["order_id"]
-    placed = await log.wait_for("OrderPlaced", order_id=order_id)
+    placed = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=order_id)
     await answer_all_reserved(producer, placed)
-    await log.wait_for("OrderConfirmed", order_id=order_id, worker=worker)
+    await log.wait_for(ORDERS_ORDERS, OrderConfirmed, order_id=order_id, watch=[worker])
 
     async def shown_confirmed():
         return await order_status(api, order_id, region.resident) == "CONFIRMED"
-    await eventually(shown_confirmed, EFFECT, "GET shows CONFIRMED", worker)
+    await eventually(shown_confirmed, what="GET shows CONFIRMED", watch=[worker])
     return order_id, placed
 
 
@@ -369,28 +353,28 @@ async def test_a_deposited_parcel_makes_the_order_ready_for_pickup_then_collecte
         api, log, producer, worker, region):
     order_id, placed = await confirmed_order(api, log, producer, worker, region)
     expires = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0)
-    deposited = new_event("ParcelDeposited", producer="pickup-worker", order_id=order_id,
+    deposited = new_event(ParcelDeposited, producer="pickup-worker", order_id=order_id,
                           pickup_point_id=region.point, compartment_ids=["AM01"], code_hash="hmac-of-pin",
                           qr_hash="hmac-of-qr", deposited_by="driver-1", expires_at=expires)
     await producer.publish(deposited)
     await producer.publish(deposited)  # delivered twice
-    ready = await log.wait_for("OrderReadyForPickup", order_id=order_id, worker=worker)
+    ready = await log.wait_for(ORDERS_ORDERS, OrderReadyForPickup, order_id=order_id, watch=[worker])
     assert ready.collect_by == expires and ready.compartment_ids == ["AM01"]
 
     async def shown_ready():
         return await order_status(api, order_id, region.resident) == "READY_FOR_PICKUP"
-    await eventually(shown_ready, EFFECT, "GET shows READY_FOR_PICKUP", worker)
-    notice = await log.wait_for("NotificationRequested", notification_id=f"{order_id}:order_ready")
+    await eventually(shown_ready, what="GET shows READY_FOR_PICKUP", watch=[worker])
+    notice = await log.wait_for(NOTIFY_REQUESTS, NotificationRequested, notification_id=f"{order_id}:order_ready")
     assert notice.params["compartments"] == "AM01"
     cancel = await api.post(f"/v1/orders/{order_id}/cancel", headers=bearer(region.resident))
     assert cancel.status_code == 409 and "READY_FOR_PICKUP" in cancel.json()["message"]
 
-    await producer.publish(new_event("ParcelCollected", producer="pickup-worker", order_id=order_id,
+    await producer.publish(new_event(ParcelCollected, producer="pickup-worker", order_id=order_id,
                                      pickup_point_id=region.point, compartment_ids=["AM01"], method="PIN"))
-    collected = await log.wait_for("OrderCollected", order_id=order_id, worker=worker)
-    assert collected.paid_at_pickup == {"amount_cents": placed.total["amount_cents"], "currency": "EUR"}
+    collected = await log.wait_for(ORDERS_ORDERS, OrderCollected, order_id=order_id, watch=[worker])
+    assert collected.paid_at_pickup == Money(amount_cents=placed.total.amount_cents, currency="EUR")
     await log.caught_up()
-    assert len(log.events("OrderReadyForPickup", order_id=order_id)) == 1
+    assert len(log.events(ORDERS_ORDERS, OrderReadyForPickup, order_id=order_id)) == 1
 
 
 async def test_cancelling_a_confirmed_order_once(api, log, producer, worker, region):
@@ -398,14 +382,14 @@ async def test_cancelling_a_confirmed_order_once(api, log, producer, worker, reg
     answer = await api.post(f"/v1/orders/{order_id}/cancel", json={"reason": "verreist"},
                             headers=bearer(region.resident))
     assert answer.status_code == 202, answer.text
-    cancelled = await log.wait_for("OrderCancelled", order_id=order_id)
+    cancelled = await log.wait_for(ORDERS_ORDERS, OrderCancelled, order_id=order_id)
     assert cancelled.reason == "verreist" and cancelled.channel == "WEB"
     again = await api.post(f"/v1/orders/{order_id}/cancel", headers=bearer("op-1", "operator"))
     assert again.status_code == 409
 
     async def shown_cancelled():
         return await order_status(api, order_id, region.resident) == "CANCELLED"
-    await eventually(shown_cancelled, EFFECT, "GET shows CANCELLED", worker)
+    await eventually(shown_cancelled, what="GET shows CANCELLED", watch=[worker])
     packing = await api.get(f"/v1/shops/{region.shop_a}/packing-list",
                             params={"day": days_ahead(2).isoformat()}, headers=bearer("op-1", "operator"))
     assert packing.json()["orders"] == [], "a cancelled order is not packed"
@@ -416,32 +400,28 @@ async def test_a_corrupt_message_goes_to_the_dead_letters_and_the_worker_goes_on
         api, log, producer, worker, region):
     order_id = f"o-dlq-{uuid.uuid4().hex[:8]}"
     await producer.publish_raw(ORDERS_ORDERS, b"\x00not an event at all", key=order_id)
-    never_placed = new_event("OrderConfirmed", producer="test", order_id=f"{order_id}-x",
+    never_placed = new_event(OrderConfirmed, producer="test", order_id=f"{order_id}-x",
                              pickup_point_id=region.point, delivery_day=days_ahead(2), compartment_ids=[])
     await producer.publish(never_placed)
-    garbage = await log.wait_for_record(
-        lambda r: r.topic == ORDERS_ORDERS.dlq and r.key == order_id.encode(), "the corrupt message dead-lettered")
+    garbage = await log.wait_for_record(ORDERS_ORDERS.dlq, key=order_id)  # the corrupt message
     assert garbage.header(h.DLQ_REASON) == "undecodable"
     assert garbage.value == b"\x00not an event at all"
-    invalid = await log.wait_for_record(
-        lambda r: r.topic == ORDERS_ORDERS.dlq and r.key == f"{order_id}-x".encode(),
-        "the confirmation of a never placed order dead-lettered")
+    invalid = await log.wait_for_record(ORDERS_ORDERS.dlq, key=f"{order_id}-x")  # confirming a never placed order
     assert invalid.header(h.DLQ_REASON) == "invalid"
     assert "never placed" in invalid.header(h.DLQ_ERROR_MESSAGE)
 
     # Same partition, after the garbage: handled as usual.
-    placed = new_event("OrderPlaced", producer="test", order_id=order_id, resident_id=region.resident,
-                       lines=[{"product_id": region.bread, "shop_id": region.shop_b, "product_name": "Bauernbrot",
-                               "unit": "Stück", "quantity": 1,
-                               "unit_price": {"amount_cents": 380, "currency": "EUR"}, "vat_rate_bp": 700,
-                               "weight_g": 250, "volume_ml": 500}],
+    placed = new_event(OrderPlaced, producer="test", order_id=order_id, resident_id=region.resident,
+                       lines=[OrderLine(product_id=region.bread, shop_id=region.shop_b, product_name="Bauernbrot",
+                                        unit="Stück", quantity=1, unit_price=Money(amount_cents=380, currency="EUR"),
+                                        vat_rate_bp=700, weight_g=250, volume_ml=500)],
                        pickup_point_id=region.point, delivery_day=days_ahead(2),
-                       delivery_fee={"amount_cents": 250, "currency": "EUR"},
-                       total={"amount_cents": 630, "currency": "EUR"})
+                       delivery_fee=Money(amount_cents=250, currency="EUR"),
+                       total=Money(amount_cents=630, currency="EUR"))
     await producer.publish(placed)
 
     async def projected():
         answer = await api.get(f"/v1/orders/{order_id}", headers=bearer("op-1", "operator"))
         return answer.status_code == 200
-    await eventually(projected, EFFECT, "the order after the garbage projected", worker)
-    assert worker.process.running
+    await eventually(projected, what="the order after the garbage projected", watch=[worker])
+    assert worker.running

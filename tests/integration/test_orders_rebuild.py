@@ -5,17 +5,14 @@ decides nothing anew."""
 
 from __future__ import annotations
 
-
 import pytest
-import redis.asyncio as aioredis
 
 from nahnetz.kit.auth import issue_token
-from nahnetz.kit.settings import Settings
 from nahnetz.messaging.admin import create_topics
-from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import NotificationRequested, OrderConfirmed, OrderPlaced, OrderRejected
+from nahnetz.testing import TopicReader, WorkerProcess, api_client, eventually, settings_for
 from nahnetz.topics import NOTIFY_REQUESTS, ORDERS_ORDERS
-from orders_support import (EFFECT, SECRET, TopicLog, answer_all_reserved, api_client, days_ahead, eventually,
-                            pickup_point_registered, product_listed, start_worker)
+from orders_support import SECRET, answer_all_reserved, days_ahead, pickup_point_registered, product_listed
 from services.orders import keys
 from services.orders.api import create_app
 from services.orders.rebuild import clear_state
@@ -24,63 +21,68 @@ pytestmark = pytest.mark.integration
 REPLAY = 60.0  # the whole session's history of six topics
 
 
-async def test_a_new_worker_rebuilds_the_orders_state_from_the_topics(broker_bootstrap, redis_url, run_dir, unique):
+async def test_a_new_worker_rebuilds_the_orders_state_from_the_topics(broker_bootstrap, redis_url, run_dir, redis,
+                                                                      producer, unique):
     await create_topics(broker_bootstrap)
-    env = {"KAFKA_BOOTSTRAP": broker_bootstrap, "REDIS_URL": redis_url}
-    settings = Settings(KAFKA_BOOTSTRAP=broker_bootstrap, REDIS_URL=redis_url, NAHNETZ_SERVICE="orders",
-                        NAHNETZ_JWT_SECRET=SECRET, NAHNETZ_ENV="test")
+    settings = settings_for(broker_bootstrap, redis_url, service="orders", jwt_secret=SECRET)
     resident, shop, product, point = f"r-{unique}", f"shop-{unique}", f"p-{unique}", f"pp-{unique}"
     headers = {"Authorization": f"Bearer {issue_token(SECRET, resident, 'resident')}"}
-    redis = aioredis.Redis.from_url(redis_url)
-    log = await TopicLog(broker_bootstrap, [ORDERS_ORDERS.name, NOTIFY_REQUESTS.name]).start()
-    first = await start_worker("orders", f"orders-worker-first-{unique}",
-                               {**env, "ORDERS_APP_ID": f"orders-first-{unique}"}, run_dir)
-    second = None
+
+    def orders_worker(group: str) -> WorkerProcess:
+        return WorkerProcess("orders", bootstrap=broker_bootstrap, redis_url=redis_url, run_dir=run_dir,
+                             app_id=f"orders-{group}-{unique}")
+
+    first, second = orders_worker("first"), orders_worker("second")
     try:
-        async with EventProducer(broker_bootstrap, client_id="orders-rebuild-test") as producer, \
-                api_client(create_app(settings)) as api:
+        async with TopicReader(broker_bootstrap, [ORDERS_ORDERS, NOTIFY_REQUESTS]) as log, \
+                api_client(create_app(settings), base_url="http://orders.test") as api:
+            await first.start()
             await producer.publish(product_listed(product, shop, "Honig", 690))
             await producer.publish(pickup_point_registered(point, "Pick-up-Point HX Nieheim"))
 
             async def projected():
                 return await redis.exists(keys.product(product), keys.pickup_point(point)) == 2
-            await eventually(projected, EFFECT, "listing and point projected", first)
+            await eventually(projected, what="listing and point projected", watch=[first])
             day = days_ahead(3)
             answer = await api.post("/v1/orders", headers=headers, json={
                 "lines": [{"product_id": product, "quantity": 3}], "pickup_point_id": point,
                 "delivery_day": day.isoformat(), "payment_method": "SIMULATED"})
             assert answer.status_code == 202, answer.text
             order_id = answer.json()["order_id"]
-            placed = await log.wait_for("OrderPlaced", order_id=order_id)
+            placed = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=order_id)
             await answer_all_reserved(producer, placed)
-            await log.wait_for("OrderConfirmed", order_id=order_id, worker=first)
+            await log.wait_for(ORDERS_ORDERS, OrderConfirmed, order_id=order_id, watch=[first])
 
             async def order_view():
                 got = await api.get(f"/v1/orders/{order_id}", headers=headers)
                 return got.json() if got.status_code == 200 and got.json()["status"] == "CONFIRMED" else None
-            before = await eventually(order_view, EFFECT, "the order confirmed", first)
+            before = await eventually(order_view, what="the order confirmed", watch=[first])
             first.stop()
 
+            # Another service's keys and markers share the Redis: they stay.
+            others = {f"pickup:point:{unique}": "x", f"nahnetz:processed:pickup.deposit:{unique}": "",
+                      f"nahnetz:processed:notify.deliver:{order_id}:order_confirmed": ""}
+            await redis.mset(others)
+            lifecycle_markers = [k async for k in redis.scan_iter(match="nahnetz:processed:orders.lifecycle:*")]
+            assert lifecycle_markers, "the worker marked the events it handled"
             assert await clear_state(redis) > 0
-            await redis.delete(keys.submitted(order_id))
+            assert [k async for k in redis.scan_iter(match="nahnetz:processed:orders.*")] == []
+            assert [k async for k in redis.scan_iter(match="orders:*")] == []
+            assert await redis.exists(*others) == len(others)
             assert (await api.get(f"/v1/orders/{order_id}", headers=headers)).status_code == 404
 
-            second = await start_worker("orders", f"orders-worker-second-{unique}",
-                                        {**env, "ORDERS_APP_ID": f"orders-second-{unique}"}, run_dir)
-            after = await eventually(order_view, REPLAY, "the order rebuilt", second)
+            await second.start()
+            after = await eventually(order_view, timeout=REPLAY, what="the order rebuilt", watch=[second])
             assert after == before
             packing = await api.get(f"/v1/shops/{shop}/packing-list", params={"day": day.isoformat()},
                                     headers={"Authorization": f"Bearer {issue_token(SECRET, 'op', 'operator')}"})
             assert [o["order_id"] for o in packing.json()["orders"]] == [order_id]
             await log.caught_up()
             # Replayed, not decided anew: any repeat of the decision is the same event.
-            assert len({e.event_id for e in log.events("OrderConfirmed", order_id=order_id)}) == 1
-            assert log.events("OrderRejected", order_id=order_id) == []
+            assert len({e.event_id for e in log.events(ORDERS_ORDERS, OrderConfirmed, order_id=order_id)}) == 1
+            assert log.events(ORDERS_ORDERS, OrderRejected, order_id=order_id) == []
             assert len({e.event_id for e in log.events(
-                "NotificationRequested", notification_id=f"{order_id}:order_confirmed")}) == 1
+                NOTIFY_REQUESTS, NotificationRequested, notification_id=f"{order_id}:order_confirmed")}) == 1
     finally:
         first.stop()
-        if second is not None:
-            second.stop()
-        await log.stop()
-        await redis.aclose()
+        second.stop()

@@ -14,7 +14,7 @@ import sys
 import threading
 import uuid
 from contextlib import asynccontextmanager, contextmanager
-from typing import Awaitable, Callable, Iterator
+from typing import Iterator
 
 import httpx
 import pytest
@@ -30,8 +30,10 @@ from nahnetz.kit.auth import CurrentUser, Role, User, actor_for_shop, issue_toke
 from nahnetz.kit.errors import Unprocessable
 from nahnetz.kit.idempotency_keys import Idempotency, RequiredIdempotency
 from nahnetz.kit.logs import configure_logging
+from nahnetz.kit.redis import connect
 from nahnetz.kit.settings import Settings
 from nahnetz.stack.processes import ManagedProcess, free_port, wait_until
+from nahnetz.testing import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +74,8 @@ def orders_router(service: str) -> APIRouter:
                 raise Unprocessable("at most 100 of a product per order")
             if order.hold:
                 await redis.set(f"kit-test:{service}:holding", 1)
-                await until(lambda: redis.exists(f"kit-test:{service}:release"))
+                await eventually(lambda: redis.exists(f"kit-test:{service}:release"), timeout=10, interval=0.02,
+                                 what="the release signal")
             placed = await redis.incr(f"kit-test:{service}:orders-placed")
             order_id = str(uuid.uuid4())
             return JSONResponse({"order_id": order_id, "placed": placed, "user": user.sub}, status_code=202,
@@ -97,13 +100,6 @@ def orders_router(service: str) -> APIRouter:
 
 async def _as_awaitable(value):
     return value
-
-
-async def until(condition: Callable[[], Awaitable[object]], timeout: float = 10.0) -> None:
-    """Await a real condition (polling), failing after `timeout` seconds."""
-    async with asyncio.timeout(timeout):
-        while not await condition():
-            await asyncio.sleep(0.02)
 
 
 def make_settings(broker: str, redis_url: str, service: str) -> Settings:
@@ -153,7 +149,7 @@ async def http(app) -> httpx.AsyncClient:
 
 @pytest.fixture
 async def redis(redis_url) -> aioredis.Redis:
-    client = aioredis.from_url(redis_url, decode_responses=True)
+    client = connect(redis_url, client_name="kit-test")
     yield client
     await client.aclose()
 
@@ -214,7 +210,8 @@ async def test_lifespan_hooks_and_extra_readiness_checks(broker_bootstrap, redis
     with served(app) as base_url:
         async with httpx.AsyncClient(base_url=base_url, timeout=20) as client:
             named = f"{service}-api"
-            await until(lambda: _has_client(redis, named))
+            await eventually(lambda: _has_client(redis, named), timeout=10, interval=0.02,
+                             what=f"a Redis client named {named}")
             r = await client.get("/readyz")
             assert r.status_code == 503
             assert r.json()["reasons"] == ["producer: started, not connected"]
@@ -251,7 +248,8 @@ async def test_redis_is_made_at_start_and_closed_at_shutdown(app, redis, service
             assert (await client.get("/readyz")).status_code == 200
         assert await _has_client(redis, named)
     # This event loop lives on, so only an explicit close ends the connections.
-    await until(lambda: _no_client(redis, named))
+    await eventually(lambda: _no_client(redis, named), timeout=10, interval=0.02,
+                     what=f"no Redis client named {named} any more")
 
 
 async def test_a_resource_no_hook_has_made_is_503_not_500(http):
@@ -393,7 +391,8 @@ async def test_keys_belong_to_their_user_and_requests_without_a_key_are_not_dedu
 async def test_a_key_in_flight_is_409_and_then_replays(http, redis, service):
     headers = {**bearer("r-1", "resident"), "Idempotency-Key": "slow-network"}
     first = asyncio.create_task(http.post("/v1/orders", json={**ORDER, "hold": True}, headers=headers))
-    await until(lambda: redis.exists(f"kit-test:{service}:holding"))
+    await eventually(lambda: redis.exists(f"kit-test:{service}:holding"), timeout=10, interval=0.02,
+                     what="the first request holding")
     clash = await http.post("/v1/orders", json={**ORDER, "hold": True}, headers=headers)
     assert clash.status_code == 409
     assert clash.headers["Retry-After"] == "1"

@@ -1,8 +1,8 @@
 """`nahnetz up | status | logs | down` as a user runs them: the real console command
 in a subprocess, a real Tansu broker, a real redis-server, real service processes.
 
-Every test runs in its own run dir on free ports, with REDIS_URL unset so the
-stack starts its own Redis, and ends by checking that no process is left: none
+Every test runs in its own run dir on free ports (`nahnetz.testing.EmbeddedStack`),
+with REDIS_URL unset so the stack starts its own Redis, and ends by checking that no process is left: none
 recorded in the state file and none carrying the test's run dir in its
 environment (every process the stack starts, and their children, inherit it).
 """
@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import queue
 import re
 import signal
 import socket
 import subprocess
-import sys
 import textwrap
 import threading
 import time
@@ -27,13 +25,12 @@ from pathlib import Path
 
 import pytest
 
-from nahnetz.stack.processes import free_port_block, port_in_use
+from nahnetz.stack.config import project_root
+from nahnetz.stack.registry import next_free_number
+from nahnetz.testing import EmbeddedStack
 from nahnetz.topics import all_with_dead_letters
 
 pytestmark = pytest.mark.integration
-
-NAHNETZ = str(Path(sys.executable).with_name("nahnetz"))
-REPO = Path(__file__).resolve().parents[2]
 
 
 # -- fixture services -------------------------------------------------------------------
@@ -159,92 +156,6 @@ def echo_services(tmp_path: Path) -> Path:
 
 
 # -- helpers ----------------------------------------------------------------------------
-class StackEnv:
-    def __init__(self, tmp_path: Path, services_dir: Path | None = None) -> None:
-        self.run_dir = tmp_path / "run"
-        base = free_port_block(60)
-        self.broker_port, self.redis_port = base, base + 1
-        self.api_base, self.worker_base = base + 10, base + 35
-        self.env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
-        self.env.update({
-            "NAHNETZ_RUN_DIR": str(self.run_dir),
-            "NAHNETZ_BROKER_PORT": str(self.broker_port),
-            "NAHNETZ_REDIS_PORT": str(self.redis_port),
-            "NAHNETZ_API_PORT_BASE": str(self.api_base),
-            "NAHNETZ_WORKER_PORT_BASE": str(self.worker_base),
-            "NAHNETZ_READY_TIMEOUT": "90",
-            "NAHNETZ_STOP_GRACE": "2",
-        })
-        if services_dir is not None:
-            self.env["NAHNETZ_SERVICES_DIR"] = str(services_dir)
-        self.recorded: list[dict] = []
-
-    def run(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-        result = subprocess.run([NAHNETZ, *args], env=self.env, cwd=REPO, capture_output=True,
-                                text=True, timeout=timeout)
-        self.remember_state()
-        return result
-
-    def popen(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen([NAHNETZ, *args], env=self.env, cwd=REPO, stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, text=True)
-
-    @property
-    def state_path(self) -> Path:
-        return self.run_dir / "state.json"
-
-    def state(self) -> dict:
-        return json.loads(self.state_path.read_text())
-
-    def remember_state(self) -> None:
-        """Keep every process ever recorded, to check at the end that none is left."""
-        if self.state_path.exists():
-            for p in self.state()["processes"]:
-                if p["pid"] and p not in self.recorded:
-                    self.recorded.append(p)
-
-    def leftovers(self) -> list[str]:
-        """Processes of this stack still alive: recorded ones, and any process whose
-        environment or command line carries the run dir or one of the ports."""
-        marker = f"NAHNETZ_RUN_DIR={self.run_dir}".encode()
-        ports = {str(self.broker_port), str(self.redis_port)}
-        found = []
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit() or int(entry.name) == os.getpid():
-                continue
-            try:
-                if (entry / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-                    continue
-                environ = (entry / "environ").read_bytes()
-                cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            except OSError:
-                continue
-            mentions_port = any(re.search(rf"(?<!\d){p}(?!\d)", cmdline) for p in ports)
-            if marker in environ.split(b"\0") or str(self.run_dir) in cmdline or mentions_port:
-                found.append(f"pid {entry.name}: {cmdline.strip()}")
-        for p in self.recorded:
-            if Path(f"/proc/{p['pid']}").exists() and _not_zombie(p["pid"]):
-                found.append(f"recorded {p['name']} pid {p['pid']}")
-        return found
-
-    def force_cleanup(self) -> None:
-        """Last resort so a failing test does not leak processes into the session."""
-        if self.state_path.exists():
-            subprocess.run([NAHNETZ, "down"], env=self.env, capture_output=True, timeout=60)
-        for p in self.recorded:
-            try:
-                os.killpg(p["pid"], signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-
-
-def _not_zombie(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 class Output:
     """The lines a child prints, read in the background so its pipe never fills."""
 
@@ -299,16 +210,21 @@ def broker_topics(bootstrap: str) -> set[str]:
 
 @pytest.fixture
 def make_stack(tmp_path):
-    made: list[StackEnv] = []
+    """`make_stack(services_dir=None)`: an EmbeddedStack (not up yet) of the project's
+    services or of a fixture folder; whatever a test leaves running is stopped."""
+    made: list[EmbeddedStack] = []
 
-    def make(services_dir: Path | None = None) -> StackEnv:
-        stack = StackEnv(tmp_path / f"stack{len(made)}", services_dir)
+    def make(services_dir: Path | None = None) -> EmbeddedStack:
+        env = {"NAHNETZ_READY_TIMEOUT": "90", "NAHNETZ_STOP_GRACE": "2"}
+        if services_dir is not None:
+            env["NAHNETZ_SERVICES_DIR"] = str(services_dir)
+        stack = EmbeddedStack(tmp_path / f"stack{len(made)}" / "run", env=env)
         made.append(stack)
         return stack
 
     yield make
     for stack in made:
-        stack.force_cleanup()
+        stack.ensure_down()
 
 
 # -- tests ------------------------------------------------------------------------------
@@ -319,7 +235,7 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
 
     stack = make_stack()
     stack.env["NAHNETZ_DEMO_ORDERS"] = "60"
-    expected = {"broker", "redis"} | {p.name for p in discover(REPO / "services")}
+    expected = {"broker", "redis"} | {p.name for p in discover(project_root() / "services")}
 
     result = stack.run("up", "--detach", timeout=240)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -339,8 +255,8 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
     assert collected and int(collected.group(1)) > 0, result.stdout
 
     state = stack.state()
-    assert {p["name"] for p in state["processes"]} == expected
-    assert state["supervisor_pid"] is None  # detached
+    assert {p.name for p in state.processes} == expected
+    assert state.supervisor_pid is None  # detached
 
     status = stack.run("status")
     assert status.returncode == 0, status.stdout + status.stderr
@@ -363,20 +279,23 @@ def test_services_get_their_ports_and_env_and_down_stops_whole_process_groups(ma
 
     result = stack.run("up", "--no-seed", "--detach")
     assert result.returncode == 0, result.stdout + result.stderr
-    names = {p["name"]: p for p in stack.state()["processes"]}
+    names = {p.name: p for p in stack.state().processes}
     assert set(names) == {"broker", "redis", "echo-api", "echo-worker", "stubborn-worker"}
-    # Ports by service order: echo is service 0, stubborn service 1.
-    assert names["echo-api"]["port"] == stack.api_base
-    assert names["echo-worker"]["port"] == stack.worker_base
-    assert names["stubborn-worker"]["port"] == stack.worker_base + 1
-    assert f"http://127.0.0.1:{stack.api_base}" in result.stdout
+    # Ports by service number: services not in the registry take the numbers after
+    # the registered ones, in name order (echo n, stubborn n + 1).
+    echo = next_free_number()
+    api_port = stack.api_base + echo
+    assert names["echo-api"].port == api_port
+    assert names["echo-worker"].port == stack.worker_base + echo
+    assert names["stubborn-worker"].port == stack.worker_base + echo + 1
+    assert f"http://127.0.0.1:{api_port}" in result.stdout
 
-    env = get_json(f"http://127.0.0.1:{stack.api_base}/env")
+    env = get_json(f"http://127.0.0.1:{api_port}/env")
     assert env["KAFKA_BOOTSTRAP"] == f"127.0.0.1:{stack.broker_port}"
     assert env["REDIS_URL"] == f"redis://127.0.0.1:{stack.redis_port}/0"
     assert env["NAHNETZ_SERVICE"] == "echo"
-    assert env["NAHNETZ_HTTP_PORT"] == str(stack.api_base)
-    assert env["NAHNETZ_URL_ECHO"] == f"http://127.0.0.1:{stack.api_base}"
+    assert env["NAHNETZ_HTTP_PORT"] == str(api_port)
+    assert env["NAHNETZ_URL_ECHO"] == f"http://127.0.0.1:{api_port}"
     assert env["NAHNETZ_JWT_SECRET"] and env["NAHNETZ_ENV"] in ("dev", "test")
     assert env["PYTHONUNBUFFERED"] == "1"
 
@@ -388,7 +307,7 @@ def test_services_get_their_ports_and_env_and_down_stops_whole_process_groups(ma
     assert status.returncode == 0, status.stdout
 
     logs = stack.run("logs", "echo-api", "-n", "20")
-    assert logs.returncode == 0 and f"echo api starting on port {stack.api_base}" in logs.stdout
+    assert logs.returncode == 0 and f"echo api starting on port {api_port}" in logs.stdout
     service_logs = stack.run("logs", "echo")  # a service name: its API and worker
     assert "echo-api" in service_logs.stdout and "echo-worker" in service_logs.stdout
     assert stack.run("logs", "nosuch").returncode == 1
@@ -401,7 +320,7 @@ def test_services_get_their_ports_and_env_and_down_stops_whole_process_groups(ma
         lines: list[str] = []
         while not any(probe in line for line in lines):  # -f may attach after our first request
             assert time.monotonic() - started < 20, f"`logs -f` never showed {probe}: {lines}"
-            get_json(f"http://127.0.0.1:{stack.api_base}{probe}")
+            get_json(f"http://127.0.0.1:{api_port}{probe}")
             lines += output.until("GET /env", timeout=2, ok_to_time_out=True)
         follow.send_signal(signal.SIGINT)
         assert follow.wait(timeout=10) == 0
@@ -459,7 +378,7 @@ def test_foreground_up_stopped_with_ctrl_c_leaves_nothing(make_stack, tmp_path):
     try:
         Output(proc).until("Press Ctrl-C to stop", timeout=90)
         stack.remember_state()
-        assert stack.state()["supervisor_pid"] == proc.pid
+        assert stack.state().supervisor_pid == proc.pid
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
     finally:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.catalog.domain.stock import (DELISTED, RejectedLine, Rejected, Released, RequestedLine, Reserved,
-                                           StockState, adjust, decide, release)
+from nahnetz.records import Money, OrderLine, RejectedStockLine, StockLine
+from services.catalog.domain.stock import (DELISTED, Rejected, Released, Reserved, StockState, adjust, decide,
+                                           lines_of, release)
 
 P, SHOP = "p-cheese", "shop-hof"
 
@@ -15,8 +16,25 @@ def state(available: int = 10, **kw) -> StockState:
     return StockState(product_id=P, shop_id=SHOP, available=available, **kw)
 
 
-def line(quantity: int, shop_id: str = SHOP) -> RequestedLine:
-    return RequestedLine(P, shop_id, quantity)
+def line(quantity: int, shop_id: str = SHOP) -> StockLine:
+    return StockLine(product_id=P, shop_id=shop_id, quantity=quantity)
+
+
+def rejected(product_id: str, shop_id: str, quantity: int, reason: str,
+                 available: int | None = None) -> RejectedStockLine:
+    return RejectedStockLine(product_id=product_id, shop_id=shop_id, quantity=quantity, reason=reason,
+                             available=available)
+
+
+def order_line(product_id: str, quantity: int, shop_id: str = SHOP) -> OrderLine:
+    return OrderLine(product_id=product_id, shop_id=shop_id, product_name="Käse", unit="200 g", quantity=quantity,
+                     unit_price=Money(amount_cents=449), vat_rate_bp=700, weight_g=200, volume_ml=250)
+
+
+def test_the_decider_sees_the_lines_of_its_product_only_in_order():
+    lines = [order_line(P, 2), order_line("p-butter", 1), order_line(P, 1, shop_id="shop-other")]
+    assert lines_of(lines, P) == (line(2), line(1, shop_id="shop-other"))
+    assert lines_of(lines, "p-unknown") == ()
 
 
 def test_a_reservation_takes_the_units_and_holds_them_for_the_order():
@@ -32,37 +50,37 @@ def test_lines_of_one_product_in_one_order_are_decided_together():
     decision = decide(state(5), "o-1", [line(2), line(3)])
     assert isinstance(decision, Reserved) and decision.state.reservations == {"o-1": 5}
     too_many = decide(state(4), "o-1", [line(2), line(3)])
-    assert too_many == Rejected("o-1", (RejectedLine(P, SHOP, 2, "INSUFFICIENT_STOCK", 4),
-                                        RejectedLine(P, SHOP, 3, "INSUFFICIENT_STOCK", 4)))
+    assert too_many == Rejected("o-1", (rejected(P, SHOP, 2, "INSUFFICIENT_STOCK", 4),
+                                        rejected(P, SHOP, 3, "INSUFFICIENT_STOCK", 4)))
 
 
 def test_the_last_units_go_and_then_the_product_is_out_of_stock():
     last = decide(state(2), "o-1", [line(2)])
     assert isinstance(last, Reserved) and last.state.available == 0
-    assert decide(last.state, "o-2", [line(1)]) == Rejected("o-2", (RejectedLine(P, SHOP, 1, "OUT_OF_STOCK", 0),))
+    assert decide(last.state, "o-2", [line(1)]) == Rejected("o-2", (rejected(P, SHOP, 1, "OUT_OF_STOCK", 0),))
 
 
 def test_more_than_available_is_rejected_naming_the_units_there_are():
     assert decide(state(3), "o-1", [line(4)]) == Rejected(
-        "o-1", (RejectedLine(P, SHOP, 4, "INSUFFICIENT_STOCK", 3),))
+        "o-1", (rejected(P, SHOP, 4, "INSUFFICIENT_STOCK", 3),))
 
 
 def test_an_unknown_product_is_rejected():
-    assert decide(None, "o-1", [line(1)]) == Rejected("o-1", (RejectedLine(P, SHOP, 1, "UNKNOWN_PRODUCT"),))
+    assert decide(None, "o-1", [line(1)]) == Rejected("o-1", (rejected(P, SHOP, 1, "UNKNOWN_PRODUCT"),))
 
 
 @pytest.mark.parametrize("delisting_reason, reason", [("DISCONTINUED", "DELISTED"), (None, "DELISTED"),
                                                       ("SHOP_CLOSED", "SHOP_CLOSED")])
 def test_a_delisted_product_is_rejected_with_why(delisting_reason, reason):
     delisted = state(10, status=DELISTED, delisting_reason=delisting_reason)
-    assert decide(delisted, "o-1", [line(1)]) == Rejected("o-1", (RejectedLine(P, SHOP, 1, reason),))
+    assert decide(delisted, "o-1", [line(1)]) == Rejected("o-1", (rejected(P, SHOP, 1, reason),))
 
 
 def test_a_wrong_shop_or_quantity_rejects_the_products_lines_and_says_which():
     decision = decide(state(10), "o-1", [line(0), line(2), line(1, shop_id="shop-other")])
-    assert decision == Rejected("o-1", (RejectedLine(P, SHOP, 0, "INVALID_QUANTITY"),
-                                        RejectedLine(P, SHOP, 2, "OTHER"),
-                                        RejectedLine(P, "shop-other", 1, "WRONG_SHOP")))
+    assert decision == Rejected("o-1", (rejected(P, SHOP, 0, "INVALID_QUANTITY"),
+                                        rejected(P, SHOP, 2, "OTHER"),
+                                        rejected(P, "shop-other", 1, "WRONG_SHOP")))
 
 
 def test_deciding_an_order_again_changes_nothing():

@@ -23,6 +23,7 @@ from nahnetz.avro.errors import (
     UnknownFingerprint,
 )
 from nahnetz.events import new_event, read_event
+from nahnetz.records import OrderCancelled, OrderPlaced
 from nahnetz.topics import ALL
 
 CATALOGUE = SchemaCatalogue.load(default_schemas_dir())
@@ -30,7 +31,7 @@ EVENTS = sorted(e for topic in ALL for e in topic.event_types)
 
 
 def cancelled() -> bytes:
-    return new_event("OrderCancelled", producer="orders-api", catalogue=CATALOGUE,
+    return new_event(OrderCancelled, producer="orders-api", catalogue=CATALOGUE,
                      order_id="o-42", reason="changed my mind").encode()
 
 
@@ -106,15 +107,17 @@ def test_every_decode_error_is_an_event_decode_error(error):
 
 # -- validation when building --------------------------------------------------------------------
 def test_a_complete_order_validates():
-    event = new_event("OrderPlaced", producer="orders-api", catalogue=CATALOGUE, **placed_fields())
-    assert read_event(event.encode(), CATALOGUE).lines[0]["product_name"] == "Kartoffeln"
+    event = new_event(OrderPlaced, producer="orders-api", catalogue=CATALOGUE, **placed_fields())
+    back = read_event(event.encode(), CATALOGUE)
+    assert back == event
+    assert back.lines[0].product_name == "Kartoffeln"
 
 
 def test_a_missing_required_field_is_named():
     fields = placed_fields()
     del fields["resident_id"]
     with pytest.raises(EventValidationError, match="resident_id"):
-        new_event("OrderPlaced", producer="orders-api", catalogue=CATALOGUE, **fields)
+        new_event(OrderPlaced, producer="orders-api", catalogue=CATALOGUE, **fields)
 
 
 @pytest.mark.parametrize("fields, named", [
@@ -127,18 +130,18 @@ def test_a_missing_required_field_is_named():
 ])
 def test_a_wrong_type_is_named(fields, named):
     with pytest.raises(EventValidationError, match=named):
-        new_event("OrderPlaced", producer="orders-api", catalogue=CATALOGUE, **fields)
+        new_event(OrderPlaced, producer="orders-api", catalogue=CATALOGUE, **fields)
 
 
 def test_an_unknown_field_is_named():
     with pytest.raises(EventValidationError, match="colour"):
-        new_event("OrderPlaced", producer="orders-api", catalogue=CATALOGUE, colour="red", **placed_fields())
+        new_event(OrderPlaced, producer="orders-api", catalogue=CATALOGUE, colour="red", **placed_fields())
 
 
 def test_encode_validates_too():
     schema = CATALOGUE.get("OrderCancelled")
     with pytest.raises(EventValidationError, match="order_id"):
-        codec.encode(schema, {"meta": read_event(cancelled(), CATALOGUE).meta, "order_id": None,
+        codec.encode(schema, {"meta": read_event(cancelled(), CATALOGUE).meta.to_avro(), "order_id": None,
                               "reason": None, "channel": "WEB"})
 
 
@@ -222,7 +225,7 @@ def _logical_values(event: str) -> tuple[Any, dict[str, Any]]:
     both libraries write, and the avro package's parse of the schema."""
     schema = CATALOGUE.get(event)
     (record,) = generate_many(schema.parsed, 1)
-    decoded = read_event(codec.encode(schema, record), CATALOGUE).data
+    decoded = read_event(codec.encode(schema, record), CATALOGUE).to_avro()
     return avro.schema.parse(json.dumps(schema.expanded)), decoded
 
 
@@ -247,7 +250,7 @@ def test_bytes_written_by_the_avro_package_decode_here(event):
     data = b"\xc3\x01" + parsed.fingerprint("CRC-64-AVRO") + body.getvalue()
     event_back = read_event(data, CATALOGUE)
     assert event_back.type == event
-    assert _plain(event_back.data) == _plain(record)
+    assert _plain(event_back.to_avro()) == _plain(record)
 
 
 @pytest.mark.parametrize("event", EVENTS)

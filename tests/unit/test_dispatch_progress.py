@@ -31,14 +31,15 @@ class Road:
         decide = {"arrived": steps.decide_arrival, "collected": steps.decide_collection,
                   "delivered": steps.decide_delivery, "failed": steps.decide_failure}[step]
         report = decide(self.tour, self.progress, index, **params)
-        event = read_event(new_event(report.event_type, producer="test", channel="APP", **report.fields).encode())
+        event = read_event(new_event(report.event_type, producer="test", channel="APP",
+                                     occurred_at=T0 + timedelta(minutes=len(self.events) + 1),
+                                     **report.fields).encode())
         self.events.append(event)
         self.fold(event)
         return event
 
-    def fold(self, event, at: datetime | None = None):
-        self.progress = apply(self.tour, self.progress, event.type, event.data, event_id=event.event_id,
-                              occurred_at=at or T0 + timedelta(minutes=len(self.events)))
+    def fold(self, event):
+        self.progress = apply(self.tour, self.progress, event)
         return self.progress
 
     def status(self, index: int) -> StopStatus:
@@ -194,7 +195,7 @@ def test_an_odometer_reading_below_an_earlier_one_is_a_typo(road):
 def test_folding_an_event_twice_changes_nothing(road):
     event = road.report("collected", 1)
     before = road.progress
-    assert road.fold(event, at=T0 + timedelta(hours=5)) is before
+    assert road.fold(event) is before
     assert before.applied == (event.event_id,)
 
 
@@ -216,14 +217,13 @@ def test_a_paper_sheet_entered_afterwards_folds_in_with_its_time_and_channel(roa
     report = steps.decide_collection(road.tour, road.progress, 1)
     event = new_event(report.event_type, producer="test", channel="PAPER", occurred_at=at,
                       event_id=str(uuid.uuid4()), **report.fields)
-    road.fold(event, at=at)
+    road.fold(event)
     done = road.progress.stops[1]
     assert (done.channel, done.collected_at) == ("PAPER", at.isoformat())
 
 
 def test_the_hub_mid_tour_is_done_once_unloaded_and_loaded():
-    from services.dispatch.domain.tours import build_tour
-    from test_dispatch_tours import planned_tour, shipments, stop, DAY
+    from test_dispatch_tours import DAY, dispatched, planned_tour, shipments, stop
 
     planned = planned_tour()
     # Collect s1, unload it at the hub and load s2 for the last mile there, deliver s2.
@@ -231,7 +231,7 @@ def test_the_hub_mid_tour_is_done_once_unloaded_and_loaded():
                         stop("DEPOT", "hub-hx", 60, ["s1", "s2"]), stop("DELIVERY", "pp-1", 90, ["s2"]),
                         stop("DEPOT", "hub-hx", 120)]
     road = Road()
-    road.tour = build_tour(planned, plan_id="p", day=DAY, driver_id="d", shipments=shipments(), places={})
+    road.tour = dispatched(planned, plan_id="p", day=DAY, driver_id="d", shipments=shipments(), places={})
     road.progress = TourProgress.start(road.tour)
     road.report("arrived", 0)
     with pytest.raises(NotCollectedYet):

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from nahnetz.kit.errors import Conflict, Forbidden, Unavailable
-from services.dispatch.routing_client import (HttpRoutingClient, PlanRequest, RoutingNotConfigured,
+from services.dispatch.handlers.routing_client import (HttpRoutingClient, PlanRequest, RoutingNotConfigured,
                                               RoutingRefused)
 
 REQUEST = PlanRequest(date(2026, 3, 17), replan_of="plan-1", time_budget_s=7)

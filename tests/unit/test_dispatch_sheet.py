@@ -8,9 +8,11 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from html.parser import HTMLParser
 
+from nahnetz.events import new_event
+from nahnetz.records import StopCompleted, StopFailed
 from services.dispatch.domain.progress import TourProgress, apply
 from services.dispatch.domain.sheet import tour_sheet
-from services.dispatch.sheet import render_sheet
+from services.dispatch.handlers.sheet import render_sheet
 from test_dispatch_tours import a_tour, places
 
 NOW = datetime(2026, 3, 17, 5, 45, tzinfo=timezone.utc)
@@ -94,7 +96,7 @@ def test_a_box_to_tick_and_a_line_to_sign_on_every_row_and_a4_print_css():
 def test_names_and_notes_are_escaped():
     tour = a_tour()
     evil = replace(tour.stops[1], name='<script>alert("x")</script>', driver_note="<b>Hof</b> & Tor")
-    tour = replace(tour, stops=tour.stops[:1] + (evil,) + tour.stops[2:], driver_id="<img src=x>")
+    tour = replace(tour, stops=tour.stops[:1] + [evil] + tour.stops[2:], driver_id="<img src=x>")
     html, parsed = rendered(tour)
     assert "script" not in parsed.tags and "img" not in parsed.tags and "b" not in parsed.tags
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in html
@@ -106,10 +108,10 @@ def test_names_and_notes_are_escaped():
 def test_a_reprint_marks_the_stops_already_done():
     tour = a_tour()
     progress = TourProgress.start(tour)
-    progress = apply(tour, progress, "StopCompleted", {"stop_index": 0, "kind": "ARRIVED"}, event_id="e1",
-                     occurred_at=NOW)
-    progress = apply(tour, progress, "StopFailed", {"stop_index": 1, "reason": "SHOP_CLOSED"}, event_id="e2",
-                     occurred_at=NOW)
+    progress = apply(tour, progress, new_event(StopCompleted, producer="test", occurred_at=NOW, tour_id=tour.tour_id,
+                                               stop_index=0, kind="ARRIVED"))
+    progress = apply(tour, progress, new_event(StopFailed, producer="test", occurred_at=NOW, tour_id=tour.tour_id,
+                                               stop_index=1, reason="SHOP_CLOSED"))
     _, parsed = rendered(tour, progress=progress)
     texts = [r["text"] for r in parsed.rows]
     assert "erledigt / done" in texts[0] and "nicht erledigt / failed" in texts[1]

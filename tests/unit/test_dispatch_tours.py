@@ -7,8 +7,10 @@ from datetime import date, datetime, timedelta, timezone
 import pytest
 
 from nahnetz.events import new_event, read_event
-from services.dispatch.domain.tours import (LOAD, UNLOAD, Place, Shipment, ShipmentsUnknown, Tour, build_tour,
-                                            place_ids_of, shipment_ids_of, tour_for_vehicle)
+from nahnetz.records import Address, PlannedTour, ShipmentRequested, StopKind, TourDispatched
+from services.dispatch.domain.tours import (Place, ShipmentsUnknown, build_tour, label, load_stop_of, loads,
+                                            order_ids, parcels, place_ids_of, shipment_ids_of, tour_for_vehicle,
+                                            unloads)
 
 DAY = date(2026, 3, 17)
 START = datetime(2026, 3, 17, 6, 30, tzinfo=timezone.utc)  # 07:30 in Höxter
@@ -22,7 +24,8 @@ def stop(kind: str, place_id: str, minutes: int, shipments: list[str] = (), load
 
 
 def planned_tour(tour_id: str = "tour-1", vehicle_id: str = "van-1") -> dict:
-    """Hub -> shop A (s1) -> shop B (s2, chilled) -> pick-up point P (s1, s2) -> hub."""
+    """Hub -> shop A (s1) -> shop B (s2, chilled) -> pick-up point P (s1, s2) -> hub,
+    as the record of a RoutePlanned (a dict, so a test may change its stops)."""
     return {"tour_id": tour_id, "vehicle_id": vehicle_id, "distance_km": 42.5, "duration_s": 7500,
             "empty_km": 12.0, "load_factor": 0.2,
             "stops": [stop("DEPOT", "hub-hx", 0, name="Logistikport HX"),
@@ -32,40 +35,62 @@ def planned_tour(tour_id: str = "tour-1", vehicle_id: str = "van-1") -> dict:
                       stop("DEPOT", "hub-hx", 120, name="Logistikport HX")]}
 
 
-def shipments() -> dict[str, Shipment]:
-    return {"s1": Shipment("s1", "o1", "shop-a", "pp-1", ("AM01",), 2000, 4000, "AMBIENT"),
-            "s2": Shipment("s2", "o2", "shop-b", "pp-1", ("CS01", "CS02"), 1500, 3000, "CHILLED")}
+def typed(planned: dict) -> PlannedTour:
+    return PlannedTour.from_avro({**planned, "stops": [{"address": None, "driver_note": None, "consignments": [],
+                                                        **s} for s in planned["stops"]]})
+
+
+def shipment(shipment_id: str, order_id: str, shop_id: str, point_id: str, compartments: list[str],
+             weight_g: int, volume_ml: int, temperature: str = "AMBIENT") -> ShipmentRequested:
+    window = {"start": START, "end": START + timedelta(hours=8)}
+    return new_event(ShipmentRequested, producer="hub-worker", shipment_id=shipment_id, order_id=order_id,
+                     shop_id=shop_id, pickup_point_id=point_id, compartment_ids=compartments, delivery_day=DAY,
+                     weight_g=weight_g, volume_ml=volume_ml, temperature_class=temperature,
+                     pickup_windows=[window], shop_location={"lat": 51.65, "lon": 9.33},
+                     pickup_point_location={"lat": 51.77, "lon": 9.38})
+
+
+def shipments() -> dict[str, ShipmentRequested]:
+    return {"s1": shipment("s1", "o1", "shop-a", "pp-1", ["AM01"], 2000, 4000, "AMBIENT"),
+            "s2": shipment("s2", "o2", "shop-b", "pp-1", ["CS01", "CS02"], 1500, 3000, "CHILLED")}
+
+
+def address(street: str, postal_code: str, locality: str) -> Address:
+    return Address(street=street, postal_code=postal_code, locality=locality, country="DE")
 
 
 def places() -> dict[str, Place]:
     return {"hub-hx": Place("hub-hx", "Logistikport HX"),
-            "shop-a": Place("shop-a", "Hofladen Amelunxen",
-                            {"street": "Dorfstraße 3", "postal_code": "37688", "locality": "Amelunxen", "country": "DE"},
+            "shop-a": Place("shop-a", "Hofladen Amelunxen", address("Dorfstraße 3", "37688", "Amelunxen"),
                             "Anlieferung über den Hof"),
-            "shop-b": Place("shop-b", "Metzgerei <Brakel>",
-                            {"street": "Am Markt 1", "postal_code": "33034", "locality": "Brakel", "country": "DE"}),
-            "pp-1": Place("pp-1", "Pick-up-Point HX Höxter",
-                          {"street": "Rathausplatz 1", "postal_code": "37671", "locality": "Höxter", "country": "DE"},
+            "shop-b": Place("shop-b", "Metzgerei <Brakel>", address("Am Markt 1", "33034", "Brakel")),
+            "pp-1": Place("pp-1", "Pick-up-Point HX Höxter", address("Rathausplatz 1", "37671", "Höxter"),
                           "neben dem Rathauseingang", {"AM01": "A1", "CS01": "K1"})}
 
 
-def a_tour(**kw) -> Tour:
-    return build_tour(planned_tour(), plan_id="plan-1", day=DAY, driver_id="driver-1", shipments=shipments(),
+def dispatched(planned: dict | PlannedTour, **kw) -> TourDispatched:
+    """The TourDispatched of `build_tour`, as it comes back from the topic."""
+    planned = typed(planned) if isinstance(planned, dict) else planned
+    return read_event(new_event(TourDispatched, producer="test", **build_tour(planned, **kw)).encode())
+
+
+def a_tour(**kw) -> TourDispatched:
+    return dispatched(planned_tour(), plan_id="plan-1", day=DAY, driver_id="driver-1", shipments=shipments(),
                       places=places(), vehicle_name="HX-NN 101", **kw)
 
 
 def test_stops_are_copied_in_order_with_names_addresses_and_notes():
     tour = a_tour()
-    assert [(s.index, s.kind, s.place_id) for s in tour.stops] == [
+    assert [(i, s.kind, s.place_id) for i, s in enumerate(tour.stops)] == [
         (0, "DEPOT", "hub-hx"), (1, "PICKUP", "shop-a"), (2, "PICKUP", "shop-b"), (3, "DELIVERY", "pp-1"),
         (4, "DEPOT", "hub-hx")]
     assert tour.stops[1].name == "Hofladen Amelunxen"
-    assert tour.stops[1].address["locality"] == "Amelunxen"
+    assert tour.stops[1].address.locality == "Amelunxen"
     assert tour.stops[1].driver_note == "Anlieferung über den Hof"
     assert tour.stops[3].driver_note == "neben dem Rathauseingang"
     assert tour.stops[0].name == "Logistikport HX"
     assert [s.eta for s in tour.stops] == [s["eta"] for s in planned_tour()["stops"]]
-    assert tour.stops[2].job_ids == ("job-s2-pickup",)
+    assert tour.stops[2].job_ids == ["job-s2-pickup"]
     assert (tour.tour_id, tour.plan_id, tour.day, tour.driver_id, tour.vehicle_id, tour.vehicle_name) == (
         "tour-1", "plan-1", DAY, "driver-1", "van-1", "HX-NN 101")
     assert (tour.planned_distance_km, tour.planned_duration_s) == (42.5, 7500)
@@ -74,15 +99,14 @@ def test_stops_are_copied_in_order_with_names_addresses_and_notes():
 def test_shops_load_and_pick_up_points_unload_with_orders_and_compartments():
     tour = a_tour()
     [at_a] = tour.stops[1].consignments
-    assert (at_a.action, at_a.shipment_id, at_a.order_id, at_a.parcels) == (LOAD, "s1", "o1", 1)
+    assert (at_a.action, at_a.shipment_id, at_a.order_id, at_a.parcels) == ("LOAD", "s1", "o1", 1)
     assert tour.stops[2].consignments[0].temperature_class == "CHILLED"
-    unloads = tour.stops[3].unloads
-    assert [(c.action, c.order_id, c.compartment_ids) for c in unloads] == [
-        (UNLOAD, "o1", ("AM01",)), (UNLOAD, "o2", ("CS01", "CS02"))]
-    assert tour.stops[3].order_ids == ("o1", "o2")
-    assert tour.stops[0].consignments == () and tour.stops[4].consignments == ()
-    assert tour.parcels == 2
-    assert tour.load_stop_of("s2").index == 2
+    assert [(c.action, c.order_id, c.compartment_ids) for c in unloads(tour.stops[3])] == [
+        ("UNLOAD", "o1", ["AM01"]), ("UNLOAD", "o2", ["CS01", "CS02"])]
+    assert order_ids(tour.stops[3]) == ["o1", "o2"]
+    assert tour.stops[0].consignments == [] and tour.stops[4].consignments == []
+    assert parcels(tour) == 2
+    assert load_stop_of(tour, "s2") == 2
 
 
 def test_at_the_hub_what_the_tour_brought_is_unloaded_and_the_rest_loaded():
@@ -90,10 +114,11 @@ def test_at_the_hub_what_the_tour_brought_is_unloaded_and_the_rest_loaded():
     # A collection tour ending at the hub (s1 goes into the hub), then a shipment waiting at the hub.
     planned["stops"] = [stop("DEPOT", "hub-hx", 0, ["s2"]), stop("PICKUP", "shop-a", 20, ["s1"]),
                         stop("DEPOT", "hub-hx", 60, ["s1"]), stop("DELIVERY", "pp-1", 90, ["s2"])]
-    tour = build_tour(planned, plan_id="p", day=DAY, driver_id="d", shipments=shipments(), places={})
-    assert [c.action for c in tour.stops[0].consignments] == [LOAD]
-    assert [c.action for c in tour.stops[2].consignments] == [UNLOAD]
-    assert tour.stops[1].name is None and tour.stops[1].label == "shop-a"  # unknown place: its id
+    tour = dispatched(planned, plan_id="p", day=DAY, driver_id="d", shipments=shipments(), places={})
+    assert [c.action for c in tour.stops[0].consignments] == ["LOAD"]
+    assert [c.action for c in tour.stops[2].consignments] == ["UNLOAD"]
+    assert loads(tour.stops[0]) == tour.stops[0].consignments and unloads(tour.stops[0]) == []
+    assert tour.stops[1].name is None and label(tour.stops[1]) == "shop-a"  # unknown place: its id
 
 
 def test_goods_unloaded_at_the_hub_mid_tour_and_loaded_again_at_a_later_visit_are_loaded_then():
@@ -103,33 +128,48 @@ def test_goods_unloaded_at_the_hub_mid_tour_and_loaded_again_at_a_later_visit_ar
                         stop("DEPOT", "hub-hx", 60, ["s1", "s2"]), stop("DELIVERY", "pp-1", 90, ["s2"]),
                         stop("DEPOT", "hub-hx", 120, ["s1"]), stop("DELIVERY", "pp-1", 150, ["s1"]),
                         stop("DEPOT", "hub-hx", 180)]
-    tour = build_tour(planned, plan_id="p", day=DAY, driver_id="d", shipments=shipments(), places={})
-    assert [(c.shipment_id, c.action) for c in tour.stops[2].consignments] == [("s1", UNLOAD), ("s2", LOAD)]
-    assert [(c.shipment_id, c.action) for c in tour.stops[4].consignments] == [("s1", LOAD)]
-    assert tour.load_stop_of("s1").index == 1 and tour.load_stop_of("s1", before=5).index == 4
+    tour = dispatched(planned, plan_id="p", day=DAY, driver_id="d", shipments=shipments(), places={})
+    assert [(c.shipment_id, c.action) for c in tour.stops[2].consignments] == [("s1", "UNLOAD"), ("s2", "LOAD")]
+    assert [(c.shipment_id, c.action) for c in tour.stops[4].consignments] == [("s1", "LOAD")]
+    assert load_stop_of(tour, "s1") == 1 and load_stop_of(tour, "s1", before=5) == 4
+
+
+def test_names_the_hub_copied_into_the_shipments_stand_in_for_places_dispatch_has_not_seen():
+    known = shipments()
+    named = {**known, "s1": new_event(ShipmentRequested, producer="hub-worker",
+                                      **{**_fields(known["s1"]), "shop_name": "Hofladen (vom Hub)"})}
+    tour = dispatched(planned_tour(), plan_id="p", day=DAY, driver_id="d", shipments=named, places={})
+    assert tour.stops[1].name == "Hofladen (vom Hub)" and tour.stops[1].address is None
+
+
+def _fields(event: ShipmentRequested) -> dict:
+    record = event.to_avro()
+    del record["meta"]
+    return record
 
 
 def test_a_plan_naming_an_unknown_shipment_is_refused_with_the_ids():
     known = shipments()
     del known["s2"]
     with pytest.raises(ShipmentsUnknown) as refused:
-        build_tour(planned_tour(), plan_id="p", day=DAY, driver_id="d", shipments=known, places=places())
+        build_tour(typed(planned_tour()), plan_id="p", day=DAY, driver_id="d", shipments=known, places=places())
     assert refused.value.status_code == 409
     assert refused.value.details == {"shipment_ids": ["s2"]}
 
 
 def test_the_tour_round_trips_through_the_tour_dispatched_event():
-    tour = a_tour()
-    event = new_event("TourDispatched", producer="test", **tour.event_fields())
-    back = Tour.from_event(read_event(event.encode()).data)
-    assert back == tour
+    fields = build_tour(typed(planned_tour()), plan_id="plan-1", day=DAY, driver_id="driver-1",
+                        shipments=shipments(), places=places(), vehicle_name="HX-NN 101", done_stops=(0,))
+    event = new_event(TourDispatched, producer="test", **fields)
+    back = read_event(event.encode())
+    assert back == event
+    assert back.stops == fields["stops"] and back.done_stops == [0]
+    assert back.stops[0].kind is StopKind.DEPOT
 
 
 def test_helpers_find_the_vehicles_tour_and_what_it_needs():
-    planned = planned_tour()
-    assert tour_for_vehicle([planned_tour("t0", "van-0"), planned], "van-1") is planned
+    planned = typed(planned_tour())
+    assert tour_for_vehicle([typed(planned_tour("t0", "van-0")), planned], "van-1") is planned
     assert tour_for_vehicle([planned], "van-9") is None
     assert shipment_ids_of(planned) == ["s1", "s2"]
     assert place_ids_of(planned) == ["hub-hx", "shop-a", "shop-b", "pp-1"]
-    assert Shipment.from_event({"shipment_id": "x", "order_id": "o", "shop_id": "s", "pickup_point_id": "p",
-                                "compartment_ids": ["c"], "weight_g": 5, "volume_ml": 6}).temperature_class == "AMBIENT"

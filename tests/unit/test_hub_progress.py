@@ -3,23 +3,34 @@ and the hub's stock by destination."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, timezone
+
 import pytest
 
+from nahnetz.events import new_event, read_event
+from nahnetz.records import GeoPoint, Stop, StopConsignment, StopKind
 from services.hub.domain.progress import (
-    DispatchedTour,
     ReportMismatch,
-    TourStop,
     Transition,
     delivered_compartments,
     is_missed_collection,
     reported_shipments,
+    shipments_at,
+    stop_at,
     transition_for,
 )
 from services.hub.domain.stock import advanced, effective_status, stock_by_destination
 
-SHOP = TourStop("PICKUP", "shop-a", ("s1", "s2"))
-POINT = TourStop("DELIVERY", "pp-1", ("s1",))
-DEPOT = TourStop("DEPOT", "hub", ())
+
+def a_stop(kind: str, place_id: str, shipment_ids: tuple[str, ...], consignments: tuple[str, ...] = ()) -> Stop:
+    return Stop(kind=StopKind(kind), place_id=place_id, location=GeoPoint(lat=51.7, lon=9.2),
+                shipment_ids=list(shipment_ids), eta=datetime(2031, 7, 16, 8, tzinfo=timezone.utc), load_g=0,
+                load_ml=0, consignments=[StopConsignment(shipment_id=s, order_id="o") for s in consignments])
+
+
+SHOP = a_stop("PICKUP", "shop-a", ("s1", "s2"))
+POINT = a_stop("DELIVERY", "pp-1", ("s1",))
+DEPOT = a_stop("DEPOT", "hub", ())
 
 
 @pytest.mark.parametrize("stop, report, expected", [
@@ -61,17 +72,15 @@ def test_a_delivered_shipment_is_in_its_own_orders_compartments_not_in_those_of_
     assert delivered_compartments([], ["A000"]) == ("A000",)
 
 
-def test_a_dispatched_tour_knows_its_stops_including_consignments():
-    tour = DispatchedTour.from_event({
-        "tour_id": "t1", "plan_id": "p1", "vehicle_id": "van", "stops": [
-            {"kind": "DEPOT", "place_id": "hub", "shipment_ids": []},
-            {"kind": "PICKUP", "place_id": "shop-a", "shipment_ids": ["s1"],
-             "consignments": [{"shipment_id": "s1"}, {"shipment_id": "s2"}]},
-        ]})
-    assert tour.stop(1).shipment_ids == ("s1", "s2")
-    assert DispatchedTour.from_json(tour.as_json()) == tour
+def test_a_dispatched_tours_stop_handles_its_shipments_and_those_of_its_consignments():
+    tour = read_event(new_event(
+        "TourDispatched", producer="dispatch-api", tour_id="t1", plan_id="p1", day=date(2031, 7, 16),
+        driver_id="d-1", vehicle_id="van",
+        stops=[DEPOT, a_stop("PICKUP", "shop-a", ("s1",), consignments=("s1", "s2"))]).encode())
+    assert shipments_at(stop_at(tour, 1)) == ("s1", "s2")
+    assert reported_shipments(stop_at(tour, 1), []) == ("s1", "s2")
     with pytest.raises(ReportMismatch):
-        tour.stop(2)
+        stop_at(tour, 2)
 
 
 def test_statuses_only_move_forward():

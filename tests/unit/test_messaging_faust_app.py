@@ -9,6 +9,7 @@ from faust.types import TP as tp
 import pytest
 
 from nahnetz.events import new_event
+from nahnetz.records import OrderCancelled
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging.dead_letter import DeadLetterReason
 from nahnetz.messaging.faust_app import broker_urls, create_worker_app, faust_log_level
@@ -92,7 +93,7 @@ async def test_an_agent_hands_good_events_to_the_handler_and_bad_bytes_to_the_de
     async def record(event):
         seen.append(event)
 
-    event = new_event("OrderCancelled", producer="test", order_id="o-1")
+    event = new_event(OrderCancelled, producer="test", order_id="o-1")
     async with app.agents["orders.record"].test_context() as agent:
         await agent.put(b"garbage", key=b"o-0")
         await agent.put(event.encode(), key=b"o-1")

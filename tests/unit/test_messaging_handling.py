@@ -7,6 +7,7 @@ import asyncio
 import pytest
 
 from nahnetz.events import new_event
+from nahnetz.records import OrderCancelled
 from nahnetz.kit.logs import current_correlation_id
 from nahnetz.messaging.dead_letter import DeadLetterReason, Failure
 from nahnetz.messaging.delivery import Delivery
@@ -53,7 +54,7 @@ def delivery(value: bytes | None, offset: int = 7) -> Delivery:
 
 
 def cancelled(order_id: str = "o-1"):
-    return new_event("OrderCancelled", producer="test", order_id=order_id, reason="changed my mind")
+    return new_event(OrderCancelled, producer="test", order_id=order_id, reason="changed my mind")
 
 
 async def test_a_good_event_reaches_the_handler_decoded():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from nahnetz.events import new_event
+from nahnetz.records import OrderCancelled
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging import headers as h
 from nahnetz.messaging.producer import EventProducer, ProducerNotStarted, event_headers, event_key
@@ -19,7 +20,7 @@ def settings(**env) -> Settings:
 
 
 def test_headers_carry_the_event_type_and_ids():
-    event = new_event("OrderCancelled", producer="test", order_id="o-1")
+    event = new_event(OrderCancelled, producer="test", order_id="o-1")
     headers = event_headers(event)
     assert h.header(headers, h.EVENT_TYPE) == "OrderCancelled"
     assert h.header(headers, h.EVENT_ID) == event.event_id
@@ -27,7 +28,7 @@ def test_headers_carry_the_event_type_and_ids():
 
 
 def test_the_key_is_the_field_the_topic_is_keyed_by():
-    event = new_event("OrderCancelled", producer="test", order_id="o-42")
+    event = new_event(OrderCancelled, producer="test", order_id="o-42")
     assert event_key(event, ORDERS_ORDERS) == b"o-42"
     with pytest.raises(ValueError, match="no field 'shop_id'"):
         event_key(event, Topic("x", "shop_id", "catalog", ()))
@@ -44,4 +45,4 @@ def test_acks_all_and_idempotence_follow_the_settings():
 async def test_publishing_before_start_fails_clearly():
     producer = EventProducer(NOWHERE)
     with pytest.raises(ProducerNotStarted):
-        await producer.publish(new_event("OrderCancelled", producer="test", order_id="o-1"))
+        await producer.publish(new_event(OrderCancelled, producer="test", order_id="o-1"))

@@ -1,4 +1,4 @@
-"""Delivering notifications (services/notify/delivery.py, providers.py): routing,
+"""Delivering notifications (services/notify/handlers/delivery.py, providers.py): routing,
 the file sink and the manual list, SMS and e-mail providers against local
 servers, and a failing provider becoming NotificationFailed."""
 
@@ -13,17 +13,20 @@ import httpx
 import pytest
 
 from nahnetz.events import new_event
-from services.notify.config import NotifySettings
-from services.notify.delivery import Delivered, Dispatcher, NotDelivered, deliver, result_event
+from nahnetz.records import (NotificationFailed, NotificationFailureReason, NotificationRequested,
+                             NotificationSent)
 from services.notify.domain.messages import OutgoingMessage
-from services.notify.providers import (ConsoleNotifier, HttpSmsNotifier, ProviderError, SmtpEmailNotifier,
-                                       file_notifier, manual_list)
+from services.notify.handlers.delivery import Delivered, Dispatcher, NotDelivered, deliver, result_event
+from services.notify.handlers.providers import (ConsoleNotifier, HttpSmsNotifier, ProviderError,
+                                                SmtpEmailNotifier, file_notifier, manual_list)
+from services.notify.settings import NotifySettings
 
 PARAMS = {"order_ref": "3F2A9C1E", "delivery_day": "13.05.2026", "pickup_point": "Brakel Markt"}
 
 
-def request(channel: str = "PUSH", template: str = "order_confirmed", address: str | None = None, **more):
-    return new_event("NotificationRequested", producer="orders-worker", notification_id="o-1:order_confirmed",
+def request(channel: str = "PUSH", template: str = "order_confirmed", address: str | None = None,
+            **more) -> NotificationRequested:
+    return new_event(NotificationRequested, producer="orders-worker", notification_id="o-1:order_confirmed",
                      recipient_id="r-1", recipient_role="RESIDENT", channel=channel, address=address,
                      template=template, params=more.pop("params", PARAMS), **more)
 
@@ -54,7 +57,7 @@ def lines(path) -> list[dict]:
 
 async def test_the_file_sink_writes_the_rendered_message_as_a_json_line(tmp_path):
     sink = file_notifier(tmp_path / "out" / "messages.jsonl")
-    result = await deliver(request().data, Dispatcher([sink], manual_list(tmp_path / "manual.jsonl")))
+    result = await deliver(request(), Dispatcher([sink], manual_list(tmp_path / "manual.jsonl")))
     assert isinstance(result, Delivered) and result.provider_message_id == "file:o-1:order_confirmed"
     [written] = lines(tmp_path / "out" / "messages.jsonl")
     assert written["notification_id"] == "o-1:order_confirmed" and written["recipient_id"] == "r-1"
@@ -68,7 +71,7 @@ async def test_letters_and_calls_go_to_the_manual_list(tmp_path):
     sink = file_notifier(tmp_path / "messages.jsonl")
     dispatcher = Dispatcher([sink, ConsoleNotifier()], manual_list(tmp_path / "manual.jsonl"))
     for channel in ("PHONE_CALL", "LETTER"):
-        assert isinstance(await deliver(request(channel).data, dispatcher), Delivered)
+        assert isinstance(await deliver(request(channel), dispatcher), Delivered)
     todo = lines(tmp_path / "manual.jsonl")
     assert [(t["channel"], t["todo"]) for t in todo] == [("PHONE_CALL", "open"), ("LETTER", "open")]
     assert not (tmp_path / "messages.jsonl").exists()
@@ -76,11 +79,11 @@ async def test_letters_and_calls_go_to_the_manual_list(tmp_path):
 
 async def test_a_failing_provider_becomes_notification_failed():
     flaky = FailingNotifier(failures=5)
-    result = await deliver(request().data, Dispatcher([flaky], flaky), attempts=3, sleep=no_sleep)
+    result = await deliver(request(), Dispatcher([flaky], flaky), attempts=3, sleep=no_sleep)
     assert result == NotDelivered("PUSH", "PROVIDER_ERROR", "flaky after 3 attempts: gateway down")
     assert flaky.calls == 3
     failed = result_event(request(), result)
-    assert failed.type == "NotificationFailed"
+    assert isinstance(failed, NotificationFailed) and failed.reason is NotificationFailureReason.PROVIDER_ERROR
     assert (failed.reason, failed.notification_id, failed.recipient_id) == (
         "PROVIDER_ERROR", "o-1:order_confirmed", "r-1")
     assert failed.message == "flaky after 3 attempts: gateway down" and failed.retryable is False
@@ -93,24 +96,24 @@ async def test_a_retryable_error_is_retried_and_a_permanent_one_is_not():
     async def sleep(seconds: float) -> None:
         waits.append(seconds)
 
-    result = await deliver(request().data, Dispatcher([flaky], flaky), attempts=3, first_delay=0.5, sleep=sleep)
+    result = await deliver(request(), Dispatcher([flaky], flaky), attempts=3, first_delay=0.5, sleep=sleep)
     assert isinstance(result, Delivered) and result.provider_message_id == "flaky-1"
     assert waits == [0.5, 1.0]
     sent = result_event(request(), result)
-    assert sent.type == "NotificationSent" and sent.provider_message_id == "flaky-1"
+    assert isinstance(sent, NotificationSent) and sent.provider_message_id == "flaky-1"
     assert sent.event_id == result_event(request(), result).event_id, "one result per notification id"
 
     permanent = FailingNotifier(failures=1, retryable=False)
-    result = await deliver(request().data, Dispatcher([permanent], permanent), sleep=no_sleep)
+    result = await deliver(request(), Dispatcher([permanent], permanent), sleep=no_sleep)
     assert isinstance(result, NotDelivered) and permanent.calls == 1
 
 
 async def test_unknown_template_and_missing_params_are_not_sent(tmp_path):
     sink = file_notifier(tmp_path / "messages.jsonl")
     dispatcher = Dispatcher([sink], sink)
-    unknown = await deliver(request(template="welcome").data, dispatcher)
+    unknown = await deliver(request(template="welcome"), dispatcher)
     assert isinstance(unknown, NotDelivered) and unknown.reason == "UNKNOWN_TEMPLATE"
-    missing = await deliver(request(params={"order_ref": "X"}).data, dispatcher)
+    missing = await deliver(request(params={"order_ref": "X"}), dispatcher)
     assert isinstance(missing, NotDelivered) and missing.reason == "OTHER" and "delivery_day" in missing.detail
     assert not (tmp_path / "messages.jsonl").exists()
 
@@ -156,20 +159,20 @@ async def test_sms_gateway_gets_number_and_text_and_its_errors_map_to_reasons():
 
     sms = HttpSmsNotifier("http://gateway/send", token="t0k", transport=httpx.MockTransport(gateway))
     dispatcher = Dispatcher([sms], sms)
-    result = await deliver(request("SMS", address="+49 5272 1234").data, dispatcher)
+    result = await deliver(request("SMS", address="+49 5272 1234"), dispatcher)
     assert isinstance(result, Delivered) and result.provider_message_id == "sms-77"
     assert seen[0] == {"auth": "Bearer t0k", "to": "+49 5272 1234", "from": "Nahnetz",
                        "text": "Ihre Bestellung 3F2A9C1E ist bestätigt. Lieferung am 13.05.2026 an Brakel Markt.",
                        "reference": "o-1:order_confirmed"}
 
-    no_number = await deliver(request("SMS").data, dispatcher, sleep=no_sleep)
+    no_number = await deliver(request("SMS"), dispatcher, sleep=no_sleep)
     assert isinstance(no_number, NotDelivered) and no_number.reason == "NO_ADDRESS"
     status["code"] = 422
-    bad = await deliver(request("SMS", address="0000").data, dispatcher, sleep=no_sleep)
+    bad = await deliver(request("SMS", address="0000"), dispatcher, sleep=no_sleep)
     assert isinstance(bad, NotDelivered) and bad.reason == "INVALID_ADDRESS"
     status["code"] = 503
     calls_before = len(seen)
-    down = await deliver(request("SMS", address="+49 1").data, dispatcher, attempts=2, sleep=no_sleep)
+    down = await deliver(request("SMS", address="+49 1"), dispatcher, attempts=2, sleep=no_sleep)
     assert isinstance(down, NotDelivered) and down.reason == "PROVIDER_ERROR"
     assert len(seen) - calls_before == 2, "a gateway error is retried"
     await sms.aclose()
@@ -223,7 +226,7 @@ async def test_email_goes_out_over_smtp_with_both_languages():
     try:
         email = SmtpEmailNotifier("127.0.0.1", port, "bestellungen@nahnetz.example")
         dispatcher = Dispatcher([email], email)
-        result = await deliver(request("EMAIL", address="anna@example.org").data, dispatcher)
+        result = await deliver(request("EMAIL", address="anna@example.org"), dispatcher)
         assert isinstance(result, Delivered) and result.provider_message_id == "<o-1.order_confirmed@nahnetz>"
         [mail] = server.mails
         assert "anna@example.org" in mail["rcpt"][0]
@@ -233,10 +236,10 @@ async def test_email_goes_out_over_smtp_with_both_languages():
         assert received.get_content().replace("\r\n", "\n") == (
             "Ihre Bestellung 3F2A9C1E ist bestätigt. Lieferung am 13.05.2026 an Brakel Markt.\n\n-- en --\n"
             "Your order 3F2A9C1E is confirmed. Delivery on 13.05.2026 to Brakel Markt.\n")
-        refused = await deliver(request("EMAIL", address="x@refused.example").data, dispatcher, sleep=no_sleep)
+        refused = await deliver(request("EMAIL", address="x@refused.example"), dispatcher, sleep=no_sleep)
         assert isinstance(refused, NotDelivered) and refused.reason == "INVALID_ADDRESS"
     finally:
         listening.close()
         await listening.wait_closed()
-    down = await deliver(request("EMAIL", address="anna@example.org").data, dispatcher, attempts=1)
+    down = await deliver(request("EMAIL", address="anna@example.org"), dispatcher, attempts=1)
     assert isinstance(down, NotDelivered) and down.reason == "PROVIDER_ERROR"

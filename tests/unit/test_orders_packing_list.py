@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+from nahnetz.records import Money, OrderLine, TemperatureClass
 from services.orders.domain.lifecycle import OrderStatus, OrderView, StatusChange
 from services.orders.domain.packing_list import build_packing_list, order_ref
-from services.orders.domain.placement import PricedLine
 
 DAY = date(2026, 5, 13)
 AT = datetime(2026, 5, 12, 8, 0, tzinfo=timezone.utc)
 
 
-def line(product_id: str, shop_id: str, quantity: int, name: str | None = None) -> PricedLine:
-    return PricedLine(product_id, shop_id, name or product_id.title(), "Stück", quantity, 300, "EUR", 700,
-                      "CHILLED" if "cheese" in product_id else "AMBIENT", 100 * quantity, 200 * quantity)
+def line(product_id: str, shop_id: str, quantity: int, name: str | None = None) -> OrderLine:
+    return OrderLine(product_id=product_id, shop_id=shop_id, product_name=name or product_id.title(), unit="Stück",
+                     quantity=quantity, unit_price=Money(amount_cents=300, currency="EUR"), vat_rate_bp=700,
+                     temperature_class=TemperatureClass.CHILLED if "cheese" in product_id else TemperatureClass.AMBIENT,
+                     weight_g=100 * quantity, volume_ml=200 * quantity)
 
 
 def order(order_id: str, lines, status=OrderStatus.CONFIRMED, day=DAY, point="pp-brakel") -> OrderView:

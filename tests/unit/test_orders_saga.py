@@ -5,9 +5,14 @@ from __future__ import annotations
 
 from datetime import date
 
-from services.orders.domain.lifecycle import RejectedLine, Rejection
+from nahnetz.events import new_event
+from nahnetz.records import (CompartmentRejected, CompartmentRejectionReason, CompartmentReserved,
+                             OrderRejectionReason, RejectedOrderLine, RejectedStockLine, StockLine, StockRejected,
+                             StockRejectionReason, StockReserved)
+from services.orders.domain.lifecycle import Rejection
 from services.orders.domain.saga import (CompartmentAnswer, Confirm, Phase, Placement, SagaState, StockAnswer,
-                                         close, record_compartment, record_stock, start, time_out)
+                                         close, compartment_answer, record_compartment, record_stock, start,
+                                         stock_answers, time_out)
 
 DAY = date(2026, 5, 13)
 PLACEMENT = Placement(frozenset({"p-cheese", "p-bread", "p-eggs"}), "pp-brakel", DAY, "corr-1", "ev-placed")
@@ -19,7 +24,11 @@ def reserved(product_id: str) -> StockAnswer:
 
 
 def rejected(product_id: str, reason: str = "INSUFFICIENT_STOCK", available: int | None = 1) -> StockAnswer:
-    return StockAnswer(product_id, False, RejectedLine(product_id, "shop-hof", reason, available))
+    return StockAnswer(product_id, False, RejectedOrderLine(product_id=product_id, shop_id="shop-hof",
+                                                            reason=StockRejectionReason(reason), available=available))
+
+
+FULL = CompartmentRejectionReason.FULL
 
 
 COMPARTMENT = CompartmentAnswer(True, ("CM01", "AS02"))
@@ -47,8 +56,11 @@ def test_one_line_rejected_rejects_at_once_with_that_lines_reason():
     state = started()
     state, _ = record_stock(state, [reserved("p-cheese")])
     state, decision = record_stock(state, [rejected("p-bread", available=2)])
-    assert decision == Rejection("OUT_OF_STOCK", (RejectedLine("p-bread", "shop-hof", "INSUFFICIENT_STOCK", 2),),
-                                 "stock rejected for p-bread (INSUFFICIENT_STOCK, 2 available)")
+    assert decision == Rejection(
+        OrderRejectionReason.OUT_OF_STOCK,
+        (RejectedOrderLine(product_id="p-bread", shop_id="shop-hof", reason=StockRejectionReason.INSUFFICIENT_STOCK,
+                           available=2),),
+        "stock rejected for p-bread (INSUFFICIENT_STOCK, 2 available)")
     assert state.phase is Phase.REJECTED
 
 
@@ -61,11 +73,12 @@ def test_stock_reasons_map_to_the_orders_reason():
 
 
 def test_the_compartment_rejected():
-    state, decision = record_compartment(started(), CompartmentAnswer(False, (), "FULL"))
-    assert decision == Rejection("NO_COMPARTMENT", (), "compartment rejected: FULL")
-    _, decision = record_compartment(started(), CompartmentAnswer(False, (), "CLOSED_ON_DAY"))
+    state, decision = record_compartment(started(), CompartmentAnswer(False, (), FULL))
+    assert decision == Rejection(OrderRejectionReason.NO_COMPARTMENT, (), "compartment rejected: FULL")
+    _, decision = record_compartment(started(), CompartmentAnswer(False, (), CompartmentRejectionReason.CLOSED_ON_DAY))
     assert decision.reason == "DELIVERY_DAY_UNAVAILABLE"
-    _, decision = record_compartment(started(), CompartmentAnswer(False, (), "UNKNOWN_PICKUP_POINT"))
+    _, decision = record_compartment(started(), CompartmentAnswer(
+        False, (), CompartmentRejectionReason.UNKNOWN_PICKUP_POINT))
     assert decision.reason == "UNKNOWN_PICKUP_POINT"
 
 
@@ -97,7 +110,7 @@ def test_duplicate_decisions_count_once_and_the_first_answer_stands():
     again, decision = record_stock(state, [rejected("p-cheese")])
     assert decision is None and again == state
     state, _ = record_compartment(state, COMPARTMENT)
-    again, decision = record_compartment(state, CompartmentAnswer(False, (), "FULL"))
+    again, decision = record_compartment(state, CompartmentAnswer(False, (), FULL))
     assert decision is None and again == state
 
 
@@ -106,7 +119,8 @@ def test_timeout_rejects_once_the_deadline_passed_and_says_what_is_missing():
     state, _ = record_stock(state, [reserved("p-cheese")])
     assert time_out(state, DEADLINE - 0.5) == (state, None)
     after, decision = time_out(state, DEADLINE)
-    assert decision == Rejection("TIMEOUT", (), "no stock answer for p-bread, p-eggs; no compartment answer")
+    assert decision == Rejection(OrderRejectionReason.TIMEOUT, (),
+                                 "no stock answer for p-bread, p-eggs; no compartment answer")
     assert after.phase is Phase.REJECTED
     # Exactly once: an answer after the timeout changes nothing.
     assert record_stock(after, [reserved("p-bread")]) == (after, None)
@@ -152,7 +166,32 @@ def test_cancelled_while_waiting_closes_the_saga():
 def test_the_state_survives_storage():
     state = started()
     state, _ = record_stock(state, [reserved("p-cheese"), rejected("p-bread")])
-    state, _ = record_compartment(state, CompartmentAnswer(False, (), "FULL"))
-    assert SagaState.from_dict(state.to_dict()) == state
+    state, _ = record_compartment(state, CompartmentAnswer(False, (), FULL))
+    stored = SagaState.from_dict(state.to_dict())
+    assert stored == state
+    assert stored.stock["p-bread"].rejected.reason is StockRejectionReason.INSUFFICIENT_STOCK
+    no_room, _ = record_compartment(started(), CompartmentAnswer(False, (), FULL))
+    assert SagaState.from_dict(no_room.to_dict()).compartment.reason is FULL
     early, _ = record_stock(SagaState("o-2"), [reserved("p-x")])
     assert SagaState.from_dict(early.to_dict()) == early
+
+
+# -- the answers as the catalog and pickup send them --------------------------------------------
+def test_stock_events_become_one_answer_per_product():
+    reserved_event = new_event(StockReserved, producer="catalog-worker", order_id="o-1", lines=[
+        StockLine(product_id="p-cheese", shop_id="shop-hof", quantity=2),
+        StockLine(product_id="p-eggs", shop_id="shop-hof", quantity=1)])
+    assert stock_answers(reserved_event) == [reserved("p-cheese"), reserved("p-eggs")]
+    rejected_event = new_event(StockRejected, producer="catalog-worker", order_id="o-1", lines=[
+        RejectedStockLine(product_id="p-bread", shop_id="shop-hof", quantity=3,
+                          reason=StockRejectionReason.INSUFFICIENT_STOCK, available=2)])
+    assert stock_answers(rejected_event) == [rejected("p-bread", available=2)]
+
+
+def test_compartment_events_become_the_compartment_answer():
+    reserved_event = new_event(CompartmentReserved, producer="pickup-worker", order_id="o-1",
+                               pickup_point_id="pp-brakel", delivery_day=DAY, compartment_ids=["CM01", "AS02"])
+    assert compartment_answer(reserved_event) == COMPARTMENT
+    rejected_event = new_event(CompartmentRejected, producer="pickup-worker", order_id="o-1",
+                               pickup_point_id="pp-brakel", delivery_day=DAY, reason=FULL)
+    assert compartment_answer(rejected_event) == CompartmentAnswer(False, (), FULL)

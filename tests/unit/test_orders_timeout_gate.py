@@ -1,6 +1,6 @@
-"""When the orders worker may reject overdue orders (services/orders/timeout_gate.py)."""
+"""When the orders worker may reject overdue orders (services/orders/domain/timeout_gate.py)."""
 
-from services.orders.timeout_gate import TimeoutGate
+from services.orders.domain.timeout_gate import TimeoutGate
 
 
 def test_timeouts_wait_until_the_group_has_been_settled_for_the_grace():

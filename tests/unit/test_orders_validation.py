@@ -5,16 +5,17 @@ injected clock."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import pytest
 
+from nahnetz.clock import BERLIN
+from nahnetz.records import Channel, Money
 from services.orders.domain.booking import BookingRules, booking_window, delivery_day_problem
+from services.orders.domain.channels import Ordering, cancel_channel, who_orders
 from services.orders.domain.listings import PickupPointListing, ProductListing
-from services.orders.domain.placement import (LineRequest, OrderInvalid, OrderRequest, Problem,
+from services.orders.domain.placement import (LineRequest, OrderInvalid, OrderRequest, Problem, line_total_cents,
                                               validate_order)
 
-BERLIN = ZoneInfo("Europe/Berlin")
 RULES = BookingRules()
 # A Tuesday in May (CEST, UTC+2).
 MORNING = datetime(2026, 5, 12, 9, 30, tzinfo=BERLIN)
@@ -44,7 +45,7 @@ def problems_of(req: OrderRequest, now: datetime = MORNING, point=POINT, rules=R
 
 def test_a_valid_basket_across_two_shops_is_priced_from_the_listings():
     priced = validate_order(request(), PRODUCTS, POINT, RULES, MORNING)
-    assert [(l.product_id, l.shop_id, l.quantity, l.total_cents) for l in priced.lines] == [
+    assert [(l.product_id, l.shop_id, l.quantity, line_total_cents(l)) for l in priced.lines] == [
         ("p-cheese", "shop-hof", 2, 900), ("p-bread", "shop-baecker", 1, 380)]
     assert priced.goods_cents == 1280
     assert priced.delivery_fee_cents == 250
@@ -52,7 +53,7 @@ def test_a_valid_basket_across_two_shops_is_priced_from_the_listings():
     assert priced.shop_ids == ("shop-baecker", "shop-hof")
     cheese = priced.lines[0]
     assert (cheese.weight_g, cheese.volume_ml, cheese.temperature_class) == (400, 600, "CHILLED")
-    assert cheese.as_record()["unit_price"] == {"amount_cents": 450, "currency": "EUR"}
+    assert cheese.unit_price == Money(amount_cents=450, currency="EUR")
 
 
 def test_the_delivery_fee_comes_from_the_rules():
@@ -161,3 +162,23 @@ def test_the_booking_window():
     assert late.earliest == TODAY + timedelta(days=2)
     with pytest.raises(ValueError):
         booking_window(datetime(2026, 5, 12, 9, 0), RULES)
+
+
+# -- who orders, by which channel ---------------------------------------------------------------
+def test_a_resident_orders_for_themself_online_unless_they_say_otherwise():
+    assert who_orders("r-1", True, None, None) == Ordering("r-1", Channel.WEB)
+    assert who_orders("r-1", True, "r-1", Channel.APP) == Ordering("r-1", Channel.APP)
+
+
+def test_an_assistant_orders_for_the_resident_they_name_by_phone_unless_they_say_otherwise():
+    assert who_orders("op-1", False, "r-1", None) == Ordering("r-1", Channel.PHONE, entered_by="op-1")
+    assert who_orders("op-1", False, "r-1", Channel.COUNTER) == Ordering("r-1", Channel.COUNTER, entered_by="op-1")
+    with pytest.raises(OrderInvalid) as caught:
+        who_orders("op-1", False, None, None)
+    assert caught.value.problems == (Problem("resident_id", "an assisted order needs the resident it is for"),)
+
+
+def test_cancelling_defaults_to_web_for_residents_and_phone_for_assistants():
+    assert cancel_channel(True, None) is Channel.WEB
+    assert cancel_channel(False, None) is Channel.PHONE
+    assert cancel_channel(False, Channel.MARKET) is Channel.MARKET

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, time
+
 import pytest
 
+from nahnetz.records import Money, OrderLine
 from services.pickup.domain.allocation import (
-    Goods, InvalidGoods, Rejected, Reserved, allocate, free_by_class, held_by, pack,
+    Goods, InvalidGoods, Rejected, Reserved, allocate, decide_compartments, free_by_class, held_by, pack,
 )
-from services.pickup.domain.points import Compartment
+from services.pickup.domain.points import Compartment, OpeningHours, OpeningInterval, PickupPoint
 
 L = 1000  # ml per litre
 
@@ -99,3 +102,22 @@ def test_free_by_class_counts_free_compartments_and_volume():
         "AMBIENT": {"free": 3, "total": 4, "free_volume_ml": 155 * L},
         "CHILLED": {"free": 1, "total": 2, "free_volume_ml": 20 * L},
     }
+
+
+def test_the_order_lines_themselves_are_allocated():
+    line = OrderLine(product_id="p-1", shop_id="s-1", product_name="Milch", unit="Flasche", quantity=6,
+                     unit_price=Money(amount_cents=120), vat_rate_bp=700, temperature_class="CHILLED",
+                     weight_g=6000, volume_ml=6 * L)
+    assert allocate(locker(), set(), [line]) == Reserved(("CS1",))
+
+
+def test_a_point_takes_an_order_only_when_known_in_service_and_open_that_day():
+    monday, wednesday = date(2026, 5, 4), date(2026, 5, 6)
+    point = PickupPoint("pp-1", "Laden", "COUNTER", 51.7, 9.3, "Höxter", tuple(locker()),
+                        opening_hours=OpeningHours((OpeningInterval("MONDAY", time(8), time(12)),)))
+    goods = [Goods("AMBIENT", L)]
+    assert decide_compartments(point, set(), goods, monday) == Reserved(("AS1",))
+    assert decide_compartments(point, set(), goods, wednesday) == Rejected("CLOSED_ON_DAY")
+    assert decide_compartments(None, set(), goods, monday) == Rejected("UNKNOWN_PICKUP_POINT")
+    out_of_service = PickupPoint("pp-1", "Laden", "LOCKER", 51.7, 9.3, "Höxter", tuple(locker()), in_service=False)
+    assert decide_compartments(out_of_service, set(), goods, monday) == Rejected("OUT_OF_SERVICE")

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import secrets
 
+import pytest
+
+from nahnetz.kit.errors import BadRequest, Unprocessable
 from services.pickup.domain import codes
 
 KEY = b"k" * 32
@@ -75,3 +78,21 @@ def test_comparison_is_constant_time(monkeypatch):
 def test_a_code_never_shows_in_its_repr():
     code = codes.new_pickup_code("o-1")
     assert code.pin not in repr(code) and code.qr_payload not in repr(code)
+
+
+def test_an_entered_code_is_a_pin_for_an_order_or_a_scanned_qr():
+    code = codes.new_pickup_code("o-1")
+    salt = "s"
+    pin_digest, qr_digest = codes.pin_hash(KEY, salt, "o-1", code.pin), codes.qr_hash(KEY, salt, "o-1", code.qr_payload)
+    typed = codes.entered_code("o-1", code.pin, None)
+    scanned = codes.entered_code(None, None, code.qr_payload)
+    assert (typed.order_id, typed.scanned, scanned.order_id, scanned.scanned) == ("o-1", False, "o-1", True)
+    assert typed.matches(KEY, salt, pin_digest, qr_digest) and scanned.matches(KEY, salt, pin_digest, qr_digest)
+    # The PIN does not open by the QR's hash, nor the QR by the PIN's.
+    assert not typed.matches(KEY, salt, qr_digest, pin_digest)
+    assert not scanned.matches(KEY, salt, qr_digest, pin_digest)
+    assert code.pin not in repr(typed) and code.qr_payload not in repr(scanned)
+    with pytest.raises(Unprocessable, match="not a Nahnetz pick-up QR"):
+        codes.entered_code(None, None, "https://example.org/x")
+    with pytest.raises(BadRequest):
+        codes.entered_code("o-1", None, None)

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from services.pickup.domain.collection import (
-    COLLECTED, DEPOSITED, EXPIRED, Outcome, ParcelState, decide_collection, register_failure,
+    COLLECTED, DEPOSITED, EXPIRED, AlreadyCollected, CodeLocked, Decision, Outcome, ParcelGone, ParcelState,
+    WrongCode, collection_method, decide_collection, refusal, register_failure,
 )
-from services.pickup.domain.rate_limit import over_limit, window_of
+from services.pickup.domain.rate_limit import PARCEL, POINT, TooManyAttempts, check_attempts, over_limit, window_of
 
 NOW = datetime(2026, 5, 4, 10, 0, tzinfo=timezone.utc)
 LATER = NOW + timedelta(days=3)
@@ -58,3 +61,35 @@ def test_rate_limit_windows():
     assert window_of(150.0, 60).retry_after == 30
     assert window_of(179.99, 60).retry_after == 1
     assert not over_limit(3, 3) and over_limit(4, 3)
+
+
+def test_the_terminal_is_told_why_the_doors_stay_shut():
+    wrong = refusal(Decision(Outcome.WRONG_CODE, 2, 3), "o-1")
+    assert isinstance(wrong, WrongCode) and wrong.status_code == 403 and wrong.details == {"attempts_left": 3}
+    assert "noch 3 Versuche" in wrong.message and "3 attempts left" in wrong.message
+    for outcome in (Outcome.LOCKED_NOW, Outcome.LOCKED):
+        locked = refusal(Decision(outcome, 5, 0), "o-1")
+        assert isinstance(locked, CodeLocked) and locked.status_code == 423 and locked.code == "code_locked"
+    collected = refusal(Decision(Outcome.ALREADY_COLLECTED, 0, 5), "o-1")
+    assert isinstance(collected, AlreadyCollected) and collected.status_code == 409 and "o-1" in collected.message
+    gone = refusal(Decision(Outcome.EXPIRED, 0, 5), "o-1")
+    assert isinstance(gone, ParcelGone) and gone.status_code == 410 and gone.code == "parcel_expired"
+    with pytest.raises(ValueError):
+        refusal(Decision(Outcome.COLLECTED, 0, 5), "o-1")
+
+
+def test_the_collection_method_says_how_the_parcel_was_opened():
+    assert collection_method(True, None) == "QR"
+    assert collection_method(False, "shop-staff-1") == "COUNTER_STAFF"
+    assert collection_method(False, None) == "PIN"
+
+
+def test_the_attempt_past_the_limit_is_refused_with_the_wait():
+    window = window_of(150.0, 60)
+    check_attempts(3, 3, window, PARCEL)
+    with pytest.raises(TooManyAttempts) as parcel:
+        check_attempts(4, 3, window, PARCEL)
+    assert parcel.value.status_code == 429 and parcel.value.headers == {"Retry-After": "30"}
+    assert "this parcel" in parcel.value.message and "30 s" in parcel.value.message
+    with pytest.raises(TooManyAttempts, match="pick-up point"):
+        check_attempts(31, 30, window, POINT)

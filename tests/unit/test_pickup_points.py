@@ -3,9 +3,11 @@ and the resident's notice."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime, time, timezone
 
 from nahnetz.events import new_event, read_event
+from nahnetz.records import NotificationRequested, PickupPointRegistered, PickupPointUpdated
 from services.pickup.domain.notices import code_locked, parcel_ready
 from services.pickup.domain.points import (
     Compartment, OpeningHours, OpeningInterval, PickupPoint, description_problems,
@@ -26,9 +28,15 @@ def counter() -> PickupPoint:
 
 def test_a_point_survives_the_event_and_the_read_model():
     point = counter()
-    event = read_event(new_event("PickupPointRegistered", producer="test", **point.event_fields()).encode())
-    assert PickupPoint.from_event(event.data) == point
+    event = read_event(new_event(PickupPointRegistered, producer="test", **point.event_fields()).encode())
+    assert PickupPoint.from_event(event) == point
     assert PickupPoint.from_json(point.to_json()) == point
+    withdrawn = new_event(PickupPointUpdated, producer="test", in_service=False, **point.event_fields())
+    assert PickupPoint.from_event(withdrawn).in_service is False
+
+
+def test_doors_are_the_labels_people_see():
+    assert counter().doors(["R1", "K1", "X9"]) == ["Regal 1", "K1", "X9"]
 
 
 def test_a_counter_takes_orders_on_its_opening_days_only():
@@ -62,10 +70,9 @@ def test_the_parcel_ready_notice_tells_code_place_and_deadline_in_berlin_time():
     assert "Thu 07 May 2026, 18:00" in notice.params["text_en"]
     assert "A3" in notice.params["text_de"] and "Brakel" in notice.params["text_en"]
     assert notice.notification_id == "parcel-ready:o-1:d-1"
-    event = new_event("NotificationRequested", producer="test", notification_id=notice.notification_id,
-                      recipient_id=notice.recipient_id, recipient_role=notice.recipient_role,
-                      template=notice.template, params=dict(notice.params))
-    assert event.params["qr_payload"] == "NAHNETZ1:o-1:tok"
+    # The notice's fields are those of the event.
+    event = new_event(NotificationRequested, producer="test", **asdict(notice))
+    assert event.params["qr_payload"] == "NAHNETZ1:o-1:tok" and event.recipient_role == "RESIDENT"
 
 
 def test_the_lock_alert_goes_to_an_operator():

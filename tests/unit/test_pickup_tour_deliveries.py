@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from nahnetz.events import new_event
+from nahnetz.events import Actor, new_event
+from nahnetz.records import GeoPoint, Stop, StopCompleted, TourDispatched
 from nahnetz.kit.errors import Conflict, NotFound
 from nahnetz.messaging.handling import InvalidEvent
 from services.pickup import keys
@@ -25,9 +26,8 @@ class FakeRedis:
     async def exists(self, key: str) -> int:
         return int(key in {keys.parcel(o) for o in self.parcels})
 
-    async def hget(self, key: str, name: str) -> bytes | None:
-        value = self.hashes.get(key, {}).get(name)
-        return None if value is None else value.encode()  # the worker's client answers bytes
+    async def hget(self, key: str, name: str) -> str | None:
+        return self.hashes.get(key, {}).get(name)
 
     def pipeline(self, transaction: bool = True) -> "FakePipeline":
         return FakePipeline(self)
@@ -55,24 +55,25 @@ class FakePipeline:
 
 
 def delivered(*order_ids: str, tour_id: str = "tour-1", stop_index: int = 3):
-    return new_event("StopCompleted", producer="dispatch-api", tour_id=tour_id, stop_index=stop_index,
+    return new_event(StopCompleted, producer="dispatch-api", tour_id=tour_id, stop_index=stop_index,
                      kind="DELIVERED", order_ids=list(order_ids))
 
 
 def dispatched(tour_id: str, *kinds: str):
-    stops = [{"kind": kind, "place_id": f"place-{i}", "location": {"lat": 51.7, "lon": 9.2}, "eta": NOW,
-              "load_g": 0, "load_ml": 0} for i, kind in enumerate(kinds)]
-    return new_event("TourDispatched", producer="dispatch-api", tour_id=tour_id, plan_id="plan-1",
+    stops = [Stop(kind=kind, place_id=f"place-{i}", location=GeoPoint(lat=51.7, lon=9.2), eta=NOW, load_g=0,
+                  load_ml=0) for i, kind in enumerate(kinds)]
+    return new_event(TourDispatched, producer="dispatch-api", tour_id=tour_id, plan_id="plan-1",
                      day=NOW.date(), driver_id="driver-1", vehicle_id="van-1", stops=stops)
 
 
 @pytest.fixture
 def deposits(monkeypatch):
-    """Record deposits; `outcomes[order]` makes one raise (and maybe 'win' on the other van)."""
+    """Record deposits (and who deposited); `outcomes[order]` makes one raise (and maybe 'win' on the other van)."""
     calls, outcomes = [], {}
 
-    async def deposit(*, order_id, redis, **_):
+    async def deposit(*, order_id, redis, **given):
         calls.append(order_id)
+        depositors[order_id] = (given["actor"], given["deposited_by"])
         outcome = outcomes.get(order_id)
         if outcome == "other van won":
             redis.parcels.add(order_id)
@@ -81,12 +82,13 @@ def deposits(monkeypatch):
             raise NotFound(f"no compartment reservation is known for order {order_id}")
         redis.parcels.add(order_id)
 
+    depositors = {}
     monkeypatch.setattr(tour_deliveries, "deposit_parcel", deposit)
-    return calls, outcomes
+    return calls, outcomes, depositors
 
 
 async def test_each_order_of_the_stop_is_deposited_and_a_redelivery_changes_nothing(deposits):
-    calls, _ = deposits
+    calls, _, _ = deposits
     redis = FakeRedis()
     done = await tour_deliveries.deposit_delivered_orders(delivered("o1", "o2"), redis, None, None, NOW)
     again = await tour_deliveries.deposit_delivered_orders(delivered("o1", "o2"), redis, None, None, NOW)
@@ -94,14 +96,14 @@ async def test_each_order_of_the_stop_is_deposited_and_a_redelivery_changes_noth
 
 
 async def test_a_part_delivered_by_another_van_at_the_same_moment_is_not_an_error(deposits):
-    calls, outcomes = deposits
+    calls, outcomes, _ = deposits
     outcomes["o1"] = "other van won"
     done = await tour_deliveries.deposit_delivered_orders(delivered("o1", "o2"), FakeRedis(), None, None, NOW)
     assert done == ["o2"]
 
 
 async def test_a_parcel_without_reservation_is_dead_lettered_after_the_others_went_in(deposits):
-    calls, outcomes = deposits
+    calls, outcomes, _ = deposits
     outcomes["o1"] = "no reservation"
     redis = FakeRedis()
     with pytest.raises(InvalidEvent, match="o1"):
@@ -110,8 +112,8 @@ async def test_a_parcel_without_reservation_is_dead_lettered_after_the_others_we
 
 
 async def test_other_stop_reports_are_ignored(deposits):
-    calls, _ = deposits
-    arrived = new_event("StopCompleted", producer="dispatch-api", tour_id="t", stop_index=0, kind="ARRIVED")
+    calls, _, _ = deposits
+    arrived = new_event(StopCompleted, producer="dispatch-api", tour_id="t", stop_index=0, kind="ARRIVED")
     assert await tour_deliveries.deposit_delivered_orders(arrived, FakeRedis(), None, None, NOW) == []
     assert calls == []
 
@@ -119,7 +121,7 @@ async def test_other_stop_reports_are_ignored(deposits):
 async def test_goods_unloaded_at_the_hub_are_not_deposited_until_delivered_at_the_point(deposits):
     # A collection tour ends at the hub, where the driver reports the goods unloaded
     # (DELIVERED at a DEPOT stop): they are not in a locker yet, so no code may go out.
-    calls, _ = deposits
+    calls, _, _ = deposits
     redis = FakeRedis()
     for tour in (dispatched("morning", "DEPOT", "PICKUP", "DEPOT"),
                  dispatched("afternoon", "DEPOT", "DELIVERY", "DEPOT")):
@@ -130,3 +132,14 @@ async def test_goods_unloaded_at_the_hub_are_not_deposited_until_delivered_at_th
     at_point = delivered("o1", "o2", tour_id="afternoon", stop_index=1)
     assert await tour_deliveries.deposit_delivered_orders(at_point, redis, None, None, NOW) == ["o1", "o2"]
     assert calls == ["o1", "o2"]
+
+
+async def test_the_driver_who_reported_the_stop_is_the_depositor(deposits):
+    reported = new_event(StopCompleted, producer="dispatch-api", actor=Actor("driver-9", "DRIVER"),
+                         tour_id="tour-1", stop_index=3, kind="DELIVERED", order_ids=["o1"])
+    await tour_deliveries.deposit_delivered_orders(reported, FakeRedis(), None, None, NOW)
+    await tour_deliveries.deposit_delivered_orders(delivered("o2"), FakeRedis(), None, None, NOW)
+    _, _, depositors = deposits
+    (actor, by), (anonymous, anonymous_by) = depositors["o1"], depositors["o2"]
+    assert (actor.user_id, actor.role, by) == ("driver-9", "DRIVER", "driver-9")
+    assert (anonymous.user_id, anonymous.role, anonymous_by) == ("tour:tour-1", "DRIVER", "tour:tour-1")

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from services.routing.solver import (
+from services.routing.domain.solver import (
     DroppedJob,
     DropReason,
     FixedPrefix,

@@ -10,24 +10,16 @@ from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 
-from nahnetz.regions import load_region
-from services.routing.fleet import VehicleRecord, local_instant, local_midnight, region_fleet
-from services.routing.planning import (
-    ExtraJob,
-    Place,
-    PlanningError,
-    PlanRequest,
-    ServiceTimes,
-    ShipmentRecord,
-    UtcWindow,
-    build_problem,
-    job_for_day,
-)
-from services.routing.replanning import DispatchedStop, Leg, TourProgress
-from services.routing.solver import JobKind, StopKind, StopRef, TemperatureClass
-from services.routing.solver import Location
-from services.routing.travel import great_circle_source
+from nahnetz import records
+from nahnetz.events import new_event
 from nahnetz.geo import GeoPoint, haversine_m
+from nahnetz.regions import load_region
+from services.routing.domain.fleet import local_instant, local_midnight, region_fleet
+from services.routing.domain.planning import PlanningError, build_problem, job_for_day
+from services.routing.domain.replanning import DispatchedStop, Leg, TourProgress
+from services.routing.domain.shipments import Place, ServiceTimes, ShipmentRecord, UtcWindow
+from services.routing.domain.solver import JobKind, Location, StopKind, StopRef, TemperatureClass
+from services.routing.handlers.travel import great_circle_source
 
 UTC = timezone.utc
 DAY = date(2031, 7, 16)  # a Wednesday in summer (UTC+2)
@@ -59,19 +51,25 @@ def shipment(sid: str, *, status: str = "REQUESTED", collected: date = DAY, deli
                           order_cancelled=cancelled)
 
 
-def request(day: date = DAY, vehicles: list[VehicleRecord] | None = None, **kw) -> PlanRequest:
-    return PlanRequest("plan-1", day, HUB, tuple(vehicles if vehicles is not None else region_fleet(REGION, day)[:3]),
-                       **kw)
+def plan_request(plan_id: str, day: date, vehicles, *, jobs=(), time_budget_s: int = 10,
+                 replan_of: str | None = None) -> records.RoutePlanRequested:
+    depot = records.Depot(depot_id=HUB.place_id, name=HUB.name, location=records.GeoPoint(lat=HUB.lat, lon=HUB.lon))
+    return new_event(records.RoutePlanRequested, producer="routing-test", plan_id=plan_id, day=day, depot=depot,
+                     vehicles=list(vehicles), jobs=list(jobs), time_budget_s=time_budget_s, replan_of=replan_of)
+
+
+def request(day: date = DAY, vehicles: list[records.Vehicle] | None = None, **kw) -> records.RoutePlanRequested:
+    return plan_request("plan-1", day, vehicles if vehicles is not None else region_fleet(REGION, day)[:3], **kw)
 
 
 # -- vehicles ----------------------------------------------------------------------------------
 def test_the_fleets_local_shifts_become_utc_for_the_day_in_summer_and_winter():
     summer = {v.vehicle_id: v for v in region_fleet(REGION, DAY)}
     winter = {v.vehicle_id: v for v in region_fleet(REGION, WINTER_DAY)}
-    assert summer["van-hx-1"].shift_start == datetime(2031, 7, 16, 4, 0, tzinfo=UTC)  # 06:00 CEST
-    assert winter["van-hx-1"].shift_start == datetime(2031, 1, 15, 5, 0, tzinfo=UTC)  # 06:00 CET
-    assert summer["van-hx-4"].shift_end == datetime(2031, 7, 16, 14, 0, tzinfo=UTC)
-    assert summer["van-hx-1"].temperature_classes == ("AMBIENT", "CHILLED", "FROZEN")
+    assert summer["van-hx-1"].shift.start == datetime(2031, 7, 16, 4, 0, tzinfo=UTC)  # 06:00 CEST
+    assert winter["van-hx-1"].shift.start == datetime(2031, 1, 15, 5, 0, tzinfo=UTC)  # 06:00 CET
+    assert summer["van-hx-4"].shift.end == datetime(2031, 7, 16, 14, 0, tzinfo=UTC)
+    assert summer["van-hx-1"].temperature_classes == ["AMBIENT", "CHILLED", "FROZEN"]
     assert summer["van-hx-2"].max_weight_g == 1_000_000
 
 
@@ -94,8 +92,10 @@ def test_no_vehicles_is_a_failure_of_its_own():
 
 
 def test_a_vehicle_with_a_broken_shift_is_an_invalid_request():
-    broken = VehicleRecord("v", 1000, 1000, ("AMBIENT",), datetime(2031, 7, 16, 10, tzinfo=UTC),
-                           datetime(2031, 7, 16, 9, tzinfo=UTC))
+    broken = records.Vehicle(vehicle_id="v", max_weight_g=1000, max_volume_ml=1000,
+                             temperature_classes=[records.TemperatureClass.AMBIENT],
+                             shift=records.TimeWindow(start=datetime(2031, 7, 16, 10, tzinfo=UTC),
+                                                      end=datetime(2031, 7, 16, 9, tzinfo=UTC)))
     with pytest.raises(PlanningError) as failure:
         build_problem(request(vehicles=[broken]), [shipment("s1")], MATRIX.matrix)
     assert failure.value.reason == "INVALID_REQUEST" and "shift" in failure.value.message
@@ -224,14 +224,17 @@ def test_a_day_with_nothing_to_carry_fails_with_no_jobs():
 
 
 def test_extra_jobs_of_the_request_are_planned_and_unknown_kinds_refused():
-    extra = ExtraJob("ret-1", "PICKUP", ("s-old",), Place("shop-b", None, 51.6, 9.1), (), 240, 1000, 2000, "AMBIENT")
-    inp = build_problem(request(extra_jobs=(extra,)), [shipment("s1")], MATRIX.matrix)
+    extra = records.RouteJob(job_id="ret-1", kind=records.JobKind.PICKUP, shipment_ids=["s-old"], place_id="shop-b",
+                             location=records.GeoPoint(lat=51.6, lon=9.1), service_s=240, weight_g=1000,
+                             volume_ml=2000)
+    inp = build_problem(request(jobs=(extra,)), [shipment("s1")], MATRIX.matrix)
     job = inp.problem.job_by_id["ret-1"]
     assert job.kind is JobKind.PICKUP and job.pickup.service_s == 240
     assert inp.job_shipments["ret-1"] == ("s-old",)
-    odd = ExtraJob("odd", "OTHER", (), Place("x", None, 51.6, 9.1), (), 60, 0, 0, "AMBIENT")
+    odd = records.RouteJob(job_id="odd", kind=records.JobKind.OTHER, shipment_ids=[], place_id="x",
+                           location=records.GeoPoint(lat=51.6, lon=9.1), service_s=60, weight_g=0, volume_ml=0)
     with pytest.raises(PlanningError) as failure:
-        build_problem(request(extra_jobs=(odd,)), [shipment("s1")], MATRIX.matrix)
+        build_problem(request(jobs=(odd,)), [shipment("s1")], MATRIX.matrix)
     assert failure.value.reason == "INVALID_REQUEST"
 
 
@@ -262,10 +265,14 @@ def test_rides_through_the_hub_unload_there_and_load_again():
 
 
 def test_the_tour_of_a_replan_starts_with_the_stops_done_on_the_tour_it_replaces():
-    stop = {"kind": "PICKUP", "place_id": "shop-a", "shipment_ids": ["s1"]}
-    depot = {"kind": "DEPOT", "place_id": HUB.place_id, "shipment_ids": []}
-    dispatched = {"tour_id": "t2", "plan_id": "plan-1", "vehicle_id": "van-hx-1", "stops": [depot, stop, depot],
-                  "replaces_tour_id": "t1", "done_stops": [0, 1]}
+    def stop(kind: str, place: Place, shipment_ids: list[str]) -> records.Stop:
+        return records.Stop(kind=records.StopKind(kind), place_id=place.place_id, location=place.location,
+                            shipment_ids=shipment_ids, eta=local_instant(DAY, time(8)), load_g=0, load_ml=0)
+
+    depot = stop("DEPOT", HUB, [])
+    dispatched = new_event(records.TourDispatched, producer="dispatch-api", tour_id="t2", plan_id="plan-1", day=DAY,
+                           driver_id="d-1", vehicle_id="van-hx-1", stops=[depot, stop("PICKUP", SHOP, ["s1"]), depot],
+                           replaces_tour_id="t1", done_stops=[0, 1])
     progress = TourProgress.from_dispatch(dispatched)
     assert progress.reached == 1 and progress.fixed_legs() == (Leg("s1", 1, 2),)
 
@@ -317,9 +324,9 @@ def test_the_travel_matrix_follows_the_problems_locations_from_the_shared_provid
 
 # -- rounds ---------------------------------------------------------------------------------------
 def test_collections_that_miss_the_hub_go_direct_in_a_second_round_and_the_plan_stays_consistent():
-    from services.routing.planning import PlanningRules, solve_in_rounds
-    from services.routing.plan_events import plan_as_solution, route_planned_fields
-    from services.routing.solver import check_solution, solve
+    from services.routing.domain.plan_events import plan_as_solution, route_planned_fields
+    from services.routing.domain.planning import PlanningRules, solve_in_rounds
+    from services.routing.domain.solver import check_solution, solve
 
     shops = [Place(s.id, s.name, s.lat, s.lon) for s in REGION.shops[:10]]
     points = [Place(p.id, p.name, p.lat, p.lon) for p in REGION.pickup_points[:2]]
@@ -339,11 +346,11 @@ def test_collections_that_miss_the_hub_go_direct_in_a_second_round_and_the_plan_
     assert final.served_shipments(solution) > inp.served_shipments(first)
     assert check_solution(final.problem, solution) == []
     fields = route_planned_fields("plan-r", DAY, final, solution, matrix_source="great-circle")
-    delivered = {sid for t in fields["tours"] for s in t["stops"] if s["kind"] == "DELIVERY" for sid in s["shipment_ids"]}
-    dropped = {sid for d in fields["dropped"] for sid in d["shipment_ids"]}
+    delivered = {sid for t in fields["tours"] for s in t.stops if s.kind == "DELIVERY" for sid in s.shipment_ids}
+    dropped = {sid for d in fields["dropped"] for sid in d.shipment_ids}
     assert delivered | dropped == {r.shipment_id for r in records} and not delivered & dropped
     # A published plan is re-checked against the round it was solved in.
-    named = [j for t in fields["tours"] for s in t["stops"] for j in s["job_ids"]] + [d["job_id"] for d in fields["dropped"]]
+    named = [j for t in fields["tours"] for s in t.stops for j in s.job_ids] + [d.job_id for d in fields["dropped"]]
     again = inp.as_published(named)
     assert {j.id for j in again.problem.jobs} == {j.id for j in final.problem.jobs}
     assert check_solution(again.problem, plan_as_solution(again.problem, again.reference, fields["tours"],

@@ -15,20 +15,16 @@ from datetime import date, time as clock_time
 
 import pytest
 
+from nahnetz import records
+from nahnetz.events import new_event
 from nahnetz.regions import load_region
-from services.routing.consolidation import Role, temperature_groups
-from services.routing.fleet import local_instant, region_fleet
-from services.routing.plan_events import plan_as_solution, route_planned_fields
-from services.routing.planning import (
-    Place,
-    PlanRequest,
-    ShipmentRecord,
-    UtcWindow,
-    build_problem,
-    solve_in_rounds,
-)
-from services.routing.solver import SolveStatus, check_solution, solve
-from services.routing.travel import great_circle_source
+from services.routing.domain.consolidation import Role, temperature_groups
+from services.routing.domain.fleet import local_instant, region_fleet
+from services.routing.domain.plan_events import plan_as_solution, route_planned_fields
+from services.routing.domain.planning import build_problem, solve_in_rounds
+from services.routing.domain.shipments import Place, ShipmentRecord, UtcWindow
+from services.routing.domain.solver import SolveStatus, check_solution, solve
+from services.routing.handlers.travel import great_circle_source
 
 DAY = date(2031, 7, 18)  # a Friday: every shop of the region is open
 REGION = load_region("kreis_hoexter")
@@ -68,7 +64,7 @@ def demo_day(orders: int, seed: int) -> list[ShipmentRecord]:
     places = list(REGION.places)
     homes = rng.choices(places, [p.population for p in places], k=orders)
     products = [(shop, product) for shop in REGION.shops for product in shop.products]
-    records = []
+    shipments = []
     for n, home in enumerate(homes):
         near = sorted(products, key=lambda sp: _km(home.lat, home.lon, sp[0].lat, sp[0].lon))[:40]
         basket = rng.sample(near, k=rng.randint(1, 4))
@@ -81,20 +77,22 @@ def demo_day(orders: int, seed: int) -> list[ShipmentRecord]:
         for shop_id, lines in by_shop.items():
             shop = lines[0][0]
             classes = {p.temperature for _, p, _ in lines}
-            records.append(ShipmentRecord(
+            shipments.append(ShipmentRecord(
                 f"shp-{order_id}-{shop_id}", order_id, Place(shop.id, shop.name, shop.lat, shop.lon),
                 Place(point.id, point.name, point.lat, point.lon), compartments=len(classes), delivery_day=DAY,
                 weight_g=sum(p.weight_g * q for _, p, q in lines), volume_ml=sum(p.volume_ml * q for _, p, q in lines),
                 temperature_class=max(classes, key=TEMPERATURES.index),
                 pickup_windows=_opening(DAY, shop.opening_hours, until=clock_time(15)),
                 delivery_windows=_opening(DAY, point.opening_hours)))
-    return records
+    return shipments
 
 
 @pytest.fixture(scope="module")
 def day():
     shipments = demo_day(orders=115, seed=7)
-    request = PlanRequest("plan-scale", DAY, HUB, tuple(region_fleet(REGION, DAY)), time_budget_s=BUDGET_S)
+    depot = records.Depot(depot_id=HUB.place_id, name=HUB.name, location=records.GeoPoint(lat=HUB.lat, lon=HUB.lon))
+    request = new_event(records.RoutePlanRequested, producer="routing-test", plan_id="plan-scale", day=DAY,
+                        depot=depot, vehicles=region_fleet(REGION, DAY), jobs=[], time_budget_s=BUDGET_S)
     inp = build_problem(request, shipments, matrix)
     started = time.monotonic()
 
@@ -150,12 +148,12 @@ def test_the_day_is_planned_within_the_budget_and_passes_the_independent_check(d
 def test_every_shipment_is_on_a_tour_or_left_out_with_a_reason(day):
     shipments, _, final, solution, _ = day
     fields = route_planned_fields("plan-scale", DAY, final, solution, matrix_source="great-circle")
-    delivered = {sid for tour in fields["tours"] for stop in tour["stops"] if stop["kind"] == "DELIVERY"
-                 for sid in stop["shipment_ids"]}
-    dropped = {sid: d for d in fields["dropped"] for sid in d["shipment_ids"]}
+    delivered = {sid for tour in fields["tours"] for stop in tour.stops if stop.kind == "DELIVERY"
+                 for sid in stop.shipment_ids}
+    dropped = {sid: d for d in fields["dropped"] for sid in d.shipment_ids}
     for d in fields["dropped"]:
-        assert d["reason"] in ("CAPACITY", "TIME_WINDOW", "TEMPERATURE_CLASS") and d["detail"]
-        assert "stay due" in d["detail"]
+        assert d.reason in ("CAPACITY", "TIME_WINDOW", "TEMPERATURE_CLASS") and d.detail
+        assert "stay due" in d.detail
     for s in shipments:
         assert (s.shipment_id in delivered) != (s.shipment_id in dropped), s.shipment_id
     assert len(delivered) >= 0.8 * len(shipments)  # most of the day is served
@@ -170,22 +168,22 @@ def test_the_driver_sees_one_stop_per_place_visit_and_the_hub_mid_tour(day):
     by_id = {s.shipment_id: s for s in shipments}
     mid_tour_hub = 0
     for tour in fields["tours"]:
-        stops = tour["stops"]
-        assert stops[0]["kind"] == stops[-1]["kind"] == "DEPOT"
-        assert all(a["place_id"] != b["place_id"] for a, b in zip(stops, stops[1:]))
+        stops = tour.stops
+        assert stops[0].kind == stops[-1].kind == "DEPOT"
+        assert all(a.place_id != b.place_id for a, b in zip(stops, stops[1:]))
         on_board: set[str] = set()
         for stop in stops:
-            for sid in stop["shipment_ids"]:
-                if stop["kind"] == "PICKUP":
-                    assert by_id[sid].shop.place_id == stop["place_id"]
+            for sid in stop.shipment_ids:
+                if stop.kind == "PICKUP":
+                    assert by_id[sid].shop.place_id == stop.place_id
                     on_board.add(sid)
-                elif stop["kind"] == "DELIVERY":
-                    assert by_id[sid].point.place_id == stop["place_id"] and sid in on_board
+                elif stop.kind == "DELIVERY":
+                    assert by_id[sid].point.place_id == stop.place_id and sid in on_board
                     on_board.discard(sid)
                 elif sid in on_board:
                     on_board.discard(sid)  # unloaded at the hub
                 else:
                     on_board.add(sid)  # loaded at the hub
         assert not any(by_id[s].delivery_day == DAY and s in on_board for s in on_board)
-        mid_tour_hub += sum(1 for stop in stops[1:-1] if stop["kind"] == "DEPOT")
+        mid_tour_hub += sum(1 for stop in stops[1:-1] if stop.kind == "DEPOT")
     assert mid_tour_hub >= 1

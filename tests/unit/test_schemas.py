@@ -16,6 +16,7 @@ from fastavro.utils import generate_many
 from nahnetz.avro import codec
 from nahnetz.avro.catalogue import PRIMITIVES, RELEASED_DIR, SchemaCatalogue, default_schemas_dir
 from nahnetz.events import new_event, read_event
+from nahnetz.records import OrderCancelled, OrderRejected
 from nahnetz.topics import ALL, topic_for_event
 
 SCHEMAS = default_schemas_dir()
@@ -162,7 +163,7 @@ def test_generated_records_round_trip_through_the_codec(event):
         assert data[:2] == b"\xc3\x01" and data[2:10] == schema.fingerprint
         decoded = read_event(data, CATALOGUE)
         assert decoded.type == event
-        assert decoded.data == as_decoded(schema.expanded, record)
+        assert decoded.to_avro() == as_decoded(schema.expanded, record)
 
 
 @pytest.mark.parametrize("event", REGISTERED)
@@ -173,27 +174,25 @@ def test_events_built_with_new_event_round_trip(event):
     built = new_event(event, producer="test-suite", catalogue=CATALOGUE, **fields)
     back = read_event(built.encode(), CATALOGUE)
     assert back.type == event
-    assert back.meta["producer"] == "test-suite"
-    assert back.meta["event_id"] == built.event_id
-    expected = as_decoded(schema.expanded, {**record, "meta": dict(built.meta, occurred_at=0)})
-    assert {k: v for k, v in back.data.items() if k != "meta"} == {
+    assert back.meta.producer == "test-suite"
+    assert back.meta.event_id == built.event_id
+    expected = as_decoded(schema.expanded, {**record, "meta": {**built.meta.to_avro(), "occurred_at": 0}})
+    assert {k: v for k, v in back.to_avro().items() if k != "meta"} == {
         k: v for k, v in expected.items() if k != "meta"
     }
-    assert back.meta["occurred_at"] == built.meta["occurred_at"]
+    assert back.meta.occurred_at == built.meta.occurred_at
     assert back.key == str(fields[topic_for_event(event).key])
 
 
 def test_optional_fields_left_out_get_their_defaults():
-    placed = new_event(
-        "OrderCancelled", producer="orders-api", catalogue=CATALOGUE, order_id="o-1",
-    )
+    placed = new_event(OrderCancelled, producer="orders-api", catalogue=CATALOGUE, order_id="o-1")
     back = read_event(placed.encode(), CATALOGUE)
     assert back.reason is None
     assert back.channel == "UNKNOWN"
 
 
 def test_defaults_are_not_shared_between_events():
-    first = new_event("OrderRejected", producer="orders-worker", catalogue=CATALOGUE, order_id="o-1")
-    first.data["lines"].append("mutated")
-    second = new_event("OrderRejected", producer="orders-worker", catalogue=CATALOGUE, order_id="o-2")
+    first = new_event(OrderRejected, producer="orders-worker", catalogue=CATALOGUE, order_id="o-1")
+    first.lines.append("mutated")
+    second = new_event(OrderRejected, producer="orders-worker", catalogue=CATALOGUE, order_id="o-2")
     assert second.lines == []

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from nahnetz.stack.discovery import ServiceProcess, api_urls, assign_ports, discover
+from nahnetz.stack.discovery import ServiceProcess, api_urls, assign_ports, discover, service_names
+from nahnetz.stack.registry import SERVICE_NUMBERS, next_free_number
 from nahnetz.stack.processes import StackError
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def make_services(root: Path, layout: dict[str, list[str]]) -> Path:
@@ -64,31 +67,46 @@ def test_commands_and_environment_follow_the_conventions():
     assert worker.env(8200) == {"NAHNETZ_SERVICE": "freight_exchange", "NAHNETZ_WORKER_PORT": "8200"}
 
 
-def test_the_nth_service_gets_base_plus_n_for_both_its_ports(tmp_path):
+def test_service_number_n_gets_base_plus_n_for_both_its_ports(tmp_path):
     folder = make_services(tmp_path, {
         "catalog": ["api.py", "worker.py"], "notify": ["worker.py"], "orders": ["api.py", "worker.py"]})
-    ports = {p.name: p.port for p in assign_ports(discover(folder), 8100, 8200)}
-    assert ports == {"catalog-api": 8100, "catalog-worker": 8200, "notify-worker": 8201,
-                     "orders-api": 8102, "orders-worker": 8202}
+    numbers = {"catalog": 0, "notify": 3, "orders": 4}
+    ports = {p.name: p.port for p in assign_ports(discover(folder), 8100, 8200, numbers)}
+    assert ports == {"catalog-api": 8100, "catalog-worker": 8200, "notify-worker": 8203,
+                     "orders-api": 8104, "orders-worker": 8204}
 
 
-def test_adding_a_service_keeps_the_ports_of_those_before_it(tmp_path):
-    (tmp_path / "before").mkdir()
-    (tmp_path / "after").mkdir()
-    before = make_services(tmp_path / "before", {"catalog": ["api.py"], "orders": ["api.py"]})
-    after = make_services(tmp_path / "after", {"catalog": ["api.py"], "orders": ["api.py"], "pickup": ["api.py"]})
-    old = {p.name: p.port for p in assign_ports(discover(before), 8100, 8200)}
-    new = {p.name: p.port for p in assign_ports(discover(after), 8100, 8200)}
-    assert {name: new[name] for name in old} == old
-    assert new["pickup-api"] == 8102
+def test_ports_come_from_the_registry_not_from_alphabetical_order(tmp_path):
+    # "apiary" sorts before every service: with positional ports it would move them all.
+    folder = make_services(tmp_path, {"apiary": ["api.py"], "catalog": ["api.py"], "routing": ["api.py"]})
+    numbers = {"catalog": 0, "routing": 6, "apiary": 7}
+    ports = {p.name: p.port for p in assign_ports(discover(folder), 8100, 8200, numbers)}
+    assert ports == {"catalog-api": 8100, "routing-api": 8106, "apiary-api": 8107}
+
+
+def test_a_service_not_yet_registered_gets_a_number_after_the_registered_ones(tmp_path):
+    folder = make_services(tmp_path, {"catalog": ["api.py"], "echo": ["api.py"], "zeta": ["api.py"]})
+    ports = {p.name: p.port for p in assign_ports(discover(folder), 8100, 8200, {"catalog": 0, "orders": 4})}
+    assert ports == {"catalog-api": 8100, "echo-api": 8105, "zeta-api": 8106}
+
+
+def test_every_service_of_the_repository_is_registered_with_a_number_of_its_own():
+    services = service_names(discover(REPO / "services"))
+    missing = [s for s in services if s not in SERVICE_NUMBERS]
+    assert not missing, (f"register {missing} in nahnetz.stack.registry.SERVICE_NUMBERS "
+                         f"(next free number: {next_free_number()})")
+    assert len(set(SERVICE_NUMBERS.values())) == len(SERVICE_NUMBERS)
+    # The ports the README and the deployment files name stay where they were.
+    ports = {p.name: p.port for p in assign_ports(discover(REPO / "services"), 8100, 8200)}
+    assert ports["catalog-api"] == 8100 and ports["routing-worker"] == 8206
 
 
 def test_overlapping_port_ranges_are_refused():
     processes = [ServiceProcess(f"s{i}", "api") for i in range(5)]
-    with pytest.raises(StackError, match="overlap for 5 services"):
-        assign_ports(processes, 8100, 8103)
+    with pytest.raises(StackError, match="overlap for 5 service numbers"):
+        assign_ports(processes, 8100, 8103, {f"s{i}": i for i in range(5)})
     with pytest.raises(StackError, match="out of range"):
-        assign_ports(processes, 65534, 100)
+        assign_ports(processes, 65534, 100, {f"s{i}": i for i in range(5)})
 
 
 def test_every_api_is_announced_to_every_process():

@@ -35,6 +35,16 @@ def check(schema: Schema, record: dict[str, Any]) -> None:
         raise EventValidationError(f"{schema.name}: {exc}") from None
 
 
+def normalise(schema: Schema, record: dict[str, Any]) -> dict[str, Any]:
+    """The record as a reader will see it: nested defaults filled in, logical types
+    (dates, times) as Python values. Validates first."""
+    check(schema, record)
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, schema.parsed, record)
+    out.seek(0)
+    return fastavro.schemaless_reader(out, schema.parsed, None)
+
+
 def encode(schema: Schema, record: dict[str, Any]) -> bytes:
     check(schema, record)
     out = io.BytesIO()

@@ -1,11 +1,21 @@
-"""HTTP access to the stack's APIs with the tokens of the people who act."""
+"""HTTP access to the stack's APIs with the tokens of the people who act.
+
+The one platform client: the demo drives the stack with it, and so do the e2e
+tests and the order benchmark (through `nahnetz.testing`).
+
+    platform = Platform(service_urls())                  # NAHNETZ_URL_<SERVICE>, as `nahnetz up` sets them
+    me = platform.token("resident-0001", "resident")
+    order = (await platform.call("orders", "GET", "/v1/orders/o-1", who=me)).json()
+    final, pending = await platform.orders_until(ids, lambda o: o["status"] in DECIDED, timeout=60)
+"""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import httpx
 
@@ -24,6 +34,12 @@ def service_urls(environ: dict[str, str] | None = None) -> dict[str, str]:
     return {k[len(prefix):].lower(): v.rstrip("/") for k, v in env.items() if k.startswith(prefix)}
 
 
+# The orders API's statuses once the saga decided.
+DECIDED = frozenset({"CONFIRMED", "REJECTED"})
+# Who acts where a call names nobody: the hub's operator.
+OPERATOR = "operator-hx-1"
+
+
 @dataclass
 class Platform:
     """One HTTP client per service; tokens minted with the stack's secret."""
@@ -31,6 +47,8 @@ class Platform:
     urls: dict[str, str]
     secret: str = field(default_factory=lambda: os.environ.get("NAHNETZ_JWT_SECRET", DEV_JWT_SECRET))
     clients: dict[str, httpx.AsyncClient] = field(default_factory=dict)
+    timeout: float = 30.0
+    operator_id: str = OPERATOR
 
     def __post_init__(self) -> None:
         missing = [s for s in ("catalog", "orders", "pickup") if s not in self.urls]
@@ -38,7 +56,7 @@ class Platform:
             raise DemoError(f"the demo needs the APIs of {', '.join(missing)} (NAHNETZ_URL_<SERVICE>)")
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
         for service, url in self.urls.items():
-            self.clients[service] = httpx.AsyncClient(base_url=url, timeout=30.0, limits=limits)
+            self.clients[service] = httpx.AsyncClient(base_url=url, timeout=self.timeout, limits=limits)
 
     async def close(self) -> None:
         await asyncio.gather(*(c.aclose() for c in self.clients.values()))
@@ -46,10 +64,37 @@ class Platform:
     def token(self, sub: str, role: str, **scopes: Any) -> dict[str, str]:
         return {"Authorization": f"Bearer {issue_token(self.secret, sub, role, **scopes)}"}
 
-    async def call(self, service: str, method: str, path: str, *, who: dict[str, str],
+    @property
+    def operator(self) -> dict[str, str]:
+        return self.token(self.operator_id, "operator")
+
+    async def call(self, service: str, method: str, path: str, *, who: dict[str, str] | None = None,
                    ok: tuple[int, ...] = (200, 201, 202), **kwargs: Any) -> httpx.Response:
-        response = await self.clients[service].request(method, path, headers=who | kwargs.pop("headers", {}),
-                                                        **kwargs)
+        """One request as `who` (the operator if None); a status outside `ok` is a DemoError."""
+        headers = (self.operator if who is None else who) | kwargs.pop("headers", {})
+        response = await self.clients[service].request(method, path, headers=headers, **kwargs)
         if response.status_code not in ok:
             raise DemoError(f"{service}: {method} {path} answered {response.status_code}: {response.text[:300]}")
         return response
+
+    async def orders_until(self, order_ids: Iterable[str], done: Callable[[dict], bool], *, timeout: float,
+                           interval: float = 0.5, concurrency: int = 24) -> tuple[dict[str, dict], set[str]]:
+        """Poll the orders API until `done(order)` holds for every order, or `timeout`
+        passed: (the orders it held for, by id; the ids still pending)."""
+        pending, final = set(order_ids), {}
+        gate = asyncio.Semaphore(concurrency)
+
+        async def look(order_id: str) -> tuple[str, dict | None]:
+            async with gate:
+                answer = await self.clients["orders"].get(f"/v1/orders/{order_id}", headers=self.operator)
+            return order_id, answer.json() if answer.status_code == 200 else None
+
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            for order_id, order in await asyncio.gather(*(look(o) for o in sorted(pending))):
+                if order and done(order):
+                    final[order_id] = order
+                    pending.discard(order_id)
+            if pending:
+                await asyncio.sleep(interval)
+        return final, pending

@@ -13,7 +13,9 @@ from datetime import date, timedelta
 
 from aiokafka import AIOKafkaConsumer
 
+from ..avro.errors import EventDecodeError
 from ..events import read_event
+from ..records import NotificationRequested
 from ..topics import NOTIFY_REQUESTS
 from .client import DemoError, Platform
 from .seeding import OPERATOR
@@ -165,8 +167,11 @@ async def codes_from_messages(bootstrap: str, order_ids: set[str], timeout: floa
         while set(pins) < order_ids and time.monotonic() < deadline:
             for records in (await consumer.getmany(timeout_ms=500)).values():
                 for record in records:
-                    event = read_event(record.value)
-                    if event.type == "NotificationRequested" and event.params.get("pin"):
+                    try:
+                        event = read_event(record.value)
+                    except EventDecodeError:
+                        continue  # not an event: the notify worker dead-letters it
+                    if isinstance(event, NotificationRequested) and event.params.get("pin"):
                         if event.params.get("order_id") in order_ids:
                             pins[event.params["order_id"]] = event.params["pin"]
     finally:

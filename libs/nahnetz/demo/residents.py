@@ -127,24 +127,9 @@ async def _order(platform: Platform, day: date, resident: Resident, channel: str
 async def outcomes(platform: Platform, placed: list[PlacedOrder], timeout: float = 90.0) -> dict[str, dict]:
     """Each accepted order's final state (CONFIRMED or REJECTED, with reasons) as the
     orders API shows it; waits until no order is pending any more."""
-    operator = platform.token(OPERATOR, "operator")
-    pending = {p.order_id for p in placed if p.order_id}
-    final: dict[str, dict] = {}
-    deadline = time.monotonic() + timeout
-    gate = asyncio.Semaphore(24)
-
-    async def look(order_id: str) -> tuple[str, dict | None]:
-        async with gate:
-            answer = await platform.clients["orders"].get(f"/v1/orders/{order_id}", headers=operator)
-        return order_id, answer.json() if answer.status_code == 200 else None
-
-    while pending and time.monotonic() < deadline:
-        for order_id, order in await asyncio.gather(*(look(o) for o in pending)):
-            if order and order["status"] not in ("PLACED", "PENDING"):
-                final[order_id] = order
-                pending.discard(order_id)
-        if pending:
-            await asyncio.sleep(0.5)
+    final, pending = await platform.orders_until((p.order_id for p in placed if p.order_id),
+                                                 lambda order: order["status"] not in ("PLACED", "PENDING"),
+                                                 timeout=timeout)
     for order_id in pending:
         final[order_id] = {"order_id": order_id, "status": "STILL_PENDING"}
     return final

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..regions import OpeningInterval, Region
-from .client import DemoError, Platform
+from .client import OPERATOR, DemoError, Platform
 
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 SHOP_KINDS = {
@@ -17,7 +17,6 @@ SHOP_KINDS = {
     "baeckerei": "BAKERY", "metzgerei": "BUTCHER", "getraenke": "BEVERAGES", "dorfladen": "VILLAGE_SHOP",
     "muehle": "OTHER",
 }
-OPERATOR = "operator-hx-1"
 
 
 @dataclass(frozen=True)

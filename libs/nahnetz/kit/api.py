@@ -1,15 +1,15 @@
 """The app factory every service's `api.py` uses.
 
     def create_app(settings: Settings) -> FastAPI:
-        return create_api(settings, title="Nahnetz orders", routers=[orders_router],
-                          lifespans=[producer_lifespan])
+        return create_api(settings, title="Nahnetz orders", routers=[orders_router], publishes=True)
 
     if __name__ == "__main__":
         serve(create_app)
 
 What every API gets: /healthz, /readyz (broker and Redis, plus extra checks),
-/metrics, correlation ids, JSON logs, JSON errors, and a Redis client made in
-the lifespan (never at import) and closed on shutdown.
+/metrics, correlation ids, JSON logs, JSON errors, a Redis client (the one policy of
+`nahnetz.kit.redis`) made in the lifespan (never at import) and closed on shutdown,
+and with `publishes=True` the started event producer (`nahnetz.kit.publishing`).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from .health import broker_ready, redis_ready
 from .http_errors import install_error_handlers
 from .http_middleware import RequestContextMiddleware
 from .logs import configure_logging
+from .publishing import producer_lifespan
+from .redis import connect as connect_redis
 from .metrics import HttpMetrics, exposition, new_registry
 from .settings import Settings, load_settings
 
@@ -42,19 +44,16 @@ log = logging.getLogger("nahnetz.api")
 
 def create_api(settings: Settings, *, title: str, routers: Sequence[APIRouter] = (),
                lifespans: Sequence[LifespanHook] = (), readiness_checks: Mapping[str, ReadinessCheck] | None = None,
-               version: str = "0.1.0", description: str = "") -> FastAPI:
-    """Build a service's FastAPI app. Nothing connects until the app starts."""
+               version: str = "0.1.0", description: str = "", publishes: bool = False) -> FastAPI:
+    """Build a service's FastAPI app. Nothing connects until the app starts.
+    `publishes`: start the event producer with the app (`ProducerDep` in routes)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Named, so CLIENT LIST shows which service holds which connections.
-        app.state.redis = aioredis.from_url(settings.redis_url, decode_responses=True,
-                                            client_name=f"{settings.service}-api",
-                                            socket_connect_timeout=2, socket_timeout=5,
-                                            health_check_interval=30)
+        app.state.redis = connect_redis(settings.redis_url, client_name=f"{settings.service}-api")
         try:
             async with AsyncExitStack() as hooks:
-                for hook in lifespans:
+                for hook in ([producer_lifespan] if publishes else []) + list(lifespans):
                     await hooks.enter_async_context(hook(app))
                 log.info("%s api started", settings.service, extra={"env": settings.env})
                 yield

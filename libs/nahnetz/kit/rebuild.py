@@ -13,6 +13,7 @@ from typing import Awaitable, Callable, Iterable
 
 import redis.asyncio as aioredis
 
+from .redis import connect as connect_redis
 from .settings import load_settings
 
 BATCH = 500
@@ -38,20 +39,21 @@ async def delete_matching(redis: aioredis.Redis, patterns: Iterable[str],
 
 
 def rebuild_command(doc: str, what: str, app_id_variable: str,
-                    clear: Callable[[aioredis.Redis], Awaitable[int]]) -> None:
+                    clear: Callable[[aioredis.Redis], Awaitable[int]], *, after: str | None = None) -> None:
     """The `python -m services.<name>.rebuild --yes` entry point: refuses without
-    --yes, clears with `clear`, then says how to restart the worker."""
+    --yes, clears with `clear`, then says how to restart the worker (`after`
+    replaces the usual "with a new consumer group" where rereading would harm)."""
     parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--yes", action="store_true", help=f"really delete {what}")
     if not parser.parse_args().yes:
         raise SystemExit(f"this deletes {what} in Redis; run again with --yes")
 
     async def run() -> None:
-        redis = aioredis.Redis.from_url(load_settings().redis_url)
+        redis = connect_redis(load_settings().redis_url, client_name="rebuild")
         try:
             deleted = await clear(redis)
         finally:
             await redis.aclose()
-        print(f"deleted {deleted} keys; now start the worker with a new {app_id_variable}")
+        print(f"deleted {deleted} keys; " + (after or f"now start the worker with a new {app_id_variable}"))
 
     asyncio.run(run())

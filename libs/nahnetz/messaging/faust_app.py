@@ -30,6 +30,7 @@ import redis.asyncio as aioredis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ..kit.logs import configure_logging
+from ..kit.redis import connect as connect_redis
 from ..kit.settings import Settings
 from ..topics import Topic
 from . import worker_health
@@ -202,7 +203,7 @@ def create_worker_app(service: str, settings: Settings, *, app_id: str | None = 
     app = WorkerApp(
         service, settings, app_id=app_id,
         # from_url connects lazily, on the first command inside the worker's loop.
-        redis=redis or aioredis.Redis.from_url(settings.redis_url),
+        redis=redis or connect_redis(settings.redis_url, client_name=f"{service}-worker"),
         event_producer=EventProducer.from_settings(settings, client_id=f"{app_id}-events"),
         dead_letters=dead_letters, retry=retry, **options,
     )

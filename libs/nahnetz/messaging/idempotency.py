@@ -7,30 +7,30 @@ order" is the rule). A WATCH on the marker and on the state keys the handler
 read makes the step atomic against a second worker still finishing the same
 partition during a rebalance; when it races, the step is re-run on fresh state.
 
-Reserving stock for an order line, once per order (`watch` names what is read):
+A worker's handler does not call `apply` itself: `Outbox.decide` (outbox.py) runs
+its step through `apply`, remembers the events the step returns with the marker
+and publishes them. `apply` is the building block:
 
     markers = ProcessedMarkers(redis, consumer="catalog.reserve_stock")
 
-    async def reserve(tx: Transaction) -> str:
+    async def reserve(tx: Transaction) -> str | None:
         available = int(await tx.read.hget(stock_key, "available") or 0)
         decision = domain.reserve(available, line.quantity)      # pure
         if decision.accepted:
             tx.write.hincrby(stock_key, "available", -line.quantity)
             tx.write.hset(reservations_key, order_id, line.quantity)
-        return decision_event(decision).encode()                   # remembered in the marker
+        return decision.outcome                                    # text, remembered in the marker
 
     outcome = await markers.apply(order_id, reserve, watch=[stock_key, reservations_key])
-    await producer.publish_raw(STOCK_RESERVATIONS, outcome.result, ...)
 
 On a redelivery `apply` does not run `reserve` again; it returns the
-remembered result (`outcome.applied` is False), so the handler can publish the
-same decision again if it crashed between the Redis step and the publish
-(consumers of that topic dedupe by event id). Reads come before the first
-write: once a step writes, Redis queues commands until EXEC.
+remembered result (`outcome.applied` is False). Results are text (Redis replies
+are decoded, see `nahnetz.kit.redis`; the Outbox keeps events as base64). Reads
+come before the first write: once a step writes, Redis queues commands until EXEC.
 
 `once(redis, consumer, ref)` is the simple claim for handlers without Redis
 state: True the first time, False after. It marks before the effect, so a
-crash between claim and effect loses the effect; use `apply` where that matters.
+crash between claim and effect loses the effect; use the Outbox where that matters.
 
 With Redis Cluster all keys of one step must share a hash slot (hash tags).
 """
@@ -86,7 +86,7 @@ class Transaction:
 @dataclass(frozen=True)
 class Outcome:
     applied: bool         # False: the marker was there, nothing changed
-    result: Any = None    # what the step returned, then or now (bytes or str as Redis gives it)
+    result: Any = None    # what the step returned, then; or what Redis gives back for it now
 
 
 Step = Callable[[Transaction], Awaitable["bytes | str | None"]]

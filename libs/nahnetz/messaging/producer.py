@@ -1,7 +1,7 @@
 """Publishing events: one awaited send per event, acknowledged by all replicas.
 
     async with EventProducer.from_settings(settings, client_id="orders-api") as producer:
-        meta = await producer.publish(new_event("OrderCancelled", producer="orders-api", ...))
+        meta = await producer.publish(new_event(OrderCancelled, producer="orders-api", ...))
 
 `publish` returns only after the broker acknowledged the record (`acks="all"`),
 so an API may answer 202 and a handler may commit its input afterwards.
@@ -38,8 +38,8 @@ def event_headers(event: Event) -> h.Headers:
 def event_key(event: Event, topic: Topic) -> bytes:
     """The record key: the event's value of the field the topic is keyed by."""
     try:
-        value = event.data[topic.key]
-    except KeyError:
+        value = getattr(event, topic.key)
+    except AttributeError:
         raise ValueError(f"{event.type} has no field {topic.key!r}, the key of {topic.name}") from None
     if value is None:
         raise ValueError(f"{event.type}.{topic.key} is empty; {topic.name} needs it as key")

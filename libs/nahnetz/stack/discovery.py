@@ -6,7 +6,7 @@ scrape config are all derived from `discover()`, so adding a folder is all it ta
 
 - A service is a folder `services/<name>/` (a Python package; `<name>` is a Python
   identifier). Folders starting with `_`, and folders with neither `api.py` nor
-  `worker.py`, are skipped (libraries such as `services/routing/solver` live there).
+  `worker.py`, are skipped (libraries such as `services/routing/domain/solver` live there).
 - `api.py` defines `create_app(settings=None)` returning a FastAPI app and ends
   with `if __name__ == "__main__": serve(create_app)`. It runs as
   `python -m services.<name>.api` with NAHNETZ_SERVICE=<name>, NAHNETZ_HTTP_HOST=H
@@ -19,18 +19,20 @@ scrape config are all derived from `discover()`, so adding a folder is all it ta
   NAHNETZ_JWT_SECRET (the dev secret unless set), PYTHONUNBUFFERED=1, and
   NAHNETZ_URL_<NAME>=http://host:port of every service's API, so an API (the web
   front's gateway, the demo) finds the others without a registry.
-- Services are taken in the order of their names, so ports are stable: the n-th
-  service (from 0) gets API port `api_base + n` and worker port `worker_base + n`;
-  a service's two ports share their last digits (catalog 8100/8200, notify 8101/8201).
+- Ports come from the service registry (`registry.py`): service number n gets API
+  port `api_base + n` and worker port `worker_base + n`, so a service's two ports
+  share their last digits (catalog 8100/8200, notify 8103/8203) and adding a
+  service moves no other port.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Mapping
 
 from .processes import StackError
+from .registry import SERVICE_NUMBERS, numbers_for
 
 Role = Literal["api", "worker"]
 ROLES: tuple[Role, ...] = ("api", "worker")
@@ -102,15 +104,16 @@ def service_names(processes: Iterable[ServiceProcess]) -> list[str]:
     return list(dict.fromkeys(p.service for p in processes))
 
 
-def assign_ports(processes: list[ServiceProcess], api_base: int, worker_base: int) -> list[PlannedProcess]:
-    """Give each process its port; the n-th service gets `api_base + n` and
-    `worker_base + n`."""
-    services = service_names(processes)
-    if services and abs(worker_base - api_base) < len(services):
+def assign_ports(processes: list[ServiceProcess], api_base: int, worker_base: int,
+                 numbers: Mapping[str, int] = SERVICE_NUMBERS) -> list[PlannedProcess]:
+    """Give each process its port: service number n (from the registry) gets
+    `api_base + n` and `worker_base + n`."""
+    index = numbers_for(service_names(processes), numbers)
+    span = max(index.values(), default=-1) + 1
+    if index and abs(worker_base - api_base) < span:
         raise StackError(
             f"API ports from {api_base} and worker ports from {worker_base} overlap for "
-            f"{len(services)} services; move NAHNETZ_API_PORT_BASE or NAHNETZ_WORKER_PORT_BASE apart")
-    index = {service: n for n, service in enumerate(services)}
+            f"{span} service numbers; move NAHNETZ_API_PORT_BASE or NAHNETZ_WORKER_PORT_BASE apart")
     planned = []
     for proc in processes:
         base = api_base if proc.role == "api" else worker_base

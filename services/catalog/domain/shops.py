@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any, Iterable, Mapping
-from zoneinfo import ZoneInfo
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from nahnetz.clock import BERLIN
 WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")
 SHOP_KINDS = ("VILLAGE_SHOP", "GROCERY", "BAKERY", "BUTCHER", "FARM", "MARKET_STALL", "BEVERAGES",
               "PHARMACY", "OTHER")

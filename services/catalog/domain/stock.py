@@ -1,7 +1,9 @@
 """Stock of one product and the decisions on it: reserve for an order, release,
 adjust. Pure: the worker owning the product's partition loads a `StockState`,
 asks one of these functions and writes the outcome together with its processed
-marker in one atomic Redis step.
+marker in one atomic Redis step. Lines are the records of the events
+(`StockLine`, `RejectedStockLine`), so a decision goes into StockReserved or
+StockRejected as it is.
 
 What the numbers mean:
 - `available`: units a new order can still get. A reservation takes units from
@@ -21,6 +23,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping
+
+from nahnetz.records import DelistingReason, OrderLine, RejectedStockLine, StockLine, StockRejectionReason
 
 LISTED, DELISTED = "LISTED", "DELISTED"
 MAX_LEVEL = 1_000_000
@@ -44,28 +48,16 @@ class StockState:
         return self.status == LISTED and self.available > 0
 
 
-@dataclass(frozen=True)
-class RequestedLine:
-    """An order line as the decider sees it."""
-
-    product_id: str
-    shop_id: str
-    quantity: int
-
-
-@dataclass(frozen=True)
-class RejectedLine:
-    product_id: str
-    shop_id: str
-    quantity: int
-    reason: str        # a StockRejectionReason symbol
-    available: int | None = None
+def lines_of(order_lines: Iterable[OrderLine], product_id: str) -> tuple[StockLine, ...]:
+    """The lines of one product in an order, as the decider sees them (product, shop, units)."""
+    return tuple(StockLine(product_id=line.product_id, shop_id=line.shop_id, quantity=line.quantity)
+                 for line in order_lines if line.product_id == product_id)
 
 
 @dataclass(frozen=True)
 class Reserved:
     order_id: str
-    lines: tuple[RequestedLine, ...]
+    lines: tuple[StockLine, ...]
     state: StockState  # after the reservation
 
     @property
@@ -76,7 +68,7 @@ class Reserved:
 @dataclass(frozen=True)
 class Rejected:
     order_id: str
-    lines: tuple[RejectedLine, ...]
+    lines: tuple[RejectedStockLine, ...]
 
 
 Decision = Reserved | Rejected
@@ -100,19 +92,23 @@ class Adjustment:
         return self.after - self.before
 
 
-def _reject_all(order_id: str, lines: Iterable[RequestedLine], reason: str,
+def _rejected(line: StockLine, reason: StockRejectionReason, available: int | None = None) -> RejectedStockLine:
+    return RejectedStockLine(product_id=line.product_id, shop_id=line.shop_id, quantity=line.quantity,
+                             reason=reason, available=available)
+
+
+def _reject_all(order_id: str, lines: Iterable[StockLine], reason: StockRejectionReason,
                 available: int | None = None) -> Rejected:
-    return Rejected(order_id, tuple(RejectedLine(l.product_id, l.shop_id, l.quantity, reason, available)
-                                    for l in lines))
+    return Rejected(order_id, tuple(_rejected(l, reason, available) for l in lines))
 
 
-def decide(state: StockState | None, order_id: str, lines: Iterable[RequestedLine]) -> Decision:
+def decide(state: StockState | None, order_id: str, lines: Iterable[StockLine]) -> Decision:
     """Reserve all `lines` of one product for `order_id`, or reject them all."""
     lines = tuple(lines)
     if not lines:
         raise ValueError(f"order {order_id}: no lines to decide")
     if state is None:
-        return _reject_all(order_id, lines, "UNKNOWN_PRODUCT")
+        return _reject_all(order_id, lines, StockRejectionReason.UNKNOWN_PRODUCT)
     if order_id in state.reservations:
         # Decided before (a replay into kept state): the same answer, nothing changes.
         return Reserved(order_id, lines, state)
@@ -120,25 +116,26 @@ def decide(state: StockState | None, order_id: str, lines: Iterable[RequestedLin
     if any(problem for _, problem in broken):
         # The order asked for something impossible; its other lines of this product
         # are rejected with it (OTHER), since the product is decided all or nothing.
-        return Rejected(order_id, tuple(
-            RejectedLine(l.product_id, l.shop_id, l.quantity, problem or "OTHER", None) for l, problem in broken))
+        return Rejected(order_id, tuple(_rejected(l, problem or StockRejectionReason.OTHER) for l, problem in broken))
     if state.status == DELISTED:
-        return _reject_all(order_id, lines, "SHOP_CLOSED" if state.delisting_reason == "SHOP_CLOSED" else "DELISTED")
+        closed = state.delisting_reason == DelistingReason.SHOP_CLOSED
+        return _reject_all(order_id, lines,
+                           StockRejectionReason.SHOP_CLOSED if closed else StockRejectionReason.DELISTED)
     wanted = sum(l.quantity for l in lines)
     if state.available <= 0:
-        return _reject_all(order_id, lines, "OUT_OF_STOCK", 0)
+        return _reject_all(order_id, lines, StockRejectionReason.OUT_OF_STOCK, 0)
     if wanted > state.available:
-        return _reject_all(order_id, lines, "INSUFFICIENT_STOCK", state.available)
+        return _reject_all(order_id, lines, StockRejectionReason.INSUFFICIENT_STOCK, state.available)
     after = replace(state, available=state.available - wanted,
                     reservations={**state.reservations, order_id: wanted})
     return Reserved(order_id, lines, after)
 
 
-def _line_problem(state: StockState, line: RequestedLine) -> str | None:
+def _line_problem(state: StockState, line: StockLine) -> StockRejectionReason | None:
     if line.quantity <= 0:
-        return "INVALID_QUANTITY"
+        return StockRejectionReason.INVALID_QUANTITY
     if line.shop_id != state.shop_id:
-        return "WRONG_SHOP"
+        return StockRejectionReason.WRONG_SHOP
     return None
 
 

@@ -17,20 +17,20 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
 
-from aiokafka.errors import KafkaError
-
-from nahnetz.events import Actor, Event, new_event
+from nahnetz.events import Actor, new_event
 from nahnetz.kit.auth import User, actor_for_shop
-from nahnetz.kit.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
+from nahnetz.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from nahnetz.kit.publishing import publish
 from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import (DelistingReason, ProductDelisted, ProductListed, ProductUpdated, ShopClosed,
+                             ShopClosureReason, ShopRegistered, ShopUpdated, StockAdjusted, StockAdjustmentReason)
 from redis.asyncio import Redis
 
-from .. import read_models
+from .. import queries
 from ..domain import stock
 from ..domain.csv_import import ImportFileError, read_product_csv
 from ..domain.products import ListingError, ProductDraft, changed_fields
 from ..domain.shops import CLOSED, changed_fields as changed_profile_fields
-from .stock_state import load_stock
 
 PRODUCER = "catalog-api"
 ASSISTED = frozenset({"PHONE", "PAPER", "COUNTER", "MARKET"})
@@ -53,16 +53,6 @@ class Accepted:
     def as_body(self) -> dict[str, Any]:
         return {f"{self.resource}_id": self.resource_id, "status": "accepted", "status_url": self.status_url,
                 **self.body}
-
-
-async def publish(producer: EventProducer, event: Event) -> None:
-    """Publish, acknowledged by the broker; a broker that does not answer is a 503
-    (nothing was recorded, the client may retry), not a 500."""
-    try:
-        await producer.publish(event)
-    except KafkaError as exc:
-        raise Unavailable(f"the change could not be recorded ({type(exc).__name__}); try again shortly",
-                          headers={"Retry-After": "5"}) from exc
 
 
 def new_product_id() -> str:
@@ -90,7 +80,7 @@ def act_for_shop(user: User, shop: dict[str, Any], channel: str) -> Actor:
 
 
 async def _open_shop(redis: Redis, shop_id: str) -> dict[str, Any]:
-    shop = await read_models.shop_doc(redis, shop_id)
+    shop = await queries.shop_doc(redis, shop_id)
     if shop is None:
         raise NotFound(f"Laden {shop_id} ist nicht bekannt (no shop {shop_id})")
     if shop["status"] == CLOSED:
@@ -99,10 +89,10 @@ async def _open_shop(redis: Redis, shop_id: str) -> dict[str, Any]:
 
 
 async def _product_and_shop(redis: Redis, product_id: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    product = await read_models.product_doc(redis, product_id)
+    product = await queries.product_doc(redis, product_id)
     if product is None:
         raise NotFound(f"Produkt {product_id} ist nicht bekannt (no product {product_id})")
-    shop = await read_models.shop_doc(redis, product["shop_id"])
+    shop = await queries.shop_doc(redis, product["shop_id"])
     if shop is None:  # pragma: no cover - a product is listed only for a known shop
         raise NotFound(f"Laden {product['shop_id']} ist nicht bekannt")
     return product, shop
@@ -117,9 +107,9 @@ async def register_shop(redis: Redis, producer: EventProducer, user: User, profi
         shop_id = user.shop_id or new_shop_id()
     actor = actor_for_shop(user, shop_id)
     _check_channel(user, channel)
-    if await read_models.shop_doc(redis, shop_id) is not None:
+    if await queries.shop_doc(redis, shop_id) is not None:
         raise Conflict(f"Laden {shop_id} ist schon registriert (shop {shop_id} is registered already)")
-    await publish(producer, new_event("ShopRegistered", producer=PRODUCER, actor=actor, shop_id=shop_id,
+    await publish(producer, new_event(ShopRegistered, producer=PRODUCER, actor=actor, shop_id=shop_id,
                                      channel=channel, **profile))
     return Accepted("shop", shop_id, f"/v1/shops/{shop_id}")
 
@@ -149,7 +139,7 @@ async def update_shop(redis: Redis, producer: EventProducer, user: User, shop_id
     changed = changed_profile_fields(before, after)
     if not changed:
         return None
-    await publish(producer, new_event("ShopUpdated", producer=PRODUCER, actor=actor, shop_id=shop_id,
+    await publish(producer, new_event(ShopUpdated, producer=PRODUCER, actor=actor, shop_id=shop_id,
                                      channel=channel, changed=changed, **after))
     return Accepted("shop", shop_id, f"/v1/shops/{shop_id}", {"changed": changed})
 
@@ -159,16 +149,16 @@ async def close_shop(redis: Redis, producer: EventProducer, user: User, shop_id:
     shop = await _open_shop(redis, shop_id)
     actor = actor_for_shop(user, shop_id)
     _check_channel(user, channel)
-    reason = reason or ("REMOVED_BY_OPERATOR" if user.is_staff else "LEFT_PLATFORM")
-    await publish(producer, new_event("ShopClosed", producer=PRODUCER, actor=actor, shop_id=shop["shop_id"],
+    reason = reason or (ShopClosureReason.REMOVED_BY_OPERATOR if user.is_staff else ShopClosureReason.LEFT_PLATFORM)
+    await publish(producer, new_event(ShopClosed, producer=PRODUCER, actor=actor, shop_id=shop["shop_id"],
                                      reason=reason, note=note))
     return Accepted("shop", shop_id, f"/v1/shops/{shop_id}")
 
 
 # -- products ---------------------------------------------------------------------------------
 def _listed_event(actor: Actor, shop_id: str, product_id: str, draft: ProductDraft, stock_units: int,
-                  channel: str):
-    return new_event("ProductListed", producer=PRODUCER, actor=actor, product_id=product_id, shop_id=shop_id,
+                  channel: str) -> ProductListed:
+    return new_event(ProductListed, producer=PRODUCER, actor=actor, product_id=product_id, shop_id=shop_id,
                      stock=stock_units, channel=channel, **draft.listing_record())
 
 
@@ -200,7 +190,7 @@ async def update_product(redis: Redis, producer: EventProducer, user: User, prod
     changed = changed_fields(before, after)
     if not changed:
         return None
-    await publish(producer, new_event("ProductUpdated", producer=PRODUCER, actor=actor, product_id=product_id,
+    await publish(producer, new_event(ProductUpdated, producer=PRODUCER, actor=actor, product_id=product_id,
                                      shop_id=shop["shop_id"], changed=changed, channel=channel,
                                      **after.listing_record()))
     return Accepted("product", product_id, f"/v1/products/{product_id}", {"changed": changed})
@@ -213,18 +203,18 @@ async def adjust_stock(redis: Redis, producer: EventProducer, user: User, produc
     it (see domain/stock.py for how a count meets open reservations)."""
     product, shop = await _product_and_shop(redis, product_id)
     actor = act_for_shop(user, shop, channel)
-    seen = await load_stock(redis, product_id)
+    seen = await queries.load_stock(redis, product_id)
     if seen is None:
         raise Conflict(f"der Bestand von {product_id} ist noch nicht angelegt; bitte gleich noch einmal "
                        "(the product's stock is not set up yet; retry shortly)", headers={"Retry-After": "1"})
     if level is not None:
         expected = stock.adjust(seen, level=level)
-        reason = reason or "COUNTED"
+        reason = reason or StockAdjustmentReason.COUNTED
     else:
         expected = stock.adjust(seen, delta=delta)
-        reason = reason or ("RESTOCKED" if (delta or 0) > 0 else "CORRECTION")
+        reason = reason or (StockAdjustmentReason.RESTOCKED if (delta or 0) > 0 else StockAdjustmentReason.CORRECTION)
     await publish(producer, new_event(
-        "StockAdjusted", producer=PRODUCER, actor=actor, product_id=product_id, shop_id=shop["shop_id"],
+        StockAdjusted, producer=PRODUCER, actor=actor, product_id=product_id, shop_id=shop["shop_id"],
         delta=delta if delta is not None else expected.delta, new_level=expected.after,
         set_level=level is not None, reason=reason, note=note, channel=channel))
     return Accepted("product", product_id, f"/v1/products/{product_id}/availability",
@@ -237,8 +227,8 @@ async def delist_product(redis: Redis, producer: EventProducer, user: User, prod
     actor = act_for_shop(user, shop, channel)
     if product["status"] != stock.LISTED:
         raise Conflict(f"Produkt {product_id} ist schon ausgelistet (product {product_id} is delisted already)")
-    reason = reason or ("REMOVED_BY_OPERATOR" if user.is_staff else "DISCONTINUED")
-    await publish(producer, new_event("ProductDelisted", producer=PRODUCER, actor=actor, product_id=product_id,
+    reason = reason or (DelistingReason.REMOVED_BY_OPERATOR if user.is_staff else DelistingReason.DISCONTINUED)
+    await publish(producer, new_event(ProductDelisted, producer=PRODUCER, actor=actor, product_id=product_id,
                                      shop_id=shop["shop_id"], reason=reason, note=note, channel=channel))
     return Accepted("product", product_id, f"/v1/products/{product_id}")
 
@@ -251,14 +241,19 @@ def imported_product_id(shop_id: str, data: bytes, line: int) -> str:
 async def import_products(redis: Redis, producer: EventProducer, user: User, shop_id: str, data: bytes,
                           channel: str, *, dry_run: bool = False, max_rows: int = 5000) -> dict[str, Any]:
     """Every good row of a CSV product list becomes a ProductListed; the report
-    names every bad row with its line and reason."""
+    names every bad row with its line and reason. A file of which no row can be
+    listed is refused (422) with the report."""
     shop = await _open_shop(redis, shop_id)
     actor = act_for_shop(user, shop, channel)
-    existing = await read_models.shop_listing_keys(redis, shop_id)
+    existing = await queries.shop_listing_keys(redis, shop_id)
     try:
         report = read_product_csv(data, existing=existing, max_rows=max_rows)
     except ImportFileError as exc:
         raise Unprocessable(str(exc)) from None
+    rejected = [{"line": r.line, "reason": r.reason} for r in report.rejected]
+    if not report.rows and rejected:
+        raise Unprocessable("keine Zeile konnte übernommen werden (no row could be imported)",
+                            details={"rejected": rejected, "ignored_columns": report.ignored_columns})
     listed = [(row, imported_product_id(shop_id, data, row.line)) for row in report.rows]
     if not dry_run:
         # If the broker fails half-way (503), sending the file again is safe: rows
@@ -274,6 +269,6 @@ async def import_products(redis: Redis, producer: EventProducer, user: User, sho
         "channel": channel,
         "imported": [{"line": row.line, "product_id": product_id, "name": row.draft.name,
                       "status_url": f"/v1/products/{product_id}"} for row, product_id in listed],
-        "rejected": [{"line": r.line, "reason": r.reason} for r in report.rejected],
+        "rejected": rejected,
         "ignored_columns": report.ignored_columns,
     }

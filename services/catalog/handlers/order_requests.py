@@ -19,27 +19,27 @@ from datetime import timedelta
 from nahnetz.events import Event
 from nahnetz.messaging.handling import InvalidEvent
 from nahnetz.messaging.producer import EventProducer, event_headers
+from nahnetz.records import OrderCancelled, OrderExpired, OrderPlaced, OrderRejected
 from nahnetz.topics import CATALOG_STOCK_REQUESTS
 from redis.asyncio import Redis
 
 from .. import keys
-from .redis_values import text
 
 log = logging.getLogger(__name__)
 
-ENDINGS = frozenset({"OrderRejected", "OrderCancelled", "OrderExpired"})
+ENDINGS = (OrderRejected, OrderCancelled, OrderExpired)
 
 
-def products_of(order: Event) -> list[str]:
+def products_of(order: OrderPlaced) -> list[str]:
     """The order's distinct products, in the order of its lines."""
-    return list(dict.fromkeys(line["product_id"] for line in order.lines))
+    return list(dict.fromkeys(line.product_id for line in order.lines))
 
 
 async def route_order_event(event: Event, redis: Redis, producer: EventProducer, *,
                             remember_for: timedelta = timedelta(days=60)) -> list[str]:
     """Copy a placed or ended order to the partitions of its products; return
     the product ids it went to. Other order events concern the catalog not."""
-    if event.type == "OrderPlaced":
+    if isinstance(event, OrderPlaced):
         products = products_of(event)
         if not products:
             raise InvalidEvent(f"order {event.order_id} has no lines: nothing to reserve")
@@ -47,8 +47,8 @@ async def route_order_event(event: Event, redis: Redis, producer: EventProducer,
             pipe.sadd(keys.order_products(event.order_id), *products)
             pipe.expire(keys.order_products(event.order_id), int(remember_for.total_seconds()))
             await pipe.execute()
-    elif event.type in ENDINGS:
-        products = sorted(text(p) for p in await redis.smembers(keys.order_products(event.order_id)))
+    elif isinstance(event, ENDINGS):
+        products = sorted(await redis.smembers(keys.order_products(event.order_id)))
         if not products:
             # Its OrderPlaced never reached the catalog (dead-lettered, or older than
             # what we remember): nothing can be held for it.

@@ -11,24 +11,21 @@ into an empty catalog rebuilds the read model (`services.catalog.rebuild`).
 from __future__ import annotations
 
 import logging
-from typing import Any, Mapping
+from typing import Any, Awaitable, Callable, Mapping, Union
 
-from nahnetz.events import Event
 from nahnetz.messaging.handling import InvalidEvent
 from nahnetz.messaging.idempotency import ProcessedMarkers, Transaction
+from nahnetz.records import ProductDelisted, ProductListed, ProductUpdated, StockAdjusted
 from redis.asyncio import Redis
 
 from .. import keys
 from ..domain import search, stock
-from .event_values import jsonable, occurred
-from .redis_values import dump, json_doc
-from .stock_state import load_stock
+from ..queries import document, instant, load_stock, read_document
 
 log = logging.getLogger(__name__)
 
 CONSUMER = "catalog.project_products"
-LISTING_FIELDS = ("name", "description", "category", "unit", "price", "vat_rate_bp", "temperature_class",
-                  "weight_g", "volume_ml", "image_ref")
+ProductEvent = Union[ProductListed, ProductUpdated, ProductDelisted, StockAdjusted]
 
 
 class StockWrites:
@@ -52,20 +49,20 @@ class StockWrites:
         return self.tx.write if self.with_stock else None
 
 
-async def project_product_event(event: Event, redis: Redis, *, with_stock: bool = True) -> None:
+async def project_product_event(event: ProductEvent, redis: Redis, *, with_stock: bool = True) -> None:
     """Apply a product event. `with_stock=False` (a rebuild of the read models)
     leaves the stock state alone: it is decision state, kept by the deciders."""
-    handler = _PRODUCT_HANDLERS.get(event.type)
+    handler = _PRODUCT_HANDLERS.get(type(event))
     if handler is None:
         raise InvalidEvent(f"{event.type} is not a product event")
-    if not with_stock and event.type == "StockAdjusted":
+    if not with_stock and isinstance(event, StockAdjusted):
         return
     markers = ProcessedMarkers(redis, consumer=CONSUMER)
     product_id = event.product_id
     watched = [keys.product(product_id), keys.stock(product_id), keys.held(product_id)]
 
     async def step(tx: Transaction) -> None:
-        old = json_doc(await tx.read.get(keys.product(product_id)))
+        old = read_document(await tx.read.get(keys.product(product_id)))
         if old is not None and old["shop_id"] != event.shop_id:
             raise InvalidEvent(f"product {product_id} belongs to shop {old['shop_id']}, "
                                f"not to {event.shop_id}")
@@ -74,15 +71,20 @@ async def project_product_event(event: Event, redis: Redis, *, with_stock: bool 
     await markers.apply(event.event_id, step, watch=watched)
 
 
-def _listing(event: Event) -> dict[str, Any]:
-    return {name: jsonable(event.data[name]) for name in LISTING_FIELDS}
+def _listing(event: ProductListed | ProductUpdated) -> dict[str, Any]:
+    """The listing's fields in the product document."""
+    return {"name": event.name, "description": event.description, "category": event.category, "unit": event.unit,
+            "price": event.price.to_avro(), "vat_rate_bp": event.vat_rate_bp,
+            "temperature_class": event.temperature_class, "weight_g": event.weight_g,
+            "volume_ml": event.volume_ml, "image_ref": event.image_ref}
 
 
-async def _listed(event: Event, old: dict[str, Any] | None, tx: StockWrites) -> None:
+async def _listed(event: ProductListed, old: dict[str, Any] | None, tx: StockWrites) -> None:
     state = await load_stock(tx.read, event.product_id)
+    occurred = instant(event.meta.occurred_at)
     doc = {**(old or {}), **_listing(event), "product_id": event.product_id, "shop_id": event.shop_id,
            "channel": event.channel, "status": stock.LISTED, "delisting_reason": None,
-           "listed_at": (old or {}).get("listed_at") or occurred(event), "updated_at": occurred(event)}
+           "listed_at": (old or {}).get("listed_at") or occurred, "updated_at": occurred}
     write_product(tx.write, old, doc)
     if tx.stock is None:
         return
@@ -95,17 +97,19 @@ async def _listed(event: Event, old: dict[str, Any] | None, tx: StockWrites) -> 
         tx.stock.hset(keys.stock(event.product_id), mapping={"status": stock.LISTED, "delisting_reason": ""})
 
 
-async def _updated(event: Event, old: dict[str, Any] | None, tx: StockWrites) -> None:
+async def _updated(event: ProductUpdated, old: dict[str, Any] | None, tx: StockWrites) -> None:
     if old is None:
         raise InvalidEvent(f"ProductUpdated for product {event.product_id}, which was never listed")
-    doc = {**old, **_listing(event), "updated_at": occurred(event), "last_changed": list(event.changed)}
+    doc = {**old, **_listing(event), "updated_at": instant(event.meta.occurred_at),
+           "last_changed": list(event.changed)}
     write_product(tx.write, old, doc)
 
 
-async def _delisted(event: Event, old: dict[str, Any] | None, tx: StockWrites) -> None:
+async def _delisted(event: ProductDelisted, old: dict[str, Any] | None, tx: StockWrites) -> None:
     if old is None:
         raise InvalidEvent(f"ProductDelisted for product {event.product_id}, which was never listed")
-    doc = {**old, "status": stock.DELISTED, "delisting_reason": event.reason, "updated_at": occurred(event)}
+    doc = {**old, "status": stock.DELISTED, "delisting_reason": event.reason,
+           "updated_at": instant(event.meta.occurred_at)}
     write_product(tx.write, old, doc)
     if tx.stock is not None:
         # Open reservations stay valid until their orders end; new orders are refused.
@@ -113,7 +117,7 @@ async def _delisted(event: Event, old: dict[str, Any] | None, tx: StockWrites) -
                                                              "delisting_reason": event.reason})
 
 
-async def _stock_adjusted(event: Event, old: dict[str, Any] | None, tx: StockWrites) -> None:
+async def _stock_adjusted(event: StockAdjusted, old: dict[str, Any] | None, tx: StockWrites) -> None:
     state = await load_stock(tx.read, event.product_id)
     if state is None or old is None:
         raise InvalidEvent(f"StockAdjusted for product {event.product_id}, which was never listed")
@@ -127,11 +131,12 @@ async def _stock_adjusted(event: Event, old: dict[str, Any] | None, tx: StockWri
         log.warning("stock decrease larger than the units available; stopped at zero",
                     extra={"product_id": event.product_id, "delta": event.delta, "available": state.available})
     tx.stock.hset(keys.stock(event.product_id), mapping={
-        "available": outcome.after, "adjusted_at": occurred(event), "last_adjustment": event.event_id})
+        "available": outcome.after, "adjusted_at": instant(event.meta.occurred_at),
+        "last_adjustment": event.event_id})
 
 
-_PRODUCT_HANDLERS = {"ProductListed": _listed, "ProductUpdated": _updated, "ProductDelisted": _delisted,
-                     "StockAdjusted": _stock_adjusted}
+_PRODUCT_HANDLERS: dict[type, Callable[[Any, dict[str, Any] | None, StockWrites], Awaitable[None]]] = {
+    ProductListed: _listed, ProductUpdated: _updated, ProductDelisted: _delisted, StockAdjusted: _stock_adjusted}
 
 
 def write_product(writer: Any, old: Mapping[str, Any] | None, new: dict[str, Any]) -> None:
@@ -156,4 +161,4 @@ def write_product(writer: Any, old: Mapping[str, Any] | None, new: dict[str, Any
         writer.sadd(keys.LISTED, product_id)
     elif was_listed:
         writer.srem(keys.LISTED, product_id)
-    writer.set(keys.product(product_id), dump(new))
+    writer.set(keys.product(product_id), document(new))

@@ -1,36 +1,45 @@
-"""The owner of a product's partition on catalog.stock-requests decides, once
-per order, whether the order gets the product's units (step 2 of the order
-flow), and gives them back when the order ends without collection (step 5).
+"""catalog.stock-requests: the owner of a product's partition decides, once per
+order, whether the order gets the product's units (step 2 of the order flow),
+and gives them back when the order ends without collection (step 5).
 
-Each step reads the stock with its keys watched, asks the pure domain, and
-writes the change together with the processed marker in one MULTI/EXEC
-(`ProcessedMarkers.apply`). The marker remembers the decision event, so a
-redelivered request publishes the very same event again (same event id;
-consumers dedupe on it) instead of deciding anew.
+Each step reads the stock with its keys watched, asks the pure domain, queues
+the change and returns the event it decided; the `Outbox` commits the change
+with the processed marker (which remembers the event) in one MULTI/EXEC, then
+publishes the event. A crash before the publish re-publishes the very same
+event (same event id; consumers dedupe on it); once published, a redelivered
+request publishes nothing and decides nothing anew.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any, Union
 
-from nahnetz.events import Event, new_event, read_event
+from nahnetz.events import Event, new_event
 from nahnetz.messaging.handling import InvalidEvent
-from nahnetz.messaging.idempotency import ProcessedMarkers, Transaction
+from nahnetz.messaging.idempotency import Transaction
+from nahnetz.messaging.outbox import Outbox
 from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import (OrderCancelled, OrderExpired, OrderPlaced, OrderRejected, StockLine, StockRejected,
+                             StockReleased, StockReleaseReason, StockReserved)
 from redis.asyncio import Redis
 
+from .. import keys
 from ..domain import stock
-from .stock_state import hold, load_stock, stock_keys, unhold, write_available
+from ..queries import load_stock
 
 log = logging.getLogger(__name__)
 
 PRODUCER = "catalog-worker"
 CONSUMER = "catalog.decide_stock"
-RELEASE_REASONS = {"OrderRejected": "ORDER_REJECTED", "OrderCancelled": "CANCELLED", "OrderExpired": "EXPIRED"}
+OrderEnded = Union[OrderRejected, OrderCancelled, OrderExpired]
+StockRequest = Union[OrderPlaced, OrderEnded]
+RELEASE_REASONS = {OrderRejected: StockReleaseReason.ORDER_REJECTED, OrderCancelled: StockReleaseReason.CANCELLED,
+                   OrderExpired: StockReleaseReason.EXPIRED}
 
 
-def markers(redis: Redis) -> ProcessedMarkers:
-    return ProcessedMarkers(redis, consumer=CONSUMER)
+def outbox(redis: Redis, producer: EventProducer) -> Outbox:
+    return Outbox(redis, producer, consumer=CONSUMER)
 
 
 def decision_ref(product_id: str, order_id: str) -> str:
@@ -42,69 +51,65 @@ def release_ref(product_id: str, order_id: str) -> str:
     return f"{{{product_id}}}:{order_id}:release"
 
 
-async def handle_stock_request(event: Event, product_id: str, redis: Redis, producer: EventProducer
-                               ) -> Event | None:
+def stock_keys(product_id: str) -> list[str]:
+    return [keys.stock(product_id), keys.held(product_id)]
+
+
+async def handle_stock_request(event: StockRequest, product_id: str, redis: Redis, producer: EventProducer
+                               ) -> list[Event]:
     """An order event copied to catalog.stock-requests for `product_id` (the record
-    key); returns the decision or release it published, if any."""
-    if event.type == "OrderPlaced":
+    key); returns the decision or release it published now, if any."""
+    if isinstance(event, OrderPlaced):
         return await reserve(event, product_id, redis, producer)
-    if event.type in RELEASE_REASONS:
+    if isinstance(event, tuple(RELEASE_REASONS)):
         return await release(event, product_id, redis, producer)
-    else:  # the topic's registry entry keeps other types out; be explicit anyway
-        raise InvalidEvent(f"{event.type} is not a stock request")
+    # The topic's registry entry keeps other types out; be explicit anyway.
+    raise InvalidEvent(f"{event.type} is not a stock request")
 
 
-def requested_lines(order: Event, product_id: str) -> list[stock.RequestedLine]:
-    return [stock.RequestedLine(line["product_id"], line["shop_id"], int(line["quantity"]))
-            for line in order.lines if line["product_id"] == product_id]
-
-
-def decision_event(decision: stock.Decision, order: Event) -> Event:
+def decision_event(decision: stock.Decision, order: OrderPlaced) -> StockReserved | StockRejected:
     if isinstance(decision, stock.Reserved):
-        return new_event("StockReserved", producer=PRODUCER, caused_by=order, order_id=decision.order_id,
-                         lines=[{"product_id": l.product_id, "shop_id": l.shop_id, "quantity": l.quantity}
-                                for l in decision.lines])
-    return new_event("StockRejected", producer=PRODUCER, caused_by=order, order_id=decision.order_id,
-                     lines=[{"product_id": l.product_id, "shop_id": l.shop_id, "quantity": l.quantity,
-                             "reason": l.reason, "available": l.available} for l in decision.lines])
+        return new_event(StockReserved, producer=PRODUCER, caused_by=order, order_id=decision.order_id,
+                         lines=list(decision.lines))
+    return new_event(StockRejected, producer=PRODUCER, caused_by=order, order_id=decision.order_id,
+                     lines=list(decision.lines))
 
 
-async def reserve(order: Event, product_id: str, redis: Redis, producer: EventProducer) -> Event | None:
+async def reserve(order: OrderPlaced, product_id: str, redis: Redis, producer: EventProducer) -> list[Event]:
     """Decide the lines of `product_id` in the order: StockReserved or StockRejected."""
-    lines = requested_lines(order, product_id)
+    lines = stock.lines_of(order.lines, product_id)
     if not lines:
         raise InvalidEvent(f"order {order.order_id} has no line of product {product_id}: "
                            "the request was keyed by a product the order does not hold")
 
-    async def step(tx: Transaction) -> bytes:
+    async def step(tx: Transaction) -> list[Event]:
         before = await load_stock(tx.read, product_id)
         decision = stock.decide(before, order.order_id, lines)
         if isinstance(decision, stock.Reserved) and before is not None and decision.state is not before:
             write_available(tx.write, product_id, decision.state.available)
             hold(tx.write, product_id, order.order_id, decision.quantity)
-        return decision_event(decision, order).encode()
+        return [decision_event(decision, order)]
 
-    outcome = await markers(redis).apply(decision_ref(product_id, order.order_id), step,
-                                         watch=stock_keys(product_id))
-    if outcome.result is None:
-        # Released before it was decided (see `release`): the order is over.
-        log.info("order already released; no stock decision", extra={"order_id": order.order_id,
-                                                                      "product_id": product_id})
-        return None
-    decided = read_event(outcome.result)
-    await producer.publish(decided)
-    log.info("stock decided: %s", decided.type, extra={"order_id": order.order_id, "product_id": product_id,
-                                                        "replayed": not outcome.applied})
-    return decided
+    published = await outbox(redis, producer).decide(decision_ref(product_id, order.order_id), step,
+                                                      watch=stock_keys(product_id))
+    if published:
+        log.info("stock decided: %s", published[0].type, extra={"order_id": order.order_id,
+                                                                 "product_id": product_id})
+    else:
+        # Decided and published before (a redelivery), or released before it was
+        # decided (see `release`): the order is over.
+        log.info("no stock decision to publish", extra={"order_id": order.order_id, "product_id": product_id})
+    return published
 
 
-async def release(ended: Event, product_id: str, redis: Redis, producer: EventProducer) -> Event | None:
+async def release(ended: OrderEnded, product_id: str, redis: Redis, producer: EventProducer) -> list[Event]:
     """Give back what the order holds of `product_id` (StockReleased); a no-op
     when it holds nothing (rejected, never reserved, released before)."""
     order_id = ended.order_id
-    reservation_marker = markers(redis).key(decision_ref(product_id, order_id))
+    box = outbox(redis, producer)
+    reservation_marker = box.markers.key(decision_ref(product_id, order_id))
 
-    async def step(tx: Transaction) -> bytes | None:
+    async def step(tx: Transaction) -> list[Event]:
         before = await load_stock(tx.read, product_id)
         decided = await tx.read.exists(reservation_marker)
         released = stock.release(before, order_id)
@@ -112,21 +117,33 @@ async def release(ended: Event, product_id: str, redis: Redis, producer: EventPr
             # The order ended before its request was decided (it cannot overtake it on
             # this partition, but a request older than its marker's life could come
             # back): never reserve for an ended order.
-            tx.write.set(reservation_marker, b"", px=markers(redis).ttl_ms)
-        if released is None:
-            return None
+            tx.write.set(reservation_marker, "", px=box.markers.ttl_ms)
+        if released is None or before is None:
+            return []
         write_available(tx.write, product_id, released.state.available)
         unhold(tx.write, product_id, order_id, released.quantity)
-        return new_event("StockReleased", producer=PRODUCER, caused_by=ended, order_id=order_id,
-                         reason=RELEASE_REASONS[ended.type],
-                         lines=[{"product_id": product_id, "shop_id": before.shop_id,  # type: ignore[union-attr]
-                                 "quantity": released.quantity}]).encode()
+        return [new_event(StockReleased, producer=PRODUCER, caused_by=ended, order_id=order_id,
+                          reason=RELEASE_REASONS[type(ended)],
+                          lines=[StockLine(product_id=product_id, shop_id=before.shop_id,
+                                           quantity=released.quantity)])]
 
-    outcome = await markers(redis).apply(release_ref(product_id, order_id), step,
-                                         watch=[*stock_keys(product_id), reservation_marker])
-    if outcome.result is None:
+    published = await box.decide(release_ref(product_id, order_id), step,
+                                 watch=[*stock_keys(product_id), reservation_marker])
+    if not published:
         log.info("nothing held to release", extra={"order_id": order_id, "product_id": product_id})
-        return None
-    released = read_event(outcome.result)
-    await producer.publish(released)
-    return released
+    return published
+
+
+# -- the stock hashes, written inside the atomic step -----------------------------------------
+def write_available(writer: Any, product_id: str, available: int) -> None:
+    writer.hset(keys.stock(product_id), "available", available)
+
+
+def hold(writer: Any, product_id: str, order_id: str, units: int) -> None:
+    writer.hset(keys.held(product_id), order_id, units)
+    writer.hincrby(keys.stock(product_id), "reserved", units)
+
+
+def unhold(writer: Any, product_id: str, order_id: str, units: int) -> None:
+    writer.hdel(keys.held(product_id), order_id)
+    writer.hincrby(keys.stock(product_id), "reserved", -units)

@@ -16,24 +16,33 @@ it has neither (the hub at the start and the end). Rules a report must keep:
 - a tour taken over by a re-planned one takes no more reports; the stops done on
   it are carried over to the new tour as done (`carried_over`, domain/replans.py).
 
-`decide_*` check a driver's report and return the event to publish; `apply`
-folds a published event into the progress (idempotent by event id), so the API
-and the worker's projection of logistics.tours arrive at the same state.
+`decide_*` check a driver's report against the tour (the typed TourDispatched)
+and return the event to publish; `apply` folds a published event (typed
+StopCompleted, StopFailed or TourCompleted) into the progress, idempotent by
+event id, so the API and the worker's projection of logistics.tours arrive at
+the same state.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, replace
-from datetime import datetime
 from enum import Enum
-from typing import Any, Mapping
+from typing import Any
 
 from nahnetz.kit.errors import Conflict, NotFound, Unprocessable
+from nahnetz.records import (
+    Stop,
+    StopCompleted,
+    StopCompletionKind,
+    StopConsignment,
+    StopFailed,
+    StopKind,
+    TourCompleted,
+    TourDispatched,
+)
 
-from .tours import DEPOT, Consignment, Tour, TourStop
-
-ARRIVED, COLLECTED, DELIVERED = "ARRIVED", "COLLECTED", "DELIVERED"
+from .tours import label, load_stop_of, loads, stop_at, unloads
 
 
 class StopStatus(str, Enum):
@@ -88,15 +97,15 @@ class StopProgress:
     def touched(self) -> bool:
         return bool(self.arrived_at or self.collected_at or self.delivered_at or self.carried_over)
 
-    def status(self, stop: TourStop) -> StopStatus:
+    def status(self, stop: Stop) -> StopStatus:
         if self.failed_at:
             return StopStatus.FAILED
         if self.carried_over:
             return StopStatus.DONE
         if not self.touched:
             return StopStatus.PENDING
-        loaded = not stop.loads or self.collected_at
-        unloaded = not stop.unloads or self.delivered_at
+        loaded = not loads(stop) or self.collected_at
+        unloaded = not unloads(stop) or self.delivered_at
         return StopStatus.DONE if loaded and unloaded else StopStatus.ARRIVED
 
     @property
@@ -113,24 +122,24 @@ class TourProgress:
     replaced_by: str | None = None
 
     @classmethod
-    def start(cls, tour: Tour) -> "TourProgress":
+    def start(cls, tour: TourDispatchedDispatched) -> "TourProgress":
         """No stop reported yet, except those done on the tour this one replaces."""
         stops = []
-        for stop in tour.stops:
-            if stop.index in tour.done_stops:
-                stops.append(StopProgress(carried_over=True, collected=tuple(c.shipment_id for c in stop.loads),
-                                          delivered=tuple(c.shipment_id for c in stop.unloads)))
+        for index, stop in enumerate(tour.stops):
+            if index in tour.done_stops:
+                stops.append(StopProgress(carried_over=True, collected=tuple(c.shipment_id for c in loads(stop)),
+                                          delivered=tuple(c.shipment_id for c in unloads(stop))))
             else:
                 stops.append(StopProgress())
         return cls(tuple(stops))
 
-    def statuses(self, tour: Tour) -> list[StopStatus]:
+    def statuses(self, tour: TourDispatched) -> list[StopStatus]:
         return [p.status(s) for s, p in zip(tour.stops, self.stops)]
 
-    def finished(self, tour: Tour) -> bool:
+    def finished(self, tour: TourDispatched) -> bool:
         return bool(tour.stops) and all(s.finished for s in self.statuses(tour))
 
-    def status(self, tour: Tour) -> TourStatus:
+    def status(self, tour: TourDispatched) -> TourStatus:
         if self.completed:
             return TourStatus.COMPLETED
         if self.replaced_by:
@@ -158,13 +167,13 @@ class StopReport:
     """A driver's report, checked: the event type and its fields (without meta,
     channel and proof, which the command adds)."""
 
-    event_type: str
+    event_type: type[StopCompleted] | type[StopFailed]
     fields: dict[str, Any] = field(default_factory=dict)
 
 
 # -- deciding on a report ------------------------------------------------------------------------
-def _open_stop(tour: Tour, progress: TourProgress, index: int) -> TourStop:
-    stop = tour.stop(index)
+def _open_stop(tour: TourDispatched, progress: TourProgress, index: int) -> Stop:
+    stop = stop_at(tour, index)
     if stop is None:
         raise NotFound(f"tour {tour.tour_id} has no stop {index} (stops 0 to {len(tour.stops) - 1})")
     status = progress.status(tour)
@@ -175,140 +184,141 @@ def _open_stop(tour: Tour, progress: TourProgress, index: int) -> TourStop:
         raise StepRefused(f"tour {tour.tour_id} is finished; nothing more can be reported")
     statuses = progress.statuses(tour)
     if statuses[index].finished:
-        raise StepRefused(f"stop {index} ({stop.label}) is {statuses[index].value.lower()} already")
+        raise StepRefused(f"stop {index} ({label(stop)}) is {statuses[index].value.lower()} already")
     for other, other_status in enumerate(statuses):
         if other != index and other_status is StopStatus.ARRIVED:
-            raise StepRefused(f"the driver is still at stop {other} ({tour.stops[other].label}); "
+            raise StepRefused(f"the driver is still at stop {other} ({label(tour.stops[other])}); "
                               "report it as collected, delivered or failed first",
                               details={"open_stop": other})
     last = len(tour.stops) - 1
-    if index == last and stop.kind == DEPOT and last > 0:
+    if index == last and stop.kind == StopKind.DEPOT and last > 0:
         pending = [i for i, s in enumerate(statuses[:last]) if not s.finished]
         if pending:
-            raise StepRefused(f"stop {index} is the return to {stop.label}; stops "
+            raise StepRefused(f"stop {index} is the return to {label(stop)}; stops "
                               f"{', '.join(map(str, pending))} are still open: report them first",
                               details={"open_stops": pending})
     return stop
 
 
-def _completed(tour: Tour, stop: TourStop, kind: str, consignments: tuple[Consignment, ...] | list,
+def _completed(tour: TourDispatched, index: int, kind: StopCompletionKind, consignments: list[StopConsignment],
                **extra: Any) -> StopReport:
-    return StopReport("StopCompleted", {
-        "tour_id": tour.tour_id, "stop_index": stop.index, "kind": kind,
+    return StopReport(StopCompleted, {
+        "tour_id": tour.tour_id, "stop_index": index, "kind": kind,
         "shipment_ids": [c.shipment_id for c in consignments],
         "order_ids": list(dict.fromkeys(c.order_id for c in consignments)), **extra})
 
 
-def decide_arrival(tour: Tour, progress: TourProgress, index: int, *, odometer_km: float | None = None
+def decide_arrival(tour: TourDispatched, progress: TourProgress, index: int, *, odometer_km: float | None = None
                    ) -> StopReport:
     stop = _open_stop(tour, progress, index)
     if progress.stops[index].touched:
-        raise StepRefused(f"the arrival at stop {index} ({stop.label}) was reported already")
+        raise StepRefused(f"the arrival at stop {index} ({label(stop)}) was reported already")
     if odometer_km is not None:
         earlier = [p.odometer_km for p in progress.stops if p.odometer_km is not None]
         if earlier and odometer_km < max(earlier):
             raise Unprocessable(f"the odometer reading {odometer_km:g} km is below the earlier "
                                 f"{max(earlier):g} km of this tour")
-    return _completed(tour, stop, ARRIVED, (), odometer_km=odometer_km)
+    return _completed(tour, index, StopCompletionKind.ARRIVED, [], odometer_km=odometer_km)
 
 
-def decide_collection(tour: Tour, progress: TourProgress, index: int) -> StopReport:
+def decide_collection(tour: TourDispatched, progress: TourProgress, index: int) -> StopReport:
     stop = _open_stop(tour, progress, index)
-    if not stop.loads:
-        raise Unprocessable(f"there is nothing to collect at stop {index} ({stop.label})"
-                            + ("; report it as delivered" if stop.unloads else "; report the arrival"))
+    if not loads(stop):
+        raise Unprocessable(f"there is nothing to collect at stop {index} ({label(stop)})"
+                            + ("; report it as delivered" if unloads(stop) else "; report the arrival"))
     if progress.stops[index].collected_at:
-        raise StepRefused(f"the goods of stop {index} ({stop.label}) were collected already")
-    return _completed(tour, stop, COLLECTED, stop.loads)
+        raise StepRefused(f"the goods of stop {index} ({label(stop)}) were collected already")
+    return _completed(tour, index, StopCompletionKind.COLLECTED, loads(stop))
 
 
-def on_board(tour: Tour, progress: TourProgress, shipment_id: str, before: int | None = None) -> bool | None:
+def on_board(tour: TourDispatched, progress: TourProgress, shipment_id: str,
+             before: int | None = None) -> bool | None:
     """True: on the vehicle; False: its collection on this tour failed; None: not collected yet.
     `before`: as for a delivery at that stop (the last loading ahead of it counts)."""
-    load = tour.load_stop_of(shipment_id, before)
+    load = load_stop_of(tour, shipment_id, before)
     if load is None:
         return True  # loaded at the hub before the tour started
-    done = progress.stops[load.index]
+    done = progress.stops[load]
     if shipment_id in done.collected:
         return True
     return False if done.failed_at else None
 
 
-def decide_delivery(tour: Tour, progress: TourProgress, index: int, *,
+def decide_delivery(tour: TourDispatched, progress: TourProgress, index: int, *,
                     compartment_ids: list[str] | None = None) -> StopReport:
     stop = _open_stop(tour, progress, index)
-    if not stop.unloads:
-        raise Unprocessable(f"there is nothing to deliver at stop {index} ({stop.label})"
-                            + ("; report it as collected" if stop.loads else "; report the arrival"))
+    if not unloads(stop):
+        raise Unprocessable(f"there is nothing to deliver at stop {index} ({label(stop)})"
+                            + ("; report it as collected" if loads(stop) else "; report the arrival"))
     if progress.stops[index].delivered_at:
-        raise StepRefused(f"the goods of stop {index} ({stop.label}) were delivered already")
-    waiting = [c for c in stop.unloads if on_board(tour, progress, c.shipment_id, index) is None]
+        raise StepRefused(f"the goods of stop {index} ({label(stop)}) were delivered already")
+    waiting = [c for c in unloads(stop) if on_board(tour, progress, c.shipment_id, index) is None]
     if waiting:
-        first = tour.load_stop_of(waiting[0].shipment_id, index)
+        first = load_stop_of(tour, waiting[0].shipment_id, index)
         raise NotCollectedYet(
             f"shipment {waiting[0].shipment_id} (order {waiting[0].order_id}) is collected at stop "
-            f"{first.index} ({first.label}) first: report that stop as collected or failed before delivering",
+            f"{first} ({label(tour.stops[first])}) first: report that stop as collected or failed before delivering",
             details={"shipment_ids": [c.shipment_id for c in waiting]})
-    aboard = [c for c in stop.unloads if on_board(tour, progress, c.shipment_id, index)]
+    aboard = [c for c in unloads(stop) if on_board(tour, progress, c.shipment_id, index)]
     if not aboard:
-        raise StepRefused(f"nothing for stop {index} ({stop.label}) is on board: the collections failed; "
+        raise StepRefused(f"nothing for stop {index} ({label(stop)}) is on board: the collections failed; "
                           "report this stop as failed")
     reserved = list(dict.fromkeys(cid for c in aboard for cid in c.compartment_ids))
     chosen = list(dict.fromkeys(compartment_ids)) if compartment_ids else reserved
-    return _completed(tour, stop, DELIVERED, aboard, compartment_ids=chosen)
+    return _completed(tour, index, StopCompletionKind.DELIVERED, aboard, compartment_ids=chosen)
 
 
-def decide_failure(tour: Tour, progress: TourProgress, index: int, *, reason: str,
+def decide_failure(tour: TourDispatched, progress: TourProgress, index: int, *, reason: str,
                    note: str | None = None) -> StopReport:
     stop = _open_stop(tour, progress, index)
     done = progress.stops[index]
     affected = [c for c in stop.consignments
                 if c.shipment_id not in done.collected and c.shipment_id not in done.delivered]
-    return StopReport("StopFailed", {
+    return StopReport(StopFailed, {
         "tour_id": tour.tour_id, "stop_index": index, "reason": reason, "note": note,
         "shipment_ids": [c.shipment_id for c in affected],
         "order_ids": list(dict.fromkeys(c.order_id for c in affected))})
 
 
 # -- folding published events in -------------------------------------------------------------------
-def apply(tour: Tour, progress: TourProgress, event_type: str, data: Mapping[str, Any], *,
-          event_id: str, occurred_at: datetime) -> TourProgress:
+def apply(tour: TourDispatched, progress: TourProgress, event: StopCompleted | StopFailed | TourCompleted
+          ) -> TourProgress:
     """The progress after a StopCompleted, StopFailed or TourCompleted of this tour.
     Applying an event twice changes nothing. The log is the truth: a report is
     folded in as it was published, without judging it again."""
-    if event_id in progress.applied:
+    if event.event_id in progress.applied:
         return progress
-    applied = progress.applied + (event_id,)
-    if event_type == "TourCompleted":
+    applied = progress.applied + (event.event_id,)
+    if isinstance(event, TourCompleted):
         return replace(progress, applied=applied, completed=True)
-    if event_type not in ("StopCompleted", "StopFailed"):
-        raise InvalidReport(f"{event_type} is not a report on a tour")
-    index = data["stop_index"]
-    if tour.stop(index) is None:
+    if not isinstance(event, (StopCompleted, StopFailed)):
+        raise InvalidReport(f"{event.type} is not a report on a tour")
+    index = event.stop_index
+    if stop_at(tour, index) is None:
         raise InvalidReport(f"tour {tour.tour_id} has no stop {index}")
-    at = occurred_at.isoformat()
+    at = event.meta.occurred_at.isoformat()
     p = progress.stops[index]
-    channel = data.get("channel") or p.channel
-    if event_type == "StopFailed":
-        p = replace(p, failed_at=p.failed_at or at, failure_reason=data.get("reason"), note=data.get("note"),
+    channel = event.channel.value
+    if isinstance(event, StopFailed):
+        p = replace(p, failed_at=p.failed_at or at, failure_reason=event.reason.value, note=event.note,
                     channel=channel)
-    elif data.get("kind") == ARRIVED:
+    elif event.kind == StopCompletionKind.ARRIVED:
         p = replace(p, arrived_at=p.arrived_at or at, channel=channel,
-                    odometer_km=data.get("odometer_km") if data.get("odometer_km") is not None else p.odometer_km)
-    elif data.get("kind") == COLLECTED:
+                    odometer_km=event.odometer_km if event.odometer_km is not None else p.odometer_km)
+    elif event.kind == StopCompletionKind.COLLECTED:
         p = replace(p, collected_at=p.collected_at or at, channel=channel,
-                    collected=tuple(dict.fromkeys(p.collected + tuple(data.get("shipment_ids") or ()))))
-    elif data.get("kind") == DELIVERED:
+                    collected=tuple(dict.fromkeys(p.collected + tuple(event.shipment_ids))))
+    elif event.kind == StopCompletionKind.DELIVERED:
         p = replace(p, delivered_at=p.delivered_at or at, channel=channel,
-                    delivered=tuple(dict.fromkeys(p.delivered + tuple(data.get("shipment_ids") or ()))),
-                    compartment_ids=tuple(data.get("compartment_ids") or ()))
+                    delivered=tuple(dict.fromkeys(p.delivered + tuple(event.shipment_ids))),
+                    compartment_ids=tuple(event.compartment_ids))
     else:
-        raise InvalidReport(f"StopCompleted of kind {data.get('kind')} is not a step of a stop")
+        raise InvalidReport(f"StopCompleted of kind {event.kind} is not a step of a stop")
     stops = progress.stops[:index] + (p,) + progress.stops[index + 1:]
     return replace(progress, stops=stops, applied=applied)
 
 
-def completion(tour: Tour, progress: TourProgress) -> dict[str, Any]:
+def completion(tour: TourDispatched, progress: TourProgress) -> dict[str, Any]:
     """The fields of TourCompleted for a finished tour."""
     statuses = progress.statuses(tour)
     readings = [p.odometer_km for p in progress.stops if p.odometer_km is not None]

@@ -11,32 +11,38 @@ never carried over.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from nahnetz.kit.errors import Conflict
+from nahnetz.records import PlannedTour, StopKind, TourDispatched
 
-from .progress import StopStatus, TourProgress
-from .tours import DEPOT, Tour
+from .progress import StopStatus, TourProgress, TourStatus
 
 
-def replaces(old: Tour, progress: TourProgress, vehicle_id: str) -> bool:
+def check_replannable(tour: TourDispatched, progress: TourProgress) -> None:
+    """A tour can be re-planned while it runs; a finished one has nothing left to plan."""
+    if progress.status(tour) in (TourStatus.FINISHED, TourStatus.COMPLETED):
+        raise Conflict(f"tour {tour.tour_id} is finished; there is nothing left to re-plan")
+
+
+def replaces(old: TourDispatched, progress: TourProgress, vehicle_id: str) -> bool:
     """Whether a tour of a re-plan for `vehicle_id` takes `old` over: same vehicle, still running."""
     return (old.vehicle_id == vehicle_id and not progress.replaced_by
             and not progress.completed and not progress.finished(old))
 
 
-def carried_over(planned: Mapping[str, Any], old: Tour, progress: TourProgress) -> tuple[int, ...]:
+def carried_over(planned: PlannedTour, old: TourDispatched, progress: TourProgress) -> tuple[int, ...]:
     """Positions of the new tour's stops (a PlannedTour record) done on the old tour."""
     done = [(stop, p) for stop, p in zip(old.stops, progress.stops) if p.status(stop) is StopStatus.DONE]
-    stops = planned["stops"]
+    stops = planned.stops
     carried: list[int] = []
     next_done = 0
     for index, rec in enumerate(stops):
-        if index == len(stops) - 1 and (rec.get("kind") == DEPOT) and index > 0:
+        if index == len(stops) - 1 and rec.kind == StopKind.DEPOT and index > 0:
             break  # the return to the hub is still ahead
-        wanted = set(rec.get("shipment_ids") or ())
+        wanted = set(rec.shipment_ids)
         for position in range(next_done, len(done)):
             stop, p = done[position]
             handled = set(p.collected) | set(p.delivered)
-            same_place = rec.get("kind") == stop.kind and rec["place_id"] == stop.place_id
+            same_place = rec.kind == stop.kind and rec.place_id == stop.place_id
             if same_place and (wanted <= handled if wanted else not stop.consignments):
                 carried.append(index)
                 next_done = position + 1

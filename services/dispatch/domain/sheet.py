@@ -10,23 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Mapping
-from zoneinfo import ZoneInfo
+from typing import Mapping
+
+from nahnetz.clock import in_berlin
+from nahnetz.records import Address, Stop, StopKind, TemperatureClass, TourDispatched
 
 from .progress import StopStatus, TourProgress
-from .tours import DELIVERY, DEPOT, PICKUP, Place, Tour, TourStop
-
-BERLIN = ZoneInfo("Europe/Berlin")
+from .tours import Place, label, loads, unloads
 
 KIND_LABELS = {
-    DEPOT: ("Hub", "depot"),
-    PICKUP: ("Abholung", "collection"),
-    DELIVERY: ("Zustellung", "delivery"),
+    StopKind.DEPOT: ("Hub", "depot"),
+    StopKind.PICKUP: ("Abholung", "collection"),
+    StopKind.DELIVERY: ("Zustellung", "delivery"),
 }
 TEMPERATURE_LABELS = {
-    "AMBIENT": ("ungekühlt", "ambient"),
-    "CHILLED": ("gekühlt", "chilled"),
-    "FROZEN": ("tiefgekühlt", "frozen"),
+    TemperatureClass.AMBIENT: ("ungekühlt", "ambient"),
+    TemperatureClass.CHILLED: ("gekühlt", "chilled"),
+    TemperatureClass.FROZEN: ("tiefgekühlt", "frozen"),
 }
 WEEKDAYS_DE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
 STATUS_MARKS = {StopStatus.DONE: "erledigt / done", StopStatus.FAILED: "nicht erledigt / failed"}
@@ -92,28 +92,28 @@ class TourSheet:
 
 
 def _local(moment: datetime, fmt: str) -> str:
-    return moment.astimezone(BERLIN).strftime(fmt)
+    return in_berlin(moment).strftime(fmt)
 
 
 def _kg(grams: int) -> str:
     return f"{grams / 1000:.1f}".replace(".", ",")
 
 
-def address_line(address: Mapping[str, Any] | None) -> str:
+def address_line(address: Address | None) -> str:
     if not address:
         return ""
-    return f"{address.get('street', '')}, {address.get('postal_code', '')} {address.get('locality', '')}".strip(", ")
+    return f"{address.street}, {address.postal_code} {address.locality}".strip(", ")
 
 
-def _row(stop: TourStop, place: Place, status: StopStatus | None) -> SheetRow:
+def _row(index: int, stop: Stop, place: Place, status: StopStatus | None) -> SheetRow:
     kind, kind_en = KIND_LABELS.get(stop.kind, ("Halt", "stop"))
-    loads = tuple(LoadLine(c.shipment_id, c.order_id, c.parcels, *TEMPERATURE_LABELS[c.temperature_class],
-                           _kg(c.weight_g)) for c in stop.loads)
-    unloads = tuple(UnloadLine(c.shipment_id, c.order_id, c.parcels,
-                               tuple(place.label_of(cid) for cid in c.compartment_ids),
-                               *TEMPERATURE_LABELS[c.temperature_class]) for c in stop.unloads)
-    return SheetRow(stop.index, _local(stop.eta, "%H:%M"), kind, kind_en, stop.label,
-                    address_line(stop.address), stop.driver_note, loads, unloads,
+    to_load = tuple(LoadLine(c.shipment_id, c.order_id, c.parcels, *TEMPERATURE_LABELS[c.temperature_class],
+                             _kg(c.weight_g)) for c in loads(stop))
+    to_unload = tuple(UnloadLine(c.shipment_id, c.order_id, c.parcels,
+                                 tuple(place.label_of(cid) for cid in c.compartment_ids),
+                                 *TEMPERATURE_LABELS[c.temperature_class]) for c in unloads(stop))
+    return SheetRow(index, _local(stop.eta, "%H:%M"), kind, kind_en, label(stop),
+                    address_line(stop.address), stop.driver_note, to_load, to_unload,
                     STATUS_MARKS.get(status) if status else None)
 
 
@@ -123,25 +123,25 @@ def _duration(seconds: int | None) -> str | None:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d} h"
 
 
-def tour_sheet(tour: Tour, *, places: Mapping[str, Place], now: datetime,
+def tour_sheet(tour: TourDispatched, *, places: Mapping[str, Place], now: datetime,
                progress: TourProgress | None = None) -> TourSheet:
     """The sheet of a tour. `places` gives the compartment labels printed on the
     doors; `progress` marks stops already done on a reprint."""
     statuses = progress.statuses(tour) if progress else [None] * len(tour.stops)
-    rows = tuple(_row(stop, places.get(stop.place_id) or Place(stop.place_id), status)
-                 for stop, status in zip(tour.stops, statuses))
-    loads = [c for s in tour.stops for c in s.loads]
-    unloads = [c for s in tour.stops for c in s.unloads]
-    handled = {c.shipment_id: c for c in loads + unloads}.values()
+    rows = tuple(_row(index, stop, places.get(stop.place_id) or Place(stop.place_id), status)
+                 for index, (stop, status) in enumerate(zip(tour.stops, statuses)))
+    loaded = [c for s in tour.stops for c in loads(s)]
+    unloaded = [c for s in tour.stops for c in unloads(s)]
+    handled = {c.shipment_id: c for c in loaded + unloaded}.values()
     by_temperature = []
     for temperature, (de, en) in TEMPERATURE_LABELS.items():
         parcels = sum(c.parcels for c in handled if c.temperature_class == temperature)
         if parcels:
             by_temperature.append((de, en, parcels))
     totals = SheetTotals(
-        stops=len(tour.stops), parcels_to_load=sum(c.parcels for c in loads),
-        parcels_to_unload=sum(c.parcels for c in unloads),
-        orders=len({c.order_id for c in loads + unloads}),
+        stops=len(tour.stops), parcels_to_load=sum(c.parcels for c in loaded),
+        parcels_to_unload=sum(c.parcels for c in unloaded),
+        orders=len({c.order_id for c in loaded + unloaded}),
         weight_kg=_kg(sum(c.weight_g for c in handled)), by_temperature=tuple(by_temperature),
         planned_km=f"{tour.planned_distance_km:.1f}".replace(".", ",") if tour.planned_distance_km is not None else None,
         planned_duration=_duration(tour.planned_duration_s))

@@ -1,4 +1,5 @@
-"""The hub's pure logic: no Kafka, Redis, HTTP or Faust.
+"""The hub's pure logic: no Kafka, Redis, HTTP or Faust. It takes the typed
+records of `nahnetz.records` (OrderPlaced, OpeningHours, Stop, ...) as they come.
 
 - `opening_hours`: weekly local opening hours -> UTC windows of a day (DST-safe)
 - `places`: shops and pick-up points as the hub knows them

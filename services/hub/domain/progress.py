@@ -1,7 +1,8 @@
 """What a driver's report at a stop means for the shipments handled there.
 
-A dispatched tour's stops say what happens where (PICKUP at a shop, DELIVERY at
-a pick-up point, DEPOT at the hub); the report says what was done:
+A dispatched tour's stops (the typed `Stop`s of TourDispatched) say what happens
+where (PICKUP at a shop, DELIVERY at a pick-up point, DEPOT at the hub); the
+report says what was done:
 
 | stop kind | report | shipment event |
 |---|---|---|
@@ -18,9 +19,10 @@ Any other failure is recorded as an exception for the operator.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Mapping, Sequence
+from typing import Sequence
+
+from nahnetz.records import Stop, StopCompletionKind, StopFailureReason, StopKind, TourDispatched
 
 
 class Transition(str, Enum):
@@ -33,72 +35,44 @@ class ReportMismatch(ValueError):
     """The report does not fit the kind of stop (e.g. DELIVERED at a shop)."""
 
 
-MISSED_COLLECTION_REASONS = frozenset({"SHOP_CLOSED", "NOT_FOUND"})
+MISSED_COLLECTION_REASONS = frozenset({StopFailureReason.SHOP_CLOSED, StopFailureReason.NOT_FOUND})
 
-_TRANSITIONS: dict[tuple[str, str], Transition | None] = {
-    ("PICKUP", "COLLECTED"): Transition.COLLECTED,
-    ("DELIVERY", "DELIVERED"): Transition.DELIVERED,
-    ("DEPOT", "DELIVERED"): Transition.AT_HUB,
-    ("DEPOT", "COLLECTED"): None,
+_TRANSITIONS: dict[tuple[StopKind, StopCompletionKind], Transition | None] = {
+    (StopKind.PICKUP, StopCompletionKind.COLLECTED): Transition.COLLECTED,
+    (StopKind.DELIVERY, StopCompletionKind.DELIVERED): Transition.DELIVERED,
+    (StopKind.DEPOT, StopCompletionKind.DELIVERED): Transition.AT_HUB,
+    (StopKind.DEPOT, StopCompletionKind.COLLECTED): None,
 }
 
 
-@dataclass(frozen=True)
-class TourStop:
-    kind: str  # DEPOT, PICKUP, DELIVERY, OTHER
-    place_id: str
-    shipment_ids: tuple[str, ...]
+def stop_at(tour: TourDispatched, index: int) -> Stop:
+    if not 0 <= index < len(tour.stops):
+        raise ReportMismatch(f"tour {tour.tour_id} has no stop {index} (it has {len(tour.stops)})")
+    return tour.stops[index]
 
 
-@dataclass(frozen=True)
-class DispatchedTour:
-    tour_id: str
-    plan_id: str
-    vehicle_id: str
-    stops: tuple[TourStop, ...]
-
-    @classmethod
-    def from_event(cls, data: Mapping[str, Any]) -> DispatchedTour:
-        stops = []
-        for stop in data["stops"]:
-            ids = list(stop.get("shipment_ids") or ())
-            ids += [c["shipment_id"] for c in stop.get("consignments") or () if c["shipment_id"] not in ids]
-            stops.append(TourStop(stop.get("kind") or "OTHER", stop["place_id"], tuple(ids)))
-        return cls(data["tour_id"], data["plan_id"], data["vehicle_id"], tuple(stops))
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> DispatchedTour:
-        return cls(doc["tour_id"], doc["plan_id"], doc["vehicle_id"],
-                   tuple(TourStop(s["kind"], s["place_id"], tuple(s["shipment_ids"])) for s in doc["stops"]))
-
-    def as_json(self) -> dict[str, Any]:
-        return {"tour_id": self.tour_id, "plan_id": self.plan_id, "vehicle_id": self.vehicle_id,
-                "stops": [{"kind": s.kind, "place_id": s.place_id, "shipment_ids": list(s.shipment_ids)}
-                          for s in self.stops]}
-
-    def stop(self, index: int) -> TourStop:
-        if not 0 <= index < len(self.stops):
-            raise ReportMismatch(f"tour {self.tour_id} has no stop {index} (it has {len(self.stops)})")
-        return self.stops[index]
+def shipments_at(stop: Stop) -> tuple[str, ...]:
+    """The shipments handled at the stop: those it names and those of its consignments."""
+    return tuple(dict.fromkeys([*stop.shipment_ids, *(c.shipment_id for c in stop.consignments)]))
 
 
-def transition_for(stop: TourStop, completion: str) -> Transition | None:
+def transition_for(stop: Stop, completion: StopCompletionKind) -> Transition | None:
     """The shipment event a report at this stop leads to; None when it leads to none."""
-    if completion in ("ARRIVED", "OTHER"):
+    if completion in (StopCompletionKind.ARRIVED, StopCompletionKind.OTHER):
         return None
-    key = (stop.kind, completion)
+    key = (StopKind(stop.kind), StopCompletionKind(completion))
     if key not in _TRANSITIONS:
         raise ReportMismatch(f"{completion} does not fit a {stop.kind} stop at {stop.place_id}")
     return _TRANSITIONS[key]
 
 
-def reported_shipments(stop: TourStop, reported: Sequence[str]) -> tuple[str, ...]:
+def reported_shipments(stop: Stop, reported: Sequence[str]) -> tuple[str, ...]:
     """The shipments a report concerns: those it names, else all of the stop's."""
-    return tuple(dict.fromkeys(reported)) if reported else stop.shipment_ids
+    return tuple(dict.fromkeys(reported)) if reported else shipments_at(stop)
 
 
-def is_missed_collection(stop: TourStop, reason: str) -> bool:
-    return stop.kind == "PICKUP" and reason in MISSED_COLLECTION_REASONS
+def is_missed_collection(stop: Stop, reason: StopFailureReason) -> bool:
+    return stop.kind == StopKind.PICKUP and reason in MISSED_COLLECTION_REASONS
 
 
 def delivered_compartments(reported: Sequence[str], reserved: Sequence[str]) -> tuple[str, ...]:

@@ -22,12 +22,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date, time, timedelta
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable
 
-from .opening_hours import Window, local_day, windows_from_records
+from nahnetz.records import OrderLine, OrderPlaced, ShipmentItem, ShipmentRequested, TemperatureClass
+
+from .opening_hours import Window, local_day, windows_of
 from .places import PickupPoint, Shop
 
-TEMPERATURE_ORDER = ("AMBIENT", "CHILLED", "FROZEN")  # strictest last
+TEMPERATURE_ORDER = (TemperatureClass.AMBIENT, TemperatureClass.CHILLED, TemperatureClass.FROZEN)  # strictest last
 
 
 @dataclass(frozen=True)
@@ -37,67 +39,27 @@ class CollectionRules:
     reschedule_horizon_days: int = 14
 
 
-@dataclass(frozen=True)
-class OrderLine:
-    product_id: str
-    shop_id: str
-    product_name: str
-    unit: str
-    quantity: int
-    weight_g: int
-    volume_ml: int
-    temperature_class: str = "AMBIENT"
+# -- the placed order (the typed OrderPlaced, with point and day as confirmed) ----------------
+def shop_ids(order: OrderPlaced) -> tuple[str, ...]:
+    """The shops of the order, in the order their first line appears."""
+    return tuple(dict.fromkeys(line.shop_id for line in order.lines))
 
 
-@dataclass(frozen=True)
-class PlacedOrder:
-    """What the hub keeps of an OrderPlaced."""
+def lines_of(order: OrderPlaced, shop_id: str) -> tuple[OrderLine, ...]:
+    return tuple(line for line in order.lines if line.shop_id == shop_id)
 
-    order_id: str
-    resident_id: str
-    pickup_point_id: str
-    delivery_day: date
-    lines: tuple[OrderLine, ...]
 
-    @classmethod
-    def from_event(cls, data: Mapping[str, Any]) -> PlacedOrder:
-        lines = tuple(
-            OrderLine(line["product_id"], line["shop_id"], line["product_name"], line["unit"], line["quantity"],
-                      line["weight_g"], line["volume_ml"], line.get("temperature_class") or "AMBIENT")
-            for line in data["lines"]
-        )
-        return cls(data["order_id"], data["resident_id"], data["pickup_point_id"], data["delivery_day"], lines)
-
-    @classmethod
-    def from_json(cls, doc: Mapping[str, Any]) -> PlacedOrder:
-        return cls(doc["order_id"], doc["resident_id"], doc["pickup_point_id"],
-                   date.fromisoformat(doc["delivery_day"]), tuple(OrderLine(**line) for line in doc["lines"]))
-
-    def as_json(self) -> dict[str, Any]:
-        return {"order_id": self.order_id, "resident_id": self.resident_id,
-                "pickup_point_id": self.pickup_point_id, "delivery_day": self.delivery_day.isoformat(),
-                "lines": [line.__dict__ for line in self.lines]}
-
-    @property
-    def shop_ids(self) -> tuple[str, ...]:
-        """The shops of the order, in the order their first line appears."""
-        return tuple(dict.fromkeys(line.shop_id for line in self.lines))
-
-    def lines_of(self, shop_id: str) -> tuple[OrderLine, ...]:
-        return tuple(line for line in self.lines if line.shop_id == shop_id)
-
-    def problems(self) -> list[str]:
-        found = []
-        if not self.lines:
-            found.append("the order has no lines")
-        for line in self.lines:
-            if not line.shop_id:
-                found.append(f"line {line.product_id} names no shop")
-            if line.weight_g < 0 or line.volume_ml < 0 or line.quantity <= 0:
-                found.append(f"line {line.product_id} has a negative weight or volume or no quantity")
-            if line.temperature_class not in TEMPERATURE_ORDER:
-                found.append(f"line {line.product_id} has the unknown temperature class {line.temperature_class}")
-        return found
+def order_problems(order: OrderPlaced) -> list[str]:
+    """What keeps the hub from carrying the order (an OrderPlaced that breaks the flow)."""
+    found = []
+    if not order.lines:
+        found.append("the order has no lines")
+    for line in order.lines:
+        if not line.shop_id:
+            found.append(f"line {line.product_id} names no shop")
+        if line.weight_g < 0 or line.volume_ml < 0 or line.quantity <= 0:
+            found.append(f"line {line.product_id} has a negative weight or volume or no quantity")
+    return found
 
 
 @dataclass(frozen=True)
@@ -125,8 +87,8 @@ class ShipmentRequest:
     plan: CollectionPlan
     weight_g: int
     volume_ml: int
-    temperature_class: str
-    items: tuple[dict[str, Any], ...]
+    temperature_class: TemperatureClass
+    items: tuple[ShipmentItem, ...]
     attempt: int = 1
 
     def event_fields(self) -> dict[str, Any]:
@@ -159,9 +121,9 @@ def shipment_id(order_id: str, shop_id: str) -> str:
     return f"shp-{digest[:20]}"
 
 
-def strictest(classes: Iterable[str]) -> str:
+def strictest(classes: Iterable[str]) -> TemperatureClass:
     """The coldest class among the items: the shipment travels at that one."""
-    return max(classes, key=TEMPERATURE_ORDER.index, default="AMBIENT")
+    return TemperatureClass(max(classes, key=TEMPERATURE_ORDER.index, default=TemperatureClass.AMBIENT))
 
 
 def plan_collection(shop: Shop, point: PickupPoint, delivery_day: date, earliest_collection_day: date,
@@ -214,12 +176,13 @@ def reschedule_after_missed_collection(shop: Shop, point: PickupPoint, delivery_
     return next_common_day(shop, point, max(delivery_day, missed_on), rules)
 
 
-def shipment_for_shop(order: PlacedOrder, shop: Shop, point: PickupPoint, compartment_ids: Iterable[str],
+def shipment_for_shop(order: OrderPlaced, shop: Shop, point: PickupPoint, compartment_ids: Iterable[str],
                       earliest_collection_day: date, rules: CollectionRules) -> ShipmentRequest | Unplannable:
-    """The shop's part of the order: weight and volume summed over its lines, the
-    strictest temperature class, the packing list and the collection plan."""
+    """The shop's part of the order (its pick-up point and delivery day as
+    confirmed): weight and volume summed over its lines, the strictest temperature
+    class, the packing list and the collection plan."""
     sid = shipment_id(order.order_id, shop.shop_id)
-    lines = order.lines_of(shop.shop_id)
+    lines = lines_of(order, shop.shop_id)
     if not lines:
         return Unplannable(sid, shop.shop_id, f"order {order.order_id} has no line of shop {shop.shop_id}")
     plan = plan_collection(shop, point, order.delivery_day, earliest_collection_day, rules)
@@ -233,27 +196,27 @@ def shipment_for_shop(order: PlacedOrder, shop: Shop, point: PickupPoint, compar
         compartment_ids=tuple(compartment_ids), plan=plan,
         weight_g=sum(line.weight_g for line in lines), volume_ml=sum(line.volume_ml for line in lines),
         temperature_class=strictest(line.temperature_class for line in lines),
-        items=tuple({"product_id": line.product_id, "product_name": line.product_name,
-                     "quantity": line.quantity, "unit": line.unit} for line in lines),
+        items=tuple(ShipmentItem(product_id=line.product_id, product_name=line.product_name,
+                                 quantity=line.quantity, unit=line.unit) for line in lines),
     )
 
 
-def rescheduled(previous: Mapping[str, Any], shop: Shop, point: PickupPoint, missed_on: date,
+def rescheduled(previous: ShipmentRequested, shop: Shop, point: PickupPoint, missed_on: date,
                 rules: CollectionRules) -> ShipmentRequest | None:
     """The request after a missed collection: same shipment, next possible day,
-    attempt + 1. `previous` is the fields of the current ShipmentRequested."""
-    plan = reschedule_after_missed_collection(shop, point, previous["delivery_day"], missed_on, rules)
+    attempt + 1. `previous` is the current ShipmentRequested."""
+    plan = reschedule_after_missed_collection(shop, point, previous.delivery_day, missed_on, rules)
     if plan is None:
         return None
     return ShipmentRequest(
-        shipment_id=previous["shipment_id"], order_id=previous["order_id"], shop=shop, point=point,
-        compartment_ids=tuple(previous["compartment_ids"]), plan=plan, weight_g=previous["weight_g"],
-        volume_ml=previous["volume_ml"], temperature_class=previous["temperature_class"],
-        items=tuple(previous.get("items") or ()), attempt=previous.get("attempt", 1) + 1,
+        shipment_id=previous.shipment_id, order_id=previous.order_id, shop=shop, point=point,
+        compartment_ids=tuple(previous.compartment_ids), plan=plan, weight_g=previous.weight_g,
+        volume_ml=previous.volume_ml, temperature_class=previous.temperature_class,
+        items=tuple(previous.items), attempt=previous.attempt + 1,
     )
 
 
-def collection_day_of(fields: Mapping[str, Any]) -> date | None:
+def collection_day_of(request: ShipmentRequested) -> date | None:
     """The local day of a ShipmentRequested's first collection window."""
-    windows = windows_from_records(fields.get("pickup_windows") or ())
+    windows = windows_of(request.pickup_windows)
     return local_day(min(windows).start) if windows else None

@@ -16,13 +16,16 @@ from datetime import datetime, time, timedelta, timezone
 
 from redis.asyncio import Redis
 
+from nahnetz.clock import BERLIN, utc_now
 from nahnetz.events import Event
 from nahnetz.messaging.handling import InvalidEvent
+from nahnetz.messaging.outbox import pack
 from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import OrderCancelled, OrderConfirmed, OrderPlaced
 
 from .. import keys
-from ..domain.opening_hours import BERLIN, local_day
-from ..domain.shipments import CollectionRules, PlacedOrder
+from ..domain.opening_hours import local_day
+from ..domain.shipments import CollectionRules, order_problems, shop_ids
 from .requests import RequestOutcome, load_order, request_shipments
 
 # Order state is kept for two weeks after the delivery day; older orders are history
@@ -32,30 +35,25 @@ KEEP_AFTER_DELIVERY = timedelta(days=14)
 
 async def on_order_event(event: Event, redis: Redis, producer: EventProducer,
                          rules: CollectionRules) -> RequestOutcome | None:
-    if event.type == "OrderPlaced":
+    if isinstance(event, OrderPlaced):
         await remember_placed_order(event, redis)
-    elif event.type == "OrderConfirmed":
+    elif isinstance(event, OrderConfirmed):
         return await confirm_order(event, redis, producer, rules)
-    elif event.type == "OrderCancelled":
+    elif isinstance(event, OrderCancelled):
         await cancel_order(event, redis)
     return None  # rejected, ready, collected, expired: nothing for the hub to carry
 
 
-async def remember_placed_order(event: Event, redis: Redis) -> None:
-    try:
-        order = PlacedOrder.from_event(event.data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise InvalidEvent(f"OrderPlaced {event.data.get('order_id')}: {exc}") from exc
-    problems = order.problems()
+async def remember_placed_order(event: OrderPlaced, redis: Redis) -> None:
+    problems = order_problems(event)
     if problems:
-        raise InvalidEvent(f"OrderPlaced {order.order_id}: {'; '.join(problems)}")
-    if _long_past(order.delivery_day):
+        raise InvalidEvent(f"OrderPlaced {event.order_id}: {'; '.join(problems)}")
+    if _long_past(event.delivery_day):
         return  # history being replayed: nothing will be carried any more
-    await redis.set(keys.order(order.order_id), json.dumps(order.as_json()),
-                    exat=_expiry(order.delivery_day))
+    await redis.set(keys.order(event.order_id), pack([event]), exat=_expiry(event.delivery_day))
 
 
-async def confirm_order(event: Event, redis: Redis, producer: EventProducer,
+async def confirm_order(event: OrderConfirmed, redis: Redis, producer: EventProducer,
                         rules: CollectionRules) -> RequestOutcome:
     if _long_past(event.delivery_day):
         return RequestOutcome(skipped="delivery day long past")
@@ -63,7 +61,7 @@ async def confirm_order(event: Event, redis: Redis, producer: EventProducer,
     if order is None:
         raise InvalidEvent(f"OrderConfirmed {event.order_id}: the order was never placed (no OrderPlaced before it)")
     # Goods of an order confirmed today can be collected from tomorrow on.
-    earliest = local_day(event.meta["occurred_at"]) + timedelta(days=1)
+    earliest = local_day(event.meta.occurred_at) + timedelta(days=1)
     state_key = keys.order_state(order.order_id)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(state_key, mapping={
@@ -73,7 +71,7 @@ async def confirm_order(event: Event, redis: Redis, producer: EventProducer,
         })
         pipe.expireat(state_key, _expiry(event.delivery_day))
         # Announce what the order needs before looking for it (see requests.py).
-        for shop_id in order.shop_ids:
+        for shop_id in shop_ids(order):
             pipe.sadd(keys.waiting_for_shop(shop_id), order.order_id)
         pipe.sadd(keys.waiting_for_point(event.pickup_point_id), order.order_id)
         await pipe.execute()
@@ -85,10 +83,10 @@ async def confirm_order(event: Event, redis: Redis, producer: EventProducer,
     return outcome
 
 
-async def cancel_order(event: Event, redis: Redis) -> None:
+async def cancel_order(event: OrderCancelled, redis: Redis) -> None:
     """Withdraw the order's shipments: those not requested yet never will be, those
     requested but not collected leave planning (the read model shows WITHDRAWN)."""
-    at = event.meta["occurred_at"].isoformat()
+    at = event.meta.occurred_at.isoformat()
     order = await load_order(redis, event.order_id)
     expiry = _expiry(order.delivery_day) if order else None
     async with redis.pipeline(transaction=True) as pipe:
@@ -100,7 +98,7 @@ async def cancel_order(event: Event, redis: Redis) -> None:
 
 
 def _long_past(delivery_day) -> bool:
-    return _expiry(delivery_day) <= datetime.now(timezone.utc)
+    return _expiry(delivery_day) <= utc_now()
 
 
 def _expiry(delivery_day) -> datetime:

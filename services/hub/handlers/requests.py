@@ -9,29 +9,32 @@ history, a shop registered a moment ago): the order then waits in
 shop or point tries again. Each side first writes what it brings and then looks
 for the other, so one of the two always finds both.
 
-The request is stored with its processed marker in one MULTI/EXEC, watching the
-order's state so a cancellation handled at the same moment wins; the shipment id
-comes from order and shop, so any number of tries make one shipment.
+The request is decided through the `Outbox`: stored with its processed marker in
+one MULTI/EXEC, watching the order's state so a cancellation handled at the same
+moment wins, then published. The shipment id comes from order and shop, so any
+number of tries make one shipment (two handlers reaching it at the same moment
+may both publish it, with the same event id).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
 from redis.asyncio import Redis
 
 from nahnetz.events import Event, new_event
-from nahnetz.messaging.idempotency import ProcessedMarkers, Transaction
+from nahnetz.messaging.idempotency import Transaction
+from nahnetz.messaging.outbox import Outbox, pack, unpack
 from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import OrderPlaced, ShipmentRequested
 
 from .. import keys
-from ..domain.shipments import CollectionRules, PlacedOrder, ShipmentRequest, Unplannable, shipment_for_shop
+from ..domain.shipments import CollectionRules, ShipmentRequest, Unplannable, shipment_for_shop, shop_ids
 from .places import load_point, load_shop
-from .publishing import publish_decided
 
 log = logging.getLogger(__name__)
 
@@ -41,15 +44,18 @@ REQUEST_SHIPMENT = "hub.request_shipment"
 
 @dataclass
 class RequestOutcome:
-    requested: list[str] = field(default_factory=list)  # shipment ids published (now or before)
+    requested: list[str] = field(default_factory=list)  # shipment ids published by this call
     waiting_for: list[str] = field(default_factory=list)  # shop or point ids not known yet
     unplannable: list[Unplannable] = field(default_factory=list)
     skipped: str | None = None  # why nothing was requested (not confirmed, cancelled)
 
 
-async def load_order(redis: Redis, order_id: str) -> PlacedOrder | None:
+async def load_order(redis: Redis, order_id: str) -> OrderPlaced | None:
     raw = await redis.get(keys.order(order_id))
-    return None if raw is None else PlacedOrder.from_json(json.loads(raw))
+    if raw is None:
+        return None
+    [order] = unpack(raw)
+    return order
 
 
 async def request_shipments(redis: Redis, producer: EventProducer, order_id: str, rules: CollectionRules,
@@ -57,7 +63,7 @@ async def request_shipments(redis: Redis, producer: EventProducer, order_id: str
     """Request every shipment of the confirmed order the hub can request now."""
     outcome = RequestOutcome()
     order = await load_order(redis, order_id)
-    state = {keys.text(k): keys.text(v) for k, v in (await redis.hgetall(keys.order_state(order_id))).items()}
+    state = await redis.hgetall(keys.order_state(order_id))
     if order is None or state.get("confirmed") != "1":
         outcome.skipped = "not confirmed"
         return outcome
@@ -69,10 +75,11 @@ async def request_shipments(redis: Redis, producer: EventProducer, order_id: str
     if point is None:
         outcome.waiting_for.append(state["pickup_point_id"])
         return outcome
-    order = PlacedOrder(order.order_id, order.resident_id, point.pickup_point_id,
-                        date.fromisoformat(state["delivery_day"]), order.lines)
-    markers = ProcessedMarkers(redis, REQUEST_SHIPMENT)
-    for shop_id in order.shop_ids:
+    # The point and day as confirmed (the pick-up service decided them).
+    order = replace(order, pickup_point_id=point.pickup_point_id,
+                    delivery_day=date.fromisoformat(state["delivery_day"]))
+    outbox = Outbox(redis, producer, REQUEST_SHIPMENT)
+    for shop_id in shop_ids(order):
         shop = await load_shop(redis, shop_id)
         if shop is None:
             outcome.waiting_for.append(shop_id)
@@ -84,38 +91,33 @@ async def request_shipments(redis: Redis, producer: EventProducer, order_id: str
             await redis.set(keys.exception(planned.shipment_id), json.dumps(
                 {"kind": "UNPLANNABLE", "order_id": order_id, "shop_id": shop_id, "reason": planned.reason}))
             continue
-        encoded = await _decide(markers, redis, planned, state, caused_by)
-        if encoded:
-            await publish_decided(redis, producer, encoded)
+        if await _decide(outbox, planned, state, caused_by):
             outcome.requested.append(planned.shipment_id)
     if not outcome.waiting_for and not outcome.unplannable:
         await _stop_waiting(redis, order)
     return outcome
 
 
-async def _decide(markers: ProcessedMarkers, redis: Redis, planned: ShipmentRequest, state: dict[str, Any],
-                  caused_by: Event | None) -> bytes | None:
+async def _decide(outbox: Outbox, planned: ShipmentRequest, state: dict[str, Any],
+                  caused_by: Event | None) -> list[Event]:
     order_state = keys.order_state(planned.order_id)
 
-    async def step(tx: Transaction) -> bytes:
-        if keys.text(await tx.read.hget(order_state, "cancelled")) == "1":
-            return b""  # cancelled meanwhile: nothing to carry
-        event = new_event("ShipmentRequested", producer=PRODUCER, caused_by=caused_by,
+    async def step(tx: Transaction) -> list[Event]:
+        if await tx.read.hget(order_state, "cancelled") == "1":
+            return []  # cancelled meanwhile: nothing to carry
+        event = new_event(ShipmentRequested, producer=PRODUCER, caused_by=caused_by,
                           correlation_id=None if caused_by else state.get("correlation_id"),
                           **planned.event_fields())
-        encoded = event.encode()
-        tx.write.set(keys.request(planned.shipment_id), encoded)
+        tx.write.set(keys.request(planned.shipment_id), pack([event]))
         tx.write.sadd(keys.order_shipments(planned.order_id), planned.shipment_id)
-        return encoded
+        return [event]
 
-    outcome = await markers.apply(f"{planned.shipment_id}:{planned.attempt}", step, watch=[order_state])
-    result = outcome.result
-    return result if isinstance(result, bytes) and result else None
+    return await outbox.decide(f"{planned.shipment_id}:{planned.attempt}", step, watch=[order_state])
 
 
-async def _stop_waiting(redis: Redis, order: PlacedOrder) -> None:
+async def _stop_waiting(redis: Redis, order: OrderPlaced) -> None:
     async with redis.pipeline(transaction=True) as pipe:
-        for shop_id in order.shop_ids:
+        for shop_id in shop_ids(order):
             pipe.srem(keys.waiting_for_shop(shop_id), order.order_id)
         pipe.srem(keys.waiting_for_point(order.pickup_point_id), order.order_id)
         await pipe.execute()

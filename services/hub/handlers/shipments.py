@@ -14,49 +14,53 @@ from the beginning (with orders.orders for `hub:cancelled:*`).
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
 from typing import Any
 
 from redis.asyncio import Redis
 
 from nahnetz.events import Event
 from nahnetz.messaging.handling import InvalidEvent
+from nahnetz.records import ShipmentAtHub, ShipmentCollected, ShipmentDelivered, ShipmentRequested
 
 from .. import keys
 from ..domain.shipments import collection_day_of
 from ..domain.stock import advanced
 
-STATUS_OF = {"ShipmentCollected": "COLLECTED", "ShipmentAtHub": "AT_HUB", "ShipmentDelivered": "DELIVERED"}
+STATUS_OF: dict[type[Event], str] = {ShipmentCollected: "COLLECTED", ShipmentAtHub: "AT_HUB",
+                                     ShipmentDelivered: "DELIVERED"}
 
 
 async def project_shipment_event(event: Event, redis: Redis) -> dict[str, Any] | None:
     """Apply the event; return the shipment's document after it (None if ignored)."""
+    if isinstance(event, ShipmentRequested):
+        return await _requested(event, redis)
+    reported = STATUS_OF.get(type(event))
+    if reported is None:
+        return None
     key = keys.shipment(event.shipment_id)
     raw = await redis.get(key)
-    current = None if raw is None else json.loads(raw)
-    if event.type == "ShipmentRequested":
-        return await _requested(event, redis, current)
-    if current is None:
+    if raw is None:
         raise InvalidEvent(f"{event.type} for shipment {event.shipment_id}, which was never requested")
-    status = advanced(current["status"], STATUS_OF[event.type])
-    at = event.meta["occurred_at"].isoformat()
-    entry = {"status": STATUS_OF[event.type], "at": at, "event_id": event.event_id,
-             "tour_id": event.data.get("tour_id")}
+    current = json.loads(raw)
     if any(h.get("event_id") == event.event_id for h in current["history"]):
         return current  # a redelivery
-    current["history"].append(entry)
-    current["status"] = status
-    if event.type == "ShipmentAtHub":
+    at = event.meta.occurred_at.isoformat()
+    tour_id = None if isinstance(event, ShipmentAtHub) else event.tour_id
+    current["history"].append({"status": reported, "at": at, "event_id": event.event_id, "tour_id": tour_id})
+    current["status"] = advanced(current["status"], reported)
+    if isinstance(event, ShipmentAtHub):
         current["hub_id"] = event.hub_id
         current["storage_place"] = event.storage_place
-    if event.type == "ShipmentDelivered":
+    if isinstance(event, ShipmentDelivered):
         current["delivered_compartment_ids"] = list(event.compartment_ids)
     current["updated_at"] = at
     await redis.set(key, json.dumps(current))
     return current
 
 
-async def _requested(event: Event, redis: Redis, current: dict[str, Any] | None) -> dict[str, Any] | None:
+async def _requested(event: ShipmentRequested, redis: Redis) -> dict[str, Any] | None:
+    raw = await redis.get(keys.shipment(event.shipment_id))
+    current = None if raw is None else json.loads(raw)
     attempt = event.attempt
     if current is not None and attempt < current["attempt"]:
         return None  # an older request than the one we show
@@ -75,29 +79,23 @@ async def _requested(event: Event, redis: Redis, current: dict[str, Any] | None)
     return doc
 
 
-def _document(event: Event) -> dict[str, Any]:
-    data = event.data
-    collection_day = collection_day_of(data)
+def _document(event: ShipmentRequested) -> dict[str, Any]:
+    collection_day = collection_day_of(event)
+    at = event.meta.occurred_at.isoformat()
     return {
-        "shipment_id": data["shipment_id"], "order_id": data["order_id"], "status": "REQUESTED",
-        "attempt": data["attempt"], "shop_id": data["shop_id"], "shop_name": data["shop_name"],
-        "shop_location": data["shop_location"], "pickup_point_id": data["pickup_point_id"],
-        "pickup_point_name": data["pickup_point_name"], "pickup_point_location": data["pickup_point_location"],
-        "compartment_ids": list(data["compartment_ids"]), "delivery_day": data["delivery_day"].isoformat(),
+        "shipment_id": event.shipment_id, "order_id": event.order_id, "status": "REQUESTED",
+        "attempt": event.attempt, "shop_id": event.shop_id, "shop_name": event.shop_name,
+        "shop_location": event.shop_location.to_avro(), "pickup_point_id": event.pickup_point_id,
+        "pickup_point_name": event.pickup_point_name,
+        "pickup_point_location": event.pickup_point_location.to_avro(),
+        "compartment_ids": list(event.compartment_ids), "delivery_day": event.delivery_day.isoformat(),
         "collection_day": collection_day.isoformat() if collection_day else None,
-        "via_hub": bool(collection_day and collection_day < data["delivery_day"]),
-        "weight_g": data["weight_g"], "volume_ml": data["volume_ml"],
-        "temperature_class": data["temperature_class"],
-        "pickup_windows": [_window(w) for w in data["pickup_windows"]],
-        "delivery_windows": [_window(w) for w in data["delivery_windows"]],
-        "items": [dict(i) for i in data["items"]],
-        "requested_at": event.meta["occurred_at"].isoformat(), "updated_at": event.meta["occurred_at"].isoformat(),
+        "via_hub": bool(collection_day and collection_day < event.delivery_day),
+        "weight_g": event.weight_g, "volume_ml": event.volume_ml,
+        "temperature_class": event.temperature_class.value,
+        "pickup_windows": [{"start": w.start.isoformat(), "end": w.end.isoformat()} for w in event.pickup_windows],
+        "delivery_windows": [{"start": w.start.isoformat(), "end": w.end.isoformat()}
+                             for w in event.delivery_windows],
+        "items": [item.to_avro() for item in event.items],
+        "requested_at": at, "updated_at": at,
     }
-
-
-def _window(record: dict[str, datetime]) -> dict[str, str]:
-    return {"start": record["start"].isoformat(), "end": record["end"].isoformat()}
-
-
-def day_of(doc: dict[str, Any]) -> date:
-    return date.fromisoformat(doc["delivery_day"])

@@ -8,7 +8,9 @@ are configured - digital werden UND analog bleiben.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any
+
+from nahnetz.records import NotificationRequested
 
 from .templates import Rendered
 
@@ -33,12 +35,12 @@ class OutgoingMessage:
     alternative_text: str
 
     @classmethod
-    def of(cls, request: Mapping[str, Any], rendered: Rendered) -> "OutgoingMessage":
-        """From the fields of a NotificationRequested and its rendered template."""
+    def of(cls, request: NotificationRequested, rendered: Rendered) -> "OutgoingMessage":
+        """From a NotificationRequested and its rendered template."""
         return cls(
-            notification_id=request["notification_id"], recipient_id=request["recipient_id"],
-            recipient_role=request.get("recipient_role", "SYSTEM"), channel=request.get("channel", "OTHER"),
-            address=request.get("address"), template=rendered.template, language=rendered.language,
+            notification_id=request.notification_id, recipient_id=request.recipient_id,
+            recipient_role=request.recipient_role.value, channel=request.channel.value,
+            address=request.address, template=rendered.template, language=rendered.language,
             subject=rendered.subject, text=rendered.text, alternative_language=rendered.alternative_language,
             alternative_text=rendered.alternative_text,
         )

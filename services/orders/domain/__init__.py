@@ -8,4 +8,8 @@
 - `parcels`: turning parcel events into order events, once each.
 - `packing_list`: what a shop packs for a day.
 - `notices`: what the resident is told, and when.
+- `timeout_gate`: when overdue orders may be rejected (after catching up).
+
+Events come in and go out as the typed records of `nahnetz.records` (OrderPlaced,
+OrderLine, StockRejected, ...): the domain takes them as they are.
 """

@@ -18,7 +18,10 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, Mapping
 
-from .placement import PricedLine
+from nahnetz.records import (OrderCancelled, OrderCollected, OrderConfirmed, OrderExpired, OrderLine, OrderPlaced,
+                             OrderReadyForPickup, OrderRejected, OrderRejectionReason, RejectedOrderLine)
+
+from .placement import line_total_cents
 
 
 class OrderStatus(str, Enum):
@@ -31,14 +34,18 @@ class OrderStatus(str, Enum):
     EXPIRED = "EXPIRED"
 
 
-STATUS_OF_EVENT = {
-    "OrderPlaced": OrderStatus.PLACED,
-    "OrderConfirmed": OrderStatus.CONFIRMED,
-    "OrderRejected": OrderStatus.REJECTED,
-    "OrderCancelled": OrderStatus.CANCELLED,
-    "OrderReadyForPickup": OrderStatus.READY_FOR_PICKUP,
-    "OrderCollected": OrderStatus.COLLECTED,
-    "OrderExpired": OrderStatus.EXPIRED,
+# Every event of orders.orders.
+OrderEvent = (OrderPlaced | OrderConfirmed | OrderRejected | OrderCancelled | OrderReadyForPickup
+              | OrderCollected | OrderExpired)
+
+STATUS_OF_EVENT: dict[type, OrderStatus] = {
+    OrderPlaced: OrderStatus.PLACED,
+    OrderConfirmed: OrderStatus.CONFIRMED,
+    OrderRejected: OrderStatus.REJECTED,
+    OrderCancelled: OrderStatus.CANCELLED,
+    OrderReadyForPickup: OrderStatus.READY_FOR_PICKUP,
+    OrderCollected: OrderStatus.COLLECTED,
+    OrderExpired: OrderStatus.EXPIRED,
 }
 
 NEXT = {
@@ -65,33 +72,26 @@ class StatusChange:
 
 
 @dataclass(frozen=True)
-class RejectedLine:
-    product_id: str
-    shop_id: str
-    reason: str          # nahnetz.catalog.StockRejectionReason
-    available: int | None = None
-
-
-@dataclass(frozen=True)
 class Rejection:
-    reason: str          # nahnetz.orders.OrderRejectionReason
-    lines: tuple[RejectedLine, ...] = ()
+    reason: OrderRejectionReason
+    lines: tuple[RejectedOrderLine, ...] = ()
     message: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reason": self.reason, "lines": [asdict(line) for line in self.lines], "message": self.message}
+        return {"reason": str(self.reason), "lines": [line.to_avro() for line in self.lines],
+                "message": self.message}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Rejection":
-        return cls(data["reason"], tuple(RejectedLine(**line) for line in data.get("lines", [])),
-                   data.get("message"))
+        return cls(OrderRejectionReason(data["reason"]),
+                   tuple(RejectedOrderLine.from_avro(line) for line in data.get("lines", [])), data.get("message"))
 
 
 @dataclass(frozen=True)
 class OrderView:
     order_id: str
     resident_id: str
-    lines: tuple[PricedLine, ...]
+    lines: tuple[OrderLine, ...]
     pickup_point_id: str
     delivery_day: date
     payment_method: str
@@ -124,9 +124,9 @@ class OrderView:
 
     @property
     def goods_cents(self) -> int:
-        return sum(line.total_cents for line in self.lines)
+        return sum(line_total_cents(line) for line in self.lines)
 
-    def lines_of_shop(self, shop_id: str) -> tuple[PricedLine, ...]:
+    def lines_of_shop(self, shop_id: str) -> tuple[OrderLine, ...]:
         return tuple(line for line in self.lines if line.shop_id == shop_id)
 
     def product_name(self, product_id: str) -> str:
@@ -136,7 +136,7 @@ class OrderView:
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(
-            lines=[asdict(line) for line in self.lines],
+            lines=[line.to_avro() for line in self.lines],
             delivery_day=self.delivery_day.isoformat(),
             placed_at=self.placed_at.isoformat(),
             history=[change.to_dict() for change in self.history],
@@ -150,7 +150,7 @@ class OrderView:
     def from_dict(cls, data: Mapping[str, Any]) -> "OrderView":
         values = dict(data)
         values.update(
-            lines=tuple(PricedLine(**line) for line in data["lines"]),
+            lines=tuple(OrderLine.from_avro(line) for line in data["lines"]),
             delivery_day=date.fromisoformat(data["delivery_day"]),
             placed_at=datetime.fromisoformat(data["placed_at"]),
             history=tuple(StatusChange.from_dict(c) for c in data["history"]),
@@ -161,31 +161,17 @@ class OrderView:
         return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
 
-def line_from_record(record: Mapping[str, Any]) -> PricedLine:
-    """An OrderLine record of OrderPlaced as a priced line."""
-    price = record["unit_price"]
-    return PricedLine(
-        product_id=record["product_id"], shop_id=record["shop_id"], product_name=record["product_name"],
-        unit=record["unit"], quantity=int(record["quantity"]), unit_price_cents=int(price["amount_cents"]),
-        currency=price["currency"], vat_rate_bp=int(record["vat_rate_bp"]),
-        temperature_class=record["temperature_class"], weight_g=int(record["weight_g"]),
-        volume_ml=int(record["volume_ml"]),
-    )
-
-
-def placed_order(data: Mapping[str, Any]) -> OrderView:
-    """The view of an order from its OrderPlaced event's fields (meta included)."""
-    meta = data["meta"]
-    placed_at: datetime = meta["occurred_at"]
+def placed_order(event: OrderPlaced) -> OrderView:
+    """The view of an order as its OrderPlaced event placed it."""
+    placed_at = event.meta.occurred_at
     return OrderView(
-        order_id=data["order_id"], resident_id=data["resident_id"],
-        lines=tuple(line_from_record(r) for r in data["lines"]),
-        pickup_point_id=data["pickup_point_id"], delivery_day=data["delivery_day"],
-        payment_method=data["payment_method"], channel=data["channel"],
-        delivery_fee_cents=int(data["delivery_fee"]["amount_cents"]),
-        total_cents=int(data["total"]["amount_cents"]), currency=data["total"]["currency"],
-        placed_at=placed_at, history=(StatusChange(OrderStatus.PLACED, placed_at, meta["event_id"]),),
-        entered_by=data.get("entered_by"), note=data.get("note"), correlation_id=meta["correlation_id"],
+        order_id=event.order_id, resident_id=event.resident_id, lines=tuple(event.lines),
+        pickup_point_id=event.pickup_point_id, delivery_day=event.delivery_day,
+        payment_method=event.payment_method.value, channel=event.channel.value,
+        delivery_fee_cents=event.delivery_fee.amount_cents, total_cents=event.total.amount_cents,
+        currency=event.total.currency, placed_at=placed_at,
+        history=(StatusChange(OrderStatus.PLACED, placed_at, event.event_id),),
+        entered_by=event.entered_by, note=event.note, correlation_id=event.correlation_id,
     )
 
 
@@ -196,34 +182,32 @@ class Advance:
     why_not: str | None = None
 
 
-def advance(view: OrderView, event_type: str, data: Mapping[str, Any]) -> Advance:
-    """Apply a later event of the order (fields with meta) to its view."""
-    target = STATUS_OF_EVENT.get(event_type)
+def advance(view: OrderView, event: OrderEvent) -> Advance:
+    """Apply a later event of the order to its view."""
+    target = STATUS_OF_EVENT.get(type(event))
     if target is None or target is OrderStatus.PLACED:
-        return Advance(view, False, f"{event_type} does not change an order's status")
-    meta = data["meta"]
-    if any(change.event_id == meta["event_id"] for change in view.history):
+        return Advance(view, False, f"{event.type} does not change an order's status")
+    if any(change.event_id == event.event_id for change in view.history):
         return Advance(view, False, "already applied")
     if target not in NEXT.get(view.status, set()):
         return Advance(view, False, f"an order {view.status.value} cannot become {target.value}")
-    change = StatusChange(target, meta["occurred_at"], meta["event_id"])
-    updated = replace(view, history=view.history + (change,), **_details(target, data))
+    change = StatusChange(target, event.meta.occurred_at, event.event_id)
+    updated = replace(view, history=view.history + (change,), **_details(event))
     return Advance(updated, True)
 
 
-def _details(status: OrderStatus, data: Mapping[str, Any]) -> dict[str, Any]:
+def _details(event: OrderEvent) -> dict[str, Any]:
     """What each event adds to the view besides the status."""
-    if status is OrderStatus.CONFIRMED:
-        return {"compartment_ids": tuple(data["compartment_ids"])}
-    if status is OrderStatus.REJECTED:
-        lines = tuple(RejectedLine(line["product_id"], line["shop_id"], line["reason"], line.get("available"))
-                      for line in data.get("lines", ()))
-        return {"rejection": Rejection(data["reason"], lines, data.get("message"))}
-    if status is OrderStatus.CANCELLED:
-        return {"cancel_reason": data.get("reason")}
-    if status is OrderStatus.READY_FOR_PICKUP:
-        return {"compartment_ids": tuple(data["compartment_ids"]), "collect_by": data["collect_by"]}
-    if status is OrderStatus.COLLECTED:
-        paid = data.get("paid_at_pickup")
-        return {"paid_at_pickup_cents": int(paid["amount_cents"]) if paid else None}
+    match event:
+        case OrderConfirmed():
+            return {"compartment_ids": tuple(event.compartment_ids)}
+        case OrderRejected():
+            return {"rejection": Rejection(event.reason, tuple(event.lines), event.message)}
+        case OrderCancelled():
+            return {"cancel_reason": event.reason}
+        case OrderReadyForPickup():
+            return {"compartment_ids": tuple(event.compartment_ids), "collect_by": event.collect_by}
+        case OrderCollected():
+            paid = event.paid_at_pickup
+            return {"paid_at_pickup_cents": paid.amount_cents if paid else None}
     return {}

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 from typing import Any, Mapping
 
+from nahnetz.records import PickupPointRegistered, PickupPointUpdated, ProductListed, ProductUpdated
+
 
 @dataclass(frozen=True)
 class ProductListing:
@@ -31,18 +33,19 @@ class ProductListing:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @classmethod
-    def from_listing(cls, data: Mapping[str, Any], previous: "ProductListing | None" = None
+    def from_listing(cls, event: ProductListed | ProductUpdated, previous: "ProductListing | None" = None
                      ) -> "ProductListing":
-        """From the fields of ProductListed or ProductUpdated (the whole listing)."""
-        price = data["price"]
+        """From ProductListed or ProductUpdated (each carries the whole listing)."""
+        if isinstance(event, ProductListed):
+            stock, delisted = event.stock, False  # a re-listing is listed again
+        else:  # ProductUpdated carries no stock
+            stock = previous.stock if previous else 0
+            delisted = previous.delisted if previous else False
         return cls(
-            product_id=data["product_id"], shop_id=data["shop_id"], name=data["name"],
-            unit=data["unit"], price_cents=int(price["amount_cents"]), currency=price["currency"],
-            vat_rate_bp=int(data["vat_rate_bp"]), temperature_class=data["temperature_class"],
-            weight_g=int(data["weight_g"]), volume_ml=int(data["volume_ml"]),
-            # ProductUpdated carries no stock; a re-listing is listed again.
-            stock=int(data["stock"]) if "stock" in data else (previous.stock if previous else 0),
-            delisted=False if "stock" in data else (previous.delisted if previous else False),
+            product_id=event.product_id, shop_id=event.shop_id, name=event.name, unit=event.unit,
+            price_cents=event.price.amount_cents, currency=event.price.currency,
+            vat_rate_bp=event.vat_rate_bp, temperature_class=event.temperature_class,
+            weight_g=event.weight_g, volume_ml=event.volume_ml, stock=stock, delisted=delisted,
         )
 
     def with_stock(self, level: int) -> "ProductListing":
@@ -70,10 +73,10 @@ class PickupPointListing:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @classmethod
-    def from_description(cls, data: Mapping[str, Any]) -> "PickupPointListing":
+    def from_description(cls, event: PickupPointRegistered | PickupPointUpdated) -> "PickupPointListing":
         """From PickupPointRegistered or PickupPointUpdated (the whole description)."""
         return cls(
-            pickup_point_id=data["pickup_point_id"], name=data["name"], kind=data["kind"],
-            municipality=data["municipality"], locality=data["address"]["locality"],
-            hold_days=int(data.get("hold_days", 3)), in_service=bool(data.get("in_service", True)),
+            pickup_point_id=event.pickup_point_id, name=event.name, kind=event.kind,
+            municipality=event.municipality, locality=event.address.locality, hold_days=event.hold_days,
+            in_service=event.in_service if isinstance(event, PickupPointUpdated) else True,
         )

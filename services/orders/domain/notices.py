@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Mapping
 
-from .booking import BERLIN
+from nahnetz.clock import in_berlin
+
 from .lifecycle import OrderStatus, OrderView
 from .packing_list import order_ref
 
@@ -49,7 +50,7 @@ def notice_for(order: OrderView, pickup_point_name: str | None = None) -> Notice
         "total": format_money(order.total_cents, order.currency),
     }
     if order.status is OrderStatus.REJECTED and order.rejection is not None:
-        params["reason"] = order.rejection.reason
+        params["reason"] = str(order.rejection.reason)
         params["lines"] = ", ".join(
             order.product_name(line.product_id)
             + (f" ({line.available})" if line.available is not None else "")
@@ -81,4 +82,4 @@ def format_day(day: date) -> str:
 
 def format_time(at: datetime) -> str:
     """In Europe/Berlin, as people there read it."""
-    return at.astimezone(BERLIN).strftime("%d.%m.%Y %H:%M")
+    return in_berlin(at).strftime("%d.%m.%Y %H:%M")

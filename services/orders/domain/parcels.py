@@ -11,11 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
-ORDER_EVENT_OF = {
-    "ParcelDeposited": "OrderReadyForPickup",
-    "ParcelCollected": "OrderCollected",
-    "ParcelExpired": "OrderExpired",
-}
+from nahnetz.records import (OrderCollected, OrderExpired, OrderReadyForPickup, ParcelCollected, ParcelDeposited,
+                             ParcelExpired)
+
+OrderEventType = type[OrderReadyForPickup] | type[OrderCollected] | type[OrderExpired]
 
 
 @dataclass(frozen=True)
@@ -32,13 +31,14 @@ class ParcelProgress:
         return cls(**{k: bool(data.get(k)) for k in ("ready", "collected", "expired")})
 
 
-def next_order_event(progress: ParcelProgress, parcel_event: str) -> tuple[ParcelProgress, str | None]:
-    """The order event a parcel event leads to (None: nothing new), and the progress after."""
-    if parcel_event == "ParcelDeposited" and not progress.ready:
-        return replace(progress, ready=True), ORDER_EVENT_OF[parcel_event]
+def next_order_event(progress: ParcelProgress, parcel_event: type) -> tuple[ParcelProgress, OrderEventType | None]:
+    """The type of order event a type of parcel event leads to (None: nothing new),
+    and the progress after."""
+    if parcel_event is ParcelDeposited and not progress.ready:
+        return replace(progress, ready=True), OrderReadyForPickup
     finished = progress.collected or progress.expired
-    if parcel_event == "ParcelCollected" and not finished:
-        return replace(progress, collected=True), ORDER_EVENT_OF[parcel_event]
-    if parcel_event == "ParcelExpired" and not finished:
-        return replace(progress, expired=True), ORDER_EVENT_OF[parcel_event]
+    if parcel_event is ParcelCollected and not finished:
+        return replace(progress, collected=True), OrderCollected
+    if parcel_event is ParcelExpired and not finished:
+        return replace(progress, expired=True), OrderExpired
     return progress, None

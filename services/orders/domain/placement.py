@@ -17,6 +17,7 @@ from datetime import date, datetime
 from typing import Any, Mapping, Sequence
 
 from nahnetz.kit.errors import Unprocessable
+from nahnetz.records import Money, OrderLine, TemperatureClass
 
 from .booking import BookingRules, delivery_day_problem
 from .listings import PickupPointListing, ProductListing
@@ -67,45 +68,20 @@ class OrderInvalid(Unprocessable):
                 "detail": [{"field": p.field, "in": "body", "message": p.message} for p in self.problems]}
 
 
-@dataclass(frozen=True)
-class PricedLine:
-    product_id: str
-    shop_id: str
-    product_name: str
-    unit: str
-    quantity: int
-    unit_price_cents: int
-    currency: str
-    vat_rate_bp: int
-    temperature_class: str
-    weight_g: int   # whole line
-    volume_ml: int  # whole line
-
-    @property
-    def total_cents(self) -> int:
-        return self.unit_price_cents * self.quantity
-
-    def as_record(self) -> dict[str, Any]:
-        """The OrderLine record of the OrderPlaced event."""
-        return {
-            "product_id": self.product_id, "shop_id": self.shop_id, "product_name": self.product_name,
-            "unit": self.unit, "quantity": self.quantity,
-            "unit_price": {"amount_cents": self.unit_price_cents, "currency": self.currency},
-            "vat_rate_bp": self.vat_rate_bp, "temperature_class": self.temperature_class,
-            "weight_g": self.weight_g, "volume_ml": self.volume_ml,
-        }
+def line_total_cents(line: OrderLine) -> int:
+    return line.unit_price.amount_cents * line.quantity
 
 
 @dataclass(frozen=True)
 class PricedOrder:
     request: OrderRequest
-    lines: tuple[PricedLine, ...]
+    lines: tuple[OrderLine, ...]   # priced from the listings, as OrderPlaced carries them
     delivery_fee_cents: int
     currency: str
 
     @property
     def goods_cents(self) -> int:
-        return sum(line.total_cents for line in self.lines)
+        return sum(line_total_cents(line) for line in self.lines)
 
     @property
     def total_cents(self) -> int:
@@ -143,10 +119,10 @@ def validate_order(request: OrderRequest, products: Mapping[str, ProductListing 
         raise OrderInvalid(problems)
 
     lines = tuple(_priced(line, products[line.product_id]) for line in request.lines)  # type: ignore[arg-type]
-    foreign = [i for i, line in enumerate(lines) if line.currency != rules.currency]
+    foreign = [i for i, line in enumerate(lines) if line.unit_price.currency != rules.currency]
     if foreign:
         raise OrderInvalid([Problem(f"lines[{i}].product_id",
-                                    f"the product is priced in {lines[i].currency}, not {rules.currency}")
+                                    f"the product is priced in {lines[i].unit_price.currency}, not {rules.currency}")
                             for i in foreign])
     return PricedOrder(request, lines, rules.delivery_fee_cents, rules.currency)
 
@@ -180,11 +156,11 @@ def _line_problems(lines: Sequence[LineRequest], products: Mapping[str, ProductL
     return problems
 
 
-def _priced(line: LineRequest, product: ProductListing) -> PricedLine:
-    return PricedLine(
+def _priced(line: LineRequest, product: ProductListing) -> OrderLine:
+    return OrderLine(
         product_id=product.product_id, shop_id=product.shop_id, product_name=product.name,
-        unit=product.unit, quantity=line.quantity, unit_price_cents=product.price_cents,
-        currency=product.currency, vat_rate_bp=product.vat_rate_bp,
-        temperature_class=product.temperature_class,
+        unit=product.unit, quantity=line.quantity,
+        unit_price=Money(amount_cents=product.price_cents, currency=product.currency),
+        vat_rate_bp=product.vat_rate_bp, temperature_class=TemperatureClass(product.temperature_class),
         weight_g=product.weight_g * line.quantity, volume_ml=product.volume_ml * line.quantity,
     )

@@ -10,9 +10,9 @@ second answer for the same product, change nothing.
 Answers may overtake the OrderPlaced event (they come on other topics), so the
 state keeps answers that arrive before it and decides when it comes.
 
-    state, decision = record_stock(state, [StockAnswer(...)])
-    state, decision = record_compartment(state, CompartmentAnswer(...))
-    state, decision = start(state, Placement(...), deadline)
+    state, decision = record_stock(state, stock_answers(stock_reserved_or_rejected))
+    state, decision = record_compartment(state, compartment_answer(compartment_reserved_or_rejected))
+    state, decision = start(state, Placement.of(order_placed), deadline)
     state, decision = time_out(state, now)
 """
 
@@ -23,7 +23,11 @@ from datetime import date
 from enum import Enum
 from typing import Any, Iterable, Mapping
 
-from .lifecycle import RejectedLine, Rejection
+from nahnetz.records import (CompartmentRejected, CompartmentRejectionReason, CompartmentReserved, OrderPlaced,
+                             OrderRejectionReason, RejectedOrderLine, StockRejected, StockRejectionReason,
+                             StockReserved)
+
+from .lifecycle import Rejection
 
 
 class Phase(str, Enum):
@@ -33,24 +37,24 @@ class Phase(str, Enum):
     CANCELLED = "CANCELLED"   # closed from outside: the resident cancelled while we waited
 
 
-# nahnetz.catalog.StockRejectionReason -> nahnetz.orders.OrderRejectionReason
+# The catalog's and pickup's reasons as the order's (OTHER for any not named here).
+Reason = OrderRejectionReason
 STOCK_REASONS = {
-    "OUT_OF_STOCK": "OUT_OF_STOCK",
-    "INSUFFICIENT_STOCK": "OUT_OF_STOCK",
-    "UNKNOWN_PRODUCT": "UNKNOWN_PRODUCT",
-    "DELISTED": "UNKNOWN_PRODUCT",
-    "WRONG_SHOP": "UNKNOWN_PRODUCT",
-    "SHOP_CLOSED": "DELIVERY_DAY_UNAVAILABLE",
-    "INVALID_QUANTITY": "INVALID_ORDER",
+    StockRejectionReason.OUT_OF_STOCK: Reason.OUT_OF_STOCK,
+    StockRejectionReason.INSUFFICIENT_STOCK: Reason.OUT_OF_STOCK,
+    StockRejectionReason.UNKNOWN_PRODUCT: Reason.UNKNOWN_PRODUCT,
+    StockRejectionReason.DELISTED: Reason.UNKNOWN_PRODUCT,
+    StockRejectionReason.WRONG_SHOP: Reason.UNKNOWN_PRODUCT,
+    StockRejectionReason.SHOP_CLOSED: Reason.DELIVERY_DAY_UNAVAILABLE,
+    StockRejectionReason.INVALID_QUANTITY: Reason.INVALID_ORDER,
 }
-# nahnetz.pickup.CompartmentRejectionReason -> nahnetz.orders.OrderRejectionReason
 COMPARTMENT_REASONS = {
-    "FULL": "NO_COMPARTMENT",
-    "NO_TEMPERATURE_CLASS": "NO_COMPARTMENT",
-    "TOO_LARGE": "NO_COMPARTMENT",
-    "UNKNOWN_PICKUP_POINT": "UNKNOWN_PICKUP_POINT",
-    "OUT_OF_SERVICE": "DELIVERY_DAY_UNAVAILABLE",
-    "CLOSED_ON_DAY": "DELIVERY_DAY_UNAVAILABLE",
+    CompartmentRejectionReason.FULL: Reason.NO_COMPARTMENT,
+    CompartmentRejectionReason.NO_TEMPERATURE_CLASS: Reason.NO_COMPARTMENT,
+    CompartmentRejectionReason.TOO_LARGE: Reason.NO_COMPARTMENT,
+    CompartmentRejectionReason.UNKNOWN_PICKUP_POINT: Reason.UNKNOWN_PICKUP_POINT,
+    CompartmentRejectionReason.OUT_OF_SERVICE: Reason.DELIVERY_DAY_UNAVAILABLE,
+    CompartmentRejectionReason.CLOSED_ON_DAY: Reason.DELIVERY_DAY_UNAVAILABLE,
 }
 
 
@@ -65,19 +69,24 @@ class Placement:
     correlation_id: str = ""
     placed_event_id: str = ""
 
+    @classmethod
+    def of(cls, event: OrderPlaced) -> "Placement":
+        return cls(frozenset(line.product_id for line in event.lines), event.pickup_point_id,
+                   event.delivery_day, event.correlation_id, event.event_id)
+
 
 @dataclass(frozen=True)
 class StockAnswer:
     product_id: str
     reserved: bool
-    rejected: RejectedLine | None = None   # set when not reserved
+    rejected: RejectedOrderLine | None = None   # set when not reserved
 
 
 @dataclass(frozen=True)
 class CompartmentAnswer:
     reserved: bool
     compartment_ids: tuple[str, ...] = ()
-    reason: str | None = None              # CompartmentRejectionReason when not reserved
+    reason: CompartmentRejectionReason | None = None   # when not reserved
 
 
 @dataclass(frozen=True)
@@ -127,12 +136,12 @@ class SagaState:
                 "placed_event_id": self.placement.placed_event_id,
             },
             "stock": {pid: {"reserved": a.reserved,
-                            "rejected": None if a.rejected is None else vars(a.rejected)}
+                            "rejected": None if a.rejected is None else a.rejected.to_avro()}
                       for pid, a in self.stock.items()},
             "compartment": None if self.compartment is None else {
                 "reserved": self.compartment.reserved,
                 "compartment_ids": list(self.compartment.compartment_ids),
-                "reason": self.compartment.reason,
+                "reason": None if self.compartment.reason is None else str(self.compartment.reason),
             },
             "deadline": self.deadline,
         }
@@ -149,15 +158,31 @@ class SagaState:
                 date.fromisoformat(placement["delivery_day"]), placement.get("correlation_id", ""),
                 placement.get("placed_event_id", "")),
             stock={pid: StockAnswer(pid, a["reserved"],
-                                    RejectedLine(**a["rejected"]) if a.get("rejected") else None)
+                                    RejectedOrderLine.from_avro(a["rejected"]) if a.get("rejected") else None)
                    for pid, a in data.get("stock", {}).items()},
             compartment=None if compartment is None else CompartmentAnswer(
-                compartment["reserved"], tuple(compartment["compartment_ids"]), compartment.get("reason")),
+                compartment["reserved"], tuple(compartment["compartment_ids"]),
+                None if compartment.get("reason") is None else CompartmentRejectionReason(compartment["reason"])),
             deadline=data.get("deadline"),
         )
 
 
 Step = tuple[SagaState, Decision | None]
+
+
+def stock_answers(event: StockReserved | StockRejected) -> list[StockAnswer]:
+    """One answer per product of a stock decision."""
+    if isinstance(event, StockReserved):
+        return [StockAnswer(line.product_id, True) for line in event.lines]
+    return [StockAnswer(line.product_id, False, RejectedOrderLine(
+        product_id=line.product_id, shop_id=line.shop_id, reason=line.reason, available=line.available))
+        for line in event.lines]
+
+
+def compartment_answer(event: CompartmentReserved | CompartmentRejected) -> CompartmentAnswer:
+    if isinstance(event, CompartmentReserved):
+        return CompartmentAnswer(True, tuple(event.compartment_ids))
+    return CompartmentAnswer(False, (), event.reason)
 
 
 def start(state: SagaState, placement: Placement, deadline: float) -> Step:
@@ -191,7 +216,7 @@ def time_out(state: SagaState, now: float) -> Step:
     """Reject an order whose answers are not all in by its deadline."""
     if not state.awaiting or state.deadline is None or now < state.deadline:
         return state, None
-    rejection = Rejection("TIMEOUT", (), "; ".join(state.missing()) or "no complete answer in time")
+    rejection = Rejection(Reason.TIMEOUT, (), "; ".join(state.missing()) or "no complete answer in time")
     return replace(state, phase=Phase.REJECTED), rejection
 
 
@@ -201,17 +226,17 @@ def close(state: SagaState, phase: Phase) -> SagaState:
 
 
 def _decide(state: SagaState) -> Step:
-    rejected = [a.rejected or RejectedLine(pid, "", "OTHER")
+    rejected = [a.rejected or RejectedOrderLine(product_id=pid, shop_id="")
                 for pid, a in state.stock.items() if not a.reserved]
     if rejected:
         lines = tuple(sorted(rejected, key=lambda line: line.product_id))
-        reason = STOCK_REASONS.get(lines[0].reason, "OTHER")
+        reason = STOCK_REASONS.get(lines[0].reason, Reason.OTHER)
         message = "; ".join(_describe(line) for line in lines)
         return replace(state, phase=Phase.REJECTED), Rejection(reason, lines, message)
     if state.compartment is not None and not state.compartment.reserved:
-        why = state.compartment.reason or "OTHER"
+        why = state.compartment.reason or CompartmentRejectionReason.OTHER
         return (replace(state, phase=Phase.REJECTED),
-                Rejection(COMPARTMENT_REASONS.get(why, "OTHER"), (), f"compartment rejected: {why}"))
+                Rejection(COMPARTMENT_REASONS.get(why, Reason.OTHER), (), f"compartment rejected: {why}"))
     placement = state.placement
     if (placement is not None and state.compartment is not None
             and placement.products <= {pid for pid, a in state.stock.items() if a.reserved}):
@@ -220,6 +245,6 @@ def _decide(state: SagaState) -> Step:
     return state, None
 
 
-def _describe(line: RejectedLine) -> str:
+def _describe(line: RejectedOrderLine) -> str:
     available = f", {line.available} available" if line.available is not None else ""
     return f"stock rejected for {line.product_id} ({line.reason}{available})"

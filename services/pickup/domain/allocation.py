@@ -6,35 +6,67 @@ smallest free one that takes everything still to place, else the largest free
 one. A line may be split by its units across compartments (three of six bottles
 in one, three in the next), never a unit itself. Weights do not matter for
 compartments.
+
+The lines are the order's own `OrderLine` records (or `Goods` in tests): only
+their temperature class, volume and quantity matter here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Collection, Iterable, Mapping, Sequence
+from datetime import date
+from typing import Collection, Iterable, Mapping, Protocol, Sequence
 
-from .points import TEMPERATURE_CLASSES, Compartment
+from .points import TEMPERATURE_CLASSES, Compartment, PickupPoint
 
 # A line of 1000 "g" would otherwise become 1000 items; units are grouped beyond this.
 MAX_ITEMS_PER_LINE = 50
 
+# An order's reservation status (`pickup:order:<order_id>`).
+RESERVED = "reserved"
+REJECTED = "rejected"
+RELEASED = "released"
+
+# What frees an order's compartments, as a CompartmentReleaseReason symbol.
+RELEASE_REASONS = {
+    "OrderRejected": "ORDER_REJECTED",
+    "OrderCancelled": "CANCELLED",
+    "OrderExpired": "EXPIRED",
+    "ParcelCollected": "COLLECTED",
+    "ParcelExpired": "EXPIRED",
+}
+
+
+class GoodsLine(Protocol):
+    """What one order line needs: its temperature class and volume (an `OrderLine` is one)."""
+
+    @property
+    def temperature_class(self) -> str: ...
+
+    @property
+    def volume_ml(self) -> int: ...
+
+    @property
+    def quantity(self) -> int: ...
+
 
 @dataclass(frozen=True)
 class Goods:
-    """What one order line needs: its temperature class and volume."""
+    """A line written down by hand (tests, tools)."""
 
     temperature_class: str
     volume_ml: int
     quantity: int = 1
 
-    def items(self) -> list[int]:
-        """The line as the pieces that can go into different compartments."""
-        pieces = max(1, min(self.quantity, MAX_ITEMS_PER_LINE))
-        # A line without volume still needs a place of its class.
-        volume = max(self.volume_ml, 1)
-        base, rest = divmod(volume, pieces)
-        sizes = (base + (1 if i < rest else 0) for i in range(pieces))
-        return [size for size in sizes if size > 0]
+
+def pieces(line: GoodsLine) -> list[int]:
+    """The line as the pieces that can go into different compartments."""
+    count = max(1, min(line.quantity, MAX_ITEMS_PER_LINE))
+    # A line without volume still needs a place of its class.
+    volume = max(line.volume_ml, 1)
+    base, rest = divmod(volume, count)
+    sizes = (base + (1 if i < rest else 0) for i in range(count))
+    return [size for size in sizes if size > 0]
 
 
 @dataclass(frozen=True)
@@ -55,7 +87,7 @@ class InvalidGoods(ValueError):
     """The order's lines cannot be right (negative volume, no quantity, unknown class)."""
 
 
-def check_goods(goods: Sequence[Goods]) -> None:
+def check_goods(goods: Sequence[GoodsLine]) -> None:
     if not goods:
         raise InvalidGoods("the order has no lines")
     for g in goods:
@@ -67,13 +99,25 @@ def check_goods(goods: Sequence[Goods]) -> None:
             raise InvalidGoods(f"unknown temperature class {g.temperature_class!r}")
 
 
+def decide_compartments(point: PickupPoint | None, occupied: Collection[str], goods: Sequence[GoodsLine],
+                        day: date) -> Allocation:
+    """The decision for an order at a point on its delivery day (`point` None: not known here)."""
+    if point is None:
+        return Rejected("UNKNOWN_PICKUP_POINT")
+    if not point.in_service:
+        return Rejected("OUT_OF_SERVICE")
+    if not point.takes_orders_on(day):
+        return Rejected("CLOSED_ON_DAY")
+    return allocate(point.compartments, occupied, goods)
+
+
 def allocate(compartments: Sequence[Compartment], occupied: Collection[str],
-             goods: Sequence[Goods]) -> Allocation:
+             goods: Sequence[GoodsLine]) -> Allocation:
     """Compartments for `goods` among those not `occupied` on the day, or why not."""
     check_goods(goods)
     chosen: list[str] = []
     for temperature in TEMPERATURE_CLASSES:
-        items = sorted((v for g in goods if g.temperature_class == temperature for v in g.items()), reverse=True)
+        items = sorted((v for g in goods if g.temperature_class == temperature for v in pieces(g)), reverse=True)
         if not items:
             continue
         of_class = [c for c in compartments if c.temperature_class == temperature]

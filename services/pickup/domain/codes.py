@@ -15,6 +15,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Callable
 
+from nahnetz.kit.errors import BadRequest, Unprocessable
+
 PIN_DIGITS = 6
 QR_PREFIX = "NAHNETZ1"
 QR_TOKEN_BYTES = 16
@@ -74,3 +76,37 @@ def verify_pin(key: bytes, salt: str, order_id: str, pin: str, expected_hash: st
 
 def verify_qr(key: bytes, salt: str, order_id: str, payload: str, expected_hash: str) -> bool:
     return matches(expected_hash, qr_hash(key, salt, order_id, payload))
+
+
+@dataclass(frozen=True)
+class EnteredCode:
+    """What was typed (order id and PIN) or scanned (the QR payload) at a terminal."""
+
+    order_id: str
+    pin: str | None = None
+    qr: str | None = None
+
+    def __repr__(self) -> str:  # never in a log line by accident
+        return f"EnteredCode(order_id={self.order_id!r}, <secret>)"
+
+    @property
+    def scanned(self) -> bool:
+        return self.qr is not None
+
+    def matches(self, key: bytes, salt: str, pin_hash_: str, qr_hash_: str) -> bool:
+        """Whether it opens the parcel whose hashes (with `salt`) are given."""
+        if self.qr is not None:
+            return verify_qr(key, salt, self.order_id, self.qr, qr_hash_)
+        return verify_pin(key, salt, self.order_id, self.pin or "", pin_hash_)
+
+
+def entered_code(order_id: str | None, pin: str | None, qr: str | None) -> EnteredCode:
+    """The code from a terminal's request: the QR payload names its order; else order id and PIN."""
+    if qr:
+        try:
+            return EnteredCode(parse_qr(qr), qr=qr)
+        except ValueError as exc:
+            raise Unprocessable(f"{exc}") from None
+    if not (order_id and pin):
+        raise BadRequest("give either order_id and code, or the qr payload")
+    return EnteredCode(order_id, pin=pin)

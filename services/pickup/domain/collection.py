@@ -3,6 +3,7 @@
 `decide_collection` is the whole rule; the handler reads the parcel's state,
 asks it, and writes the answer in one atomic Redis step, so two terminals
 racing with the right code get one COLLECTED and one ALREADY_COLLECTED.
+`refusal` is what the person at the terminal is told when the doors stay shut.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+
+from nahnetz.kit.errors import DomainError
+from nahnetz.records import CollectionMethod
 
 MAX_FAILED_ATTEMPTS = 5
 
@@ -63,3 +67,50 @@ def decide_collection(state: ParcelState, code_matches: bool, now: datetime,
         return decision(Outcome.COLLECTED)
     failed, locks = register_failure(state.failed_attempts, max_failed)
     return decision(Outcome.LOCKED_NOW if locks else Outcome.WRONG_CODE, failed)
+
+
+def collection_method(by_qr: bool, staff_id: str | None) -> CollectionMethod:
+    """How the parcel was opened: a scanned QR, counter staff handing it over, or the typed PIN."""
+    if by_qr:
+        return CollectionMethod.QR
+    return CollectionMethod.COUNTER_STAFF if staff_id else CollectionMethod.PIN
+
+
+# -- refusals, shown to the person at the terminal as they are --------------------------------
+class WrongCode(DomainError):
+    status_code = 403
+    code = "wrong_code"
+
+
+class CodeLocked(DomainError):
+    status_code = 423
+    code = "code_locked"
+
+
+class AlreadyCollected(DomainError):
+    status_code = 409
+    code = "already_collected"
+
+
+class ParcelGone(DomainError):
+    status_code = 410
+    code = "parcel_expired"
+
+
+def refusal(decision: Decision, order_id: str) -> DomainError:
+    """Why the doors stay shut (for every outcome but COLLECTED), in German and English."""
+    if decision.outcome is Outcome.WRONG_CODE:
+        return WrongCode(f"Falscher Code; noch {decision.attempts_left} Versuche. "
+                         f"Wrong code; {decision.attempts_left} attempts left.",
+                         details={"attempts_left": decision.attempts_left})
+    if decision.outcome in (Outcome.LOCKED_NOW, Outcome.LOCKED):
+        return CodeLocked("Der Abholcode ist nach zu vielen Fehlversuchen gesperrt; das Service-Team ist "
+                          "informiert. The pick-up code is locked after too many wrong attempts; "
+                          "the operator has been told.")
+    if decision.outcome is Outcome.ALREADY_COLLECTED:
+        return AlreadyCollected(f"Die Sendung {order_id} wurde bereits abgeholt; der Code öffnet nur einmal. "
+                                f"The parcel of order {order_id} was collected already; a code opens once.")
+    if decision.outcome is Outcome.EXPIRED:
+        return ParcelGone(f"Die Abholfrist für {order_id} ist abgelaufen; die Ware geht zurück. "
+                          f"The pick-up period of order {order_id} has ended; the goods go back.")
+    raise ValueError(f"{decision.outcome} opens the doors; it is no refusal")

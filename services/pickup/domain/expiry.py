@@ -1,11 +1,16 @@
-"""When a parcel expires, and what the expiry job does with one that is due."""
+"""When a parcel expires, and what the expiry job does with one the due index names.
+
+Once expired, the ParcelExpired event is the outbox's (it remembers the event
+with the status change and publishes it until it went out), so an expired
+parcel only leaves the index.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import Enum
 
-from .collection import DEPOSITED, EXPIRED
+from .collection import DEPOSITED
 
 
 def expires_at(deposited_at: datetime, hold_days: int, override_seconds: int | None = None) -> datetime:
@@ -16,16 +21,13 @@ def expires_at(deposited_at: datetime, hold_days: int, override_seconds: int | N
 
 
 class ExpiryStep(str, Enum):
-    EXPIRE = "expire"        # deposited and past its deadline: expire it now
-    REPUBLISH = "republish"  # expired before, but its event may not have gone out
-    DROP = "drop"            # collected (or gone): nothing to do, forget the entry
-    WAIT = "wait"            # not due yet (the deadline moved)
+    EXPIRE = "expire"  # deposited and past its deadline: expire it now
+    DROP = "drop"      # collected, expired or gone: nothing to do, forget the entry
+    WAIT = "wait"      # not due yet (the deadline moved)
 
 
-def expiry_step(status: str | None, deadline: datetime | None, now: datetime, published: bool) -> ExpiryStep:
+def expiry_step(status: str | None, deadline: datetime | None, now: datetime) -> ExpiryStep:
     """What to do with a parcel the due index names."""
     if status == DEPOSITED and deadline is not None:
         return ExpiryStep.EXPIRE if now >= deadline else ExpiryStep.WAIT
-    if status == EXPIRED and not published:
-        return ExpiryStep.REPUBLISH
     return ExpiryStep.DROP

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping, Sequence
-from zoneinfo import ZoneInfo
 
-BERLIN = ZoneInfo("Europe/Berlin")
+from nahnetz.clock import BERLIN
+
 PARCEL_READY = "parcel-ready"
 CODE_LOCKED = "pickup-code-locked"
 _WEEKDAYS_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
@@ -22,6 +22,8 @@ _WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 @dataclass(frozen=True)
 class Notice:
+    """A NotificationRequested without its meta: the fields are the event's."""
+
     notification_id: str
     recipient_id: str
     recipient_role: str  # a nahnetz.common.Role symbol

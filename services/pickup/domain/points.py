@@ -3,14 +3,16 @@
 A locker's compartments and a counter's shelf places are the same thing to the
 rest of the service: a place of some volume and temperature class. The read model
 is a plain dict (stored as JSON); `PickupPoint` is built from it or from the
-PickupPointRegistered/Updated record.
+PickupPointRegistered/Updated event.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, time
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
+
+from nahnetz.records import PickupPointRegistered, PickupPointUpdated
 
 TEMPERATURE_CLASSES = ("AMBIENT", "CHILLED", "FROZEN")
 SIZES = ("S", "M", "L", "XL", "OTHER")
@@ -78,6 +80,10 @@ class PickupPoint:
     def compartment(self, compartment_id: str) -> Compartment | None:
         return next((c for c in self.compartments if c.compartment_id == compartment_id), None)
 
+    def doors(self, compartment_ids: Sequence[str]) -> list[str]:
+        """What a person looks for at the locker, for each compartment (its id if unknown)."""
+        return [c.door if (c := self.compartment(i)) else i for i in compartment_ids]
+
     def takes_orders_on(self, day: date) -> bool:
         """A locker is open every day; a counter on the days its hours say."""
         return self.opening_hours is None or self.opening_hours.open_on(day)
@@ -138,26 +144,21 @@ class PickupPoint:
         )
 
     @classmethod
-    def from_event(cls, data: Mapping[str, Any]) -> "PickupPoint":
-        """From a PickupPointRegistered or PickupPointUpdated record."""
-        hours = data.get("opening_hours")
-        address = data["address"]
+    def from_event(cls, event: PickupPointRegistered | PickupPointUpdated) -> "PickupPoint":
+        """The point as a registration or update describes it (an update says whether it is in service)."""
+        hours = event.opening_hours
         return cls(
-            pickup_point_id=data["pickup_point_id"], name=data["name"], kind=data.get("kind", "OTHER"),
-            lat=float(data["location"]["lat"]), lon=float(data["location"]["lon"]),
-            municipality=data["municipality"],
-            compartments=tuple(Compartment(
-                compartment_id=c["compartment_id"], volume_ml=int(c["volume_ml"]),
-                temperature_class=c.get("temperature_class") or "AMBIENT", size=c.get("size") or "OTHER",
-                label=c.get("label"), max_weight_g=c.get("max_weight_g"),
-            ) for c in data["compartments"]),
-            street=address["street"], postal_code=address["postal_code"], locality=address["locality"],
+            pickup_point_id=event.pickup_point_id, name=event.name, kind=event.kind,
+            lat=event.location.lat, lon=event.location.lon, municipality=event.municipality,
+            compartments=tuple(Compartment(c.compartment_id, c.volume_ml, c.temperature_class, c.size, c.label,
+                                           c.max_weight_g) for c in event.compartments),
+            street=event.address.street, postal_code=event.address.postal_code, locality=event.address.locality,
             opening_hours=None if hours is None else OpeningHours(
-                intervals=tuple(OpeningInterval(i["weekday"], i["opens"], i["closes"]) for i in hours["intervals"]),
-                closed_on=tuple(hours.get("closed_on", ())), note=hours.get("note"),
+                intervals=tuple(OpeningInterval(i.weekday, i.opens, i.closes) for i in hours.intervals),
+                closed_on=tuple(hours.closed_on), note=hours.note,
             ),
-            host_shop_id=data.get("host_shop_id"), hold_days=int(data.get("hold_days", 3)),
-            access_note=data.get("access_note"), in_service=bool(data.get("in_service", True)),
+            host_shop_id=event.host_shop_id, hold_days=event.hold_days, access_note=event.access_note,
+            in_service=event.in_service if isinstance(event, PickupPointUpdated) else True,
         )
 
     def event_fields(self) -> dict[str, Any]:

@@ -4,6 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nahnetz.kit.errors import DomainError
+
+POINT = "point"    # the attempts at one pick-up point (its terminal)
+PARCEL = "parcel"  # the attempts at one parcel, from wherever
+
+
+class TooManyAttempts(DomainError):
+    status_code = 429
+    code = "too_many_attempts"
+
 
 @dataclass(frozen=True)
 class Window:
@@ -19,3 +29,13 @@ def window_of(now_s: float, window_s: int) -> Window:
 def over_limit(attempts_in_window: int, limit: int) -> bool:
     """The attempt that makes the count exceed the limit is refused."""
     return attempts_in_window > limit
+
+
+def check_attempts(attempts_in_window: int, limit: int, window: Window, scope: str) -> None:
+    """Refuse (429 with Retry-After) the attempt that passes the window's limit for `scope`."""
+    if over_limit(attempts_in_window, limit):
+        what = "this pick-up point" if scope == POINT else "this parcel"
+        raise TooManyAttempts(
+            f"Zu viele Versuche an {what}; bitte in {window.retry_after} s erneut versuchen. "
+            f"Too many attempts for {what}; try again in {window.retry_after} s.",
+            headers={"Retry-After": str(window.retry_after)})

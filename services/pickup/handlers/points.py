@@ -1,4 +1,4 @@
-"""Project pickup.points into Redis: the description, the id set and the GEO index.
+"""pickup.points -> Redis: the description, the id set and the GEO index.
 
 Rebuild: delete `pickup:point:*`, `pickup:points`, `pickup:points:geo` and replay
 pickup.points from the beginning (every event carries the whole description).
@@ -10,21 +10,21 @@ import json
 
 from redis.asyncio import Redis
 
-from nahnetz.events import Event
 from nahnetz.messaging.handling import InvalidEvent
+from nahnetz.records import PickupPointRegistered, PickupPointUpdated
 
 from .. import keys
 from ..domain.points import PickupPoint, description_problems
 
 
-async def project_point(event: Event, redis: Redis) -> None:
+async def project_point(event: PickupPointRegistered | PickupPointUpdated, redis: Redis) -> None:
     """Idempotent: the same event twice leaves the same state."""
-    point = PickupPoint.from_event(event.data)
+    point = PickupPoint.from_event(event)
     problems = description_problems(point)
     if problems:
         raise InvalidEvent(f"{event.type} {point.pickup_point_id}: {'; '.join(problems)}")
     doc = point.to_json()
-    doc["updated_at"] = event.meta["occurred_at"].isoformat()
+    doc["updated_at"] = event.meta.occurred_at.isoformat()
     doc["version"] = event.event_id
     async with redis.pipeline(transaction=True) as pipe:
         pipe.set(keys.point(point.pickup_point_id), json.dumps(doc))

@@ -1,4 +1,4 @@
-"""Deliveries reported by drivers become deposits: a StopCompleted of kind
+"""logistics.tours: deliveries reported by drivers become deposits: a StopCompleted of kind
 DELIVERED on logistics.tours deposits each of its orders' parcels into the
 compartments reserved for them, exactly as the terminal's deposit does (a
 code for the resident, only its hash kept).
@@ -22,21 +22,21 @@ from nahnetz.events import Actor, Event
 from nahnetz.kit.errors import Conflict, NotFound, Unprocessable
 from nahnetz.messaging.handling import InvalidEvent
 from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import StopCompleted, StopKind, TourDispatched
 
 from .. import keys
 from ..settings import PickupSettings
-from .parcels import deposit_parcel
+from .deposits import deposit_parcel
 
 log = logging.getLogger(__name__)
 
-DEPOT = "DEPOT"
 # A tour's stops are reported on within days; kept a while longer for late paper sheets.
 TOUR_TTL_S = 30 * 24 * 3600
 
 
-async def remember_stops(event: Event, redis: Redis) -> None:
+async def remember_stops(event: TourDispatched, redis: Redis) -> None:
     """The kind of each stop of a dispatched tour, by its position."""
-    kinds = {str(i): stop.get("kind") or "OTHER" for i, stop in enumerate(event.stops)}
+    kinds = {str(i): stop.kind for i, stop in enumerate(event.stops)}
     if kinds:
         async with redis.pipeline(transaction=True) as pipe:
             pipe.hset(keys.tour(event.tour_id), mapping=kinds)
@@ -48,13 +48,13 @@ async def deposit_delivered_orders(event: Event, redis: Redis, producer: EventPr
                                    settings: PickupSettings, now: datetime) -> list[str]:
     """Deposit the parcels of a delivery stop; returns the orders deposited now.
     A redelivered stop finds its parcels deposited already and changes nothing."""
-    if event.type == "TourDispatched":
+    if isinstance(event, TourDispatched):
         await remember_stops(event, redis)
         return []
-    if event.type != "StopCompleted" or event.kind != "DELIVERED":
+    if not isinstance(event, StopCompleted) or event.kind != "DELIVERED":
         return []
-    kind = keys.text(await redis.hget(keys.tour(event.tour_id), str(event.stop_index)))
-    if kind == DEPOT:
+    kind = await redis.hget(keys.tour(event.tour_id), str(event.stop_index))
+    if kind == StopKind.DEPOT:
         # Unloaded at the hub: the goods wait there for the last mile. Depositing now would
         # send the resident a code for an empty compartment (and mark the order ready).
         return []
@@ -62,8 +62,9 @@ async def deposit_delivered_orders(event: Event, redis: Redis, producer: EventPr
         # A tour dispatched before its stops were kept here: deposit as reported.
         log.warning("stop %s of tour %s is not known here; depositing as reported", event.stop_index,
                     event.tour_id)
-    actor_record = event.meta.get("actor")
-    actor = Actor(**actor_record) if actor_record else Actor(f"tour:{event.tour_id}", "DRIVER")
+    reported_by = event.meta.actor
+    actor = (Actor(reported_by.user_id, reported_by.role, reported_by.on_behalf_of) if reported_by
+             else Actor(f"tour:{event.tour_id}", "DRIVER"))
     deposited, refused = [], []
     for order_id in event.order_ids:
         if await redis.exists(keys.parcel(order_id)):

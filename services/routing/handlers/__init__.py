@@ -1,6 +1,10 @@
-"""The routing worker's handlers, each taking its dependencies as arguments.
+"""The routing service's handlers: they load state, call the domain and cause
+effects through the kit; each takes its dependencies as arguments.
 
-- `projections`: shipments, cancellations and tour progress in routing's own keys
-- `plans`: plan requests claimed once, solved in a process pool, answered once, recovered
-- `read_model`: the plans' read model the API answers from
+- `shipments` (logistics.shipments), `tours` (logistics.tours), `orders`
+  (orders.orders): what plans are made of, in routing's own keys
+- `plans` (logistics.plans): requests claimed once, solved in a process pool,
+  answered once through the outbox, recovered; `plan_views`: the plans' read model
+- `commands`: what the API's writes become (a plan request)
+- `travel`: travel times for the solver (great circle, or OSRM over HTTP)
 """

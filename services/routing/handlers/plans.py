@@ -1,54 +1,90 @@
-"""Plan requests: claimed once, solved off the event loop, answered once.
+"""logistics.plans: plan requests claimed once, solved off the event loop,
+answered once; their outcomes projected into the plans' read model.
 
-A RoutePlanRequested is claimed in one MULTI/EXEC with its processed marker
-(`routing.plan_requests:<plan_id>`): the request's bytes, a lease in
-`routing:plans:solving` and the PENDING read model. Only the claim starts a
-solve, so a redelivered request is never solved twice. The solve runs as a
-background task whose CPU work happens in a process pool, so the agent moves on
-at once: the worker keeps consuming (its own answers too) and keeps answering
-/readyz while OR-Tools searches.
+A RoutePlanRequested first shows as PENDING in the read model (only if absent,
+so a replay after a rebuild brings the view back and never sets an answered
+plan back). It is then claimed in one MULTI/EXEC with its processed marker
+(`routing.plan_requests:<plan_id>`): the request and a lease in
+`routing:plans:solving`. Only the claim starts a solve, so a redelivered
+request is never solved twice, and a request answered before (a replay after
+the marker expired) is not claimed at all. The solve runs as a background task
+whose CPU work happens in a process pool, so the agent moves on at once: the
+worker keeps consuming (its own answers too) and keeps answering /readyz while
+OR-Tools searches.
 
-The outcome (RoutePlanned or RoutePlanFailed) is stored before it is published
-(`routing:plan-outcome:<plan_id>`), and the lease is dropped after. If the
-worker dies in between, the leader's recovery finds the expired lease: it
-publishes the stored outcome, or solves again when there is none. Every request
+The outcome (RoutePlanned or RoutePlanFailed) is decided through the outbox
+(`routing.plan_answers:<plan_id>`): "answered" (`routing:plan-outcome:<plan_id>`)
+and the event are committed together, then the event is published
+(acknowledged), and the lease is dropped after. The first decided outcome wins,
+should a recovery have answered meanwhile. If the worker dies in between, the
+leader's recovery finds the expired lease: the outbox publishes what it
+remembers, or the plan is solved again when nothing was decided. Every request
 gets an answer: anything unexpected becomes RoutePlanFailed INTERNAL_ERROR.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import multiprocessing
 import time
 from concurrent.futures import Executor, ProcessPoolExecutor
-from datetime import datetime, timezone
 from typing import Callable, Sequence
 
 from redis.asyncio import Redis
 
-from nahnetz.events import Event, new_event, read_event
+from nahnetz.events import Event, new_event
 from nahnetz.messaging.idempotency import ProcessedMarkers, Transaction
-from nahnetz.messaging.producer import EventProducer, event_headers
-from nahnetz.topics import LOGISTICS_PLANS
+from nahnetz.messaging.outbox import DecisionStep, Outbox, pack, unpack
+from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import RoutePlanFailed, RoutePlanned, RoutePlanRequested
 
 from .. import keys
-from ..plan_events import empty_plan_fields, route_planned_fields
-from ..planning import PlanningError, PlanningRules, PlanRequest, ServiceTimes, draft_problem, solve_in_rounds
-from ..solver import SearchStrategy, SolveStatus, check_solution, solve_in_pool
-from ..solver.solve import DEFAULT_STRATEGY, PORTFOLIO
-from ..travel import TravelMatrixSource
-from .projections import shipments_for_day, tours_of_plan
-from .read_model import pending_view
+from ..domain.plan_events import empty_plan_fields, route_planned_fields
+from ..domain.plan_views import Outcome
+from ..domain.planning import PlanningError, PlanningRules, draft_problem, solve_in_rounds
+from ..domain.shipments import ServiceTimes
+from ..domain.solver import (
+    DEFAULT_STRATEGY,
+    PORTFOLIO,
+    SearchStrategy,
+    SolveStatus,
+    check_solution,
+    solve_in_pool,
+)
+from .plan_views import project_outcome, show_pending
+from .shipments import shipments_for_day
+from .tours import tours_of_plan
+from .travel import TravelMatrixSource
 
 log = logging.getLogger(__name__)
 
 PRODUCER = "routing-worker"
-PLAN_REQUESTS = "routing.plan_requests"
+PLAN_REQUESTS = "routing.plan_requests"  # the claim of a request
+PLAN_ANSWERS = "routing.plan_answers"  # the outbox of its outcome
 PUBLISH_RETRY_MAX_S = 5.0
 
+PlanEvent = RoutePlanRequested | RoutePlanned | RoutePlanFailed
 
+
+def stored(request: RoutePlanRequested) -> str:
+    """The request as text for `routing:plan-request:<plan_id>` (Redis replies are str)."""
+    return pack([request])
+
+
+def restored(raw: str) -> RoutePlanRequested:
+    [request] = unpack(raw)
+    return request
+
+
+async def on_plan_event(event: PlanEvent, planner: Planner, redis: Redis) -> None:
+    if isinstance(event, RoutePlanRequested):
+        await planner.on_request(event)
+    else:
+        await project_outcome(event, redis)
+
+
+# -- solving -------------------------------------------------------------------------------------
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -59,7 +95,8 @@ class Planner:
                  processes: int = 1, lease_margin_s: float = 60.0,
                  pool_factory: Callable[[int], Executor] | None = None):
         self.redis = redis
-        self.producer = producer
+        self.claims = ProcessedMarkers(redis, PLAN_REQUESTS)
+        self.answers = Outbox(redis, producer, PLAN_ANSWERS)
         self.matrix = matrix
         self.service_times = service_times
         self.rules = rules
@@ -93,23 +130,22 @@ class Planner:
         await self.matrix.close()
 
     # -- requests ----------------------------------------------------------------------------
-    async def on_request(self, event: Event) -> bool:
-        """Claim the request; True when this call started its solve."""
+    async def on_request(self, event: RoutePlanRequested) -> bool:
+        """Show and claim the request; True when this call started its solve."""
+        await show_pending(self.redis, event)
         plan_id = event.plan_id
         lease = _now_ms() + int((event.time_budget_s + self.lease_margin_s) * 1000)
 
-        async def claim(tx: Transaction) -> bytes:
+        # A claim causes no event (the answer does, through the outbox): state and marker only.
+        async def claim(tx: Transaction) -> str:
             if await tx.read.exists(keys.plan_outcome(plan_id)):
-                return b"answered"  # answered before (e.g. a replay after the marker expired)
-            tx.write.set(keys.plan_request(plan_id), event.encode())
+                return "answered"  # answered before (e.g. a replay after the marker expired)
+            tx.write.set(keys.plan_request(plan_id), stored(event))
             tx.write.zadd(keys.SOLVING, {plan_id: lease})
-            tx.write.set(keys.plan(plan_id), json.dumps(pending_view(event)), nx=True)
-            tx.write.zadd(keys.plans_of_day(event.day), {plan_id: _ms(event.meta["occurred_at"])})
-            return b"claimed"
+            return "claimed"
 
-        outcome = await ProcessedMarkers(self.redis, PLAN_REQUESTS).apply(
-            plan_id, claim, watch=[keys.plan_outcome(plan_id)])
-        claimed = outcome.applied and outcome.result == b"claimed"
+        outcome = await self.claims.apply(plan_id, claim, watch=[keys.plan_outcome(plan_id)])
+        claimed = outcome.applied and outcome.result == "claimed"
         if claimed:
             self.start(plan_id)
         return claimed
@@ -126,7 +162,7 @@ class Planner:
             await self._answer_now(plan_id)
         except asyncio.CancelledError:
             raise
-        except Exception:  # Redis or the broker away for long: the lease runs out and recovery answers
+        except Exception:  # Redis away for long: the lease runs out and recovery answers
             log.exception("answering the plan failed; recovery retries after its lease", extra={"plan_id": plan_id})
 
     async def _answer_now(self, plan_id: str) -> None:
@@ -135,7 +171,7 @@ class Planner:
             log.error("claimed plan has no stored request", extra={"plan_id": plan_id})
             await self.redis.zrem(keys.SOLVING, plan_id)
             return
-        request = read_event(raw)
+        request = restored(raw)
         async with self._solving:
             try:
                 answer = await self.plan(request)
@@ -144,25 +180,29 @@ class Planner:
             except Exception as exc:  # every request gets an answer
                 log.exception("planning failed", extra={"plan_id": plan_id})
                 answer = failed(request, "INTERNAL_ERROR", f"{type(exc).__name__}: {exc}")
-        # The first stored outcome wins, should a recovery have answered meanwhile.
-        await self.redis.set(keys.plan_outcome(plan_id), answer.encode(), nx=True)
-        await self.publish_outcome(plan_id)
 
-    async def plan(self, request: Event) -> Event:
+        async def decide(tx: Transaction) -> list[Event]:
+            if await tx.read.exists(keys.plan_outcome(plan_id)):
+                return []  # a recovery (or another worker) answered meanwhile: the first answer wins
+            tx.write.set(keys.plan_outcome(plan_id), answer.type)
+            return [answer]
+
+        await self.settle(plan_id, decide)
+
+    async def plan(self, request: RoutePlanRequested) -> Outcome:
         """RoutePlanned or RoutePlanFailed for the request."""
         try:
-            plan = PlanRequest.from_event(request.data)
-            tours = await tours_of_plan(self.redis, plan.replan_of) if plan.replan_of else []
+            tours = await tours_of_plan(self.redis, request.replan_of) if request.replan_of else []
             on_tours = {leg.shipment_id for tour in tours for leg in tour.fixed_legs()}
-            shipments = await shipments_for_day(self.redis, plan.day, on_tours)
-            draft = draft_problem(plan, shipments, tours=tours, service=self.service_times, rules=self.rules)
+            shipments = await shipments_for_day(self.redis, request.day, on_tours)
+            draft = draft_problem(request, shipments, tours=tours, service=self.service_times, rules=self.rules)
             inp = draft.with_matrix(await self._matrix(draft.locations))
         except PlanningError as exc:
             return failed(request, exc.reason, exc.message)
         if not inp.problem.jobs:
-            return new_event("RoutePlanned", producer=PRODUCER, caused_by=request,
-                             **empty_plan_fields(plan.plan_id, plan.day, inp, matrix_source=self.matrix.source,
-                                                 replan_of=plan.replan_of))
+            return new_event(RoutePlanned, producer=PRODUCER, caused_by=request,
+                             **empty_plan_fields(request.plan_id, request.day, inp, matrix_source=self.matrix.source,
+                                                 replan_of=request.replan_of))
         inp, solution = await solve_in_rounds(inp, lambda problem: solve_in_pool(self.pool, problem, self.strategies))
         if solution.status is not SolveStatus.SOLVED:
             reasons = "; ".join(sorted({d.detail for d in solution.dropped}))[:500]
@@ -172,12 +212,12 @@ class Planner:
             # Never hand drivers a plan that breaks a rule; the checker is independent of the solver.
             return failed(request, "INTERNAL_ERROR",
                           "the solver's plan failed the check: " + "; ".join(map(str, violations[:5])))
-        log.info("planned", extra={"plan_id": plan.plan_id, "tours": len(solution.tours),
+        log.info("planned", extra={"plan_id": request.plan_id, "tours": len(solution.tours),
                                    "dropped": len(solution.dropped) + len(inp.left_out),
                                    "km": round(solution.km, 1), "solve_s": round(solution.solve_seconds, 2)})
-        return new_event("RoutePlanned", producer=PRODUCER, caused_by=request,
-                         **route_planned_fields(plan.plan_id, plan.day, inp, solution,
-                                                matrix_source=self.matrix.source, replan_of=plan.replan_of))
+        return new_event(RoutePlanned, producer=PRODUCER, caused_by=request,
+                         **route_planned_fields(request.plan_id, request.day, inp, solution,
+                                                matrix_source=self.matrix.source, replan_of=request.replan_of))
 
     async def _matrix(self, locations):
         try:
@@ -185,14 +225,14 @@ class Planner:
         except Exception as exc:
             raise PlanningError("MATRIX_UNAVAILABLE", f"travel times unavailable: {type(exc).__name__}: {exc}") from exc
 
-    async def publish_outcome(self, plan_id: str) -> None:
-        """Publish the stored outcome (until the broker takes it), then drop the lease."""
-        encoded = await self.redis.get(keys.plan_outcome(plan_id))
-        event = read_event(encoded)
+    async def settle(self, plan_id: str, step: DecisionStep) -> None:
+        """Decide the outcome through the outbox and publish it (until the broker
+        takes it), then drop the lease. Deciding again is safe: a decided outcome
+        is published again only if its publish did not finish."""
         delay = 0.2
         while True:
             try:
-                await self.producer.publish_raw(LOGISTICS_PLANS, encoded, key=plan_id, headers=event_headers(event))
+                await self.answers.decide(plan_id, step, watch=[keys.plan_outcome(plan_id)])
                 break
             except Exception as exc:
                 log.warning("publishing the plan failed, retrying: %s", exc, extra={"plan_id": plan_id})
@@ -205,39 +245,37 @@ class Planner:
         """Plans whose lease expired without a published outcome: publish or solve again."""
         now = _now_ms()
         resumed = []
-        for member in await self.redis.zrangebyscore(keys.SOLVING, 0, now):
-            plan_id = keys.text(member)
+        for plan_id in await self.redis.zrangebyscore(keys.SOLVING, 0, now):
             if plan_id in self.active:
                 continue  # still solving here
             if await self.redis.exists(keys.plan_outcome(plan_id)):
-                await self.publish_outcome(plan_id)
+                await self.settle(plan_id, _decided_before)  # publishes what the outbox remembers
             else:
                 raw = await self.redis.get(keys.plan_request(plan_id))
-                budget = read_event(raw).time_budget_s if raw else 0
+                budget = restored(raw).time_budget_s if raw else 0
                 await self.redis.zadd(keys.SOLVING, {plan_id: now + int((budget + self.lease_margin_s) * 1000)})
                 self.start(plan_id)
             resumed.append(plan_id)
         return resumed
 
 
-def failed(request: Event, reason: str, message: str) -> Event:
-    return new_event("RoutePlanFailed", producer=PRODUCER, caused_by=request, plan_id=request.plan_id,
+async def _decided_before(tx: Transaction) -> list[Event]:
+    return []  # the outcome was decided (and remembered by the outbox) or consumed already
+
+
+def failed(request: RoutePlanRequested, reason: str, message: str) -> RoutePlanFailed:
+    return new_event(RoutePlanFailed, producer=PRODUCER, caused_by=request, plan_id=request.plan_id,
                      reason=reason, message=message)
-
-
-def _ms(instant: datetime) -> int:
-    return int(instant.astimezone(timezone.utc).timestamp() * 1000)
 
 
 def _ready() -> bool:
     """Run in each pool process at start: loads OR-Tools before the first plan needs it."""
     import importlib
 
-    importlib.import_module("services.routing.solver.solve")
+    importlib.import_module("services.routing.domain.solver.solve")
     return True
 
 
 def _spawn_pool(processes: int) -> Executor:
     # spawn, not fork: the worker process runs an event loop and client threads.
     return ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
-

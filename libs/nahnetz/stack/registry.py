@@ -1,0 +1,38 @@
+"""The service registry: each service's fixed number, from which its ports follow.
+
+The API of service number n listens on `api_base + n` (8100 + n), its worker on
+`worker_base + n` (8200 + n), in `nahnetz up`, docker-compose.yml and Kubernetes alike.
+A number is given once and never reused, so adding a service moves no other port:
+a new service takes `next_free_number()`. `tests/unit/test_stack_discovery.py` fails
+when a folder under `services/` has no number here.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+SERVICE_NUMBERS: Mapping[str, int] = {
+    "catalog": 0,
+    "dispatch": 1,
+    "hub": 2,
+    "notify": 3,
+    "orders": 4,
+    "pickup": 5,
+    "routing": 6,
+}
+
+
+def next_free_number(numbers: Mapping[str, int] = SERVICE_NUMBERS) -> int:
+    return max(numbers.values(), default=-1) + 1
+
+
+def numbers_for(services: list[str], numbers: Mapping[str, int] = SERVICE_NUMBERS) -> dict[str, int]:
+    """The registered number of each service; a service not registered (a local
+    experiment, a test's stand-in) gets the next numbers after the registered ones,
+    in name order."""
+    out = {s: numbers[s] for s in services if s in numbers}
+    spare = next_free_number(numbers)
+    for service in sorted(s for s in services if s not in numbers):
+        out[service] = spare
+        spare += 1
+    return out

@@ -1,0 +1,98 @@
+"""orders.orders: the order's life as the resident and the shops see it.
+
+OrderPlaced creates the order's view and starts the saga (which may decide at
+once, if answers overtook it); every later event moves the view's status, a
+decision or cancellation closes the saga, and news for the resident becomes a
+NotificationRequested.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Callable
+
+from redis.asyncio import Redis
+
+from nahnetz.events import Event
+from nahnetz.messaging.handling import InvalidEvent
+from nahnetz.messaging.idempotency import Transaction
+from nahnetz.messaging.outbox import Outbox
+from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import OrderCancelled, OrderConfirmed, OrderPlaced, OrderRejected
+
+from .. import keys
+from ..domain import saga
+from ..domain.lifecycle import OrderEvent, OrderStatus, OrderView, advance, placed_order
+from ..domain.notices import notice_for
+from .events_out import decision_event, notification_event
+from .store import dumps, load_point, load_saga, load_view, write_saga
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]  # epoch seconds
+
+# orders.orders events that end the wait for answers.
+CLOSING_PHASE: dict[type, saga.Phase] = {OrderConfirmed: saga.Phase.CONFIRMED,
+                                         OrderRejected: saga.Phase.REJECTED,
+                                         OrderCancelled: saga.Phase.CANCELLED}
+
+
+async def apply_order_event(event: OrderEvent, redis: Redis, producer: EventProducer, *,
+                            saga_timeout_s: float, clock: Clock = time.time) -> list[Event]:
+    """Project the event into the order's view; OrderPlaced starts the saga,
+    a decision or cancellation closes it; news for the resident becomes a
+    NotificationRequested. Returns the events published."""
+    order_id = event.order_id
+
+    async def step(tx: Transaction) -> list[Event]:
+        view = await load_view(tx.read, order_id)
+        state = await load_saga(tx.read, order_id)
+        if isinstance(event, OrderPlaced):
+            return _place(tx, event, view, state, saga_timeout_s, clock)
+        if view is None:
+            raise InvalidEvent(f"{event.type} for order {order_id}, which was never placed")
+        point = await load_point(tx.read, view.pickup_point_id)
+        out: list[Event] = []
+        moved = advance(view, event)
+        if moved.changed:
+            tx.write.set(keys.order(order_id), dumps(moved.view.to_dict()))
+            if moved.view.status is OrderStatus.CONFIRMED:
+                for shop_id in moved.view.shop_ids:
+                    tx.write.sadd(keys.packing(shop_id, moved.view.delivery_day), order_id)
+            notice = notice_for(moved.view, point.name if point else None)
+            if notice is not None:
+                out.append(notification_event(notice, caused_by=event))
+        else:
+            log.info("order %s: %s changes nothing: %s", order_id, event.type, moved.why_not,
+                     extra={"order_id": order_id})
+        phase = CLOSING_PHASE.get(type(event))
+        if phase is not None and state.awaiting:
+            write_saga(tx, saga.close(state, phase))
+            tx.write.zrem(keys.SAGA_DEADLINES, order_id)
+        return out
+
+    outbox = Outbox(redis, producer, keys.LIFECYCLE)
+    return await outbox.decide(event.event_id, step, watch=[keys.order(order_id), keys.saga(order_id)])
+
+
+def _place(tx: Transaction, event: OrderPlaced, view: OrderView | None, state: saga.SagaState,
+           saga_timeout_s: float, clock: Clock) -> list[Event]:
+    order_id = event.order_id
+    if view is not None:
+        # Another OrderPlaced with this id was first; an order is placed once.
+        raise InvalidEvent(f"order {order_id} was already placed (event {view.history[0].event_id})")
+    if not event.lines:
+        raise InvalidEvent(f"order {order_id} has no lines")
+    view = placed_order(event)
+    # The deadline counts from when we start waiting, so a replay of old orders
+    # does not time them out before their answers are replayed too.
+    state, decision = saga.start(state, saga.Placement.of(event), clock() + saga_timeout_s)
+    placed_ms = int(view.placed_at.timestamp() * 1000)
+    tx.write.set(keys.order(order_id), dumps(view.to_dict()))
+    tx.write.zadd(keys.resident_orders(view.resident_id), {order_id: placed_ms})
+    tx.write.zadd(keys.RECENT, {order_id: placed_ms})
+    write_saga(tx, state)
+    if state.awaiting and state.deadline is not None:
+        tx.write.zadd(keys.SAGA_DEADLINES, {order_id: state.deadline})
+    return [decision_event(order_id, decision, caused_by=event)] if decision else []

@@ -1,0 +1,94 @@
+"""What the API's writes become: registering and changing a pick-up point,
+depositing a parcel, collecting one with its code.
+
+Each takes plain values (the routes convert the request at the edge) and raises
+`nahnetz.kit.errors` for what it refuses; events are published acknowledged, or
+the request fails with one 503 (`nahnetz.kit.publishing`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import datetime
+
+from redis.asyncio import Redis
+
+from nahnetz.events import Actor, new_event
+from nahnetz.kit.errors import Conflict, NotFound, Unprocessable
+from nahnetz.kit.publishing import publish
+from nahnetz.messaging.producer import EventProducer
+from nahnetz.records import PickupPointRegistered, PickupPointUpdated
+
+from .. import keys
+from ..domain.codes import entered_code
+from ..domain.points import PickupPoint, description_problems
+from ..domain.rate_limit import PARCEL, POINT
+from ..settings import PickupSettings
+from .code_attempts import count_attempt
+from .collection import Collection, collect_with_code
+from .deposits import Deposit, deposit_parcel
+from .points import load_point
+
+API = "pickup-api"
+
+
+def new_point_id() -> str:
+    return f"pp-{uuid.uuid4().hex[:12]}"
+
+
+def _check(point: PickupPoint) -> None:
+    problems = description_problems(point)
+    if problems:
+        raise Unprocessable("; ".join(problems), details={"problems": problems})
+
+
+async def register_point(point: PickupPoint, *, actor: Actor, redis: Redis,
+                         producer: EventProducer) -> PickupPointRegistered:
+    """PickupPointRegistered for a new id (409 for one taken)."""
+    _check(point)
+    # Claim the id here, so two registrations of one id cannot both be accepted.
+    if not await redis.sadd(keys.POINTS, point.pickup_point_id):
+        raise Conflict(f"pick-up point {point.pickup_point_id} exists already; change it with PUT")
+    registered = new_event(PickupPointRegistered, producer=API, actor=actor, **point.event_fields())
+    try:
+        await publish(producer, registered)
+    except Exception:
+        await redis.srem(keys.POINTS, point.pickup_point_id)
+        raise
+    return registered
+
+
+async def update_point(point: PickupPoint, *, hold_days: int | None, actor: Actor, redis: Redis,
+                       producer: EventProducer) -> PickupPointUpdated:
+    """PickupPointUpdated with the whole description; without `hold_days` the point keeps its own."""
+    current = await load_point(redis, point.pickup_point_id)
+    if current is None:
+        raise NotFound(f"pick-up point {point.pickup_point_id} is not known")
+    point = replace(point, hold_days=hold_days or current.hold_days or point.hold_days)
+    _check(point)
+    updated = new_event(PickupPointUpdated, producer=API, actor=actor, in_service=point.in_service,
+                        **point.event_fields())
+    await publish(producer, updated)
+    return updated
+
+
+async def deposit(order_id: str, *, compartment_ids: list[str] | None, tour_id: str | None, depositor: Actor,
+                  redis: Redis, producer: EventProducer, settings: PickupSettings, now: datetime) -> Deposit:
+    """A driver or counter staff put the order's goods in: ParcelDeposited and the resident's code."""
+    return await deposit_parcel(order_id=order_id, compartment_ids=compartment_ids, tour_id=tour_id,
+                                actor=depositor, deposited_by=depositor.user_id, redis=redis, producer=producer,
+                                settings=settings, now=now)
+
+
+async def collect(pickup_point_id: str, *, order_id: str | None, pin: str | None, qr: str | None,
+                  collector: Actor, staff_id: str | None, redis: Redis, producer: EventProducer,
+                  settings: PickupSettings, now: datetime) -> Collection:
+    """Open a parcel at a terminal with the typed PIN or the scanned QR code; every
+    attempt counts against the terminal's and the parcel's limits first."""
+    code = entered_code(order_id, pin, qr)
+    window = settings.attempt_window_seconds
+    await count_attempt(redis, POINT, pickup_point_id, settings.point_attempts_per_window, window, now)
+    await count_attempt(redis, PARCEL, code.order_id, settings.parcel_attempts_per_window, window, now)
+    return await collect_with_code(pickup_point_id=pickup_point_id, code=code, collector=collector,
+                                   staff_id=staff_id, redis=redis, producer=producer, settings=settings, now=now)
