@@ -16,6 +16,10 @@ WEEK_MS = 7 * 24 * 3600 * 1000
 
 @dataclass(frozen=True)
 class Topic:
+    """A Kafka topic. `key` names the event field whose value is the record key
+    (one entity's events share a partition, so they stay in order); only the
+    `owner` service writes the topic."""
+
     name: str
     key: str
     owner: str

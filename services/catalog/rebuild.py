@@ -19,28 +19,23 @@ Not rebuilt here, because they are decision state rather than projections:
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import logging
 import sys
-import time
 
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from nahnetz.events import read_event
-from nahnetz.kit.logs import configure_logging
 from nahnetz.kit.rebuild import delete_matching
 from nahnetz.kit.redis import connect as connect_redis
-from nahnetz.kit.settings import Settings, load_settings
+from nahnetz.kit.replay import replay, replay_command
+from nahnetz.kit.settings import Settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
-from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_SHOPS, Topic
+from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_SHOPS
 
 from . import keys
 from .handlers import product_projection, shop_projection
 
 log = logging.getLogger("services.catalog.rebuild")
-READ_TIMEOUT_S = 120.0
 
 
 async def clear_read_models(redis: aioredis.Redis) -> int:
@@ -48,39 +43,6 @@ async def clear_read_models(redis: aioredis.Redis) -> int:
     patterns = [*keys.READ_MODEL_PATTERNS, f"{MARKER_PREFIX}:{product_projection.CONSUMER}:*",
                 f"{MARKER_PREFIX}:{shop_projection.CONSUMER}:*"]
     return await delete_matching(redis, patterns)
-
-
-async def replay(bootstrap: str, topic: Topic):
-    """Every record of `topic` from the beginning up to the high-water mark seen
-    on the way (the fetch's mark: Tansu's ListOffsets for "latest" is off)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(topic.name, p) for p in sorted(consumer.partitions_for_topic(topic.name) or ())]
-        if not partitions:
-            return
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        deadline = time.monotonic() + READ_TIMEOUT_S
-        while True:
-            batches = await consumer.getmany(timeout_ms=500)
-            for records in batches.values():
-                for record in records:
-                    yield record
-            if await _read_to_the_end(consumer, partitions):
-                return
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{topic.name}: not read to its end within {READ_TIMEOUT_S:.0f} s")
-    finally:
-        await consumer.stop()
-
-
-async def _read_to_the_end(consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> bool:
-    for tp in partitions:
-        mark = consumer.highwater(tp)
-        if mark is None or await consumer.position(tp) < mark:
-            return False
-    return True
 
 
 async def rebuild(settings: Settings) -> dict[str, int]:
@@ -108,13 +70,7 @@ async def rebuild(settings: Settings) -> dict[str, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--yes", action="store_true", help="really delete and rebuild the catalog's read models")
-    if not parser.parse_args().yes:
-        raise SystemExit("this deletes the catalog's read models in Redis and replays them; run again with --yes")
-    settings = load_settings()
-    configure_logging("catalog", settings.log_level)
-    counts = asyncio.run(rebuild(settings))
+    counts = replay_command(__doc__, "catalog", "the catalog's read models", rebuild)
     log.info("catalog read models rebuilt", extra=counts)
     print(f"rebuilt: {counts['shops']} shop events, {counts['products']} product events applied, "
           f"{counts['skipped']} skipped, {counts['deleted']} keys deleted first")

@@ -15,10 +15,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
-from nahnetz.kit.api import RedisDep
+from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import Role, User, require_roles
-from nahnetz.kit.errors import BadRequest, DomainError, NotFound
+from nahnetz.kit.errors import BadRequest, DomainError
 from nahnetz.kit.idempotency_keys import Idempotency
+from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.publishing import ProducerDep
 
 from . import queries
@@ -31,16 +32,11 @@ Writer = Annotated[User, Depends(require_roles(Role.SHOP, Role.OPERATOR, Role.AD
 CSV_TYPES = ("text/csv", "text/plain", "application/csv", "application/octet-stream", "application/vnd.ms-excel")
 
 
-class PayloadTooLarge(DomainError):
-    status_code = 413
-    code = "payload_too_large"
+class PayloadTooLarge(DomainError, status_code=413, code="payload_too_large"):
+    """An upload beyond CATALOG_IMPORT_MAX_BYTES (413)."""
 
 
-def catalog_settings(request: Request) -> CatalogSettings:
-    return request.app.state.catalog
-
-
-CatalogSettingsDep = Annotated[CatalogSettings, Depends(catalog_settings)]
+CatalogSettingsDep = Annotated[CatalogSettings, Depends(from_state("catalog"))]
 
 
 def accepted(result: commands.Accepted | None, unchanged_id: tuple[str, str] | None = None) -> JSONResponse:
@@ -73,10 +69,8 @@ async def list_shops(redis: RedisDep, municipality: Annotated[str | None, Query(
 
 @shops.get("/{shop_id}", summary="The shop page: profile and listed goods with availability")
 async def shop_page(shop_id: str, redis: RedisDep) -> dict:
-    page = await queries.shop_page(redis, shop_id)
-    if page is None:
-        raise NotFound(f"Laden {shop_id} ist nicht bekannt (no shop {shop_id})")
-    return page
+    return found_or_404(await queries.shop_page(redis, shop_id),
+                        f"Laden {shop_id} ist nicht bekannt (no shop {shop_id})")
 
 
 @shops.patch("/{shop_id}", summary="Change a shop's profile")
@@ -145,6 +139,10 @@ async def import_products(shop_id: str, request: Request, user: Writer, redis: R
 products = APIRouter(prefix="/v1/products", tags=["products"])
 
 
+def _no_product(product_id: str) -> str:
+    return f"Produkt {product_id} ist nicht bekannt (no product {product_id})"
+
+
 @products.get("/search", summary="Goods across shops by text, category, municipality and distance")
 async def search(redis: RedisDep, settings: CatalogSettingsDep,
                  q: Annotated[str | None, Query(max_length=200, description="Words, e.g. 'käse brot'")] = None,
@@ -162,18 +160,12 @@ async def search(redis: RedisDep, settings: CatalogSettingsDep,
 
 @products.get("/{product_id}", summary="A product with its shop and availability")
 async def product_page(product_id: str, redis: RedisDep) -> dict:
-    page = await queries.product_page(redis, product_id)
-    if page is None:
-        raise NotFound(f"Produkt {product_id} ist nicht bekannt (no product {product_id})")
-    return page
+    return found_or_404(await queries.product_page(redis, product_id), _no_product(product_id))
 
 
 @products.get("/{product_id}/availability", summary="Units available and held for orders")
 async def availability(product_id: str, redis: RedisDep) -> dict:
-    found = await queries.product_availability(redis, product_id)
-    if found is None:
-        raise NotFound(f"Produkt {product_id} ist nicht bekannt (no product {product_id})")
-    return found
+    return found_or_404(await queries.product_availability(redis, product_id), _no_product(product_id))
 
 
 @products.patch("/{product_id}", summary="Change a listing (price, description, ...)")

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from nahnetz.kit.settings import SettingsError
+from nahnetz.kit.service_settings import load_service_settings
 
 
 class CatalogSettings(BaseSettings):
@@ -25,8 +25,4 @@ class CatalogSettings(BaseSettings):
 
 def load_catalog_settings() -> CatalogSettings:
     """Read CATALOG_* from the environment; exit naming what is wrong, as load_settings does."""
-    try:
-        return CatalogSettings()
-    except ValidationError as exc:
-        problems = [f"  CATALOG_{'_'.join(str(p) for p in err['loc']).upper()}: {err['msg']}" for err in exc.errors()]
-        raise SettingsError("nahnetz: the catalog's environment is wrong:\n" + "\n".join(problems)) from None
+    return load_service_settings(CatalogSettings)

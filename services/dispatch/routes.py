@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse
@@ -17,6 +17,7 @@ from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import CurrentUser, Role, User, require_roles
 from nahnetz.kit.errors import NotFound, Unprocessable
 from nahnetz.kit.idempotency_keys import Idempotency
+from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.publishing import ProducerDep
 from nahnetz.messaging.producer import EventProducer
 
@@ -36,11 +37,7 @@ TourReader = Annotated[User, Depends(require_roles(Role.DRIVER, Role.OPERATOR, R
 StopIndex = Annotated[int, Path(ge=0, le=999, description="Position of the stop in the tour, from 0.")]
 
 
-def dispatch_settings(request: Request) -> DispatchSettings:
-    return request.app.state.dispatch
-
-
-DispatchSettingsDep = Annotated[DispatchSettings, Depends(dispatch_settings)]
+DispatchSettingsDep = Annotated[DispatchSettings, Depends(from_state("dispatch"))]
 
 
 def check_visible(user: User, state: TourState) -> None:
@@ -50,9 +47,7 @@ def check_visible(user: User, state: TourState) -> None:
 
 
 async def visible_tour(redis: Redis, user: User, tour_id: str) -> TourState:
-    state = await load_tour(redis, tour_id)
-    if state is None:
-        raise NotFound(f"tour {tour_id} is not known")
+    state = found_or_404(await load_tour(redis, tour_id), f"tour {tour_id} is not known")
     check_visible(user, state)
     return state
 
@@ -76,6 +71,21 @@ async def _report(step: str, tour_id: str, seq: int, body: StopReportIn, user: U
     return {"tour_id": tour_id, "seq": seq, "step": step, "event_type": event.type, "event_id": event.event_id,
             "stop_status": state.progress.statuses(state.tour)[seq].value,
             "tour_status": state.progress.status(state.tour).value, "status_url": f"/v1/tours/{tour_id}"}
+
+
+ReportStep = Callable[[str, StopReportIn], Awaitable[Any]]
+
+
+async def stop_reporter(tour_id: str, seq: StopIndex, user: TourReader, redis: RedisDep, producer: ProducerDep,
+                        settings: DispatchSettingsDep, once: Idempotency) -> ReportStep:
+    """What the four stop reports share (path, caller, Redis, producer, one answer per
+    Idempotency-Key); each route adds only its step and body."""
+    def report(step: str, body: StopReportIn) -> Awaitable[Any]:
+        return once(lambda: _report(step, tour_id, seq, body, user, redis, producer, settings), status_code=201)
+    return report
+
+
+StopReport = Annotated[ReportStep, Depends(stop_reporter)]
 
 
 def tours_router() -> APIRouter:
@@ -110,34 +120,20 @@ def tours_router() -> APIRouter:
         return HTMLResponse(await queries.sheet_html(redis, state, now_utc()))
 
     @router.post("/{tour_id}/stops/{seq}/arrived", status_code=201)
-    async def report_arrived(tour_id: str, seq: StopIndex, user: TourReader, redis: RedisDep,
-                             producer: ProducerDep, settings: DispatchSettingsDep, once: Idempotency,
-                             body: ArrivedIn | None = None):
-        body = body or ArrivedIn()
-        return await once(lambda: _report("arrived", tour_id, seq, body, user, redis, producer, settings),
-                          status_code=201)
+    async def report_arrived(report: StopReport, body: ArrivedIn | None = None):
+        return await report("arrived", body or ArrivedIn())
 
     @router.post("/{tour_id}/stops/{seq}/collected", status_code=201)
-    async def report_collected(tour_id: str, seq: StopIndex, user: TourReader, redis: RedisDep,
-                               producer: ProducerDep, settings: DispatchSettingsDep, once: Idempotency,
-                               body: CollectedIn | None = None):
-        body = body or CollectedIn()
-        return await once(lambda: _report("collected", tour_id, seq, body, user, redis, producer, settings),
-                          status_code=201)
+    async def report_collected(report: StopReport, body: CollectedIn | None = None):
+        return await report("collected", body or CollectedIn())
 
     @router.post("/{tour_id}/stops/{seq}/delivered", status_code=201)
-    async def report_delivered(tour_id: str, seq: StopIndex, user: TourReader, redis: RedisDep,
-                               producer: ProducerDep, settings: DispatchSettingsDep, once: Idempotency,
-                               body: DeliveredIn | None = None):
-        body = body or DeliveredIn()
-        return await once(lambda: _report("delivered", tour_id, seq, body, user, redis, producer, settings),
-                          status_code=201)
+    async def report_delivered(report: StopReport, body: DeliveredIn | None = None):
+        return await report("delivered", body or DeliveredIn())
 
     @router.post("/{tour_id}/stops/{seq}/failed", status_code=201)
-    async def report_failed(tour_id: str, seq: StopIndex, body: FailedIn, user: TourReader, redis: RedisDep,
-                            producer: ProducerDep, settings: DispatchSettingsDep, once: Idempotency):
-        return await once(lambda: _report("failed", tour_id, seq, body, user, redis, producer, settings),
-                          status_code=201)
+    async def report_failed(report: StopReport, body: FailedIn):
+        return await report("failed", body)
 
     @router.post("/{tour_id}/replan", status_code=202)
     async def replan(tour_id: str, request: Request, user: Staff, redis: RedisDep, routing: RoutingDep,

@@ -11,10 +11,10 @@
 
 from __future__ import annotations
 
-from pydantic import AliasChoices, Field, ValidationError
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from nahnetz.kit.settings import SettingsError
+from nahnetz.kit.service_settings import load_service_settings
 
 
 class DispatchSettings(BaseSettings):
@@ -30,8 +30,4 @@ class DispatchSettings(BaseSettings):
 
 def load_dispatch_settings(**overrides) -> DispatchSettings:
     """Read DISPATCH_* (and NAHNETZ_URL_ROUTING); exit naming the problem, like `load_settings`."""
-    try:
-        return DispatchSettings(**overrides)
-    except ValidationError as exc:
-        problems = "\n".join(f"  DISPATCH_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        raise SettingsError(f"nahnetz: the environment is incomplete or wrong:\n{problems}") from None
+    return load_service_settings(DispatchSettings, **overrides)

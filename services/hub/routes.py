@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 from nahnetz.clock import today_in_berlin
 from nahnetz.kit.api import RedisDep
 from nahnetz.kit.auth import Role, User, require_roles
-from nahnetz.kit.errors import NotFound
+from nahnetz.kit.lookup import found_or_404
 
 from . import queries
 from .http_models import ShipmentStatus
@@ -38,9 +38,6 @@ def hub_router() -> APIRouter:
 
     @router.get("/shipments/{shipment_id}")
     async def get_shipment(shipment_id: str, user: Operator, redis: RedisDep) -> dict:
-        found = await queries.shipment(redis, shipment_id)
-        if found is None:
-            raise NotFound(f"shipment {shipment_id} is not known (yet)")
-        return found
+        return found_or_404(await queries.shipment(redis, shipment_id), f"shipment {shipment_id} is not known (yet)")
 
     return router

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from datetime import time
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from nahnetz.kit.settings import SettingsError
+from nahnetz.kit.service_settings import load_service_settings
 
 from .domain.shipments import CollectionRules
 
@@ -38,8 +38,4 @@ class HubSettings(BaseSettings):
 
 def load_hub_settings(**overrides) -> HubSettings:
     """Read HUB_*; exit naming the problem, like `load_settings`."""
-    try:
-        return HubSettings(**overrides)
-    except ValidationError as exc:
-        problems = "\n".join(f"  HUB_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        raise SettingsError(f"nahnetz: the environment is incomplete or wrong:\n{problems}") from None
+    return load_service_settings(HubSettings, **overrides)

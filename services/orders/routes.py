@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any, Callable
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
 
-from nahnetz.kit.api import RedisDep
+from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import CurrentUser, Role, User, actor_for_resident, actor_for_shop, require_roles
 from nahnetz.kit.errors import Forbidden, NotFound
 from nahnetz.kit.idempotency_keys import Idempotency
@@ -29,16 +29,8 @@ Page = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0)]
 
 
-def orders_settings(request: Request) -> OrdersSettings:
-    return request.app.state.orders_settings
-
-
-def clock(request: Request) -> Callable[[], datetime]:
-    return request.app.state.clock
-
-
-OrdersSettingsDep = Annotated[OrdersSettings, Depends(orders_settings)]
-ClockDep = Annotated[Callable[[], datetime], Depends(clock)]
+OrdersSettingsDep = Annotated[OrdersSettings, Depends(from_state("orders_settings"))]
+ClockDep = Annotated[Callable[[], datetime], Depends(from_state("clock"))]
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 

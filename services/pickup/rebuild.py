@@ -23,22 +23,18 @@ that still holds an unpublished ParcelExpired publishes it on the next run.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import logging
 import sys
-import time
 from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from nahnetz.avro.errors import EventDecodeError
 from nahnetz.events import Event, read_event
-from nahnetz.kit.logs import configure_logging
 from nahnetz.kit.rebuild import delete_matching
 from nahnetz.kit.redis import connect
-from nahnetz.kit.settings import Settings, load_settings
+from nahnetz.kit.replay import replay, replay_command
+from nahnetz.kit.settings import Settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
 from nahnetz.records import (
     CompartmentRejected, CompartmentReleased, CompartmentReserved, OrderPlaced, ParcelCollected, ParcelDeposited,
@@ -63,39 +59,15 @@ class Replayed:
 
 
 async def read_topic(bootstrap: str, topic: Topic, timeout: float = 60.0) -> tuple[list[Event], int]:
-    """Every event of `topic` up to the fetch high-water mark (Tansu's ListOffsets
-    is not to be trusted for the end), and the number of undecodable records."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic.name, p) for p in range(topic.partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        events: list[Event] = []
-        skipped = 0
-        deadline = time.monotonic() + timeout
-        while True:
-            batch = await consumer.getmany(timeout_ms=300)
-            for records in batch.values():
-                for record in records:
-                    try:
-                        events.append(read_event(record.value))
-                    except EventDecodeError:
-                        skipped += 1
-            if not batch and await _at_end(consumer, tps):
-                return events, skipped
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{topic.name}: not read to its end within {timeout:.0f} s")
-    finally:
-        await consumer.stop()
-
-
-async def _at_end(consumer: AIOKafkaConsumer, tps: list[TopicPartition]) -> bool:
-    for tp in tps:
-        highwater = consumer.highwater(tp)
-        if highwater is None or await consumer.position(tp) < highwater:
-            return False
-    return True
+    """Every event of `topic` to its end, and the number of undecodable records."""
+    events: list[Event] = []
+    skipped = 0
+    async for record in replay(bootstrap, topic, timeout=timeout):
+        try:
+            events.append(read_event(record.value))
+        except EventDecodeError:
+            skipped += 1
+    return events, skipped
 
 
 async def clear_state(redis: aioredis.Redis) -> int:
@@ -146,13 +118,7 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None) -> Re
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--yes", action="store_true", help="really delete the pick-up service's state")
-    if not parser.parse_args().yes:
-        raise SystemExit("this deletes the pick-up service's state in Redis; run again with --yes")
-    settings = load_settings()
-    configure_logging("pickup", settings.log_level)
-    replayed = asyncio.run(rebuild(settings))
+    replayed = replay_command(__doc__, "pickup", "the pick-up service's state", rebuild)
     for name, count in replayed.counts.items():
         print(f"{name}: {count} events replayed")
     print(f"skipped: {replayed.skipped}")

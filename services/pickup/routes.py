@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 
 from nahnetz.clock import today_in_berlin
 from nahnetz.events import now_utc
-from nahnetz.kit.api import RedisDep
+from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import CurrentUser, Role, User, require_roles
-from nahnetz.kit.errors import Forbidden, NotFound
+from nahnetz.kit.errors import Forbidden
+from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.idempotency_keys import Idempotency
 from nahnetz.kit.publishing import ProducerDep
 
@@ -27,11 +28,7 @@ OccupancyReader = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMI
 Collector = Annotated[User, Depends(require_roles(Role.RESIDENT, Role.SHOP, Role.OPERATOR, Role.ADMIN))]
 
 
-def pickup_settings(request: Request) -> PickupSettings:
-    return request.app.state.pickup
-
-
-PickupSettingsDep = Annotated[PickupSettings, Depends(pickup_settings)]
+PickupSettingsDep = Annotated[PickupSettings, Depends(from_state("pickup"))]
 
 
 def points_router() -> APIRouter:
@@ -128,9 +125,6 @@ def parcels_router() -> APIRouter:
 
     @router.get("/{order_id}")
     async def get_parcel(order_id: str, user: Depositor, redis: RedisDep) -> dict:
-        view = await queries.parcel_view(redis, order_id)
-        if view is None:
-            raise NotFound(f"no parcel of order {order_id} was deposited")
-        return view
+        return found_or_404(await queries.parcel_view(redis, order_id), f"no parcel of order {order_id} was deposited")
 
     return router

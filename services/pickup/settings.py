@@ -18,9 +18,10 @@ shared ones of `nahnetz.kit.settings`.
 
 from __future__ import annotations
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from nahnetz.kit.service_settings import load_service_settings
 from nahnetz.kit.settings import Settings, SettingsError
 
 DEV_CODE_SECRET = "nahnetz-pickup-dev-code-secret-change-me"
@@ -49,11 +50,7 @@ class PickupSettings(BaseSettings):
 
 def load_pickup_settings(settings: Settings, **overrides) -> PickupSettings:
     """Read PICKUP_*; exit naming the problem, like `load_settings`."""
-    try:
-        pickup = PickupSettings(**overrides)
-    except ValidationError as exc:
-        problems = "\n".join(f"  PICKUP_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        raise SettingsError(f"nahnetz: the environment is incomplete or wrong:\n{problems}") from None
+    pickup = load_service_settings(PickupSettings, **overrides)
     if settings.env == "prod" and (pickup.code_secret == DEV_CODE_SECRET
                                    or len(pickup.code_secret) < MIN_CODE_SECRET_LENGTH):
         raise SettingsError("nahnetz: PICKUP_CODE_SECRET must be set in production "

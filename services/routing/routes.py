@@ -7,12 +7,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends
 
 from nahnetz.clock import today_in_berlin
-from nahnetz.kit.api import RedisDep
+from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import Role, User, require_roles
-from nahnetz.kit.errors import NotFound
+from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.idempotency_keys import Idempotency
 from nahnetz.kit.publishing import ProducerDep
 from nahnetz.regions import load_region
@@ -26,11 +26,7 @@ from .settings import RoutingSettings
 Operator = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))]
 
 
-def routing_settings(request: Request) -> RoutingSettings:
-    return request.app.state.routing
-
-
-RoutingSettingsDep = Annotated[RoutingSettings, Depends(routing_settings)]
+RoutingSettingsDep = Annotated[RoutingSettings, Depends(from_state("routing"))]
 
 
 def plans_router() -> APIRouter:
@@ -52,9 +48,6 @@ def plans_router() -> APIRouter:
 
     @router.get("/{plan_id}")
     async def get_plan(plan_id: str, user: Operator, redis: RedisDep) -> dict:
-        found = await queries.plan(redis, plan_id)
-        if found is None:
-            raise NotFound(f"plan {plan_id} is not known")
-        return found
+        return found_or_404(await queries.plan(redis, plan_id), f"plan {plan_id} is not known")
 
     return router

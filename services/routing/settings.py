@@ -24,10 +24,10 @@ from __future__ import annotations
 
 from datetime import time
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from nahnetz.kit.settings import SettingsError
+from nahnetz.kit.service_settings import load_service_settings
 
 from .domain.planning import PlanningRules
 from .domain.shipments import ServiceTimes
@@ -66,8 +66,4 @@ class RoutingSettings(BaseSettings):
 
 def load_routing_settings(**overrides) -> RoutingSettings:
     """Read ROUTING_*; exit naming the problem, like `load_settings`."""
-    try:
-        return RoutingSettings(**overrides)
-    except ValidationError as exc:
-        problems = "\n".join(f"  ROUTING_{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
-        raise SettingsError(f"nahnetz: the environment is incomplete or wrong:\n{problems}") from None
+    return load_service_settings(RoutingSettings, **overrides)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from datetime import date
+from typing import NamedTuple
 
 import pytest
 
@@ -17,23 +19,33 @@ from .e2e_support import E2EPlatform, held_by
 pytestmark = pytest.mark.e2e
 
 
-async def place_all(platform: E2EPlatform, unique: str, point: str, day, lines: dict[str, int],
-                    count: int) -> list[str]:
-    """`count` residents order `lines` at the same time."""
-    return list(await asyncio.gather(*(
-        platform.place(f"resident-{unique}-{i:03d}", point, day, lines) for i in range(count))))
+class Rush(NamedTuple):
+    product: str
+    point: str
+    day: date
+    order_ids: list[str]
+    final: dict[str, dict]  # order id -> its view once decided
+
+
+async def rush(platform: E2EPlatform, unique: str, product: str, *, stock: int, compartments: int, orders: int,
+               timeout: float) -> Rush:
+    """A shop with `stock` units of `product`, a locker with `compartments` ambient compartments,
+    and `orders` residents ordering one unit at the same time; returns once every order is decided."""
+    shop = await platform.seed_shop(unique, {product: {"stock": stock}})
+    product_id = shop.products[product]
+    point = await platform.seed_point(unique, ambient=compartments)
+    day = await platform.delivery_day()
+    order_ids = list(await asyncio.gather(*(
+        platform.place(f"resident-{unique}-{i:03d}", point, day, {product_id: 1}) for i in range(orders))))
+    final = await platform.decided(order_ids, timeout=timeout)
+    return Rush(product_id, point, day, order_ids, final)
 
 
 async def test_200_concurrent_orders_for_the_last_50_units_sell_exactly_50(platform: E2EPlatform, unique: str) -> None:
-    shop = await platform.seed_shop(unique, {"Spargel": {"stock": 50}})
-    asparagus = shop.products["Spargel"]
     # Room for every order, so only the stock decides.
-    point = await platform.seed_point(unique, ambient=220)
-    day = await platform.delivery_day()
-
-    order_ids = await place_all(platform, unique, point, day, {asparagus: 1}, 200)
+    asparagus, point, day, order_ids, final = await rush(platform, unique, "Spargel", stock=50, compartments=220,
+                                                         orders=200, timeout=90)
     assert len(set(order_ids)) == 200
-    final = await platform.decided(order_ids, timeout=90)
 
     statuses = Counter(view["status"] for view in final.values())
     confirmed = [view for view in final.values() if view["status"] == "CONFIRMED"]
@@ -61,13 +73,8 @@ async def test_200_concurrent_orders_for_the_last_50_units_sell_exactly_50(platf
 
 
 async def test_60_concurrent_orders_for_20_compartments_confirm_exactly_20(platform: E2EPlatform, unique: str) -> None:
-    shop = await platform.seed_shop(unique, {"Apfelsaft": {"stock": 100}})
-    juice = shop.products["Apfelsaft"]
-    point = await platform.seed_point(unique, ambient=20)
-    day = await platform.delivery_day()
-
-    order_ids = await place_all(platform, unique, point, day, {juice: 1}, 60)
-    final = await platform.decided(order_ids, timeout=60)
+    juice, point, day, order_ids, final = await rush(platform, unique, "Apfelsaft", stock=100, compartments=20,
+                                                     orders=60, timeout=60)
 
     statuses = Counter(view["status"] for view in final.values())
     assert statuses == {"CONFIRMED": 20, "REJECTED": 40}

@@ -1,144 +1,16 @@
-"""Helpers of the dispatch integration tests: the worker as a process, the API in
-this process over ASGI with its lifespan, a log of what lands on topics, and the
-upstream events (a shop, a pick-up point, shipments, a plan) a tour is built from."""
+"""What the dispatch integration tests play of the other services: the upstream
+events (a shop, a pick-up point, shipments, a plan) a tour is built from. The
+worker process, topic reader, API client and waiting are the test kit's,
+`nahnetz.testing`."""
 
 from __future__ import annotations
 
-import asyncio
-import sys
-import time
-from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Callable
 
-import httpx
-import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from fastapi import FastAPI
-
-from nahnetz.avro.errors import EventDecodeError
-from nahnetz.events import Event, new_event, read_event
+from nahnetz.events import Event, new_event
 from nahnetz.records import (PickupPointRegistered, RoutePlanned, RoutePlanRequested, ShipmentRequested,
                              ShopRegistered)
-from nahnetz.stack.processes import ManagedProcess, free_port
-from nahnetz.topics import Topic
-
-REPO = Path(__file__).resolve().parents[2]
-WORKER_START = 60.0  # import + the group's first join (about half the 6 s session timeout)
-
-
-async def eventually(probe: Callable[[], Awaitable[Any]], timeout: float, what: str,
-                     process: ManagedProcess | None = None) -> Any:
-    """Poll `probe` until it returns something truthy; fail naming `what`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if process is not None and not process.running:
-            pytest.fail(f"{what}: the worker exited\n{process.log_tail(40)}")
-        if time.monotonic() > deadline:
-            tail = f"\n{process.log_tail(40)}" if process is not None else ""
-            pytest.fail(f"{what}: not within {timeout:.0f} s{tail}")
-        await asyncio.sleep(0.1)
-
-
-# -- the worker as its own process -------------------------------------------------------------------
-@dataclass
-class DispatchWorker:
-    process: ManagedProcess
-    port: int
-
-    async def ready(self) -> bool:
-        try:
-            async with httpx.AsyncClient(timeout=5.0) as client:
-                answer = await client.get(f"http://127.0.0.1:{self.port}/readyz")
-        except httpx.TransportError:
-            return False
-        return answer.status_code == 200
-
-
-async def start_worker(app_id: str, bootstrap: str, redis_url: str, run_dir: Path) -> DispatchWorker:
-    """`python -m services.dispatch.worker` as the stack runs it, in its own consumer group."""
-    port = free_port()
-    process = ManagedProcess(
-        app_id, [sys.executable, "-m", "services.dispatch.worker"], run_dir / f"{app_id}.log",
-        env={"KAFKA_BOOTSTRAP": bootstrap, "REDIS_URL": redis_url, "NAHNETZ_ENV": "test",
-             "NAHNETZ_SERVICE": "dispatch", "NAHNETZ_WORKER_PORT": str(port), "DISPATCH_APP_ID": app_id},
-        cwd=REPO,
-    ).start()
-    worker = DispatchWorker(process, port)
-    try:
-        await eventually(worker.ready, WORKER_START, f"{app_id} ready", process)
-    except BaseException:
-        process.stop(grace=8)
-        raise
-    return worker
-
-
-@asynccontextmanager
-async def api_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
-    """Run the app's lifespan (Redis, producer) and call it over ASGI."""
-    async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://dispatch.test", timeout=30.0) as client:
-            yield client
-
-
-# -- what lands on topics ------------------------------------------------------------------------------
-@dataclass
-class TopicLog:
-    """Reads topics from their beginning in the background and keeps every record."""
-
-    bootstrap: str
-    topics: list[tuple[str, int]]          # (name, partitions)
-    records: list[Any] = field(default_factory=list)
-    _consumer: AIOKafkaConsumer | None = None
-    _task: asyncio.Task | None = None
-
-    async def start(self) -> "TopicLog":
-        self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, enable_auto_commit=False,
-                                          auto_offset_reset="earliest")
-        await self._consumer.start()
-        tps = [TopicPartition(name, p) for name, partitions in self.topics for p in range(partitions)]
-        self._consumer.assign(tps)
-        await self._consumer.seek_to_beginning(*tps)
-        self._task = asyncio.create_task(self._run())
-        return self
-
-    async def _run(self) -> None:
-        while True:
-            batch = await self._consumer.getmany(timeout_ms=200)
-            for records in batch.values():
-                self.records.extend(records)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-        if self._consumer is not None:
-            await self._consumer.stop()
-
-    def events(self, topic: Topic, *, key: str, type_: str | None = None) -> list[Event]:
-        found = []
-        for record in self.records:
-            if record.topic != topic.name or record.key != key.encode():
-                continue
-            try:
-                event = read_event(record.value)
-            except EventDecodeError:
-                continue
-            if type_ is None or event.type == type_:
-                found.append(event)
-        return found
-
-    def raw(self, topic_name: str, *, key: str) -> list:
-        return [r for r in self.records if r.topic == topic_name and r.key == key.encode()]
 
 
 # -- upstream events: what the hub, routing, catalog and pick-up services would publish --------------

@@ -18,7 +18,6 @@ from catalog_stack import (SECRET, bearer, operator_token, order_placed, order_r
 from nahnetz.events import Event, new_event, read_event
 from nahnetz.kit.redis import connect
 from nahnetz.messaging import headers as h
-from nahnetz.messaging.admin import create_topics
 from nahnetz.records import (Actor, OrderCancelled, ProductDelisted, ProductUpdated, RejectedStockLine, Role,
                              StockAdjusted, StockLine, StockReleased)
 from nahnetz.stack.config import project_root
@@ -35,11 +34,6 @@ WARBURG = (51.492, 9.142)   # about 25 km south of Brakel
 
 
 # -- fixtures ---------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-async def topics(broker_bootstrap):
-    await create_topics(broker_bootstrap)
-
-
 @pytest.fixture(scope="module")
 async def catalog(topics, broker_bootstrap, redis_url, run_dir) -> list[ApiProcess | WorkerProcess]:
     """The catalog's API and worker (in a consumer group of its own), started side by side."""

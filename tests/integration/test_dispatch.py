@@ -9,7 +9,6 @@ and its HTTP answers. Only the one outgoing call to the routing service is faked
 from __future__ import annotations
 
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,17 +17,15 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from dispatch_support import (DispatchWorker, Scenario, TopicLog, api_client, eventually, plan_events, replan_events,
-                              scenario, start_worker)
+from dispatch_support import Scenario, plan_events, replan_events, scenario
 from nahnetz.clock import BERLIN, today_in_berlin
 from nahnetz.events import new_event
 from nahnetz.kit.auth import issue_token
-from nahnetz.kit.redis import connect
-from nahnetz.kit.settings import Settings
 from nahnetz.messaging import headers as h
-from nahnetz.messaging.admin import create_topics
+from nahnetz.messaging.dead_letter import dead_letter_topic
 from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import Actor, Role, StopCompleted, StopFailed
+from nahnetz.testing import TopicReader, WorkerProcess, api_client, eventually, settings_for
 from nahnetz.topics import LOGISTICS_PLANS, LOGISTICS_TOURS
 from services.dispatch import keys
 from services.dispatch.api import create_app
@@ -37,7 +34,6 @@ from services.dispatch.settings import DispatchSettings
 
 pytestmark = pytest.mark.integration
 
-EFFECT = 20.0
 SECRET = "dispatch-integration-secret-long-enough-for-hs256"
 DAY = today_in_berlin()
 
@@ -51,33 +47,34 @@ RESIDENT = bearer("r-1", "resident")
 
 
 @dataclass
-class Stack:
+class Dispatch:
+    """The module's dispatch: its worker, its API (routing faked) and what lands on logistics.tours."""
+
     api: httpx.AsyncClient
-    producer: EventProducer
-    log: TopicLog
-    worker: DispatchWorker
-    redis: Redis
+    log: TopicReader
+    worker: WorkerProcess
     routing_requests: list[httpx.Request]
+
+
+@dataclass
+class Stack(Dispatch):
+    """What a test drives: dispatch, with the shared producer and Redis client."""
+
+    producer: EventProducer
+    redis: Redis
 
     async def publish(self, events) -> None:
         for event in events:
             await self.producer.publish(event)
 
-    async def tour_events(self, tour_id: str, count: int, type_: str | None = None) -> list:
-        async def arrived():
-            found = self.log.events(LOGISTICS_TOURS, key=tour_id, type_=type_)
-            return found if len(found) >= count else None
-
-        return await eventually(arrived, EFFECT, f"{count} {type_ or 'event'}(s) of {tour_id}", self.worker.process)
+    async def tour_events(self, tour_id: str, count: int, event_type: str | None = None) -> list:
+        """The events of the tour (of a type) on logistics.tours, once there are `count`."""
+        return await self.log.wait_for_count(LOGISTICS_TOURS, count, event_type, key=tour_id, watch=[self.worker])
 
 
 # -- fixtures ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-async def stack(broker_bootstrap, redis_url, run_dir):
-    await create_topics(broker_bootstrap)
-    log = await TopicLog(broker_bootstrap, [(LOGISTICS_TOURS.name, LOGISTICS_TOURS.partitions),
-                                            (LOGISTICS_PLANS.dlq, 1), (LOGISTICS_TOURS.dlq, 1)]).start()
-    worker = await start_worker(f"dispatch-test-{uuid.uuid4().hex[:10]}", broker_bootstrap, redis_url, run_dir)
+async def dispatch(topics, own_worker, broker_bootstrap, redis_url):
     routing_requests: list[httpx.Request] = []
 
     def routing(request: httpx.Request) -> httpx.Response:
@@ -86,18 +83,19 @@ async def stack(broker_bootstrap, redis_url, run_dir):
         return httpx.Response(202, json={"plan_id": new_plan, "status": "requested",
                                          "status_url": f"/v1/plans/{new_plan}"})
 
-    settings = Settings(KAFKA_BOOTSTRAP=broker_bootstrap, REDIS_URL=redis_url, NAHNETZ_ENV="test",
-                        NAHNETZ_SERVICE="dispatch", NAHNETZ_JWT_SECRET=SECRET)
+    settings = settings_for(broker_bootstrap, redis_url, service="dispatch", jwt_secret=SECRET)
     app = create_app(settings, DispatchSettings(routing_url="http://routing.test"),
                      routing=HttpRoutingClient("http://routing.test", transport=httpx.MockTransport(routing)))
-    redis = connect(redis_url, client_name="dispatch-test")
-    try:
-        async with api_client(app) as api, EventProducer(broker_bootstrap, client_id="dispatch-test") as producer:
-            yield Stack(api, producer, log, worker, redis, routing_requests)
-    finally:
-        await redis.aclose()
-        await log.stop()
-        worker.process.stop(grace=8)
+    async with TopicReader(broker_bootstrap, [LOGISTICS_TOURS, dead_letter_topic(LOGISTICS_PLANS),
+                                              dead_letter_topic(LOGISTICS_TOURS)]) as log, \
+            own_worker("dispatch", "test") as worker, \
+            api_client(app, base_url="http://dispatch.test") as api:
+        yield Dispatch(api, log, worker, routing_requests)
+
+
+@pytest.fixture
+def stack(dispatch, producer, redis) -> Stack:
+    return Stack(**vars(dispatch), producer=producer, redis=redis)
 
 
 async def planned(stack: Stack, unique: str) -> Scenario:
@@ -111,7 +109,7 @@ async def planned(stack: Stack, unique: str) -> Scenario:
                                          keys.shop(s.shop_a), keys.shop(s.shop_b))
         return plan == "PLANNED" and known == 5
 
-    await eventually(projected, EFFECT, "plan, shipments and places projected", stack.worker.process)
+    await eventually(projected, what="plan, shipments and places projected", watch=[stack.worker])
     return s
 
 
@@ -254,8 +252,8 @@ async def test_stop_reports_become_events_and_the_last_one_completes_the_tour(st
     async def closed():
         return (await stack.api.get(f"/v1/tours/{tour}", headers=me)).json()["status"] == "COMPLETED"
 
-    await eventually(closed, EFFECT, "the tour shown as completed", stack.worker.process)
-    assert len(stack.log.events(LOGISTICS_TOURS, key=tour, type_="TourCompleted")) == 1
+    await eventually(closed, what="the tour shown as completed", watch=[stack.worker])
+    assert len(stack.log.events(LOGISTICS_TOURS, "TourCompleted", key=tour)) == 1
 
 
 async def test_an_operator_enters_a_paper_sheet_for_the_driver_and_other_drivers_may_not(stack, unique):
@@ -340,7 +338,7 @@ async def test_the_tour_of_a_re_plan_takes_over_the_tour_under_way_keeping_what_
         return await stack.redis.hget(keys.plan(new_plan), "status") == "PLANNED" and \
             await stack.redis.exists(keys.shipment(urgent))
 
-    await eventually(projected, EFFECT, "the re-plan projected", stack.worker.process)
+    await eventually(projected, what="the re-plan projected", watch=[stack.worker])
     answer = await stack.api.post("/v1/tours", headers=OPERATOR,
                                   json={"plan_id": new_plan, "vehicle_id": s.vehicle_id, "driver_id": driver})
     assert answer.status_code == 201, answer.text
@@ -371,10 +369,8 @@ async def test_a_corrupt_message_on_the_plans_goes_to_the_dead_letters_and_the_w
     await stack.producer.publish_raw(LOGISTICS_PLANS, b"\xc3\x01 not an avro body", key=bad_key)
     s = await planned(stack, unique)  # published after the bad record, projected all the same
 
-    async def dead_lettered():
-        return stack.log.raw(LOGISTICS_PLANS.dlq, key=bad_key)
-
-    [letter] = await eventually(dead_lettered, EFFECT, "the dead letter", stack.worker.process)
+    [letter] = await eventually(lambda: stack.log.dead_letters(LOGISTICS_PLANS, keys={bad_key}),
+                                what="the dead letter", watch=[stack.worker])
     assert letter.value == b"\xc3\x01 not an avro body"
     assert h.header(letter.headers, h.DLQ_REASON) == "undecodable"
     assert h.header(letter.headers, h.DLQ_CONSUMER) == "dispatch.project_plans"
@@ -405,16 +401,14 @@ async def test_the_worker_folds_in_what_is_on_the_tours_topic_and_dead_letters_r
         view = (await stack.api.get(f"/v1/tours/{tour}", headers=bearer(driver, "driver"))).json()
         return view["status"] == "COMPLETED" and [st["status"] for st in view["stops"]] == ["DONE"] * 5
 
-    await eventually(shown_completed, EFFECT, "the reports folded in by the worker", stack.worker.process)
+    await eventually(shown_completed, what="the reports folded in by the worker", watch=[stack.worker])
 
     stray = new_event(StopFailed, producer="dispatch-api", tour_id=f"tour-never-{unique}", stop_index=0,
                       reason="OTHER")
     await stack.producer.publish(stray)
 
-    async def dead_lettered():
-        return stack.log.raw(LOGISTICS_TOURS.dlq, key=stray.tour_id)
-
-    [letter] = await eventually(dead_lettered, EFFECT, "the stray report dead-lettered", stack.worker.process)
+    [letter] = await eventually(lambda: stack.log.dead_letters(LOGISTICS_TOURS, keys={stray.tour_id}),
+                                what="the stray report dead-lettered", watch=[stack.worker])
     assert h.header(letter.headers, h.DLQ_REASON) == "invalid"
     assert "never dispatched" in h.header(letter.headers, h.DLQ_ERROR_MESSAGE)
 
@@ -437,7 +431,7 @@ async def dispatch_state(redis: Redis, scenarios: list[Scenario], tours: list[st
 
 
 async def test_a_rebuild_clears_the_state_and_the_worker_replays_it_from_the_topics(
-        stack, unique, broker_bootstrap, redis_url, run_dir):
+        stack, unique, own_worker):
     from services.dispatch.rebuild import clear_state
 
     finished, under_way = await planned(stack, f"{unique}-a"), await planned(stack, f"{unique}-b")
@@ -456,38 +450,31 @@ async def test_a_rebuild_clears_the_state_and_the_worker_replays_it_from_the_top
     async def completed_folded_in():
         return (await stack.api.get(f"/v1/tours/{finished.tour_id}", headers=a)).json()["status"] == "COMPLETED"
 
-    await eventually(completed_folded_in, EFFECT, "the completion folded in", stack.worker.process)
+    await eventually(completed_folded_in, what="the completion folded in", watch=[stack.worker])
     tours, drivers = [finished.tour_id, under_way.tour_id], [driver_a, driver_b]
     before = await dispatch_state(stack.redis, [finished, under_way], tours, drivers)
     assert all(before.values()), before
-    stack.worker.process.stop(grace=8)
+    stack.worker.stop()
 
     assert await clear_state(stack.redis) > 0
     assert await stack.redis.keys(f"{keys.PREFIX}:*") == []
     assert (await stack.api.get(f"/v1/tours/{finished.tour_id}", headers=a)).status_code == 404
-    rebuilt = await start_worker(f"dispatch-rebuilt-{unique}", broker_bootstrap, redis_url, run_dir)
-    try:
+    async with own_worker("dispatch", "rebuilt") as rebuilt:
         async def replayed():
             return await dispatch_state(stack.redis, [finished, under_way], tours, drivers) == before
 
-        await eventually(replayed, EFFECT, "the state replayed from the topics", rebuilt.process)
+        await eventually(replayed, what="the state replayed from the topics", watch=[rebuilt])
         view = (await stack.api.get(f"/v1/tours/{finished.tour_id}", headers=a)).json()
         assert view["status"] == "COMPLETED" and [st["status"] for st in view["stops"]] == [
             "DONE", "DONE", "FAILED", "DONE", "DONE"]
         # The Outbox's markers were kept: the finished tour is not completed a second time.
-        assert [e.event_id for e in stack.log.events(LOGISTICS_TOURS, key=finished.tour_id,
-                                                     type_="TourCompleted")] == [completed.event_id]
+        await stack.log.caught_up()
+        assert [e.event_id for e in stack.log.events(LOGISTICS_TOURS, "TourCompleted", key=finished.tour_id)] == [
+            completed.event_id]
         # The tour under way goes on where it was, and the rebuilt worker closes it.
         assert (await report(stack, under_way.tour_id, 1, "arrived", b)).status_code == 409
         for seq, step in ((2, "collected"), (3, "delivered"), (4, "arrived")):
             assert (await report(stack, under_way.tour_id, seq, step, b)).status_code == 201
-        [closed] = await eventually(
-            lambda: _found(stack.log.events(LOGISTICS_TOURS, key=under_way.tour_id, type_="TourCompleted")),
-            EFFECT, "the rebuilt worker completes the tour under way", rebuilt.process)
+        [closed] = await stack.log.wait_for_count(LOGISTICS_TOURS, 1, "TourCompleted", key=under_way.tour_id,
+                                                  watch=[rebuilt])
         assert (closed.stops_completed, closed.stops_failed) == (5, 0)
-    finally:
-        rebuilt.process.stop(grace=8)
-
-
-async def _found(events: list) -> list:
-    return events

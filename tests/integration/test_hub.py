@@ -6,40 +6,37 @@ hub decides is read back from logistics.shipments and from the API."""
 from __future__ import annotations
 
 import random
-import uuid
 from datetime import date, time, timedelta
 
 import pytest
 
 from hub_support import (
-    EFFECT,
-    TopicLog,
-    api_client,
     auth,
-    eventually,
     opening_hours,
     order_confirmed,
     order_line,
     order_placed,
     point_registered,
     shop_registered,
-    start_worker,
+    tour_dispatched,
     unique_id,
     utc,
 )
 from nahnetz.events import new_event
-from nahnetz.kit.redis import connect
-from nahnetz.kit.settings import Settings
-from nahnetz.messaging.admin import create_topics
-from nahnetz.messaging.producer import EventProducer
+from nahnetz.messaging.dead_letter import dead_letter_topic
 from nahnetz.records import (
     GeoPoint,
     OrderCancelled,
+    OrderConfirmed,
+    ShipmentAtHub,
+    ShipmentCollected,
+    ShipmentDelivered,
+    ShipmentRequested,
     StopCompleted,
     StopFailed,
     TimeWindow,
-    TourDispatched,
 )
+from nahnetz.testing import TopicReader, api_client, eventually, settings_for
 from nahnetz.topics import LOGISTICS_SHIPMENTS, LOGISTICS_TOURS, ORDERS_ORDERS
 from services.hub import keys
 from services.hub.api import create_app
@@ -54,43 +51,30 @@ def some_wednesday() -> date:
 
 
 @pytest.fixture(scope="module")
-async def hub(broker_bootstrap, redis_url, run_dir):
-    await create_topics(broker_bootstrap)
-    worker = await start_worker("hub", f"hub-test-{uuid.uuid4().hex[:8]}", broker_bootstrap, redis_url, run_dir)
-    try:
-        yield worker
-    finally:
-        worker.process.stop(grace=8)
+async def hub(topics, own_worker):
+    async with own_worker("hub", "test") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
-async def log(broker_bootstrap):
-    topics = [(t.name, t.partitions) for t in (LOGISTICS_SHIPMENTS,)] + [
-        (t.dlq, 1) for t in (ORDERS_ORDERS, LOGISTICS_TOURS)]
-    started = await TopicLog(broker_bootstrap, topics).start()
-    yield started
-    await started.stop()
-
-
-@pytest.fixture(scope="module")
-async def producer(broker_bootstrap):
-    async with EventProducer(broker_bootstrap, client_id="hub-test") as started:
-        yield started
+async def log(topics, broker_bootstrap):
+    async with TopicReader(broker_bootstrap, [LOGISTICS_SHIPMENTS, dead_letter_topic(ORDERS_ORDERS),
+                                              dead_letter_topic(LOGISTICS_TOURS)]) as reader:
+        yield reader
 
 
 @pytest.fixture(scope="module")
 async def api(broker_bootstrap, redis_url):
-    settings = Settings(KAFKA_BOOTSTRAP=broker_bootstrap, REDIS_URL=redis_url, NAHNETZ_ENV="test",
-                        NAHNETZ_SERVICE="hub")
-    async with api_client(create_app(settings)) as client:
+    async with api_client(create_app(settings_for(broker_bootstrap, redis_url, service="hub"))) as client:
         yield client
 
 
-@pytest.fixture
-async def redis(redis_url):
-    client = connect(redis_url, client_name="hub-test")
-    yield client
-    await client.aclose()
+async def shop_and_point(producer, **shop) -> tuple[str, str]:
+    """A shop (`shop_registered` options) and a pick-up point of their own, registered."""
+    shop_id, point_id = unique_id("shop"), unique_id("pp")
+    await producer.publish(shop_registered(shop_id, **shop))
+    await producer.publish(point_registered(point_id))
+    return shop_id, point_id
 
 
 async def confirmed_order(producer, shops: list[str], point: str, day: date, **line_kw) -> tuple:
@@ -111,6 +95,24 @@ async def shipments_seen(api, day: date, point: str, status: str | None = None) 
     return answer.json()["shipments"]
 
 
+async def listed(api, hub, count: int, day: date, point: str, status: str | None = None,
+                 what: str = "shipments listed") -> list[dict]:
+    """The shipments of the day and point (in `status`), once the API lists `count` of them."""
+    async def enough() -> list[dict] | None:
+        found = await shipments_seen(api, day, point, status)
+        return found if len(found) == count else None
+
+    return await eventually(enough, what=f"{count} {what}", watch=[hub])
+
+
+async def handled_more(hub, topic, event_type, than: float, what: str) -> None:
+    """Wait until the worker has handled more events of the type from `topic` than `than`."""
+    async def more() -> bool:
+        return await hub.handled(topic, event_type) > than
+
+    await eventually(more, what=what, watch=[hub])
+
+
 async def stock_of(api, day: date, point: str) -> dict:
     answer = await api.get("/v1/hub/stock", params={"day": day.isoformat()}, headers=auth())
     assert answer.status_code == 200, answer.text
@@ -120,9 +122,8 @@ async def stock_of(api, day: date, point: str) -> dict:
 # -- confirmed orders become shipments ---------------------------------------------------------------
 async def test_a_confirmed_order_becomes_one_shipment_per_shop_once_even_when_redelivered(hub, log, producer, api):
     day = some_wednesday()
-    shop_a, shop_b, point = unique_id("shop-a"), unique_id("shop-b"), unique_id("pp")
-    await producer.publish(shop_registered(shop_a, hours=opening_hours(opens=time(9))))
-    await producer.publish(point_registered(point))
+    shop_a, point = await shop_and_point(producer, hours=opening_hours(opens=time(9)))
+    shop_b = unique_id("shop-b")
     placed = order_placed(unique_id("o"), point, day, [
         order_line(shop_a, unique_id("p"), weight_g=1200, volume_ml=2000, temperature="CHILLED"),
         order_line(shop_b, unique_id("p"), weight_g=300, volume_ml=500),
@@ -132,12 +133,11 @@ async def test_a_confirmed_order_becomes_one_shipment_per_shop_once_even_when_re
     await producer.publish(placed)
     await producer.publish(confirmed)
     # Shop B registers only after the confirmation: the order waits for it.
-    [first] = await log.wait_for(LOGISTICS_SHIPMENTS, 1, "the first shop's shipment", hub.process,
-                                 type_="ShipmentRequested", where=lambda e: e.order_id == placed.order_id)
+    first = await log.wait_for(LOGISTICS_SHIPMENTS, ShipmentRequested, order_id=placed.order_id, watch=[hub])
     assert first.shop_id == shop_a
     await producer.publish(shop_registered(shop_b))
-    requested = await log.wait_for(LOGISTICS_SHIPMENTS, 2, "a shipment per shop", hub.process,
-                                   type_="ShipmentRequested", where=lambda e: e.order_id == placed.order_id)
+    requested = await log.wait_for_count(LOGISTICS_SHIPMENTS, 2, ShipmentRequested, order_id=placed.order_id,
+                                         watch=[hub])
     by_shop = {e.shop_id: e for e in requested}
     a, b = by_shop[shop_a], by_shop[shop_b]
     assert a.shipment_id == shipment_id(placed.order_id, shop_a) and b.shipment_id == shipment_id(placed.order_id, shop_b)
@@ -150,72 +150,54 @@ async def test_a_confirmed_order_becomes_one_shipment_per_shop_once_even_when_re
     assert a.shop_location == GeoPoint(lat=51.72, lon=9.30) and a.pickup_point_name.startswith("Pick-up-Point HX")
 
     # Redelivered order events and a shop update change nothing.
-    before = await hub.handled(ORDERS_ORDERS, "OrderConfirmed")
+    before = await hub.handled(ORDERS_ORDERS, OrderConfirmed)
     await producer.publish(placed)
     await producer.publish(confirmed)
     await producer.publish(shop_registered(shop_a))
-
-    async def handled_again() -> bool:
-        return await hub.handled(ORDERS_ORDERS, "OrderConfirmed") > before
-
-    await eventually(handled_again, EFFECT, "the redelivered confirmation handled", hub.process)
-    assert len(log.events(LOGISTICS_SHIPMENTS, type_="ShipmentRequested",
-                          where=lambda e: e.order_id == placed.order_id)) == 2
-    seen = await eventually(lambda: _with_len(shipments_seen(api, day, point), 2), EFFECT, "two shipments listed")
+    await handled_more(hub, ORDERS_ORDERS, OrderConfirmed, before, "the redelivered confirmation handled")
+    await log.caught_up()
+    assert len(log.events(LOGISTICS_SHIPMENTS, ShipmentRequested, order_id=placed.order_id)) == 2
+    seen = await listed(api, hub, 2, day, point)
     assert {s["status"] for s in seen} == {"REQUESTED"}
     assert sorted(s["shop_id"] for s in seen) == sorted([shop_a, shop_b])
-
-
-async def _with_len(coro, n: int):
-    found = await coro
-    return found if len(found) == n else None
 
 
 # -- drivers' reports move shipments -------------------------------------------------------------------
 async def test_stop_reports_become_shipment_events_and_change_the_hub_stock(hub, log, producer, api):
     day = some_wednesday()
-    shop, point = unique_id("shop"), unique_id("pp")
-    await producer.publish(shop_registered(shop))
-    await producer.publish(point_registered(point))
+    shop, point = await shop_and_point(producer)
     first, _ = await confirmed_order(producer, [shop], point, day)
     second, _ = await confirmed_order(producer, [shop], point, day, weight_g=2500, temperature="FROZEN")
     one, two = shipment_id(first.order_id, shop), shipment_id(second.order_id, shop)
-    await eventually(lambda: _with_len(shipments_seen(api, day, point), 2), EFFECT, "two requested shipments",
-                     hub.process)
+    await listed(api, hub, 2, day, point, what="requested shipments")
     stock = await stock_of(api, day, point)
     assert stock["by_status"]["REQUESTED"] == 2 and stock["to_move"]["weight_g"] == 800 + 2500
 
-    tour_id = unique_id("tour")
-    stops = [("DEPOT", "hub-logistikport-hx", []), ("PICKUP", shop, [one, two]), ("DELIVERY", point, [one]),
-             ("DEPOT", "hub-logistikport-hx", [two])]
-    await producer.publish(new_event(
-        TourDispatched, producer="dispatch-api", tour_id=tour_id, plan_id="plan-test", day=day, driver_id="d-1",
-        vehicle_id="van-hx-1", stops=[{"kind": kind, "place_id": place, "location": {"lat": 51.7, "lon": 9.2},
-                                      "shipment_ids": ids, "eta": utc(day, 8 + i), "load_g": 0, "load_ml": 0}
-                                     for i, (kind, place, ids) in enumerate(stops)]))
+    tour = tour_dispatched(day, "van-hx-1", [("DEPOT", "hub-logistikport-hx", []), ("PICKUP", shop, [one, two]),
+                                             ("DELIVERY", point, [one]), ("DEPOT", "hub-logistikport-hx", [two])])
+    await producer.publish(tour)
 
     def report(index: int, kind: str, **kw):
-        return new_event(StopCompleted, producer="dispatch-api", tour_id=tour_id, stop_index=index, kind=kind, **kw)
+        return new_event(StopCompleted, producer="dispatch-api", tour_id=tour.tour_id, stop_index=index, kind=kind,
+                         **kw)
 
     await producer.publish(report(1, "ARRIVED"))
     await producer.publish(report(1, "COLLECTED"))
-    collected = await log.wait_for(LOGISTICS_SHIPMENTS, 2, "both collected", hub.process, type_="ShipmentCollected",
-                                   where=lambda e: e.shipment_id in (one, two))
-    assert {e.tour_id for e in collected} == {tour_id}
+    collected = await log.wait_for_count(LOGISTICS_SHIPMENTS, 2, ShipmentCollected,
+                                         where=lambda e: e.shipment_id in (one, two), watch=[hub])
+    assert {e.tour_id for e in collected} == {tour.tour_id}
 
     async def collected_in_stock():
         found = await stock_of(api, day, point)
         return found if found.get("by_status", {}).get("COLLECTED") == 2 else None
 
-    await eventually(collected_in_stock, EFFECT, "the stock shows both collected")
+    await eventually(collected_in_stock, what="the stock shows both collected", watch=[hub])
 
     await producer.publish(report(2, "DELIVERED", compartment_ids=["A3"]))
     await producer.publish(report(3, "DELIVERED"))  # the second one is unloaded at the hub
-    [delivered] = await log.wait_for(LOGISTICS_SHIPMENTS, 1, "delivered", hub.process, type_="ShipmentDelivered",
-                                     where=lambda e: e.shipment_id == one)
+    delivered = await log.wait_for(LOGISTICS_SHIPMENTS, ShipmentDelivered, shipment_id=one, watch=[hub])
     assert (delivered.pickup_point_id, delivered.compartment_ids, delivered.order_id) == (point, ["A3"], first.order_id)
-    [at_hub] = await log.wait_for(LOGISTICS_SHIPMENTS, 1, "at the hub", hub.process, type_="ShipmentAtHub",
-                                  where=lambda e: e.shipment_id == two)
+    at_hub = await log.wait_for(LOGISTICS_SHIPMENTS, ShipmentAtHub, shipment_id=two, watch=[hub])
     assert at_hub.hub_id == "hub-logistikport-hx"
 
     async def final_stock():
@@ -223,52 +205,40 @@ async def test_stop_reports_become_shipment_events_and_change_the_hub_stock(hub,
         statuses = found.get("by_status", {})
         return found if statuses.get("DELIVERED") == 1 and statuses.get("AT_HUB") == 1 else None
 
-    stock = await eventually(final_stock, EFFECT, "the stock shows one delivered and one in the hub")
+    stock = await eventually(final_stock, what="the stock shows one delivered and one in the hub", watch=[hub])
     assert stock["in_hub"] == {"shipments": 1, "weight_g": 2500, "volume_ml": 1500, "by_temperature": {"FROZEN": 1}}
     answer = await api.get(f"/v1/shipments/{one}", headers=auth())
     assert answer.status_code == 200
     assert answer.json()["status"] == "DELIVERED"
     assert [h["status"] for h in answer.json()["history"]] == ["REQUESTED", "COLLECTED", "DELIVERED"]
     # A repeated report publishes nothing new.
-    before = await hub.handled(LOGISTICS_TOURS, "StopCompleted")
+    before = await hub.handled(LOGISTICS_TOURS, StopCompleted)
     await producer.publish(report(2, "DELIVERED", compartment_ids=["A3"]))
-    await eventually(lambda: _more(hub.handled(LOGISTICS_TOURS, "StopCompleted"), before), EFFECT,
-                     "the repeated report handled", hub.process)
-    assert len(log.events(LOGISTICS_SHIPMENTS, type_="ShipmentDelivered", where=lambda e: e.shipment_id == one)) == 1
-
-
-async def _more(coro, than: int) -> bool:
-    return await coro > than
+    await handled_more(hub, LOGISTICS_TOURS, StopCompleted, before, "the repeated report handled")
+    await log.caught_up()
+    assert len(log.events(LOGISTICS_SHIPMENTS, ShipmentDelivered, shipment_id=one)) == 1
 
 
 async def test_a_missed_collection_requests_the_shipment_again_for_the_next_day(hub, log, producer, api):
     day = some_wednesday()
-    shop, point = unique_id("shop"), unique_id("pp")
-    await producer.publish(shop_registered(shop, hours=opening_hours(("WEDNESDAY", "FRIDAY"))))
-    await producer.publish(point_registered(point))
+    shop, point = await shop_and_point(producer, hours=opening_hours(("WEDNESDAY", "FRIDAY")))
     placed, _ = await confirmed_order(producer, [shop], point, day)
     sid = shipment_id(placed.order_id, shop)
-    await log.wait_for(LOGISTICS_SHIPMENTS, 1, "requested", hub.process, type_="ShipmentRequested",
-                       where=lambda e: e.shipment_id == sid)
-    tour_id = unique_id("tour")
-    await producer.publish(new_event(
-        TourDispatched, producer="dispatch-api", tour_id=tour_id, plan_id="plan-test", day=day, driver_id="d-1",
-        vehicle_id="van-hx-2", stops=[{"kind": "PICKUP", "place_id": shop, "location": {"lat": 51.7, "lon": 9.3},
-                                      "shipment_ids": [sid], "eta": utc(day, 9), "load_g": 0, "load_ml": 0}]))
-    await producer.publish(new_event(StopFailed, producer="dispatch-api", tour_id=tour_id, stop_index=0,
+    await log.wait_for(LOGISTICS_SHIPMENTS, ShipmentRequested, shipment_id=sid, watch=[hub])
+    tour = tour_dispatched(day, "van-hx-2", [("PICKUP", shop, [sid])])
+    await producer.publish(tour)
+    await producer.publish(new_event(StopFailed, producer="dispatch-api", tour_id=tour.tour_id, stop_index=0,
                                      reason="SHOP_CLOSED", note="Zettel an der Tür: Betriebsausflug"))
-    requested = await log.wait_for(LOGISTICS_SHIPMENTS, 2, "requested again", hub.process, type_="ShipmentRequested",
-                                   where=lambda e: e.shipment_id == sid)
-    again = max(requested, key=lambda e: e.attempt)
+    again = await log.wait_for(LOGISTICS_SHIPMENTS, ShipmentRequested, shipment_id=sid, attempt=2, watch=[hub])
     friday = day + timedelta(days=2)  # the shop's next open day: collected and delivered then
-    assert again.attempt == 2 and again.delivery_day == friday
+    assert again.delivery_day == friday
     assert again.pickup_windows == [TimeWindow(start=utc(friday, 8), end=utc(friday, 15))]
 
     async def moved():
         answer = await api.get(f"/v1/shipments/{sid}", headers=auth())
         return answer.json() if answer.status_code == 200 and answer.json()["attempt"] == 2 else None
 
-    view = await eventually(moved, EFFECT, "the read model shows the new request")
+    view = await eventually(moved, what="the read model shows the new request", watch=[hub])
     assert view["delivery_day"] == friday.isoformat() and view["status"] == "REQUESTED"
     assert view["exception"]["kind"] == "MISSED_COLLECTION" and view["exception"]["reason"] == "SHOP_CLOSED"
     assert await shipments_seen(api, day, point) == []
@@ -277,16 +247,13 @@ async def test_a_missed_collection_requests_the_shipment_again_for_the_next_day(
 
 async def test_a_cancelled_order_withdraws_its_shipments(hub, log, producer, api):
     day = some_wednesday()
-    shop, point = unique_id("shop"), unique_id("pp")
-    await producer.publish(shop_registered(shop))
-    await producer.publish(point_registered(point))
+    shop, point = await shop_and_point(producer)
     placed, _ = await confirmed_order(producer, [shop], point, day)
     sid = shipment_id(placed.order_id, shop)
-    await eventually(lambda: _with_len(shipments_seen(api, day, point), 1), EFFECT, "requested", hub.process)
+    await listed(api, hub, 1, day, point, what="requested")
     await producer.publish(new_event(OrderCancelled, producer="orders-api", order_id=placed.order_id,
                                      reason="doch nicht"))
-    withdrawn = await eventually(lambda: _with_len(shipments_seen(api, day, point, "WITHDRAWN"), 1), EFFECT,
-                                 "withdrawn", hub.process)
+    withdrawn = await listed(api, hub, 1, day, point, "WITHDRAWN", what="withdrawn")
     assert withdrawn[0]["shipment_id"] == sid and withdrawn[0]["order_cancelled"] is True
     assert (await stock_of(api, day, point))["to_move"]["shipments"] == 0
 
@@ -298,25 +265,16 @@ async def test_events_that_break_the_flow_go_to_the_dead_letters_and_the_worker_
     report = new_event(StopCompleted, producer="dispatch-api", tour_id=unique_id("tour"), stop_index=0,
                        kind="COLLECTED")
     await producer.publish(report)  # a tour never dispatched
-    await eventually(lambda: dead_letters(log, ORDERS_ORDERS, stray.order_id), EFFECT,
-                     "the stray confirmation dead-lettered", hub.process)
-    await eventually(lambda: dead_letters(log, LOGISTICS_TOURS, report.tour_id), EFFECT,
-                     "the stray report dead-lettered", hub.process)
-    [letter] = log.raw(ORDERS_ORDERS.dlq, key=stray.order_id)
-    headers = {k: v.decode() for k, v in letter.headers}
-    assert "never placed" in " ".join(headers.values())
+    [letter] = await eventually(lambda: log.dead_letters(ORDERS_ORDERS, keys={stray.order_id}),
+                                what="the stray confirmation dead-lettered", watch=[hub])
+    await eventually(lambda: log.dead_letters(LOGISTICS_TOURS, keys={report.tour_id}),
+                     what="the stray report dead-lettered", watch=[hub])
+    assert "never placed" in " ".join(value.decode() for _, value in letter.headers)
     # And the worker goes on: a new order on the same partition becomes a shipment.
     day = some_wednesday()
-    shop, point = unique_id("shop"), unique_id("pp")
-    await producer.publish(shop_registered(shop))
-    await producer.publish(point_registered(point))
+    shop, point = await shop_and_point(producer)
     await confirmed_order(producer, [shop], point, day)
-    await eventually(lambda: _with_len(shipments_seen(api, day, point), 1), EFFECT, "a later order handled",
-                     hub.process)
-
-
-async def dead_letters(log: TopicLog, topic, key: str) -> list:
-    return log.raw(topic.dlq, key=key)
+    await listed(api, hub, 1, day, point, what="shipments of a later order")
 
 
 async def test_the_hub_api_is_for_operators(api):
@@ -329,40 +287,31 @@ async def test_the_hub_api_is_for_operators(api):
 
 # -- rebuild (last: it replaces this module's worker) ----------------------------------------------------
 async def test_the_read_model_comes_back_from_the_topics_without_deciding_anything_twice(
-        hub, log, producer, api, redis, broker_bootstrap, redis_url, run_dir):
+        hub, log, producer, api, redis, own_worker):
     from services.hub.rebuild import clear_projections
 
     day = some_wednesday()
-    shop, point = unique_id("shop"), unique_id("pp")
-    await producer.publish(shop_registered(shop))
-    await producer.publish(point_registered(point))
+    shop, point = await shop_and_point(producer)
     placed, _ = await confirmed_order(producer, [shop], point, day)
     sid = shipment_id(placed.order_id, shop)
-    tour_id = unique_id("tour")
+    tour = tour_dispatched(day, "van-hx-2", [("PICKUP", shop, [sid])])
     # Published before the hub decided the request: the report waits for it.
-    await producer.publish(new_event(
-        TourDispatched, producer="dispatch-api", tour_id=tour_id, plan_id="plan-test", day=day, driver_id="d-1",
-        vehicle_id="van-hx-2", stops=[{"kind": "PICKUP", "place_id": shop, "location": {"lat": 51.7, "lon": 9.3},
-                                      "shipment_ids": [sid], "eta": utc(day, 9), "load_g": 0, "load_ml": 0}]))
-    await producer.publish(new_event(StopCompleted, producer="dispatch-api", tour_id=tour_id, stop_index=0,
+    await producer.publish(tour)
+    await producer.publish(new_event(StopCompleted, producer="dispatch-api", tour_id=tour.tour_id, stop_index=0,
                                      kind="COLLECTED"))
-    before = await eventually(lambda: _with_len(shipments_seen(api, day, point, "COLLECTED"), 1), EFFECT,
-                              "collected in the read model", hub.process)
-    hub.process.stop(grace=8)
+    before = await listed(api, hub, 1, day, point, "COLLECTED", what="collected in the read model")
+    hub.stop()
 
     assert await clear_projections(redis) > 0
     assert await redis.get(keys.shipment(sid)) is None
-    rebuilt = await start_worker("hub", f"hub-rebuilt-{uuid.uuid4().hex[:8]}", broker_bootstrap, redis_url, run_dir)
-    try:
-        after = await eventually(lambda: _with_len(shipments_seen(api, day, point, "COLLECTED"), 1), EFFECT,
-                                 "the read model rebuilt", rebuilt.process)
+    async with own_worker("hub", "rebuilt") as rebuilt:
+        after = await listed(api, rebuilt, 1, day, point, "COLLECTED", what="in the rebuilt read model")
         assert after == before
 
         async def replayed() -> bool:
-            return await rebuilt.handled(ORDERS_ORDERS, "OrderConfirmed") > 0 and \
-                await rebuilt.handled(LOGISTICS_TOURS, "StopCompleted") > 0
+            return await rebuilt.handled(ORDERS_ORDERS, OrderConfirmed) > 0 and \
+                await rebuilt.handled(LOGISTICS_TOURS, StopCompleted) > 0
 
-        await eventually(replayed, EFFECT, "orders and tours replayed", rebuilt.process)
+        await eventually(replayed, what="orders and tours replayed", watch=[rebuilt])
+        await log.caught_up()
         assert len(log.events(LOGISTICS_SHIPMENTS, where=lambda e: e.shipment_id == sid)) == 2  # requested, collected
-    finally:
-        rebuilt.process.stop(grace=8)

@@ -11,26 +11,19 @@ import asyncio
 import json
 import os
 import sys
-import uuid
 from dataclasses import dataclass
 
 import pytest
 
 from nahnetz.events import new_event
-from nahnetz.messaging.admin import create_topics
 from nahnetz.records import (NotificationChannel, NotificationFailed, NotificationFailureReason,
                              NotificationRequested, NotificationSent, Role)
 from nahnetz.stack.config import project_root
 from nahnetz.stack.processes import free_port
-from nahnetz.testing import TopicReader, WorkerProcess, eventually, group_committed_to_end
+from nahnetz.testing import TopicReader, eventually, group_committed_to_end
 from nahnetz.topics import NOTIFY_REQUESTS
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-async def topics(broker_bootstrap):
-    await create_topics(broker_bootstrap)
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +33,12 @@ def sinks(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-async def worker(topics, broker_bootstrap, redis_url, run_dir, sinks):
+async def worker(topics, own_worker, sinks):
     unreachable_gateway = f"http://127.0.0.1:{free_port()}/sms"
-    async with WorkerProcess("notify", bootstrap=broker_bootstrap, redis_url=redis_url, run_dir=run_dir,
-                             app_id=f"notify-test-{uuid.uuid4().hex[:8]}", env={
-                                 "NOTIFY_PROVIDERS": "console,file,sms", "NOTIFY_SMS_URL": unreachable_gateway,
-                                 "NOTIFY_FILE_PATH": str(sinks / "messages.jsonl"),
-                                 "NOTIFY_MANUAL_PATH": str(sinks / "manual.jsonl"),
-                                 "NOTIFY_SEND_ATTEMPTS": "2", "NOTIFY_RETRY_DELAY_SECONDS": "0.1"}) as running:
+    async with own_worker("notify", "test", env={
+            "NOTIFY_PROVIDERS": "console,file,sms", "NOTIFY_SMS_URL": unreachable_gateway,
+            "NOTIFY_FILE_PATH": str(sinks / "messages.jsonl"), "NOTIFY_MANUAL_PATH": str(sinks / "manual.jsonl"),
+            "NOTIFY_SEND_ATTEMPTS": "2", "NOTIFY_RETRY_DELAY_SECONDS": "0.1"}) as running:
         yield running
 
 

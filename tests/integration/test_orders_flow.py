@@ -15,7 +15,6 @@ from nahnetz.events import new_event
 from nahnetz.kit.auth import issue_token
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging import headers as h
-from nahnetz.messaging.admin import create_topics
 from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import (Actor, Money, NotificationRequested, OrderCancelled, OrderCollected, OrderConfirmed,
                              OrderLine, OrderPlaced, OrderReadyForPickup, OrderRejected, OrderRejectionReason,
@@ -36,16 +35,9 @@ SAGA_TIMEOUT = 8.0
 
 # -- fixtures ---------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-async def topics(broker_bootstrap):
-    await create_topics(broker_bootstrap)
-
-
-@pytest.fixture(scope="module")
-async def worker(topics, broker_bootstrap, redis_url, run_dir):
-    async with WorkerProcess("orders", bootstrap=broker_bootstrap, redis_url=redis_url, run_dir=run_dir,
-                             app_id=f"orders-test-{uuid.uuid4().hex[:8]}",
-                             env={"ORDERS_SAGA_TIMEOUT_SECONDS": str(SAGA_TIMEOUT),
-                                  "ORDERS_TIMEOUT_SCAN_SECONDS": "0.5"}) as running:
+async def worker(topics, own_worker):
+    async with own_worker("orders", "test", env={"ORDERS_SAGA_TIMEOUT_SECONDS": str(SAGA_TIMEOUT),
+                                                 "ORDERS_TIMEOUT_SCAN_SECONDS": "0.5"}) as running:
         yield running
 
 

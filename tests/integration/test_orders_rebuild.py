@@ -8,9 +8,8 @@ from __future__ import annotations
 import pytest
 
 from nahnetz.kit.auth import issue_token
-from nahnetz.messaging.admin import create_topics
 from nahnetz.records import NotificationRequested, OrderConfirmed, OrderPlaced, OrderRejected
-from nahnetz.testing import TopicReader, WorkerProcess, api_client, eventually, settings_for
+from nahnetz.testing import TopicReader, api_client, eventually, settings_for
 from nahnetz.topics import NOTIFY_REQUESTS, ORDERS_ORDERS
 from orders_support import SECRET, answer_all_reserved, days_ahead, pickup_point_registered, product_listed
 from services.orders import keys
@@ -21,18 +20,13 @@ pytestmark = pytest.mark.integration
 REPLAY = 60.0  # the whole session's history of six topics
 
 
-async def test_a_new_worker_rebuilds_the_orders_state_from_the_topics(broker_bootstrap, redis_url, run_dir, redis,
-                                                                      producer, unique):
-    await create_topics(broker_bootstrap)
+async def test_a_new_worker_rebuilds_the_orders_state_from_the_topics(topics, own_worker, broker_bootstrap,
+                                                                      redis_url, redis, producer, unique):
     settings = settings_for(broker_bootstrap, redis_url, service="orders", jwt_secret=SECRET)
     resident, shop, product, point = f"r-{unique}", f"shop-{unique}", f"p-{unique}", f"pp-{unique}"
     headers = {"Authorization": f"Bearer {issue_token(SECRET, resident, 'resident')}"}
 
-    def orders_worker(group: str) -> WorkerProcess:
-        return WorkerProcess("orders", bootstrap=broker_bootstrap, redis_url=redis_url, run_dir=run_dir,
-                             app_id=f"orders-{group}-{unique}")
-
-    first, second = orders_worker("first"), orders_worker("second")
+    first, second = own_worker("orders", "first"), own_worker("orders", "second")
     try:
         async with TopicReader(broker_bootstrap, [ORDERS_ORDERS, NOTIFY_REQUESTS]) as log, \
                 api_client(create_app(settings), base_url="http://orders.test") as api:

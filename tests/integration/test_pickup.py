@@ -20,7 +20,6 @@ from nahnetz.kit.auth import issue_token
 from nahnetz.kit.redis import connect
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging import headers as h
-from nahnetz.messaging.admin import create_topics
 from nahnetz.messaging.dead_letter import dead_letter_topic
 from nahnetz.messaging.idempotency import ProcessedMarkers
 from nahnetz.messaging.outbox import unpack
@@ -30,7 +29,7 @@ from nahnetz.records import (
     OrderExpired, OrderRejected, ParcelCollected, ParcelDeposited, ParcelExpired, PickupCodeLocked,
     PickupPointRegistered, StopCompleted,
 )
-from nahnetz.testing import TopicReader, WorkerProcess, api_client, eventually, settings_for
+from nahnetz.testing import TopicReader, api_client, eventually, settings_for
 from nahnetz.topics import (
     NOTIFY_REQUESTS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_RESERVATION_REQUESTS, PICKUP_RESERVATIONS,
 )
@@ -59,15 +58,9 @@ def settings(broker_bootstrap, redis_url) -> Settings:
 
 
 @pytest.fixture(scope="module")
-async def topics(broker_bootstrap):
-    await create_topics(broker_bootstrap)
-
-
-@pytest.fixture(scope="module")
-async def worker(topics, broker_bootstrap, redis_url, run_dir):
-    async with WorkerProcess("pickup", bootstrap=broker_bootstrap, redis_url=redis_url, run_dir=run_dir,
-                             app_id=f"pickup-test-{uuid.uuid4().hex[:10]}",
-                             env={"PICKUP_EXPIRY_SCAN_SECONDS": "0.3", "PICKUP_CODE_SECRET": CODE_SECRET}) as running:
+async def worker(topics, own_worker):
+    async with own_worker("pickup", "test",
+                          env={"PICKUP_EXPIRY_SCAN_SECONDS": "0.3", "PICKUP_CODE_SECRET": CODE_SECRET}) as running:
         yield running
 
 

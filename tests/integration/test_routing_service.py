@@ -20,7 +20,6 @@ from nahnetz.clock import BERLIN
 from nahnetz.events import Actor, Event, new_event
 from nahnetz.kit.auth import issue_token
 from nahnetz.kit.settings import DEV_JWT_SECRET
-from nahnetz.messaging.admin import create_topics
 from nahnetz.records import (
     GeoPoint,
     OrderCancelled,
@@ -75,20 +74,12 @@ def auth(role: str = "operator", sub: str = "op-test") -> dict[str, str]:
     return {"Authorization": f"Bearer {issue_token(DEV_JWT_SECRET, sub, role)}"}
 
 
-def routing_worker(broker_bootstrap: str, redis_url: str, run_dir, group: str) -> WorkerProcess:
-    """The routing worker in a consumer group of its own (it re-reads every topic from the start)."""
-    return WorkerProcess("routing", bootstrap=broker_bootstrap, redis_url=redis_url, run_dir=run_dir,
-                         app_id=f"{group}-{uuid.uuid4().hex[:8]}", env={"ROUTING_RECOVERY_INTERVAL_S": "1"})
+ROUTING_ENV = {"ROUTING_RECOVERY_INTERVAL_S": "1"}
 
 
 @pytest.fixture(scope="module")
-async def topics(broker_bootstrap):
-    await create_topics(broker_bootstrap)
-
-
-@pytest.fixture(scope="module")
-async def routing(topics, broker_bootstrap, redis_url, run_dir):
-    async with routing_worker(broker_bootstrap, redis_url, run_dir, "routing-test") as worker:
+async def routing(topics, own_worker):
+    async with own_worker("routing", "test", env=ROUTING_ENV) as worker:
         yield worker
 
 
@@ -358,7 +349,7 @@ async def _json(redis, key: str):
 
 
 async def test_a_rebuild_clears_the_projections_and_a_new_consumer_group_replays_them(
-        routing, log, producer, api, redis, broker_bootstrap, redis_url, run_dir):
+        routing, log, producer, api, redis, own_worker):
     day, shipments, planned, tour = await a_dispatched_tour(routing, log, producer, api, redis, 4)
     plan_id = planned.plan_id
     # What happens after the plan: the tour is driven, a shipment collected, an order cancelled.
@@ -392,7 +383,7 @@ async def test_a_rebuild_clears_the_projections_and_a_new_consumer_group_replays
                        "plan": None, "plans_of_day": []}
     assert await redis.exists(keys.plan_outcome(plan_id))  # kept: the request is not solved again
 
-    async with routing_worker(broker_bootstrap, redis_url, run_dir, "routing-rebuilt") as rebuilt:
+    async with own_worker("routing", "rebuilt", env=ROUTING_ENV) as rebuilt:
         async def replayed() -> bool:
             return await routing_state(redis, day, shipments, plan_id, tour.tour_id) == before
 

@@ -23,7 +23,6 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import BaseModel, Field
 
 from nahnetz.kit.api import RedisDep, create_api, from_state
 from nahnetz.kit.auth import CurrentUser, Role, User, actor_for_shop, issue_token, require_roles
@@ -34,6 +33,7 @@ from nahnetz.kit.redis import connect
 from nahnetz.kit.settings import Settings
 from nahnetz.stack.processes import ManagedProcess, free_port, wait_until
 from nahnetz.testing import eventually
+from order_body import PlaceOrder
 
 pytestmark = pytest.mark.integration
 
@@ -41,14 +41,7 @@ SECRET = "integration-test-secret-long-enough-for-hs256"
 
 
 # -- a small service built with the kit ---------------------------------------------------------
-class Line(BaseModel):
-    product_id: str
-    quantity: int = Field(gt=0)
-
-
-class PlaceOrder(BaseModel):
-    pickup_point_id: str
-    lines: list[Line] = Field(min_length=1)
+class HeldOrder(PlaceOrder):
     hold: bool = False  # test hook: wait for a release signal in Redis before answering
 
 
@@ -68,7 +61,7 @@ def orders_router(service: str) -> APIRouter:
     v1.include_router(shops)
 
     @v1.post("/orders", status_code=202)
-    async def place_order(order: PlaceOrder, user: CurrentUser, redis: RedisDep, once: Idempotency):
+    async def place_order(order: HeldOrder, user: CurrentUser, redis: RedisDep, once: Idempotency):
         async def place() -> JSONResponse:
             if any(line.quantity > 100 for line in order.lines):
                 raise Unprocessable("at most 100 of a product per order")

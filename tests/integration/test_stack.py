@@ -21,7 +21,9 @@ import threading
 import time
 import urllib.request
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -372,33 +374,34 @@ def test_a_service_that_never_gets_ready_is_named_with_its_reason(make_stack, tm
     assert stack.leftovers() == []
 
 
-def test_foreground_up_stopped_with_ctrl_c_leaves_nothing(make_stack, tmp_path):
-    stack = make_stack(echo_services(tmp_path))
+@contextmanager
+def foreground_up(stack: EmbeddedStack) -> Iterator[subprocess.Popen]:
+    """`nahnetz up` in the foreground, once it says it runs; killed at the end if still alive."""
     proc = stack.popen("up", "--no-seed")
     try:
         Output(proc).until("Press Ctrl-C to stop", timeout=90)
         stack.remember_state()
-        assert stack.state().supervisor_pid == proc.pid
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=30) == 0
+        yield proc
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_foreground_up_stopped_with_ctrl_c_leaves_nothing(make_stack, tmp_path):
+    stack = make_stack(echo_services(tmp_path))
+    with foreground_up(stack) as proc:
+        assert stack.state().supervisor_pid == proc.pid
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
     assert not stack.state_path.exists()
     assert stack.leftovers() == []
 
 
 def test_down_cleans_up_after_up_was_killed_hard(make_stack, tmp_path):
     stack = make_stack(echo_services(tmp_path))
-    proc = stack.popen("up", "--no-seed")
-    try:
-        Output(proc).until("Press Ctrl-C to stop", timeout=90)
-        stack.remember_state()
+    with foreground_up(stack) as proc:
         proc.kill()
         proc.wait(timeout=10)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
     assert stack.run("status").returncode == 0  # the stack outlives its supervisor
     down = stack.run("down")
     assert down.returncode == 0, down.stdout + down.stderr

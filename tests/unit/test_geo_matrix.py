@@ -7,17 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from nahnetz.geo import (
-    CachedMatrix,
-    GeoPoint,
-    GreatCircleMatrix,
-    MatrixProvider,
-    MatrixUnavailable,
-    OsrmMatrix,
-    SpeedProfile,
-    TravelTimes,
-    haversine_m,
-)
+from nahnetz.geo import (CachedMatrix, GeoPoint, GreatCircleMatrix, MatrixProvider, MatrixUnavailable,
+                         OsrmMatrix, SpeedProfile, TravelTimes, haversine_m)
 
 HOEXTER = GeoPoint(51.7739, 9.3816)
 BRAKEL = GeoPoint(51.7166, 9.1828)

@@ -10,23 +10,13 @@ import logging
 import httpx
 import pytest
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
 
 from nahnetz.kit.api import create_api
 from nahnetz.kit.errors import BadRequest, Conflict, Forbidden, NotFound, Unavailable, Unprocessable
 from nahnetz.kit.http_errors import field_path
 from nahnetz.kit.logs import configure_logging
 from nahnetz.kit.settings import Settings
-
-
-class Line(BaseModel):
-    product_id: str
-    quantity: int = Field(gt=0)
-
-
-class PlaceOrder(BaseModel):
-    pickup_point_id: str
-    lines: list[Line] = Field(min_length=1)
+from order_body import PlaceOrder
 
 
 def build_app():

@@ -49,6 +49,20 @@ class Harness:
         return self.metrics.registry.get_sample_value(name, {"service": "test", **labels}) or 0.0
 
 
+class Handler:
+    """A handler that keeps the events it is given in `calls` and raises `error` on its
+    first `failures` calls (on every call when `failures` is None)."""
+
+    def __init__(self, error: BaseException | None = None, failures: int | None = None):
+        self.calls: list = []
+        self.error, self.failures = error, failures
+
+    async def __call__(self, event) -> None:
+        self.calls.append(event)
+        if self.error is not None and (self.failures is None or len(self.calls) <= self.failures):
+            raise self.error
+
+
 def delivery(value: bytes | None, offset: int = 7) -> Delivery:
     return Delivery(TOPIC.name, 2, offset, b"o-1", value, [("event-type", b"OrderCancelled")])
 
@@ -58,15 +72,11 @@ def cancelled(order_id: str = "o-1"):
 
 
 async def test_a_good_event_reaches_the_handler_decoded():
-    seen = []
-
-    async def handler(event):
-        seen.append(event)
-
+    handler = Handler()
     h = Harness(handler)
     event = cancelled()
     assert await h.handling.handle(delivery(event.encode())) is Outcome.HANDLED
-    assert seen == [event]
+    assert handler.calls == [event]
     assert h.dead_letters.sent == []
     assert h.metric("nahnetz_worker_events_handled_total", topic=TOPIC.name, event_type="OrderCancelled") == 1
     assert h.metric("nahnetz_worker_handler_duration_seconds_count", topic=TOPIC.name,
@@ -92,15 +102,11 @@ async def test_the_handler_runs_with_the_events_correlation_id_bound():
     (None, EmptyMessage),
 ])
 async def test_undecodable_messages_are_dead_lettered_at_once(value, error):
-    calls = []
-
-    async def handler(event):
-        calls.append(event)
-
+    handler = Handler()
     h = Harness(handler)
     message = delivery(value)
     assert await h.handling.handle(message) is Outcome.DEAD_LETTERED
-    assert calls == [] and h.sleeps == []
+    assert handler.calls == [] and h.sleeps == []
     [(sent, failure)] = h.dead_letters.sent
     assert sent is message
     assert failure.reason is DeadLetterReason.UNDECODABLE
@@ -121,46 +127,30 @@ async def test_an_event_type_the_registry_does_not_list_for_the_topic_is_invalid
 
 
 async def test_an_invariant_violation_is_dead_lettered_without_retries():
-    calls = []
-
-    async def handler(event):
-        calls.append(event)
-        raise InvalidEvent("order o-1 is unknown")
-
+    handler = Handler(InvalidEvent("order o-1 is unknown"))
     h = Harness(handler)
     assert await h.handling.handle(delivery(cancelled().encode())) is Outcome.DEAD_LETTERED
-    assert len(calls) == 1 and h.sleeps == []
+    assert len(handler.calls) == 1 and h.sleeps == []
     [(_, failure)] = h.dead_letters.sent
     assert (failure.reason, failure.attempts, str(failure.error)) == (
         DeadLetterReason.INVALID, 1, "order o-1 is unknown")
 
 
 async def test_a_passing_failure_is_retried_with_backoff_until_it_works():
-    calls = []
-
-    async def handler(event):
-        calls.append(event)
-        if len(calls) < 3:
-            raise ConnectionError("redis restarting")
-
+    handler = Handler(ConnectionError("redis restarting"), failures=2)
     h = Harness(handler)
     assert await h.handling.handle(delivery(cancelled().encode())) is Outcome.HANDLED
-    assert len(calls) == 3
+    assert len(handler.calls) == 3
     assert h.sleeps == [0.5, 0.8]  # 0.5, then 1.0 capped at max_delay
     assert h.dead_letters.sent == []
     assert h.metric("nahnetz_worker_handler_retries_total", topic=TOPIC.name) == 2
 
 
 async def test_a_failure_that_persists_is_dead_lettered_when_the_attempts_are_used_up():
-    calls = []
-
-    async def handler(event):
-        calls.append(event)
-        raise ConnectionError("redis is down")
-
+    handler = Handler(ConnectionError("redis is down"))
     h = Harness(handler)
     assert await h.handling.handle(delivery(cancelled().encode())) is Outcome.DEAD_LETTERED
-    assert len(calls) == POLICY.attempts
+    assert len(handler.calls) == POLICY.attempts
     [(_, failure)] = h.dead_letters.sent
     assert (failure.reason, failure.attempts) == (DeadLetterReason.GAVE_UP, 3)
     assert isinstance(failure.error, ConnectionError)

@@ -8,27 +8,10 @@ from dataclasses import replace
 
 import pytest
 
-from services.routing.domain.solver import (
-    DroppedJob,
-    DropReason,
-    FixedPrefix,
-    Job,
-    Location,
-    Problem,
-    ScheduledStop,
-    Solution,
-    SolveStatus,
-    Stop,
-    StopKind,
-    StopRef,
-    TemperatureClass,
-    TimeWindow,
-    Tour,
-    TravelMatrix,
-    Vehicle,
-    check_solution,
-    recompute_distance,
-)
+from services.routing.domain.solver import (DroppedJob, DropReason, FixedPrefix, Job, Location, Problem,
+                                            ScheduledStop, Solution, SolveStatus, Stop, StopKind, StopRef,
+                                            TemperatureClass, TimeWindow, Tour, TravelMatrix, Vehicle,
+                                            check_solution, recompute_distance)
 
 H = 3600
 # depot (0, 0), shop (5 km, 0), locker (5 km, 3 km); 10 m/s.

@@ -11,32 +11,14 @@ import asyncio
 import importlib
 import math
 import random
-import time
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from services.routing.domain.solver import (
-    DropReason,
-    FixedPrefix,
-    Job,
-    JobKind,
-    Location,
-    Problem,
-    SearchStrategy,
-    Solution,
-    SolveStatus,
-    Stop,
-    StopKind,
-    StopRef,
-    TemperatureClass,
-    TimeWindow,
-    TravelMatrix,
-    Vehicle,
-    check_solution,
-    solve,
-    solve_in_pool,
-)
+from services.routing.domain.solver import (DropReason, FixedPrefix, Job, JobKind, Location, Problem,
+                                            SearchStrategy, Solution, SolveStatus, Stop, StopKind, StopRef,
+                                            TemperatureClass, TimeWindow, TravelMatrix, Vehicle,
+                                            check_solution, solve, solve_in_pool)
 
 H = 3600
 SPEED_MPS = 10.0  # 36 km/h: easy arithmetic, 1 km = 100 s

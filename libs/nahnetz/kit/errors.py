@@ -12,10 +12,22 @@ from typing import Any, Mapping
 
 
 class DomainError(Exception):
-    """Base: a request the service refuses, with a status and a message for people."""
+    """Base: a request the service refuses, with a status and a message for people.
+
+    A subclass names its status and code in its header, e.g.
+    `class Gone(DomainError, status_code=410, code="gone")`; setting the class
+    attributes in the body works too.
+    """
 
     status_code = 400
     code = "bad_request"
+
+    def __init_subclass__(cls, *, status_code: int | None = None, code: str | None = None, **kw: Any):
+        super().__init_subclass__(**kw)
+        if status_code is not None:
+            cls.status_code = status_code
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, *, details: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None):
@@ -35,43 +47,25 @@ class BadRequest(DomainError):
     """The request is malformed or misses something (400)."""
 
 
-class Unprocessable(BadRequest):
+class Unprocessable(BadRequest, status_code=422, code="unprocessable"):
     """The request is well-formed but breaks a rule, e.g. more than is in stock (422)."""
 
-    status_code = 422
-    code = "unprocessable"
 
-
-class Unauthorized(DomainError):
+class Unauthorized(DomainError, status_code=401, code="unauthorized"):
     """No valid credentials (401); the answer carries WWW-Authenticate."""
 
-    status_code = 401
-    code = "unauthorized"
 
-
-class Forbidden(DomainError):
+class Forbidden(DomainError, status_code=403, code="forbidden"):
     """Authenticated, but not allowed to do this (403)."""
 
-    status_code = 403
-    code = "forbidden"
 
-
-class NotFound(DomainError):
+class NotFound(DomainError, status_code=404, code="not_found"):
     """The thing asked for does not exist, or is not visible to the caller (404)."""
 
-    status_code = 404
-    code = "not_found"
 
-
-class Conflict(DomainError):
+class Conflict(DomainError, status_code=409, code="conflict"):
     """The request clashes with the current state, e.g. a repeated key (409)."""
 
-    status_code = 409
-    code = "conflict"
 
-
-class Unavailable(DomainError):
+class Unavailable(DomainError, status_code=503, code="unavailable"):
     """A dependency (broker, Redis) does not answer; try again later (503)."""
-
-    status_code = 503
-    code = "unavailable"

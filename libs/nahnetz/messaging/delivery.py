@@ -26,29 +26,20 @@ class Delivery:
     def from_faust(cls, message: Any) -> "Delivery":
         """From a `faust.types.tuples.Message` (Faust keeps the raw key and value there)."""
         timestamp = getattr(message, "timestamp", None)
-        return cls(
-            topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            key=message.key,
-            value=message.value,
-            headers=h.as_list(message.headers),
-            # Faust gives seconds as float; Kafka's unit is milliseconds.
-            timestamp_ms=int(timestamp * 1000) if timestamp is not None else None,
-        )
+        # Faust gives seconds as float; Kafka's unit is milliseconds.
+        return cls._read(message, int(timestamp * 1000) if timestamp is not None else None)
 
     @classmethod
     def from_record(cls, record: Any) -> "Delivery":
         """From an aiokafka `ConsumerRecord`."""
-        return cls(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value,
-            headers=h.as_list(record.headers),
-            timestamp_ms=record.timestamp,
-        )
+        return cls._read(record, record.timestamp)
+
+    @classmethod
+    def _read(cls, message: Any, timestamp_ms: int | None) -> "Delivery":
+        # Both clients name the other fields alike; only the timestamp differs.
+        return cls(topic=message.topic, partition=message.partition, offset=message.offset,
+                   key=message.key, value=message.value, headers=h.as_list(message.headers),
+                   timestamp_ms=timestamp_ms)
 
     @property
     def where(self) -> str:

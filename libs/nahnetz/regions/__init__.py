@@ -52,7 +52,9 @@ class ProductSeed:
 
 
 @dataclass(frozen=True)
-class ShopSeed:
+class Site:
+    """What shops and pick-up points both have: a kind and an address near a place."""
+
     id: str
     name: str
     kind: str
@@ -60,6 +62,10 @@ class ShopSeed:
     lat: float
     lon: float
     street: str
+
+
+@dataclass(frozen=True)
+class ShopSeed(Site):
     phone: str
     email: str
     phone_listing: bool
@@ -76,14 +82,7 @@ class CompartmentSeed:
 
 
 @dataclass(frozen=True)
-class PickupPointSeed:
-    id: str
-    name: str
-    kind: str  # LOCKER or COUNTER
-    place: Place
-    lat: float
-    lon: float
-    street: str
+class PickupPointSeed(Site):  # kind: LOCKER or COUNTER
     shop_id: str | None
     opening_hours: tuple[OpeningInterval, ...]  # empty: open 24/7
     compartments: tuple[CompartmentSeed, ...]
@@ -114,6 +113,8 @@ class VehicleSeed:
 
 @dataclass(frozen=True)
 class Region:
+    """A region pack as `load_region` reads it: hub, places, shops, pick-up points, fleet."""
+
     id: str
     name: str
     hub: Hub
@@ -153,6 +154,14 @@ def _hours(spec: dict | None) -> tuple[OpeningInterval, ...]:
     return tuple(OpeningInterval(day, opens, closes) for day in spec["days"])
 
 
+def _site(entry: dict, places: dict[str, Place]) -> dict:
+    """The `Site` fields of a shop or pick-up point entry, placed near its locality."""
+    place = places[entry["locality"]]
+    dlat, dlon = _jitter(entry["id"])
+    return dict(id=entry["id"], name=entry["name"], kind=entry["kind"], place=place,
+                lat=round(place.lat + dlat, 5), lon=round(place.lon + dlon, 5), street=_street(entry["id"]))
+
+
 def _street(key: str) -> str:
     streets = ("Hauptstraße", "Dorfstraße", "Kirchplatz", "Lange Straße", "Am Markt",
                "Mühlenweg", "Bahnhofstraße", "Schulstraße", "Im Winkel", "Brückenstraße")
@@ -179,8 +188,6 @@ def load_region(name: str = "kreis_hoexter") -> Region:
     by_name = {p.name: p for p in places}
     shops = []
     for s in doc["shops"]:
-        place = by_name[s["locality"]]
-        dlat, dlon = _jitter(s["id"])
         products = tuple(
             ProductSeed(
                 sku=f"{s['id']}-{i + 1:02d}", name=p["name"], category=p["category"], unit=p["unit"],
@@ -191,9 +198,7 @@ def load_region(name: str = "kreis_hoexter") -> Region:
         )
         slug = s["id"].removeprefix("shop-")
         shops.append(ShopSeed(
-            id=s["id"], name=s["name"], kind=s["kind"], place=place,
-            lat=round(place.lat + dlat, 5), lon=round(place.lon + dlon, 5),
-            street=_street(s["id"]),
+            **_site(s, by_name),
             phone=f"+49 5271 {int(hashlib.sha256(slug.encode()).hexdigest(), 16) % 900000 + 100000}",
             email=f"kontakt@{slug}.example", phone_listing=bool(s.get("phone_listing", False)),
             opening_hours=_hours(doc["opening_hours"].get(s["kind"])), products=products,
@@ -202,8 +207,6 @@ def load_region(name: str = "kreis_hoexter") -> Region:
     sizes = doc["compartment_sizes"]
     points = []
     for pp in doc["pickup_points"]:
-        place = by_name[pp["locality"]]
-        dlat, dlon = _jitter(pp["id"])
         compartments = []
         for temperature, by_size in pp["compartments"].items():
             for size, count in by_size.items():
@@ -211,8 +214,7 @@ def load_region(name: str = "kreis_hoexter") -> Region:
                     compartments.append(CompartmentSeed(
                         f"{temperature[0]}{size}{n + 1:02d}", size, temperature, sizes[size] * 1000))
         points.append(PickupPointSeed(
-            id=pp["id"], name=pp["name"], kind=pp["kind"], place=place,
-            lat=round(place.lat + dlat, 5), lon=round(place.lon + dlon, 5), street=_street(pp["id"]),
+            **_site(pp, by_name),
             shop_id=pp.get("shop"), opening_hours=shop_hours.get(pp.get("shop"), ()),
             compartments=tuple(compartments),
         ))

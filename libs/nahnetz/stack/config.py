@@ -19,7 +19,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping, TypeVar
 
 from .processes import StackError
 
@@ -27,6 +27,8 @@ DEFAULT_BROKER_PORT = 19092
 DEFAULT_REDIS_PORT = 16379
 DEFAULT_API_PORT_BASE = 8100
 DEFAULT_WORKER_PORT_BASE = 8200
+
+_N = TypeVar("_N", int, float)
 
 
 def project_root() -> Path:
@@ -91,26 +93,29 @@ class StackConfig:
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name)
-    if not raw:
+    value = _number(env, name, int, "a port number")
+    if value is None:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise StackError(f"{name}={raw!r} is not a port number") from None
     if not 1 <= value <= 65535:
         raise StackError(f"{name}={value} is not a port number (1-65535)")
     return value
 
 
 def _seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    value = _number(env, name, float, "a number of seconds")
+    if value is None:
+        return default
+    if value <= 0:
+        raise StackError(f"{name}={env[name]} must be more than 0 seconds")
+    return value
+
+
+def _number(env: Mapping[str, str], name: str, parse: Callable[[str], _N], what: str) -> _N | None:
+    """The variable parsed, None when it is unset or empty."""
     raw = env.get(name)
     if not raw:
-        return default
+        return None
     try:
-        value = float(raw)
+        return parse(raw)
     except ValueError:
-        raise StackError(f"{name}={raw!r} is not a number of seconds") from None
-    if value <= 0:
-        raise StackError(f"{name}={raw} must be more than 0 seconds")
-    return value
+        raise StackError(f"{name}={raw!r} is not {what}") from None

@@ -64,8 +64,7 @@ def compose_service_urls(processes: list[ServiceProcess]) -> list[str]:
 
 def compose_services(processes: list[ServiceProcess]) -> list[str]:
     lines: list[str] = []
-    for planned in assign_ports(processes, DEFAULT_API_PORT_BASE, DEFAULT_WORKER_PORT_BASE):
-        proc = planned.process
+    for proc in assign_ports(processes, DEFAULT_API_PORT_BASE, DEFAULT_WORKER_PORT_BASE):
         lines += [
             f"  {proc.name}:",
             "    <<: *nahnetz-service",
@@ -76,7 +75,7 @@ def compose_services(processes: list[ServiceProcess]) -> list[str]:
         ]
         if proc.role == "api":
             lines += ["      NAHNETZ_HTTP_HOST: 0.0.0.0", f"      NAHNETZ_HTTP_PORT: {API_PORT}",
-                      f'    ports: ["{planned.port}:{API_PORT}"]']
+                      f'    ports: ["{proc.port}:{API_PORT}"]']
         else:
             lines.append(f"      NAHNETZ_HEALTH_URL: http://127.0.0.1:{WORKER_PORT}/healthz")
         lines.append("")

@@ -66,15 +66,10 @@ class ServiceProcess:
 
 
 @dataclass(frozen=True)
-class PlannedProcess:
+class PlannedProcess(ServiceProcess):
     """A service process with the port the stack gives it."""
 
-    process: ServiceProcess
     port: int
-
-    @property
-    def name(self) -> str:
-        return self.process.name
 
     @property
     def url(self) -> str:
@@ -120,7 +115,7 @@ def assign_ports(processes: list[ServiceProcess], api_base: int, worker_base: in
         port = base + index[proc.service]
         if port > 65535:
             raise StackError(f"{proc.name}: port {port} is out of range; lower the port bases")
-        planned.append(PlannedProcess(proc, port))
+        planned.append(PlannedProcess(proc.service, proc.role, port))
     return planned
 
 
@@ -131,4 +126,4 @@ def url_variable(service: str) -> str:
 
 def api_urls(planned: Iterable[PlannedProcess]) -> dict[str, str]:
     """NAHNETZ_URL_<SERVICE> for every API."""
-    return {url_variable(p.process.service): p.url for p in planned if p.process.role == "api"}
+    return {url_variable(p.service): p.url for p in planned if p.role == "api"}

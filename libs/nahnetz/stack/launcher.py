@@ -58,7 +58,7 @@ class Stack:
         if self.own_redis:
             claims.append((c.redis_port, "redis", "NAHNETZ_REDIS_PORT"))
         for p in self.planned:
-            variable = "NAHNETZ_API_PORT_BASE" if p.process.role == "api" else "NAHNETZ_WORKER_PORT_BASE"
+            variable = "NAHNETZ_API_PORT_BASE" if p.role == "api" else "NAHNETZ_WORKER_PORT_BASE"
             claims.append((p.port, p.name, variable))
         check_ports(claims)
 
@@ -101,9 +101,9 @@ class Stack:
                  + ", ".join(p.name for p in self.planned))
         env = self.child_env()
         for p in self.planned:
-            proc = ManagedProcess(p.name, p.process.argv(c.python), c.logs_dir / f"{p.name}.log",
-                                  env={**env, **p.process.env(p.port)}, cwd=c.children_cwd)
-            self._launch(proc, p.process.role, p.port, p.url)
+            proc = ManagedProcess(p.name, p.argv(c.python), c.logs_dir / f"{p.name}.log",
+                                  env={**env, **p.env(p.port)}, cwd=c.children_cwd)
+            self._launch(proc, p.role, p.port, p.url)
         self._wait_until_ready(began)
 
     def _create_topics(self) -> None:

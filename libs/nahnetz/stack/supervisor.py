@@ -200,17 +200,29 @@ def _display_url(p: ProcessRecord) -> str:
     return p.url
 
 
-# -- down ------------------------------------------------------------------------------
-def down() -> int:
+# -- down, status and logs read the state file `up` wrote -------------------------------
+def _load_state(command: str, *,
+                code_if_none: int | None = None) -> tuple[StackConfig, StackState | None] | int:
+    """The config and the recorded stack, or the exit code to stop with: 2 when
+    either cannot be read, `code_if_none` when no stack is recorded (if given)."""
     try:
         config = StackConfig.from_env()
         state = StackState.load(config.state_path)
     except (StackError, StateFileError) as exc:
-        complain("down", str(exc))
+        complain(command, str(exc))
         return 2
-    if state is None:
+    if state is None and code_if_none is not None:
         say(f"No Nahnetz stack is running (no state file at {config.state_path}).")
-        return 0
+        return code_if_none
+    return config, state
+
+
+# -- down ------------------------------------------------------------------------------
+def down() -> int:
+    loaded = _load_state("down", code_if_none=0)
+    if isinstance(loaded, int):
+        return loaded
+    config, state = loaded
     if state.supervisor_alive and state.supervisor_pid != os.getpid():
         # A foreground `up` stops its own stack in order; give it the time to.
         say(f"Asking `nahnetz up` (pid {state.supervisor_pid}) to stop the stack ...")
@@ -236,15 +248,10 @@ def down() -> int:
 
 # -- status ----------------------------------------------------------------------------
 def status() -> int:
-    try:
-        config = StackConfig.from_env()
-        state = StackState.load(config.state_path)
-    except (StackError, StateFileError) as exc:
-        complain("status", str(exc))
-        return 2
-    if state is None:
-        say(f"No Nahnetz stack is running (no state file at {config.state_path}).")
-        return 1
+    loaded = _load_state("status", code_if_none=1)
+    if isinstance(loaded, int):
+        return loaded
+    config, state = loaded
     supervisor = ("`nahnetz up` in the foreground, pid " + str(state.supervisor_pid)
                   if state.supervisor_alive else "detached")
     say(f"Nahnetz stack started {state.started_at}, {supervisor}, run dir {state.run_dir}\n")
@@ -265,12 +272,10 @@ def status() -> int:
 
 # -- logs ------------------------------------------------------------------------------
 def logs(process: str | None = None, follow: bool = False, lines: int = 50) -> int:
-    try:
-        config = StackConfig.from_env()
-        state = StackState.load(config.state_path)
-    except (StackError, StateFileError) as exc:
-        complain("logs", str(exc))
-        return 2
+    loaded = _load_state("logs")  # after `down` the last run's logs are still there
+    if isinstance(loaded, int):
+        return loaded
+    config, state = loaded
     available = _log_files(config, state)
     if not available:
         complain("logs", f"no logs in {config.logs_dir}; start the stack with `nahnetz up`")

@@ -62,19 +62,20 @@ class UnknownWord(ValueError):
 
 def parse_category(text: str | None) -> str:
     """'Milch & Eier', 'dairy', 'DAIRY_EGGS' -> 'DAIRY_EGGS'; empty -> 'OTHER'."""
-    if text is None or not str(text).strip():
-        return "OTHER"
-    found = _CATEGORY_INDEX.get(_key(str(text)))
-    if found is None:
-        raise UnknownWord(f"unbekannte Kategorie {text!r} (unknown category)")
-    return found
+    return _symbol(text, _CATEGORY_INDEX, "OTHER", f"unbekannte Kategorie {text!r} (unknown category)")
 
 
 def parse_temperature(text: str | None) -> str:
     """'ungekühlt' -> AMBIENT, 'gekühlt' -> CHILLED, 'tiefgekühlt' -> FROZEN; empty -> AMBIENT."""
+    return _symbol(text, _TEMPERATURE_INDEX, "AMBIENT",
+                   f"unbekannte Temperatur {text!r} (use ungekühlt, gekühlt, tiefgekühlt)")
+
+
+def _symbol(text: str | None, index: dict[str, str], empty: str, unknown: str) -> str:
+    """The symbol `text` names in `index`; `empty` for no text; UnknownWord(`unknown`) otherwise."""
     if text is None or not str(text).strip():
-        return "AMBIENT"
-    found = _TEMPERATURE_INDEX.get(_key(str(text)))
+        return empty
+    found = index.get(_key(str(text)))
     if found is None:
-        raise UnknownWord(f"unbekannte Temperatur {text!r} (use ungekühlt, gekühlt, tiefgekühlt)")
+        raise UnknownWord(unknown)
     return found

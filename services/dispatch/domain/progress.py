@@ -221,13 +221,25 @@ def decide_arrival(tour: TourDispatched, progress: TourProgress, index: int, *, 
     return _completed(tour, index, StopCompletionKind.ARRIVED, [], odometer_km=odometer_km)
 
 
-def decide_collection(tour: TourDispatched, progress: TourProgress, index: int) -> StopReport:
+def _goods_stop(tour: TourDispatched, progress: TourProgress, index: int, *, collecting: bool) -> Stop:
+    """The open stop `index`, with goods to collect (or deliver) whose collection
+    (or delivery) was not reported yet."""
     stop = _open_stop(tour, progress, index)
-    if not loads(stop):
-        raise Unprocessable(f"there is nothing to collect at stop {index} ({label(stop)})"
-                            + ("; report it as delivered" if unloads(stop) else "; report the arrival"))
-    if progress.stops[index].collected_at:
-        raise StepRefused(f"the goods of stop {index} ({label(stop)}) were collected already")
+    if collecting:
+        goods, other_goods, verb, done, other_done = loads(stop), unloads(stop), "collect", "collected", "delivered"
+    else:
+        goods, other_goods, verb, done, other_done = unloads(stop), loads(stop), "deliver", "delivered", "collected"
+    if not goods:
+        raise Unprocessable(f"there is nothing to {verb} at stop {index} ({label(stop)})"
+                            + (f"; report it as {other_done}" if other_goods else "; report the arrival"))
+    reported = progress.stops[index]
+    if reported.collected_at if collecting else reported.delivered_at:
+        raise StepRefused(f"the goods of stop {index} ({label(stop)}) were {done} already")
+    return stop
+
+
+def decide_collection(tour: TourDispatched, progress: TourProgress, index: int) -> StopReport:
+    stop = _goods_stop(tour, progress, index, collecting=True)
     return _completed(tour, index, StopCompletionKind.COLLECTED, loads(stop))
 
 
@@ -246,12 +258,7 @@ def on_board(tour: TourDispatched, progress: TourProgress, shipment_id: str,
 
 def decide_delivery(tour: TourDispatched, progress: TourProgress, index: int, *,
                     compartment_ids: list[str] | None = None) -> StopReport:
-    stop = _open_stop(tour, progress, index)
-    if not unloads(stop):
-        raise Unprocessable(f"there is nothing to deliver at stop {index} ({label(stop)})"
-                            + ("; report it as collected" if loads(stop) else "; report the arrival"))
-    if progress.stops[index].delivered_at:
-        raise StepRefused(f"the goods of stop {index} ({label(stop)}) were delivered already")
+    stop = _goods_stop(tour, progress, index, collecting=False)
     waiting = [c for c in unloads(stop) if on_board(tour, progress, c.shipment_id, index) is None]
     if waiting:
         first = load_stop_of(tour, waiting[0].shipment_id, index)

@@ -42,11 +42,8 @@ class AcceptedPlan:
     answer: dict[str, Any] = field(default_factory=dict)
 
 
-class RoutingRefused(DomainError):
+class RoutingRefused(DomainError, status_code=502, code="routing_refused"):
     """The routing service answered, but not with a plan (502)."""
-
-    status_code = 502
-    code = "routing_refused"
 
 
 class RoutingClient(Protocol):

@@ -7,4 +7,5 @@ dependencies as arguments.
 - `requests`: the decision "request this shop's shipment", once per shipment and attempt
 - `tours`: drivers' reports (logistics.tours) -> shipment events
 - `shipments`: the read model, projected from the hub's own logistics.shipments
+- `stored`: reading back an event kept packed at a key
 """

@@ -19,6 +19,7 @@ from nahnetz.records import PickupPointRegistered, PickupPointUpdated, ShopClose
 
 from .. import keys
 from ..domain.places import PickupPoint, Shop
+from .stored import load_event
 
 PROFILE, CLOSED_FOR_GOOD = "profile", "closed_for_good"
 
@@ -57,8 +58,7 @@ async def load_shop(redis: Redis, shop_id: str) -> Shop | None:
 
 
 async def load_point(redis: Redis, point_id: str) -> PickupPoint | None:
-    raw = await redis.get(keys.point(point_id))
-    if raw is None:
+    profile = await load_event(redis, keys.point(point_id))
+    if profile is None:
         return None
-    [profile] = unpack(raw)
     return PickupPoint(profile.pickup_point_id, profile.name, profile.kind, profile.location, profile.opening_hours)

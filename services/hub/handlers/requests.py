@@ -28,13 +28,14 @@ from redis.asyncio import Redis
 
 from nahnetz.events import Event, new_event
 from nahnetz.messaging.idempotency import Transaction
-from nahnetz.messaging.outbox import Outbox, pack, unpack
+from nahnetz.messaging.outbox import Outbox, pack
 from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import OrderPlaced, ShipmentRequested
 
 from .. import keys
 from ..domain.shipments import CollectionRules, ShipmentRequest, Unplannable, shipment_for_shop, shop_ids
 from .places import load_point, load_shop
+from .stored import load_event
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,7 @@ class RequestOutcome:
 
 
 async def load_order(redis: Redis, order_id: str) -> OrderPlaced | None:
-    raw = await redis.get(keys.order(order_id))
-    if raw is None:
-        return None
-    [order] = unpack(raw)
-    return order
+    return await load_event(redis, keys.order(order_id))
 
 
 async def request_shipments(redis: Redis, producer: EventProducer, order_id: str, rules: CollectionRules,

@@ -48,6 +48,7 @@ from ..domain.progress import (
 from ..domain.shipments import CollectionRules, collection_day_of, rescheduled
 from .places import load_point, load_shop
 from .requests import PRODUCER
+from .stored import load_event
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +74,9 @@ async def on_tour_event(event: Event, redis: Redis, producer: EventProducer, *, 
 
 
 async def _stop_of(event: StopCompleted | StopFailed, redis: Redis) -> Stop:
-    raw = await redis.get(keys.tour(event.tour_id))
-    if raw is None:
+    tour = await load_event(redis, keys.tour(event.tour_id))
+    if tour is None:
         raise InvalidEvent(f"{event.type} for tour {event.tour_id}, which was never dispatched")
-    [tour] = unpack(raw)
     try:
         return stop_at(tour, event.stop_index)
     except ReportMismatch as exc:
@@ -84,11 +84,7 @@ async def _stop_of(event: StopCompleted | StopFailed, redis: Redis) -> Stop:
 
 
 async def current_request(redis: Redis, shipment_id: str) -> ShipmentRequested | None:
-    raw = await redis.get(keys.request(shipment_id))
-    if raw is None:
-        return None
-    [request] = unpack(raw)
-    return request
+    return await load_event(redis, keys.request(shipment_id))
 
 
 async def stop_completed(event: StopCompleted, redis: Redis, producer: EventProducer, hub_id: str) -> list[Event]:

@@ -5,13 +5,24 @@ public topics: a product as listed (catalog.products) and a pick-up point
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Mapping
+from typing import Any, Mapping, Self
 
 from nahnetz.records import PickupPointRegistered, PickupPointUpdated, ProductListed, ProductUpdated
 
 
+class _Stored:
+    """A listing as it is kept in Redis (JSON): fields a stored copy lacks take their defaults."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Self:
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+
 @dataclass(frozen=True)
-class ProductListing:
+class ProductListing(_Stored):
     product_id: str
     shop_id: str
     name: str
@@ -24,13 +35,6 @@ class ProductListing:
     volume_ml: int     # one unit, packed
     stock: int = 0     # as last adjusted; the catalog decides reservations, not this
     delisted: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ProductListing":
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @classmethod
     def from_listing(cls, event: ProductListed | ProductUpdated, previous: "ProductListing | None" = None
@@ -56,7 +60,7 @@ class ProductListing:
 
 
 @dataclass(frozen=True)
-class PickupPointListing:
+class PickupPointListing(_Stored):
     pickup_point_id: str
     name: str
     kind: str
@@ -64,13 +68,6 @@ class PickupPointListing:
     locality: str
     hold_days: int = 3
     in_service: bool = True
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "PickupPointListing":
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
 
     @classmethod
     def from_description(cls, event: PickupPointRegistered | PickupPointUpdated) -> "PickupPointListing":

@@ -77,24 +77,20 @@ def collection_method(by_qr: bool, staff_id: str | None) -> CollectionMethod:
 
 
 # -- refusals, shown to the person at the terminal as they are --------------------------------
-class WrongCode(DomainError):
-    status_code = 403
-    code = "wrong_code"
+class WrongCode(DomainError, status_code=403, code="wrong_code"):
+    """The PIN or QR code does not match; attempts are left."""
 
 
-class CodeLocked(DomainError):
-    status_code = 423
-    code = "code_locked"
+class CodeLocked(DomainError, status_code=423, code="code_locked"):
+    """Too many wrong codes: only the operator can unlock the parcel."""
 
 
-class AlreadyCollected(DomainError):
-    status_code = 409
-    code = "already_collected"
+class AlreadyCollected(DomainError, status_code=409, code="already_collected"):
+    """The parcel was taken out already."""
 
 
-class ParcelGone(DomainError):
-    status_code = 410
-    code = "parcel_expired"
+class ParcelGone(DomainError, status_code=410, code="parcel_expired"):
+    """The parcel's pick-up time ran out; it left the locker."""
 
 
 def refusal(decision: Decision, order_id: str) -> DomainError:

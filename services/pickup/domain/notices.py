@@ -60,13 +60,10 @@ def parcel_ready(*, deposit_id: str, order_id: str, resident_id: str, pin: str, 
                f"Abholbar bis {until_de}. Den Code nie weitergeben, außer an die Person, die abholt.")
     text_en = (f"Your order {order_id} is ready for pick-up: {where_en}. {how_en} "
                f"Collect by {until_en}. Share the code only with the person collecting.")
-    return Notice(
-        notification_id=f"{PARCEL_READY}:{order_id}:{deposit_id}", recipient_id=resident_id,
-        recipient_role="RESIDENT", template=PARCEL_READY,
-        params={"order_id": order_id, "order_ref": order_id, "pin": pin, "qr_payload": qr_payload, "pickup_point": point_name,
-                "address": point_address, "access_note": access_note or "", "compartments": doors_text,
-                "collect_by": until_de, "collect_by_en": until_en, "text_de": text_de, "text_en": text_en},
-    )
+    return _notice(PARCEL_READY, f"{order_id}:{deposit_id}", resident_id, "RESIDENT", text_de, text_en,
+                   {"order_id": order_id, "order_ref": order_id, "pin": pin, "qr_payload": qr_payload,
+                    "pickup_point": point_name, "address": point_address, "access_note": access_note or "",
+                    "compartments": doors_text, "collect_by": until_de, "collect_by_en": until_en})
 
 
 def code_locked(*, lock_id: str, operator_id: str, order_id: str, pickup_point_id: str, point_name: str,
@@ -76,9 +73,14 @@ def code_locked(*, lock_id: str, operator_id: str, order_id: str, pickup_point_i
                f"am {point_name} ({pickup_point_id}). Bitte prüfen und ggf. entsperren.")
     text_en = (f"Pick-up code locked: {failed_attempts} wrong codes for order {order_id} "
                f"at {point_name} ({pickup_point_id}). Please check and unlock if appropriate.")
-    return Notice(
-        notification_id=f"{CODE_LOCKED}:{order_id}:{lock_id}", recipient_id=operator_id,
-        recipient_role="OPERATOR", template=CODE_LOCKED,
-        params={"order_id": order_id, "pickup_point_id": pickup_point_id, "pickup_point": point_name,
-                "failed_attempts": str(failed_attempts), "text_de": text_de, "text_en": text_en},
-    )
+    return _notice(CODE_LOCKED, f"{order_id}:{lock_id}", operator_id, "OPERATOR", text_de, text_en,
+                   {"order_id": order_id, "pickup_point_id": pickup_point_id, "pickup_point": point_name,
+                    "failed_attempts": str(failed_attempts)})
+
+
+def _notice(template: str, ref: str, recipient_id: str, role: str, text_de: str, text_en: str,
+            params: Mapping[str, str]) -> Notice:
+    """One notification per template and `ref`; the whole texts ride along in the
+    params for channels that send text as it is."""
+    return Notice(notification_id=f"{template}:{ref}", recipient_id=recipient_id, recipient_role=role,
+                  template=template, params={**params, "text_de": text_de, "text_en": text_en})

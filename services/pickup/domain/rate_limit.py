@@ -10,9 +10,8 @@ POINT = "point"    # the attempts at one pick-up point (its terminal)
 PARCEL = "parcel"  # the attempts at one parcel, from wherever
 
 
-class TooManyAttempts(DomainError):
-    status_code = 429
-    code = "too_many_attempts"
+class TooManyAttempts(DomainError, status_code=429, code="too_many_attempts"):
+    """More code attempts in the window than the limit allows; try again in the next one."""
 
 
 @dataclass(frozen=True)

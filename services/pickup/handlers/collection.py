@@ -32,7 +32,7 @@ from ..domain.collection import (
 from ..domain.notices import code_locked
 from ..domain.parcels import compartments_of, state_of, to_ms
 from ..settings import PickupSettings
-from .parcels import change_parcel
+from .parcels import OpenedDoors, change_parcel
 from .points import load_point
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,8 @@ API = "pickup-api"
 
 
 @dataclass(frozen=True)
-class Collection:
-    order_id: str
-    pickup_point_id: str
-    compartment_ids: list[str]
-    doors: list[str]
-    event_id: str
+class Collection(OpenedDoors):
+    """The doors a right code opened."""
 
 
 async def collect_with_code(*, pickup_point_id: str, code: EnteredCode, collector: Actor, staff_id: str | None,

@@ -30,20 +30,17 @@ from ..domain.deposit import Reservation, check_reserved, plan_deposit
 from ..domain.notices import parcel_ready
 from ..domain.parcels import parcel_record
 from ..settings import PickupSettings
-from .parcels import change_parcel
+from .parcels import OpenedDoors, change_parcel
 from .points import load_point
 
 API = "pickup-api"
 
 
 @dataclass(frozen=True)
-class Deposit:
-    order_id: str
-    pickup_point_id: str
-    compartment_ids: list[str]
-    doors: list[str]
+class Deposit(OpenedDoors):
+    """The doors to put the parcel in, and until when it may be collected."""
+
     expires_at: datetime
-    event_id: str
 
 
 async def deposit_parcel(*, order_id: str, compartment_ids: list[str] | None, tour_id: str | None,
@@ -82,7 +79,8 @@ async def deposit_parcel(*, order_id: str, compartment_ids: list[str] | None, to
         # Without its event the deposit did not happen: free the claim so it can be repeated.
         await _unclaim(redis, order_id, deposit_id)
         raise
-    return Deposit(order_id, point_id, plan.compartment_ids, plan.doors, plan.expires_at, deposit_id)
+    return Deposit(order_id, point_id, plan.compartment_ids, plan.doors, event_id=deposit_id,
+                   expires_at=plan.expires_at)
 
 
 async def _claim(redis: Redis, order_id: str, record: dict[str, str]) -> bool:

@@ -12,6 +12,7 @@ expiry job never both win.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Awaitable, Callable
 
 from redis.asyncio import Redis
@@ -30,6 +31,17 @@ from ..domain.parcels import parcel_record, to_ms
 from . import reservations
 
 MAX_CONFLICTS = 10
+
+
+@dataclass(frozen=True)
+class OpenedDoors:
+    """What a deposit or a collection tells the terminal: which compartments open."""
+
+    order_id: str
+    pickup_point_id: str
+    compartment_ids: list[str]
+    doors: list[str]
+    event_id: str
 
 
 async def change_parcel(redis: Redis, order_id: str, step: Callable[[Pipeline], Awaitable[Any]]) -> Any:

@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable, Iterable, Sequence
 
-from .shipments import LeftOut, ServiceTimes, ShipmentRecord, UtcWindow
+from .shipments import LeftOut, Place, ServiceTimes, ShipmentRecord, UtcWindow
 from .solver import Job, JobKind, Stop, TemperatureClass, TimeWindow, Vehicle
 
 PENALTY_PER_SHIPMENT_EUR = 10_000.0  # a day's tours cost about a thousand euros: serving always pays
@@ -314,32 +314,35 @@ def _add(out: Consolidated, draft: _Draft, ctx: DayContext, used: set[str]) -> N
                                    service.at_hub_s)
         base = draft.delivery_base_s
     else:
-        shop_s = shop_service_s(shipments, draft.pickup_base_s, service)
-        windows = ctx.windows(draft.windows[0], shop_s)
-        if windows is None:
-            out.left_out.append(LeftOut(job_id, ids, "TIME_WINDOW",
-                                        f"the opening hours of {first.shop.name or first.shop.place_id} are too "
-                                        "short for the collection"))
-            return
-        pickup = Stop(first.shop.place_id, windows, shop_s)
+        pickup = _stop_within(ctx, first.shop, draft.windows[0],
+                              shop_service_s(shipments, draft.pickup_base_s, service))
         base = draft.pickup_base_s
     if draft.role is Role.COLLECT:
         deadline = ctx.ready_s - service.at_hub_s
         delivery = Stop(ctx.hub_id, (TimeWindow(0, max(0, deadline)),) if hub_deadline else (), service.at_hub_s)
     else:
-        point_s = point_service_s(shipments, draft.delivery_base_s, service)
-        windows = ctx.windows(draft.windows[1], point_s)
-        if windows is None:
-            out.left_out.append(LeftOut(job_id, ids, "TIME_WINDOW",
-                                        f"the opening hours of {first.point.name or first.point.place_id} are too "
-                                        "short for the delivery"))
-            return
-        delivery = Stop(first.point.place_id, windows, point_s)
+        delivery = _stop_within(ctx, first.point, draft.windows[1],
+                                point_service_s(shipments, draft.delivery_base_s, service))
+    if pickup is None or delivery is None:
+        place, what = (first.shop, "collection") if pickup is None else (first.point, "delivery")
+        out.left_out.append(_hours_too_short(job_id, ids, place, what))
+        return
     out.jobs.append(Job(job_id, JobKind.SHIPMENT, pickup=pickup, delivery=delivery,
                         weight_kg=sum(s.weight_g for s in shipments) / 1000,
                         volume_l=sum(s.volume_ml for s in shipments) / 1000,
                         temperature=temperature, penalty=penalty(len(ids))))
     out.specs[job_id] = JobSpec(draft.role, ids, collected_today, hub_deadline, base)
+
+
+def _stop_within(ctx: DayContext, place: Place, hours: Sequence[UtcWindow], service_s: int) -> Stop | None:
+    """A stop at a shop or point in its opening hours; None when they leave no time for the service."""
+    windows = ctx.windows(hours, service_s)
+    return None if windows is None else Stop(place.place_id, windows, service_s)
+
+
+def _hours_too_short(job_id: str, ids: tuple[str, ...], place: Place, what: str) -> LeftOut:
+    return LeftOut(job_id, ids, "TIME_WINDOW",
+                   f"the opening hours of {place.name or place.place_id} are too short for the {what}")
 
 
 def _unique(name: str, used: set[str]) -> str:

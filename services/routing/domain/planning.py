@@ -50,23 +50,8 @@ from .consolidation import (
 from .fleet import cents, local_instant, local_midnight, vehicle_problems
 from .replanning import TourProgress
 from .shipments import LeftOut, Place, ServiceTimes, ShipmentRecord, UtcWindow
-from .solver import (
-    DropReason,
-    FixedPrefix,
-    Job,
-    JobKind,
-    Location,
-    Problem,
-    Solution,
-    SolveStatus,
-    Stop,
-    StopKind,
-    StopRef,
-    TemperatureClass,
-    TimeWindow,
-    TravelMatrix,
-    Vehicle,
-)
+from .solver import (DropReason, FixedPrefix, Job, JobKind, Location, Problem, Solution, SolveStatus, Stop,
+                     StopKind, StopRef, TemperatureClass, TimeWindow, TravelMatrix, Vehicle)
 
 
 class PlanningError(ValueError):

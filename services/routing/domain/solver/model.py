@@ -277,15 +277,11 @@ class ScheduledStop:
     load_l: float
 
 
-@dataclass(frozen=True)
-class Tour:
-    vehicle_id: str
-    stops: tuple[ScheduledStop, ...]  # START, job stops in order, END
+class _Kilometres:
+    """Distances in km for people, of a tour or a whole solution."""
+
     distance_m: int
-    duration_s: int
-    empty_distance_m: int  # driven with nothing on board
-    load_factor: float  # mean of load/capacity (the tighter of kg and l), weighted by distance
-    cost: float
+    empty_distance_m: int
 
     @property
     def km(self) -> float:
@@ -294,6 +290,17 @@ class Tour:
     @property
     def empty_km(self) -> float:
         return self.empty_distance_m / 1000
+
+
+@dataclass(frozen=True)
+class Tour(_Kilometres):
+    vehicle_id: str
+    stops: tuple[ScheduledStop, ...]  # START, job stops in order, END
+    distance_m: int
+    duration_s: int
+    empty_distance_m: int  # driven with nothing on board
+    load_factor: float  # mean of load/capacity (the tighter of kg and l), weighted by distance
+    cost: float
 
     @property
     def job_stops(self) -> tuple[ScheduledStop, ...]:
@@ -323,7 +330,7 @@ class SolveStatus(str, Enum):
 
 
 @dataclass(frozen=True)
-class Solution:
+class Solution(_Kilometres):
     status: SolveStatus
     tours: tuple[Tour, ...]
     dropped: tuple[DroppedJob, ...]
@@ -334,14 +341,6 @@ class Solution:
     objective: float  # cost plus penalties of optional jobs left out
     solve_seconds: float
     strategy: str = ""
-
-    @property
-    def km(self) -> float:
-        return self.distance_m / 1000
-
-    @property
-    def empty_km(self) -> float:
-        return self.empty_distance_m / 1000
 
     @property
     def vehicles_used(self) -> int:
