@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from nahnetz.geo import Latitude, Longitude
+
 from .domain.products import ProductDraft
 from .domain.shops import OpeningInterval, ProfileError, check_opening_hours
 from .domain.vocabulary import UnknownWord, parse_category, parse_temperature
@@ -36,8 +38,8 @@ class Address(Strict):
 
 
 class Location(Strict):
-    lat: float = Field(ge=-85.0, le=85.0)  # the range Redis GEO can index
-    lon: float = Field(ge=-180.0, le=180.0)
+    lat: Latitude  # the range Redis GEO can index
+    lon: Longitude
 
 
 class Interval(Strict):

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import JSONResponse
 
+from nahnetz.geo import MAX_LATITUDE
 from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import Role, User, require_roles
 from nahnetz.kit.errors import BadRequest, DomainError
@@ -148,7 +149,7 @@ async def search(redis: RedisDep, settings: CatalogSettingsDep,
                  q: Annotated[str | None, Query(max_length=200, description="Words, e.g. 'käse brot'")] = None,
                  category: Annotated[str | None, Query(description="A category symbol or its name")] = None,
                  municipality: Annotated[str | None, Query(max_length=80)] = None,
-                 lat: Annotated[float | None, Query(ge=-85, le=85)] = None,
+                 lat: Annotated[float | None, Query(ge=-MAX_LATITUDE, le=MAX_LATITUDE)] = None,
                  lon: Annotated[float | None, Query(ge=-180, le=180)] = None,
                  radius_km: Annotated[float | None, Query(gt=0)] = None,
                  limit: Annotated[int, Query(ge=1)] = 20) -> dict:

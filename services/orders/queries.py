@@ -12,6 +12,8 @@ from .domain.packing_list import PackingList, build_packing_list
 from .handlers.store import load_point, load_views, loads
 
 MAX_PAGE = 200
+# Redis answers an error, not an empty page, for a range past 2**63; no list is this long.
+MAX_OFFSET = 1_000_000
 
 
 async def find_order(redis: Redis, order_id: str) -> OrderView | None:

@@ -26,7 +26,7 @@ from .settings import OrdersSettings
 ResidentOrStaff = Annotated[User, Depends(require_roles(Role.RESIDENT, Role.OPERATOR, Role.ADMIN))]
 ShopOrStaff = Annotated[User, Depends(require_roles(Role.SHOP, Role.OPERATOR, Role.ADMIN))]
 Page = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=queries.MAX_OFFSET)]
 
 
 OrdersSettingsDep = Annotated[OrdersSettings, Depends(from_state("orders_settings"))]

@@ -8,6 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from nahnetz.geo import Latitude, Longitude
+
 from .domain.points import Compartment, OpeningHours, OpeningInterval, PickupPoint
 
 Temperature = Literal["AMBIENT", "CHILLED", "FROZEN"]
@@ -26,8 +28,8 @@ class AddressIn(_Model):
 
 
 class LocationIn(_Model):
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Latitude
+    lon: Longitude
 
 
 class IntervalIn(_Model):

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Query
 
 from nahnetz.clock import today_in_berlin
 from nahnetz.events import now_utc
+from nahnetz.geo import MAX_LATITUDE
 from nahnetz.kit.api import RedisDep, from_state
-from nahnetz.kit.auth import CurrentUser, Role, User, require_roles
+from nahnetz.kit.auth import CurrentUser, Role, User, require_roles, visible_area
 from nahnetz.kit.errors import Forbidden
 from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.idempotency_keys import Idempotency
@@ -56,7 +57,7 @@ def points_router() -> APIRouter:
 
     @router.get("/near")
     async def points_near(user: CurrentUser, redis: RedisDep,
-                          lat: Annotated[float, Query(ge=-90, le=90)],
+                          lat: Annotated[float, Query(ge=-MAX_LATITUDE, le=MAX_LATITUDE)],
                           lon: Annotated[float, Query(ge=-180, le=180)],
                           day: date | None = None,
                           radius_km: Annotated[float, Query(gt=0, le=200)] = 10.0,
@@ -77,6 +78,8 @@ def points_router() -> APIRouter:
     async def get_occupancy(pickup_point_id: str, user: OccupancyReader, redis: RedisDep,
                             day: date | None = None) -> dict:
         point = await queries.existing_point(redis, pickup_point_id)
+        if user.role is Role.MUNICIPALITY:
+            visible_area(user, point.municipality)  # a municipality sees only its own points
         day = day or today_in_berlin()
         occupancy = await queries.occupied(redis, pickup_point_id, day)
         # Which order sits where is for the people who handle the parcels, not for statistics.

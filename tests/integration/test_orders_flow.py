@@ -291,6 +291,18 @@ async def test_a_resident_sees_only_their_own_orders(api, log, worker, region):
     assert [o["order_id"] for o in by_operator.json()["orders"]] == [order_id]
 
 
+async def test_a_page_past_any_list_is_a_422_not_a_server_error(api, region):
+    # Redis refuses a range past 2**63; the API must say so before asking it.
+    huge = str(2**63 + 5)
+    for path, who in (("/v1/me/orders", bearer(region.resident)), ("/v1/orders", bearer("op-1", "operator"))):
+        answer = await api.get(path, params={"offset": huge}, headers=who)
+        assert answer.status_code == 422, answer.text
+        assert answer.json()["error"] == "validation_failed"
+        assert [d["field"] for d in answer.json()["detail"]] == ["offset"]
+        last = await api.get(path, params={"offset": 1_000_000}, headers=who)
+        assert last.status_code == 200 and last.json()["orders"] == []
+
+
 async def test_validation_errors_are_422_naming_the_fields(api, region):
     async def problems(body) -> dict:
         answer = await api.post("/v1/orders", json=body, headers=bearer(region.resident))

@@ -194,6 +194,34 @@ async def test_registration_is_checked_and_only_for_operators(api, worker):
     assert missing.status_code == 404 and missing.json()["error"] == "not_found"
 
 
+async def test_coordinates_the_geo_index_cannot_hold_are_refused_before_anything_is_stored(api, worker):
+    # Latitude 88 is valid WGS84 but beyond Redis GEO: accepting it used to leave a listed,
+    # never-found point whose event went to the dead letters and whose id stayed taken.
+    point_id = f"pp-test-{uuid.uuid4().hex[:10]}"
+    body = locker_body(point_id, [("A1", "AMBIENT", 20)])
+    polar = await api.post("/v1/pickup-points", json={**body, "location": {"lat": 88, "lon": 9}}, headers=OPERATOR)
+    assert polar.status_code == 422, polar.text
+    assert "location.lat" in [d["field"] for d in polar.json()["detail"]]
+    assert (await api.post("/v1/pickup-points", json=body, headers=OPERATOR)).status_code == 202
+
+    for lat in (-90, -85.06, 85.06, 90):
+        near = await api.get("/v1/pickup-points/near", headers=RESIDENT, params={"lat": lat, "lon": -180})
+        assert near.status_code == 422, (lat, near.text)
+    edge = await api.get("/v1/pickup-points/near", headers=RESIDENT, params={"lat": -85.05, "lon": -180})
+    assert edge.status_code == 200, edge.text
+
+
+async def test_a_municipality_sees_the_occupancy_of_its_own_points_only(api, worker):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 20)])       # in Höxter
+    own = await api.get(f"/v1/pickup-points/{point_id}/occupancy", headers=bearer("hx", "municipality",
+                                                                                  municipality="Höxter"))
+    assert own.status_code == 200, own.text
+    assert all("order_id" not in c for c in own.json()["compartments"])
+    other = await api.get(f"/v1/pickup-points/{point_id}/occupancy", headers=bearer("brakel", "municipality",
+                                                                                    municipality="Brakel"))
+    assert other.status_code == 403 and "Brakel" in other.json()["message"]
+
+
 # -- compartment reservations -------------------------------------------------------------------
 async def test_an_order_gets_compartments_of_its_temperature_classes(api, producer, watcher, worker):
     point_id = await register(api, worker, [("A1", "AMBIENT", 20), ("A2", "AMBIENT", 45), ("C1", "CHILLED", 20),

@@ -52,9 +52,12 @@ def test_description_problems_name_what_is_wrong():
     bad = PickupPoint("pp-1", "x", "LOCKER", 91.0, 9.3, "Höxter",
                       (Compartment("A", 0), Compartment("A", 10, "WARM")), hold_days=0)
     problems = " | ".join(description_problems(bad))
-    for expected in ("appears twice", "positive volume", "unknown temperature class", "WGS84", "hold_days"):
+    for expected in ("appears twice", "positive volume", "unknown temperature class", "the location", "hold_days"):
         assert expected in problems
     assert description_problems(counter()) == []
+    # Valid WGS84, but beyond what the GEO index holds: refused before it is half stored.
+    polar = PickupPoint("pp-1", "x", "LOCKER", 88.0, 9.3, "Höxter", (Compartment("A", 10),))
+    assert ["the location must lie within latitude ±85.05112878 and longitude ±180.0"] == description_problems(polar)
     assert "at least one compartment" in description_problems(
         PickupPoint("pp-1", "x", "LOCKER", 51.0, 9.0, "Höxter", ()))[0]
 

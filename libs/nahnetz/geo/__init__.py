@@ -1,5 +1,6 @@
 """Geography shared by every service: points and the travel matrix provider."""
 
+from .bounds import MAX_LATITUDE, Latitude, Longitude
 from .matrix import (
     CachedMatrix,
     GeoPoint,
@@ -13,6 +14,9 @@ from .matrix import (
 )
 
 __all__ = [
+    "MAX_LATITUDE",
+    "Latitude",
+    "Longitude",
     "CachedMatrix",
     "GeoPoint",
     "GreatCircleMatrix",

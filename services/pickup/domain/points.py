@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any, Mapping, Sequence
 
+from nahnetz.geo.bounds import MAX_LATITUDE, MAX_LONGITUDE
 from nahnetz.records import PickupPointRegistered, PickupPointUpdated
 
 TEMPERATURE_CLASSES = ("AMBIENT", "CHILLED", "FROZEN")
@@ -195,8 +196,9 @@ def description_problems(point: PickupPoint) -> list[str]:
             problems.append(f"compartment {c.compartment_id!r} needs a positive volume")
         if c.temperature_class not in TEMPERATURE_CLASSES:
             problems.append(f"compartment {c.compartment_id!r}: unknown temperature class {c.temperature_class!r}")
-    if not (-90 <= point.lat <= 90 and -180 <= point.lon <= 180):
-        problems.append("the location is not a valid WGS84 coordinate")
+    # The GEO index holds less than WGS84 allows; a point it refuses would be half stored.
+    if not (-MAX_LATITUDE <= point.lat <= MAX_LATITUDE and -MAX_LONGITUDE <= point.lon <= MAX_LONGITUDE):
+        problems.append(f"the location must lie within latitude ±{MAX_LATITUDE} and longitude ±{MAX_LONGITUDE}")
     if point.hold_days < 1:
         problems.append("hold_days must be at least 1")
     if point.opening_hours is not None:
