@@ -256,3 +256,30 @@ def test_topics_script_covers_the_registry():
     for topic in all_with_dead_letters():
         assert re.search(rf"--topic {re.escape(topic.name)} --partitions {topic.partitions} "
                          r"--replication-factor 3 ", script)
+
+
+# -- secrets and listening addresses -----------------------------------------------------------
+def test_compose_runs_in_production_and_refuses_to_start_without_real_secrets():
+    from nahnetz.kit.settings import DEV_JWT_SECRET
+    from services.pickup.settings import DEV_CODE_SECRET
+
+    text = (REPO / "docker-compose.yml").read_text()
+    env = load_compose()["x-nahnetz-env"]
+    assert env["NAHNETZ_ENV"] == "${NAHNETZ_ENV:-prod}"
+    # `${VAR:?message}`: compose stops before starting anything when the host has none.
+    for name in ("NAHNETZ_JWT_SECRET", "PICKUP_CODE_SECRET"):
+        assert re.fullmatch(r"\$\{%s:\?.+\}" % name, env[name]), env[name]
+    assert DEV_JWT_SECRET not in text and DEV_CODE_SECRET not in text
+
+
+def test_every_container_listens_on_all_interfaces_and_every_local_process_on_loopback():
+    from nahnetz.kit.settings import Settings
+    from nahnetz.messaging.faust_app import faust_options
+
+    for name, entry in load_compose()["services"].items():
+        if name.endswith(("-api", "-worker")):
+            assert entry["environment"]["NAHNETZ_HTTP_HOST"] == "0.0.0.0", name
+    # Outside a container a worker's health and metrics port binds where the API does.
+    local = Settings(kafka_bootstrap="localhost:9092", redis_url="redis://localhost:6379/0")
+    assert local.http_host == "127.0.0.1"
+    assert faust_options(local, "nahnetz-test")["web_bind"] == "127.0.0.1"

@@ -9,7 +9,7 @@ process at once with a message naming it, instead of failing on first use.
 | REDIS_URL | Redis URL, e.g. redis://127.0.0.1:6379/0 (required) |
 | NAHNETZ_ENV | dev, test or prod (default dev) |
 | NAHNETZ_SERVICE | the service's folder name (set by the launcher) |
-| NAHNETZ_HTTP_HOST | address the API listens on (default 127.0.0.1; 0.0.0.0 in a container) |
+| NAHNETZ_HTTP_HOST | address the API and a worker's health/metrics port listen on (default 127.0.0.1; 0.0.0.0 in a container) |
 | NAHNETZ_HTTP_PORT | port of the API process |
 | NAHNETZ_WORKER_PORT | port of the worker's health/metrics web server |
 | NAHNETZ_JWT_SECRET | HMAC secret for bearer tokens (required in prod, at least 32 characters) |

@@ -69,6 +69,8 @@ def faust_options(settings: Settings, app_id: str) -> dict[str, Any]:
         "consumer_auto_offset_reset": "earliest",
         "web_enabled": True,
         "web_port": settings.worker_port,
+        # Health and metrics listen where the API does: loopback unless a container says 0.0.0.0.
+        "web_bind": settings.http_host,
         "autodiscover": False,
         "store": "memory://",
         # Faust writes a data dir (tables) relative to the working directory by default.

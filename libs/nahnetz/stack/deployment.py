@@ -77,7 +77,8 @@ def compose_services(processes: list[ServiceProcess]) -> list[str]:
             lines += ["      NAHNETZ_HTTP_HOST: 0.0.0.0", f"      NAHNETZ_HTTP_PORT: {API_PORT}",
                       f'    ports: ["{proc.port}:{API_PORT}"]']
         else:
-            lines.append(f"      NAHNETZ_HEALTH_URL: http://127.0.0.1:{WORKER_PORT}/healthz")
+            lines += ["      NAHNETZ_HTTP_HOST: 0.0.0.0",  # Prometheus scrapes the worker from outside
+                      f"      NAHNETZ_HEALTH_URL: http://127.0.0.1:{WORKER_PORT}/healthz"]
         lines.append("")
     return lines[:-1]
 
@@ -125,9 +126,8 @@ def _deployment(proc: ServiceProcess) -> dict:
         "envFrom": [{"configMapRef": {"name": "nahnetz-env"}},
                     {"configMapRef": {"name": "nahnetz-service-urls"}},
                     {"secretRef": {"name": "nahnetz-secrets"}}],
-        "env": [{"name": "NAHNETZ_SERVICE", "value": proc.service}]
-        + ([{"name": "NAHNETZ_HTTP_HOST", "value": "0.0.0.0"},
-            {"name": "NAHNETZ_HTTP_PORT", "value": str(API_PORT)}] if proc.role == "api" else
+        "env": [{"name": "NAHNETZ_SERVICE", "value": proc.service}, {"name": "NAHNETZ_HTTP_HOST", "value": "0.0.0.0"}]
+        + ([{"name": "NAHNETZ_HTTP_PORT", "value": str(API_PORT)}] if proc.role == "api" else
            [{"name": "NAHNETZ_HEALTH_URL", "value": f"http://127.0.0.1:{WORKER_PORT}/healthz"}]),
         "ports": [{"name": port_name, "containerPort": container_port(proc)}],
         # Startup may include a consumer group join and table recovery.
