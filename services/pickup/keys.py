@@ -56,6 +56,11 @@ def tour(tour_id: str) -> str:
     return f"pickup:tour:{tour_id}"
 
 
+def carriers(order_id: str) -> str:
+    """Set: the drivers whose dispatched tours unload this order at its pick-up point."""
+    return f"pickup:carriers:{order_id}"
+
+
 def attempts(scope: str, ident: str, window: int) -> str:
     return f"pickup:attempts:{scope}:{ident}:{window}"
 

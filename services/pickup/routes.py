@@ -128,6 +128,7 @@ def parcels_router() -> APIRouter:
 
     @router.get("/{order_id}")
     async def get_parcel(order_id: str, user: Depositor, redis: RedisDep) -> dict:
+        await commands.must_carry(redis, user.actor(), order_id)
         return found_or_404(await queries.parcel_view(redis, order_id), f"no parcel of order {order_id} was deposited")
 
     return router

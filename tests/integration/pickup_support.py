@@ -1,15 +1,16 @@
 """What the pick-up integration tests send the service: the orders service's
-OrderPlaced with lines of a temperature class and volume, and a locker to register.
+OrderPlaced with lines of a temperature class and volume, a locker to register, and
+dispatch's TourDispatched that brings orders to their point.
 Its worker, topic readers and waiting are the test kit's (`nahnetz.testing`)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime, time, timezone
 from typing import Any
 
 from nahnetz.events import new_event
-from nahnetz.records import Money, OrderLine, OrderPlaced
+from nahnetz.records import Money, OrderLine, OrderPlaced, TourDispatched
 
 
 def money(cents: int) -> Money:
@@ -40,3 +41,16 @@ def locker_body(point_id: str, compartments: list[tuple[str, str, int]], *, lat:
                           "volume_ml": litres * 1000} for cid, temp, litres in compartments],
         "access_note": "neben dem Rathauseingang",
     }
+
+
+def tour_to(point_id: str, day: date, order_ids: list[str], driver_id: str) -> TourDispatched:
+    """A tour of `driver_id` that unloads the orders at the pick-up point (its last stop)."""
+    eta = int(datetime.combine(day, time(12), tzinfo=timezone.utc).timestamp() * 1000)
+    unload = [{"shipment_id": f"s-{order_id}", "order_id": order_id, "action": "UNLOAD", "shop_id": "shop-test",
+               "pickup_point_id": point_id} for order_id in order_ids]
+    return new_event(
+        TourDispatched, producer="dispatch-api", tour_id=f"tour-{uuid.uuid4().hex[:10]}", plan_id="plan-test",
+        day=day, driver_id=driver_id, vehicle_id="van-test",
+        stops=[{"kind": "DELIVERY", "place_id": point_id, "location": {"lat": 51.7, "lon": 9.3}, "eta": eta,
+                "load_g": 0, "load_ml": 0, "shipment_ids": [u["shipment_id"] for u in unload],
+                "consignments": unload}])

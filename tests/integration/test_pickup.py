@@ -33,7 +33,7 @@ from nahnetz.testing import TopicReader, api_client, eventually, settings_for
 from nahnetz.topics import (
     NOTIFY_REQUESTS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_RESERVATION_REQUESTS, PICKUP_RESERVATIONS,
 )
-from pickup_support import line, locker_body, order_placed
+from pickup_support import line, locker_body, order_placed, tour_to
 from services.pickup import keys
 from services.pickup.api import create_app
 from services.pickup.domain import codes
@@ -126,8 +126,20 @@ async def reserved_order(producer, watcher, worker, point_id: str, lines) -> tup
     return order_id, decision
 
 
-async def deposited(api, watcher, worker, order_id: str) -> tuple[Event, str]:
-    """Deposit the order's parcel; the ParcelDeposited event and the PIN the resident got."""
+async def on_tour(api, producer, worker, order_id: str, point_id: str, driver: str = "driver-7") -> None:
+    """Dispatch a tour of `driver` that brings the order to its point; wait until pick-up knows."""
+    await producer.publish(tour_to(point_id, DAY, [order_id], driver))
+    who = bearer(driver, "driver")
+
+    async def carried():  # 404: may read, nothing deposited yet (403 while not known as carrier)
+        return (await api.get(f"/v1/parcels/{order_id}", headers=who)).status_code == 404
+
+    await eventually(carried, what=f"{driver} known as carrier of {order_id}", watch=[worker])
+
+
+async def deposited(api, producer, watcher, worker, order_id: str, point_id: str) -> tuple[Event, str]:
+    """The tour's driver deposits the order's parcel; the ParcelDeposited event and the PIN the resident got."""
+    await on_tour(api, producer, worker, order_id, point_id)
     answer = await api.post(f"/v1/parcels/{order_id}/deposit", json={}, headers=DRIVER)
     assert answer.status_code == 201, answer.text
     event = await watcher.wait_for(PICKUP_PARCELS, ParcelDeposited, order_id=order_id, watch=[worker])
@@ -328,9 +340,10 @@ async def test_a_deposit_sends_the_pin_to_the_resident_and_keeps_only_its_hash(a
     point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
     order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
     assert (await api.post(f"/v1/parcels/{order_id}/deposit", json={}, headers=RESIDENT)).status_code == 403
+    await on_tour(api, producer, worker, order_id, point_id)
     elsewhere = await api.post(f"/v1/parcels/{order_id}/deposit", json={"compartment_ids": ["Z9"]}, headers=DRIVER)
     assert elsewhere.status_code == 422 and "Z9" in elsewhere.json()["message"]
-    event, pin = await deposited(api, watcher, worker, order_id)
+    event, pin = await deposited(api, producer, watcher, worker, order_id, point_id)
 
     assert codes.is_pin(pin)
     assert event.compartment_ids == ["A1"] and event.deposited_by == "driver-7"
@@ -348,7 +361,7 @@ async def test_a_deposit_sends_the_pin_to_the_resident_and_keeps_only_its_hash(a
 
     again = await api.post(f"/v1/parcels/{order_id}/deposit", json={}, headers=DRIVER)
     assert again.status_code == 409
-    assert (await api.post("/v1/parcels/o-never-placed/deposit", json={}, headers=DRIVER)).status_code == 404
+    assert (await api.post("/v1/parcels/o-never-placed/deposit", json={}, headers=OPERATOR)).status_code == 404
     status = (await api.get(f"/v1/parcels/{order_id}", headers=DRIVER)).json()
     assert status["status"] == "deposited" and "code_hash" not in status
 
@@ -360,6 +373,25 @@ async def test_a_deposit_sends_the_pin_to_the_resident_and_keeps_only_its_hash(a
     assert scanned.status_code == 201, scanned.text
     collected = await watcher.wait_for(PICKUP_PARCELS, ParcelCollected, order_id=order_id, watch=[worker])
     assert collected.method == "QR" and collected.meta.actor.user_id == "r-1"
+
+
+async def test_only_the_driver_whose_tour_brings_the_parcel_deposits_or_reads_it(api, producer, watcher, worker):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
+    order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    stranger = bearer("driver-unrelated", "driver")
+    # Before any tour, and after a tour of another driver: refused, nothing deposited.
+    assert (await api.post(f"/v1/parcels/{order_id}/deposit", json={}, headers=DRIVER)).status_code == 403
+    await on_tour(api, producer, worker, order_id, point_id, driver="driver-7")
+    refused = await api.post(f"/v1/parcels/{order_id}/deposit", json={}, headers=stranger)
+    assert refused.status_code == 403 and "driver-unrelated" in refused.json()["message"]
+    assert (await api.get(f"/v1/parcels/{order_id}", headers=stranger)).status_code == 403
+    assert watcher.events(PICKUP_PARCELS, ParcelDeposited, order_id=order_id) == []
+    # Staff may deposit any parcel; the event records who did.
+    answer = await api.post(f"/v1/parcels/{order_id}/deposit", json={}, headers=OPERATOR)
+    assert answer.status_code == 201, answer.text
+    event = await watcher.wait_for(PICKUP_PARCELS, ParcelDeposited, order_id=order_id, watch=[worker])
+    assert event.meta.actor.user_id == "op-1" and event.meta.actor.role == "OPERATOR"
+    assert (await api.get(f"/v1/parcels/{order_id}", headers=DRIVER)).json()["status"] == "deposited"
 
 
 async def test_a_delivery_reported_by_the_driver_deposits_the_parcel_once(api, producer, watcher, worker):
@@ -391,7 +423,7 @@ async def test_a_delivery_reported_by_the_driver_deposits_the_parcel_once(api, p
 async def test_the_right_code_opens_once_even_when_two_terminals_race(api, producer, watcher, worker):
     point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
     order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
-    _, pin = await deposited(api, watcher, worker, order_id)
+    _, pin = await deposited(api, producer, watcher, worker, order_id, point_id)
     collect = f"/v1/pickup-points/{point_id}/collect"
     wrong = await api.post(collect, json={"order_id": order_id, "code": "000000" if pin != "000000" else "111111"},
                            headers=RESIDENT)
@@ -414,7 +446,7 @@ async def test_the_right_code_opens_once_even_when_two_terminals_race(api, produ
 async def test_five_wrong_codes_lock_the_parcel_and_alert_the_operator(api, producer, watcher, worker):
     point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
     order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
-    _, pin = await deposited(api, watcher, worker, order_id)
+    _, pin = await deposited(api, producer, watcher, worker, order_id, point_id)
     collect = f"/v1/pickup-points/{point_id}/collect"
     wrong_pin = f"{(int(pin) + 1) % 1_000_000:06d}"
     statuses = [(await api.post(collect, json={"order_id": order_id, "code": wrong_pin}, headers=RESIDENT)).status_code
@@ -443,7 +475,7 @@ async def test_code_attempts_are_rate_limited_per_parcel_and_per_terminal(apis, 
     second, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 40000)])
     collect = f"/v1/pickup-points/{point_id}/collect"
     for order_id in (first, second):
-        await deposited(api, watcher, worker, order_id)
+        await deposited(api, producer, watcher, worker, order_id, point_id)
     codes_tried = [(first, "999999"), (first, "999998"), (first, "999997")]
     answers = [await api.post(collect, json={"order_id": o, "code": c}, headers=RESIDENT) for o, c in codes_tried]
     assert [a.status_code for a in answers] == [403, 403, 429]
@@ -459,7 +491,7 @@ async def test_an_uncollected_parcel_expires_and_frees_its_compartment(apis, pro
     api = await apis(expiry_seconds=1)
     point_id = await register(api, worker, [("C1", "CHILLED", 20)])
     order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("CHILLED", 5000)])
-    deposit, pin = await deposited(api, watcher, worker, order_id)
+    deposit, pin = await deposited(api, producer, watcher, worker, order_id, point_id)
 
     expired = await watcher.wait_for(PICKUP_PARCELS, ParcelExpired, order_id=order_id, watch=[worker])
     assert expired.expired_at == deposit.expires_at and expired.compartment_ids == ["C1"]
@@ -488,7 +520,7 @@ async def test_a_parcel_expired_while_the_broker_was_away_is_announced_once_with
     next run publishes that same event, once, and a later run nothing."""
     point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
     order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
-    deposit, _ = await deposited(api, watcher, worker, order_id)  # three days to go: the worker waits
+    deposit, _ = await deposited(api, producer, watcher, worker, order_id, point_id)  # three days to go: the worker waits
     later = deposit.expires_at + timedelta(seconds=1)
 
     with pytest.raises(ProducerNotStarted):
@@ -574,7 +606,7 @@ async def test_the_read_models_rebuild_from_the_topics(api, settings, producer, 
     await producer.publish(new_event(OrderCancelled, producer="orders-api", order_id=gone))
     await watcher.wait_for(PICKUP_RESERVATIONS, CompartmentReleased, order_id=gone, watch=[worker])
     taken, _ = await reserved_order(producer, watcher, worker, point_id, [line("CHILLED", 5000)])
-    await deposited(api, watcher, worker, kept)
+    await deposited(api, producer, watcher, worker, kept, point_id)
 
     parcel_fields = ("status", "code_hash", "qr_hash", "salt", "compartment_ids", "expires_at_ms", "pickup_point_id")
 

@@ -15,7 +15,8 @@ from datetime import datetime
 from redis.asyncio import Redis
 
 from nahnetz.events import Actor, new_event
-from nahnetz.kit.errors import Conflict, NotFound, Unprocessable
+from nahnetz.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from nahnetz.kit.roles import Role
 from nahnetz.kit.publishing import publish
 from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import PickupPointRegistered, PickupPointUpdated
@@ -75,7 +76,9 @@ async def update_point(point: PickupPoint, *, hold_days: int | None, actor: Acto
 
 async def deposit(order_id: str, *, compartment_ids: list[str] | None, tour_id: str | None, depositor: Actor,
                   redis: Redis, producer: EventProducer, settings: PickupSettings, now: datetime) -> Deposit:
-    """A driver or counter staff put the order's goods in: ParcelDeposited and the resident's code."""
+    """A driver or counter staff put the order's goods in: ParcelDeposited and the resident's code.
+    A driver only for an order that a tour of theirs brings to its point; staff for any (recorded)."""
+    await must_carry(redis, depositor, order_id)
     return await deposit_parcel(order_id=order_id, compartment_ids=compartment_ids, tour_id=tour_id,
                                 actor=depositor, deposited_by=depositor.user_id, redis=redis, producer=producer,
                                 settings=settings, now=now)
@@ -92,3 +95,12 @@ async def collect(pickup_point_id: str, *, order_id: str | None, pin: str | None
     await count_attempt(redis, PARCEL, code.order_id, settings.parcel_attempts_per_window, window, now)
     return await collect_with_code(pickup_point_id=pickup_point_id, code=code, collector=collector,
                                    staff_id=staff_id, redis=redis, producer=producer, settings=settings, now=now)
+
+
+async def must_carry(redis: Redis, who: Actor, order_id: str) -> None:
+    """A driver may deposit and read only the parcels their own dispatched tours deliver;
+    staff may handle any (their actor is recorded in the event)."""
+    if who.role != Role.DRIVER.event_role:
+        return
+    if not await redis.sismember(keys.carriers(order_id), who.user_id):
+        raise Forbidden(f"order {order_id} is not on a tour dispatched to driver {who.user_id}")

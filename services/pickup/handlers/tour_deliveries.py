@@ -35,13 +35,24 @@ TOUR_TTL_S = 30 * 24 * 3600
 
 
 async def remember_stops(event: TourDispatched, redis: Redis) -> None:
-    """The kind of each stop of a dispatched tour, by its position."""
+    """The kind of each stop of a dispatched tour, by its position, and the tour's driver
+    as a carrier of every order it unloads at a pick-up point (only they may deposit it)."""
     kinds = {str(i): stop.kind for i, stop in enumerate(event.stops)}
-    if kinds:
-        async with redis.pipeline(transaction=True) as pipe:
-            pipe.hset(keys.tour(event.tour_id), mapping=kinds)
-            pipe.expire(keys.tour(event.tour_id), TOUR_TTL_S)
-            await pipe.execute()
+    if not kinds:
+        return
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.tour(event.tour_id), mapping=kinds)
+        pipe.expire(keys.tour(event.tour_id), TOUR_TTL_S)
+        for order_id in delivered_orders(event):
+            pipe.sadd(keys.carriers(order_id), event.driver_id)
+            pipe.expire(keys.carriers(order_id), TOUR_TTL_S)
+        await pipe.execute()
+
+
+def delivered_orders(event: TourDispatched) -> set[str]:
+    """The orders the tour unloads at their pick-up points."""
+    return {c.order_id for stop in event.stops if stop.kind == StopKind.DELIVERY
+            for c in stop.consignments if c.pickup_point_id == stop.place_id}
 
 
 async def deposit_delivered_orders(event: Event, redis: Redis, producer: EventProducer,
