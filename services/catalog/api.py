@@ -11,6 +11,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from nahnetz.kit.api import create_api, serve
+from nahnetz.kit.body_limit import DEFAULT_MAX_BODY_BYTES
 from nahnetz.kit.settings import Settings, load_settings
 
 from .routes import products, shops
@@ -19,9 +20,12 @@ from .settings import load_catalog_settings
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    catalog = load_catalog_settings()
+    # A CSV import is the one large body an API takes; its route names the limit in German too.
     app = create_api(settings, title="Nahnetz catalog", routers=[shops, products], publishes=True,
-                     description="Shops, farms and market stalls list their goods; residents find them.")
-    app.state.catalog = load_catalog_settings()
+                     description="Shops, farms and market stalls list their goods; residents find them.",
+                     max_body_bytes=max(DEFAULT_MAX_BODY_BYTES, catalog.import_max_bytes + 1024))
+    app.state.catalog = catalog
     return app
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from nahnetz.geo import Latitude, Longitude
 
@@ -173,12 +173,12 @@ class ListProduct(ListingFields):
     description: str | None = Field(None, max_length=2000)
     category: str = Field("OTHER", description="A ProductCategory symbol, or its German/English name")
     unit: str = Field(min_length=1, max_length=30, description="Sale unit, e.g. 'Stück', '500 g', 'kg'")
-    price_cents: int = Field(gt=0, le=10_000_000, description="Gross price of one unit in cents, VAT included")
+    price_cents: StrictInt = Field(gt=0, le=10_000_000, description="Gross price of one unit in cents, VAT included")
     vat_rate_bp: VatRate = Field(description="VAT rate in basis points: 700 = 7 %, 1900 = 19 %")
-    stock: int = Field(0, ge=0, le=1_000_000)
+    stock: StrictInt = Field(0, ge=0, le=1_000_000)
     temperature_class: str = "AMBIENT"
-    weight_g: int = Field(gt=0, le=1_000_000)
-    volume_ml: int = Field(gt=0, le=2_000_000)
+    weight_g: StrictInt = Field(gt=0, le=1_000_000)
+    volume_ml: StrictInt = Field(gt=0, le=2_000_000)
     image_ref: str | None = Field(None, max_length=300)
     channel: Channel = "WEB"
 
@@ -196,11 +196,11 @@ class UpdateProduct(ListingFields):
     description: str | None = Field(None, max_length=2000)
     category: str | None = None
     unit: str | None = Field(None, min_length=1, max_length=30)
-    price_cents: int | None = Field(None, gt=0, le=10_000_000)
+    price_cents: StrictInt | None = Field(None, gt=0, le=10_000_000)
     vat_rate_bp: VatRate | None = None
     temperature_class: str | None = None
-    weight_g: int | None = Field(None, gt=0, le=1_000_000)
-    volume_ml: int | None = Field(None, gt=0, le=2_000_000)
+    weight_g: StrictInt | None = Field(None, gt=0, le=1_000_000)
+    volume_ml: StrictInt | None = Field(None, gt=0, le=2_000_000)
     image_ref: str | None = Field(None, max_length=300)
     channel: Channel = "WEB"
 
@@ -211,8 +211,8 @@ class UpdateProduct(ListingFields):
 class AdjustStock(Strict):
     """Either the counted level (units on the shelf for sale) or a change in units."""
 
-    level: int | None = Field(None, ge=0, le=1_000_000)
-    delta: int | None = Field(None, ge=-1_000_000, le=1_000_000)
+    level: StrictInt | None = Field(None, ge=0, le=1_000_000)
+    delta: StrictInt | None = Field(None, ge=-1_000_000, le=1_000_000)
     reason: AdjustmentReason | None = None
     note: str | None = Field(None, max_length=500)
     channel: Channel = "WEB"

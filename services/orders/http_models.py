@@ -8,7 +8,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from nahnetz.clock import in_berlin
 
@@ -53,7 +53,7 @@ class LineBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     product_id: str = Field(min_length=1, max_length=100)
-    quantity: int
+    quantity: StrictInt  # JSON true or "3" is not a quantity
 
 
 class PlaceOrderBody(BaseModel):

@@ -432,6 +432,10 @@ async def test_a_shops_stock_count_meets_open_reservations(http, catalog, record
     [decision] = await decisions(recorder, catalog, placed.order_id, 1)
     assert decision.type == "StockReserved"
 
+    for loose in ({"level": True}, {"delta": True}, {"level": "12"}, {"level": 12.0}):
+        refused = await http.post(f"/v1/products/{product}/stock", json={**loose, "reason": "COUNTED"},
+                                  headers=bearer(shop_token(stock_shop)))
+        assert refused.status_code == 422, (loose, refused.text)
     counted = await http.post(f"/v1/products/{product}/stock", json={"level": 12, "reason": "COUNTED"},
                               headers=bearer(shop_token(stock_shop)))
     assert counted.status_code == 202, counted.text

@@ -322,6 +322,10 @@ async def test_validation_errors_are_422_naming_the_fields(api, region):
     malformed = await problems(region.order_body(lines=[{"product_id": region.bread, "quantity": "viele"}],
                                                  delivery_day="morgen", payment_method="BITCOIN"))
     assert set(malformed) == {"lines[0].quantity", "delivery_day", "payment_method"}
+    # JSON true is not one, nor is the text "3": quantities are integers, strictly.
+    loose = await problems(region.order_body(lines=[{"product_id": region.bread, "quantity": True},
+                                                    {"product_id": region.bread, "quantity": "3"}]))
+    assert set(loose) == {"lines[0].quantity", "lines[1].quantity"}
 
 
 async def test_tomorrow_cannot_be_booked_after_the_cut_off(settings, region, worker):

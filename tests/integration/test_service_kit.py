@@ -317,6 +317,25 @@ async def test_validation_errors_are_422_naming_the_fields(http):
     assert [p["field"] for p in r.json()["detail"]] == ["lines[0].quantity"]
 
 
+async def test_a_body_over_the_limit_is_413_before_it_is_parsed(http):
+    from nahnetz.kit.body_limit import DEFAULT_MAX_BODY_BYTES
+
+    huge = {"pickup_point_id": "pp-1", "lines": [{"product_id": "p-1", "quantity": 1}],
+            "note": "x" * (DEFAULT_MAX_BODY_BYTES + 1)}
+    declared = await http.post("/v1/orders", headers=bearer("r-1", "resident"), json=huge)
+    assert declared.status_code == 413, declared.text
+    assert declared.json()["error"] == "request_entity_too_large"
+
+    async def chunks():  # no Content-Length: the limit counts what arrives
+        for _ in range(DEFAULT_MAX_BODY_BYTES // 65536 + 2):
+            yield b" " * 65536
+
+    streamed = await http.post("/v1/orders", headers={**bearer("r-1", "resident"),
+                                                      "Content-Type": "application/json"}, content=chunks())
+    assert streamed.status_code == 413, streamed.text
+    assert "larger than" in streamed.json()["message"]
+
+
 async def test_an_unexpected_error_is_a_generic_500_with_the_correlation_id(http):
     r = await http.get("/v1/boom", headers={"X-Correlation-ID": "bug-1"})
     assert r.status_code == 500

@@ -23,6 +23,7 @@ import redis.asyncio as aioredis
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
+from .body_limit import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 from .errors import Unavailable
 from .health import broker_ready, redis_ready
 from .http_errors import install_error_handlers
@@ -44,9 +45,11 @@ log = logging.getLogger("nahnetz.api")
 
 def create_api(settings: Settings, *, title: str, routers: Sequence[APIRouter] = (),
                lifespans: Sequence[LifespanHook] = (), readiness_checks: Mapping[str, ReadinessCheck] | None = None,
-               version: str = "0.1.0", description: str = "", publishes: bool = False) -> FastAPI:
+               version: str = "0.1.0", description: str = "", publishes: bool = False,
+               max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> FastAPI:
     """Build a service's FastAPI app. Nothing connects until the app starts.
-    `publishes`: start the event producer with the app (`ProducerDep` in routes)."""
+    `publishes`: start the event producer with the app (`ProducerDep` in routes);
+    `max_body_bytes`: larger request bodies are refused with 413 before parsing."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -72,6 +75,7 @@ def create_api(settings: Settings, *, title: str, routers: Sequence[APIRouter] =
     }
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=HttpMetrics(registry))
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.include_router(_operations_router())
     for router in routers:
         app.include_router(router)
