@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from nahnetz.geo import Latitude, Longitude
+from nahnetz.kit.request_model import RequestModel
 
 from .domain.products import ProductDraft
 from .domain.shops import OpeningInterval, ProfileError, check_opening_hours
@@ -25,8 +26,7 @@ ClosureReason = Literal["BUSINESS_CLOSED", "LEFT_PLATFORM", "REMOVED_BY_OPERATOR
 SHOP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
 
 
-class Strict(BaseModel):
-    # A misspelt field is an error, not silently ignored.
+class Strict(RequestModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, Field
+
+from nahnetz.kit.request_model import RequestModel
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,99}$"
 FailureReason = Literal["SHOP_CLOSED", "DAMAGED", "NOT_FOUND", "NO_ACCESS", "COMPARTMENT_UNAVAILABLE", "OTHER"]
@@ -14,8 +16,7 @@ FailureReason = Literal["SHOP_CLOSED", "DAMAGED", "NOT_FOUND", "NO_ACCESS", "COM
 OperatorChannel = Literal["PAPER", "PHONE"]
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Model = RequestModel
 
 
 class DispatchTourIn(_Model):

@@ -8,9 +8,10 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import Field, StrictInt, field_validator
 
 from nahnetz.clock import in_berlin
+from nahnetz.kit.request_model import RequestModel
 
 from .domain.booking import BookingWindow
 from .domain.lifecycle import OrderView
@@ -49,19 +50,17 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
-class LineBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LineBody(RequestModel):
 
     product_id: str = Field(min_length=1, max_length=100)
     quantity: StrictInt  # JSON true or "3" is not a quantity
 
 
-class PlaceOrderBody(BaseModel):
+class PlaceOrderBody(RequestModel):
     """`resident_id` is needed when an assistant (operator) orders for a resident;
     a resident may leave it out. `channel` defaults to web for residents and to
     phone for assistants."""
 
-    model_config = ConfigDict(extra="forbid")
 
     resident_id: str | None = Field(None, min_length=1, max_length=100)
     lines: list[LineBody]
@@ -84,8 +83,7 @@ class PlaceOrderBody(BaseModel):
         )
 
 
-class CancelBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CancelBody(RequestModel):
 
     reason: str | None = Field(None, max_length=500)
     channel: Channel | None = None

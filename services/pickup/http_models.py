@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from nahnetz.geo import Latitude, Longitude
+from nahnetz.kit.request_model import RequestModel
 
 from .domain.points import Compartment, OpeningHours, OpeningInterval, PickupPoint
 
@@ -17,8 +18,7 @@ Weekday = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATUR
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Model = RequestModel
 
 
 class AddressIn(_Model):

@@ -5,19 +5,20 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from nahnetz.kit.request_model import RequestModel
 
 from .domain.plan_requests import PlanAsked, VehicleAsked
 
 Temperature = Literal["AMBIENT", "CHILLED", "FROZEN"]
 
 
-class VehicleIn(BaseModel):
+class VehicleIn(RequestModel):
     """A vehicle for this plan. A fleet vehicle's id alone takes it as the region
     pack describes it; any field given replaces the fleet's value for this plan. A
     vehicle outside the fleet needs capacity, temperature classes and shift."""
 
-    model_config = ConfigDict(extra="forbid")
 
     vehicle_id: str = Field(min_length=1, max_length=100)
     name: str | None = Field(None, max_length=200)
@@ -36,8 +37,7 @@ class VehicleIn(BaseModel):
             self.shift_start, self.shift_end, self.driver_id, self.cost_per_km_cents)
 
 
-class PlanIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class PlanIn(RequestModel):
 
     day: date
     vehicles: list[VehicleIn] | None = Field(None, min_length=1, max_length=50,

@@ -525,6 +525,11 @@ async def test_bad_requests_are_refused_with_a_clear_4xx(http, catalog, stock_sh
                    headers=bearer(shop_token(stock_shop))), 422),
         (http.post("/v1/shops", json=shop_profile(stock_shop, "Doppelt", "Höxter", 51.7, 9.3),
                    headers=bearer(operator_token())), 409),
+        # A NUL byte or an escape sequence would end up on labels, tour sheets and letters.
+        (http.post(f"/v1/shops/{stock_shop}/products", json={**listing, "name": "Käse\x00"},
+                   headers=bearer(shop_token(stock_shop))), 422),
+        (http.post("/v1/shops", json=shop_profile(f"esc-{unique}", "Laden \x1b[2J", "Höxter", 51.7, 9.3),
+                   headers=bearer(operator_token())), 422),
         (http.post("/v1/shops", json=shop_profile(f"fremd-{unique}", "Fremd", "Höxter", 51.7, 9.3),
                    headers=bearer(shop_token(stock_shop))), 403),
         (http.post("/v1/shops", json={**shop_profile(f"neu-{unique}", "Neu", "Höxter", 51.7, 9.3),
