@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any, Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -19,6 +18,7 @@ from nahnetz.kit.errors import NotFound, Unprocessable
 from nahnetz.kit.idempotency_keys import Idempotency
 from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.publishing import ProducerDep
+from nahnetz.kit.request_model import Day
 from nahnetz.messaging.producer import EventProducer
 
 from . import queries
@@ -103,7 +103,7 @@ def tours_router() -> APIRouter:
         return await once(dispatch, status_code=201)
 
     @router.get("")
-    async def tours_of_day(user: Staff, redis: RedisDep, day: date | None = None) -> dict:
+    async def tours_of_day(user: Staff, redis: RedisDep, day: Day | None = None) -> dict:
         day = day or today_in_berlin()
         found = await queries.tours_of_day(redis, day)
         return {"day": day.isoformat(), "tours": [queries.tour_summary(s) for s in found]}
@@ -157,7 +157,7 @@ def drivers_router() -> APIRouter:
     router = APIRouter(prefix="/v1/drivers", tags=["drivers"])
 
     @router.get("/me/tours")
-    async def my_tours(user: CurrentUser, redis: RedisDep, day: date | None = None) -> dict:
+    async def my_tours(user: CurrentUser, redis: RedisDep, day: Day | None = None) -> dict:
         day = day or today_in_berlin()
         found = await queries.driver_tours(redis, user.sub, day)
         return {"driver_id": user.sub, "day": day.isoformat(), "tours": [queries.tour_view(s) for s in found]}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
@@ -11,6 +10,7 @@ from nahnetz.clock import today_in_berlin
 from nahnetz.kit.api import RedisDep
 from nahnetz.kit.auth import Role, User, require_roles
 from nahnetz.kit.lookup import found_or_404
+from nahnetz.kit.request_model import Day
 
 from . import queries
 from .http_models import ShipmentStatus
@@ -22,13 +22,13 @@ def hub_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["hub"])
 
     @router.get("/hub/stock")
-    async def hub_stock(user: Operator, redis: RedisDep, day: date | None = None) -> dict:
+    async def hub_stock(user: Operator, redis: RedisDep, day: Day | None = None) -> dict:
         """Shipments of the delivery day by destination: counts by status, what is in
         the hub and what is still to move (weight, volume, temperature class)."""
         return await queries.stock(redis, day or today_in_berlin())
 
     @router.get("/shipments")
-    async def list_shipments(user: Operator, redis: RedisDep, day: date | None = None,
+    async def list_shipments(user: Operator, redis: RedisDep, day: Day | None = None,
                              status: ShipmentStatus | None = None,
                              pickup_point_id: Annotated[str | None, Query(min_length=1, max_length=200)] = None
                              ) -> dict:

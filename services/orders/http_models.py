@@ -4,14 +4,13 @@ are the domain's (domain/placement.py)."""
 
 from __future__ import annotations
 
-from datetime import date
 from enum import Enum
 from typing import Any
 
 from pydantic import Field, StrictInt, field_validator
 
 from nahnetz.clock import in_berlin
-from nahnetz.kit.request_model import RequestModel
+from nahnetz.kit.request_model import Day, RequestModel
 
 from .domain.booking import BookingWindow
 from .domain.lifecycle import OrderView
@@ -65,7 +64,7 @@ class PlaceOrderBody(RequestModel):
     resident_id: str | None = Field(None, min_length=1, max_length=100)
     lines: list[LineBody]
     pickup_point_id: str = Field(min_length=1, max_length=100)
-    delivery_day: date
+    delivery_day: Day
     payment_method: PaymentMethod
     channel: Channel | None = None
     note: str | None = None

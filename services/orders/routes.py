@@ -3,7 +3,7 @@ and the answer back into JSON; the rules live in the domain."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Callable
 
 from fastapi import APIRouter, Depends, Query
@@ -14,6 +14,7 @@ from nahnetz.kit.auth import CurrentUser, Role, User, actor_for_resident, actor_
 from nahnetz.kit.errors import Forbidden, NotFound
 from nahnetz.kit.idempotency_keys import Idempotency
 from nahnetz.kit.publishing import ProducerDep
+from nahnetz.kit.request_model import Day
 
 from . import queries
 from .domain.booking import booking_window
@@ -108,7 +109,7 @@ async def cancel_order(order_id: str, user: ResidentOrStaff, redis: RedisDep, pr
 
 
 @router.get("/shops/{shop_id}/packing-list")
-async def packing_list(shop_id: str, day: date, user: ShopOrStaff, redis: RedisDep) -> dict[str, Any]:
+async def packing_list(shop_id: str, day: Day, user: ShopOrStaff, redis: RedisDep) -> dict[str, Any]:
     """What the shop packs for `day`: its lines of the confirmed orders, by order,
     with the pick-up point, and the total of each product."""
     actor_for_shop(user, shop_id)  # 403 for another shop's list

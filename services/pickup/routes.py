@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
@@ -17,6 +16,7 @@ from nahnetz.kit.errors import Forbidden
 from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.idempotency_keys import Idempotency
 from nahnetz.kit.publishing import ProducerDep
+from nahnetz.kit.request_model import Day
 
 from . import queries
 from .handlers import commands
@@ -59,7 +59,7 @@ def points_router() -> APIRouter:
     async def points_near(user: CurrentUser, redis: RedisDep,
                           lat: Annotated[float, Query(ge=-MAX_LATITUDE, le=MAX_LATITUDE)],
                           lon: Annotated[float, Query(ge=-180, le=180)],
-                          day: date | None = None,
+                          day: Day | None = None,
                           radius_km: Annotated[float, Query(gt=0, le=200)] = 10.0,
                           temperature: Literal["AMBIENT", "CHILLED", "FROZEN"] | None = None,
                           limit: Annotated[int, Query(ge=1, le=100)] = 20) -> dict:
@@ -69,14 +69,14 @@ def points_router() -> APIRouter:
         return {"day": day.isoformat(), "radius_km": radius_km, "pickup_points": found}
 
     @router.get("/{pickup_point_id}")
-    async def get_point(pickup_point_id: str, user: CurrentUser, redis: RedisDep, day: date | None = None) -> dict:
+    async def get_point(pickup_point_id: str, user: CurrentUser, redis: RedisDep, day: Day | None = None) -> dict:
         point = await queries.existing_point(redis, pickup_point_id)
         day = day or today_in_berlin()
         return queries.point_view(point, day, await queries.occupied(redis, pickup_point_id, day))
 
     @router.get("/{pickup_point_id}/occupancy")
     async def get_occupancy(pickup_point_id: str, user: OccupancyReader, redis: RedisDep,
-                            day: date | None = None) -> dict:
+                            day: Day | None = None) -> dict:
         point = await queries.existing_point(redis, pickup_point_id)
         if user.role is Role.MUNICIPALITY:
             visible_area(user, point.municipality)  # a municipality sees only its own points

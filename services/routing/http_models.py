@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import time
 from typing import Literal
 
 from pydantic import Field
 
-from nahnetz.kit.request_model import RequestModel
+from nahnetz.kit.request_model import Day, RequestModel
 
 from .domain.plan_requests import PlanAsked, VehicleAsked
 
@@ -39,7 +39,7 @@ class VehicleIn(RequestModel):
 
 class PlanIn(RequestModel):
 
-    day: date
+    day: Day
     vehicles: list[VehicleIn] | None = Field(None, min_length=1, max_length=50,
                                              description="Default: the region's fleet with its shifts.")
     time_budget_s: int | None = Field(None, ge=1, description="Seconds the solver may search (default 10).")

@@ -4,7 +4,6 @@ it becomes in `handlers/commands.py`, the views in `queries.py`."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends
@@ -15,6 +14,7 @@ from nahnetz.kit.auth import Role, User, require_roles
 from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.idempotency_keys import Idempotency
 from nahnetz.kit.publishing import ProducerDep
+from nahnetz.kit.request_model import Day
 from nahnetz.regions import load_region
 
 from . import queries
@@ -42,7 +42,7 @@ def plans_router() -> APIRouter:
                           status_code=202)
 
     @router.get("")
-    async def list_plans(user: Operator, redis: RedisDep, day: date | None = None) -> dict:
+    async def list_plans(user: Operator, redis: RedisDep, day: Day | None = None) -> dict:
         day = day or today_in_berlin()
         return {"day": day.isoformat(), "plans": await queries.plans_of_day(redis, day)}
 

@@ -221,6 +221,8 @@ async def test_coordinates_the_geo_index_cannot_hold_are_refused_before_anything
         assert near.status_code == 422, (lat, near.text)
     edge = await api.get("/v1/pickup-points/near", headers=RESIDENT, params={"lat": -85.05, "lon": -180})
     assert edge.status_code == 200, edge.text
+    epoch = await api.get("/v1/pickup-points/near", headers=RESIDENT, params={"lat": 51.7, "lon": 9.6, "day": "0.0"})
+    assert epoch.status_code == 422 and "YYYY-MM-DD" in epoch.text  # not 1 January 1970
 
 
 async def test_a_municipality_sees_the_occupancy_of_its_own_points_only(api, worker):

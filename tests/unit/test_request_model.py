@@ -35,3 +35,17 @@ def test_unknown_fields_are_refused():
 def test_control_characters_are_named_as_code_points():
     assert control_characters("a\x00b\x1bc\x00") == ["U+0000", "U+001B"]
     assert control_characters("Zeile 1\nZeile 2\tTab") == []
+
+
+@pytest.mark.parametrize("loose", [0, 0.0, "0.0", "1700000000", "10.12.2026", "2026-12-10T00:00"])
+def test_a_day_is_only_written_as_an_iso_date(loose):
+    from datetime import date
+
+    from pydantic import TypeAdapter
+
+    from nahnetz.kit.request_model import Day
+
+    days = TypeAdapter(Day)
+    assert days.validate_python("2026-12-10") == date(2026, 12, 10)
+    with pytest.raises(ValidationError, match="YYYY-MM-DD"):
+        days.validate_python(loose)

@@ -7,12 +7,15 @@ up on tour sheets, labels and the letters sent to people who are not online.
 
 from __future__ import annotations
 
+import re
 import unicodedata
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
 
 _ALLOWED_CONTROLS = {"\t", "\n", "\r"}  # notes may have lines
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def control_characters(text: str) -> list[str]:
@@ -39,3 +42,14 @@ class RequestModel(BaseModel):
     @classmethod
     def _no_control_characters(cls, value: Any) -> Any:
         return _check_text(value)
+
+
+def _iso_day(value: Any) -> Any:
+    # pydantic would also take 0, 0.0 or "1700000000" as a date (seconds since 1970).
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.match(value)):
+        return value
+    raise ValueError("a day is written YYYY-MM-DD, e.g. 2026-12-10")
+
+
+Day = Annotated[date, BeforeValidator(_iso_day)]
+"""A calendar day in a query or body, written only as YYYY-MM-DD."""
