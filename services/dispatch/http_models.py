@@ -16,21 +16,19 @@ FailureReason = Literal["SHOP_CLOSED", "DAMAGED", "NOT_FOUND", "NO_ACCESS", "COM
 OperatorChannel = Literal["PAPER", "PHONE"]
 
 
-_Model = RequestModel
 
-
-class DispatchTourIn(_Model):
+class DispatchTourIn(RequestModel):
     plan_id: str = Field(pattern=ID_PATTERN)
     vehicle_id: str = Field(pattern=ID_PATTERN)
     driver_id: str = Field(pattern=ID_PATTERN)
 
 
-class PositionIn(_Model):
+class PositionIn(RequestModel):
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
 
 
-class ProofIn(_Model):
+class ProofIn(RequestModel):
     scanned_code: str | None = Field(None, min_length=1, max_length=200,
                                      description="The parcel or compartment label scanned (never a pick-up PIN).")
     photo_ref: str | None = Field(None, min_length=1, max_length=300, description="Key of the photo in the object store.")
@@ -43,7 +41,7 @@ class ProofIn(_Model):
                 "position": self.position.model_dump() if self.position else None}
 
 
-class StopReportIn(_Model):
+class StopReportIn(RequestModel):
     """What every report may carry. `at` and `channel` are for an operator entering
     a driver's paper sheet (or a call) afterwards: when it happened, and how it reached us."""
 
@@ -83,7 +81,7 @@ class FailedIn(StopReportIn):
         return {"reason": self.reason, "note": self.note}
 
 
-class ReplanIn(_Model):
+class ReplanIn(RequestModel):
     time_budget_s: int | None = Field(None, ge=1, le=300)
     reason: str | None = Field(None, max_length=300)
 

@@ -18,33 +18,31 @@ Weekday = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATUR
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
-_Model = RequestModel
 
-
-class AddressIn(_Model):
+class AddressIn(RequestModel):
     street: str = Field(min_length=1, max_length=200)
     postal_code: str = Field(pattern=r"^\d{5}$")
     locality: str = Field(min_length=1, max_length=100)
 
 
-class LocationIn(_Model):
+class LocationIn(RequestModel):
     lat: Latitude
     lon: Longitude
 
 
-class IntervalIn(_Model):
+class IntervalIn(RequestModel):
     weekday: Weekday
     opens: time
     closes: time
 
 
-class OpeningHoursIn(_Model):
+class OpeningHoursIn(RequestModel):
     intervals: list[IntervalIn] = Field(default_factory=list, max_length=50)
     closed_on: list[date] = Field(default_factory=list, max_length=400)
     note: str | None = Field(None, max_length=300)
 
 
-class CompartmentIn(_Model):
+class CompartmentIn(RequestModel):
     compartment_id: str = Field(pattern=ID_PATTERN)
     label: str | None = Field(None, max_length=20)
     size: Literal["S", "M", "L", "XL", "OTHER"] = "OTHER"
@@ -53,7 +51,7 @@ class CompartmentIn(_Model):
     max_weight_g: int | None = Field(None, gt=0)
 
 
-class PointDescription(_Model):
+class PointDescription(RequestModel):
     kind: Literal["LOCKER", "COUNTER"]
     name: str = Field(min_length=1, max_length=200)
     address: AddressIn
@@ -97,13 +95,13 @@ class UpdatePoint(PointDescription):
     in_service: bool = True
 
 
-class DepositIn(_Model):
+class DepositIn(RequestModel):
     compartment_ids: list[str] | None = Field(
         None, min_length=1, max_length=50, description="Where the goods went; default: the reserved compartments.")
     tour_id: str | None = Field(None, max_length=64)
 
 
-class CollectIn(_Model):
+class CollectIn(RequestModel):
     order_id: str | None = Field(None, min_length=1, max_length=100)
     code: str | None = Field(None, min_length=1, max_length=20, description="The 6-digit PIN.")
     qr: str | None = Field(None, min_length=1, max_length=300, description="The scanned QR payload.")
