@@ -86,8 +86,8 @@ PICKUP_RESERVATIONS = _t(
 )
 PICKUP_PARCELS = _t(
     "pickup.parcels", "order_id", "pickup",
-    "ParcelDeposited ParcelCollected ParcelExpired PickupCodeLocked",
-    "Parcels in compartments: deposit, collection with a code, expiry.",
+    "ParcelDeposited ParcelCollected ParcelExpired PickupCodeLocked PickupCodeReissued",
+    "Parcels in compartments: deposit, collection with a code, locks and new codes, expiry.",
 )
 LOGISTICS_SHIPMENTS = _t(
     "logistics.shipments", "shipment_id", "hub",

@@ -4,16 +4,16 @@ only: routes turn them into domain values and event records at the edge."""
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, StrictInt, field_validator, model_validator
+from pydantic import BeforeValidator, ConfigDict, Field, StrictInt, field_validator, model_validator
 
 from nahnetz.geo import Latitude, Longitude
 from nahnetz.kit.request_model import RequestModel
 
 from .domain.products import ProductDraft
 from .domain.shops import OpeningInterval, ProfileError, check_opening_hours
-from .domain.vocabulary import UnknownWord, parse_category, parse_temperature
+from .domain.vocabulary import CATEGORIES, TEMPERATURE_CLASSES, UnknownWord, parse_category, parse_temperature
 
 Channel = Literal["WEB", "APP", "PHONE", "PAPER", "COUNTER", "MARKET"]
 Weekday = Literal["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"]
@@ -24,6 +24,12 @@ AdjustmentReason = Literal["RESTOCKED", "COUNTED", "SOLD_IN_SHOP", "SPOILED", "D
 DelistingReason = Literal["DISCONTINUED", "SEASON_OVER", "REMOVED_BY_OPERATOR", "OTHER"]
 ClosureReason = Literal["BUSINESS_CLOSED", "LEFT_PLATFORM", "REMOVED_BY_OPERATOR", "OTHER"]
 SHOP_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{2,62}$"
+# The symbols, as an enum in the OpenAPI; a shop's German or English word for one is taken too.
+Category = Literal[CATEGORIES]  # type: ignore[valid-type]
+TemperatureClass = Literal[TEMPERATURE_CLASSES]  # type: ignore[valid-type]
+CATEGORY_HELP = ("A ProductCategory symbol; its German or English name (e.g. 'Milch & Eier', 'dairy') "
+                 "is understood too")
+TEMPERATURE_HELP = "AMBIENT, CHILLED or FROZEN; 'ungekühlt', 'gekühlt' or 'tiefgekühlt' are understood too"
 
 
 class Strict(RequestModel):
@@ -142,25 +148,30 @@ class CloseShop(Strict):
     channel: Channel = "WEB"
 
 
-def _category(value: Any) -> str:
+def known_category(value: Any) -> str:
+    """The symbol `value` names; the error lists the valid ones."""
     try:
         return parse_category(value)
     except UnknownWord as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(f"{exc}; known: {', '.join(CATEGORIES)} (or their German/English names)") from None
+
+
+# A search's category, as its query parameter takes it.
+SearchCategory = Annotated[Category, BeforeValidator(known_category)]
 
 
 def _temperature(value: Any) -> str:
     try:
         return parse_temperature(value)
     except UnknownWord as exc:
-        raise ValueError(str(exc)) from None
+        raise ValueError(f"{exc}; known: {', '.join(TEMPERATURE_CLASSES)}") from None
 
 
 class ListingFields(Strict):
     @field_validator("category", mode="before", check_fields=False)
     @classmethod
     def _known_category(cls, value: Any) -> Any:
-        return None if value is None else _category(value)
+        return None if value is None else known_category(value)
 
     @field_validator("temperature_class", mode="before", check_fields=False)
     @classmethod
@@ -171,12 +182,12 @@ class ListingFields(Strict):
 class ListProduct(ListingFields):
     name: str = Field(min_length=1, max_length=120)
     description: str | None = Field(None, max_length=2000)
-    category: str = Field("OTHER", description="A ProductCategory symbol, or its German/English name")
+    category: Category = Field("OTHER", description=CATEGORY_HELP)
     unit: str = Field(min_length=1, max_length=30, description="Sale unit, e.g. 'Stück', '500 g', 'kg'")
     price_cents: StrictInt = Field(gt=0, le=10_000_000, description="Gross price of one unit in cents, VAT included")
     vat_rate_bp: VatRate = Field(description="VAT rate in basis points: 700 = 7 %, 1900 = 19 %")
     stock: StrictInt = Field(0, ge=0, le=1_000_000)
-    temperature_class: str = "AMBIENT"
+    temperature_class: TemperatureClass = Field("AMBIENT", description=TEMPERATURE_HELP)
     weight_g: StrictInt = Field(gt=0, le=1_000_000)
     volume_ml: StrictInt = Field(gt=0, le=2_000_000)
     image_ref: str | None = Field(None, max_length=300)
@@ -194,11 +205,11 @@ class UpdateProduct(ListingFields):
 
     name: str | None = Field(None, min_length=1, max_length=120)
     description: str | None = Field(None, max_length=2000)
-    category: str | None = None
+    category: Category | None = Field(None, description=CATEGORY_HELP)
     unit: str | None = Field(None, min_length=1, max_length=30)
     price_cents: StrictInt | None = Field(None, gt=0, le=10_000_000)
     vat_rate_bp: VatRate | None = None
-    temperature_class: str | None = None
+    temperature_class: TemperatureClass | None = Field(None, description=TEMPERATURE_HELP)
     weight_g: StrictInt | None = Field(None, gt=0, le=1_000_000)
     volume_ml: StrictInt | None = Field(None, gt=0, le=2_000_000)
     image_ref: str | None = Field(None, max_length=300)
@@ -211,8 +222,14 @@ class UpdateProduct(ListingFields):
 class AdjustStock(Strict):
     """Either the counted level (units on the shelf for sale) or a change in units."""
 
-    level: StrictInt | None = Field(None, ge=0, le=1_000_000)
-    delta: StrictInt | None = Field(None, ge=-1_000_000, le=1_000_000)
+    # Stated in the OpenAPI too: exactly one of level and delta, and a delta is never 0.
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["level"], "properties": {"level": {"type": "integer"}, "delta": {"type": "null"}}},
+        {"required": ["delta"], "properties": {"delta": {"type": "integer"}, "level": {"type": "null"}}}]})
+
+    level: StrictInt | None = Field(None, ge=0, le=1_000_000, description="The counted stock; not with delta")
+    delta: StrictInt | None = Field(None, ge=-1_000_000, le=1_000_000, json_schema_extra={"not": {"const": 0}},
+                                    description="A change in units, not 0; not with level")
     reason: AdjustmentReason | None = None
     note: str | None = Field(None, max_length=500)
     channel: Channel = "WEB"

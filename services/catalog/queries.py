@@ -186,6 +186,17 @@ async def shop_page(redis: Redis, shop_id: str) -> dict[str, Any] | None:
     return {**shop_view(doc), "products": goods}
 
 
+async def shop_product_list(redis: Redis, shop_id: str) -> list[tuple[dict[str, Any], int | None]] | None:
+    """Every listed product of the shop with its available units, by name (None: no such shop)."""
+    if await shop_doc(redis, shop_id) is None:
+        return None
+    docs = [d for d in await _product_docs(redis, sorted(await redis.smembers(keys.shop_products(shop_id)))) if d]
+    docs = [d for d in docs if d.get("status", LISTED) == LISTED]
+    stock = await _availabilities(redis, [d["product_id"] for d in docs], True)
+    rows = [(d, s["available"] if s else None) for d, s in zip(docs, stock)]
+    return sorted(rows, key=lambda row: search.fold(row[0]["name"]))
+
+
 async def list_shops(redis: Redis, municipality: str | None = None, include_closed: bool = False
                      ) -> list[dict[str, Any]]:
     """Open shops (all, or of one municipality), by municipality and name."""

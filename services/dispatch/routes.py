@@ -14,7 +14,8 @@ from nahnetz.clock import today_in_berlin
 from nahnetz.events import now_utc
 from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import CurrentUser, Role, User, require_roles
-from nahnetz.kit.errors import NotFound, Unprocessable
+from nahnetz.kit.errors import Conflict, Forbidden, NotFound, Unavailable, Unprocessable
+from nahnetz.kit.http_errors import error_responses
 from nahnetz.kit.idempotency_keys import Idempotency
 from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.publishing import ProducerDep
@@ -25,7 +26,7 @@ from . import queries
 from .domain import reports
 from .domain.reports import Reporter
 from .handlers import commands
-from .handlers.routing_client import RoutingClient
+from .handlers.routing_client import RoutingClient, RoutingRefused
 from .handlers.tours import TourState, load_tour
 from .http_models import (ArrivedIn, CollectedIn, DeliveredIn, DispatchTourIn, FailedIn, ReplanIn, StopReportIn,
                           reported_at)
@@ -38,6 +39,14 @@ StopIndex = Annotated[int, Path(ge=0, le=999, description="Position of the stop 
 
 
 DispatchSettingsDep = Annotated[DispatchSettings, Depends(from_state("dispatch"))]
+
+# What only the routes know they may answer (the kit documents auth, ids, bodies, keys).
+NO_TOUR = (NotFound, "No such tour (a driver sees only their own), or no such stop on it")
+REPORT_REFUSED = error_responses(
+    NO_TOUR, (Conflict, "The report does not fit what already happened on the tour, or another report on it "
+                        "is being recorded right now (retry)"),
+    (Unprocessable, "The report breaks a rule (`at`/`channel` from a driver, a time off the tour day, an "
+                    "odometer reading going back, nothing to do at the stop)"))
 
 
 def check_visible(user: User, state: TourState) -> None:
@@ -91,7 +100,10 @@ StopReport = Annotated[ReportStep, Depends(stop_reporter)]
 def tours_router() -> APIRouter:
     router = APIRouter(prefix="/v1/tours", tags=["tours"])
 
-    @router.post("", status_code=201)
+    @router.post("", status_code=201, responses=error_responses(
+        (NotFound, "No such plan"),
+        (Conflict, "The plan failed or is not planned yet, or the tour was dispatched already"),
+        (Unprocessable, "The plan has no tour for this vehicle")))
     async def dispatch_tour(body: DispatchTourIn, user: Staff, redis: RedisDep, producer: ProducerDep,
                             settings: DispatchSettingsDep, once: Idempotency):
         async def dispatch() -> dict:
@@ -108,34 +120,39 @@ def tours_router() -> APIRouter:
         found = await queries.tours_of_day(redis, day)
         return {"day": day.isoformat(), "tours": [queries.tour_summary(s) for s in found]}
 
-    @router.get("/{tour_id}")
+    @router.get("/{tour_id}", responses=error_responses(NO_TOUR))
     async def get_tour(tour_id: str, user: TourReader, redis: RedisDep) -> dict:
         return queries.tour_view(await visible_tour(redis, user, tour_id))
 
-    @router.get("/{tour_id}/sheet", response_class=HTMLResponse)
+    @router.get("/{tour_id}/sheet", response_class=HTMLResponse, responses=error_responses(
+        NO_TOUR, (Unprocessable, "The sheet comes only as `format=html`")))
     async def get_sheet(tour_id: str, user: TourReader, redis: RedisDep, format: str = "html") -> HTMLResponse:
         if format != "html":
             raise Unprocessable(f"the tour sheet comes as html (print it on A4), not as {format!r}")
         state = await visible_tour(redis, user, tour_id)
         return HTMLResponse(await queries.sheet_html(redis, state, now_utc()))
 
-    @router.post("/{tour_id}/stops/{seq}/arrived", status_code=201)
+    @router.post("/{tour_id}/stops/{seq}/arrived", status_code=201, responses=REPORT_REFUSED)
     async def report_arrived(report: StopReport, body: ArrivedIn | None = None):
         return await report("arrived", body or ArrivedIn())
 
-    @router.post("/{tour_id}/stops/{seq}/collected", status_code=201)
+    @router.post("/{tour_id}/stops/{seq}/collected", status_code=201, responses=REPORT_REFUSED)
     async def report_collected(report: StopReport, body: CollectedIn | None = None):
         return await report("collected", body or CollectedIn())
 
-    @router.post("/{tour_id}/stops/{seq}/delivered", status_code=201)
+    @router.post("/{tour_id}/stops/{seq}/delivered", status_code=201, responses=REPORT_REFUSED)
     async def report_delivered(report: StopReport, body: DeliveredIn | None = None):
         return await report("delivered", body or DeliveredIn())
 
-    @router.post("/{tour_id}/stops/{seq}/failed", status_code=201)
+    @router.post("/{tour_id}/stops/{seq}/failed", status_code=201, responses=REPORT_REFUSED)
     async def report_failed(report: StopReport, body: FailedIn):
         return await report("failed", body)
 
-    @router.post("/{tour_id}/replan", status_code=202)
+    @router.post("/{tour_id}/replan", status_code=202, responses=error_responses(
+        NO_TOUR, (Conflict, "The tour is finished, or the routing service refused the re-plan"),
+        (Forbidden, "The routing service refused this operator"),
+        (Unavailable, "The routing service does not answer or is not configured; try again later"),
+        RoutingRefused))
     async def replan(tour_id: str, request: Request, user: Staff, redis: RedisDep, routing: RoutingDep,
                      settings: DispatchSettingsDep, once: Idempotency, body: ReplanIn | None = None):
         body = body or ReplanIn()

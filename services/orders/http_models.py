@@ -18,7 +18,7 @@ from .domain.packing_list import PackingList, order_ref
 from nahnetz.records import Channel as EventChannel
 
 from .domain.channels import Ordering
-from .domain.placement import LineRequest, OrderRequest, line_total_cents
+from .domain.placement import MAX_NOTE_LENGTH, LineRequest, OrderRequest, line_total_cents
 
 
 class PaymentMethod(str, Enum):
@@ -49,10 +49,13 @@ def _lower(value: Any) -> Any:
     return value.lower() if isinstance(value, str) else value
 
 
+# Rules the domain checks (domain/placement.py), stated here for the OpenAPI only: the
+# domain reports every broken rule of an order at once, which field validation would cut short.
 class LineBody(RequestModel):
 
     product_id: str = Field(min_length=1, max_length=100)
-    quantity: StrictInt  # JSON true or "3" is not a quantity
+    quantity: StrictInt = Field(  # JSON true or "3" is not a quantity
+        json_schema_extra={"minimum": 1}, description="At least 1; at most 999 unless configured otherwise")
 
 
 class PlaceOrderBody(RequestModel):
@@ -62,12 +65,13 @@ class PlaceOrderBody(RequestModel):
 
 
     resident_id: str | None = Field(None, min_length=1, max_length=100)
-    lines: list[LineBody]
+    lines: list[LineBody] = Field(json_schema_extra={"minItems": 1}, description=(
+        "At least one line, one per product; at most 50 unless configured otherwise"))
     pickup_point_id: str = Field(min_length=1, max_length=100)
     delivery_day: Day
     payment_method: PaymentMethod
     channel: Channel | None = None
-    note: str | None = None
+    note: str | None = Field(None, json_schema_extra={"maxLength": MAX_NOTE_LENGTH})
 
     _payment_upper = field_validator("payment_method", mode="before")(_upper)
     _channel_lower = field_validator("channel", mode="before")(_lower)

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 
 from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import CurrentUser, Role, User, actor_for_resident, actor_for_shop, require_roles
-from nahnetz.kit.errors import Forbidden, NotFound
+from nahnetz.kit.errors import Conflict, Forbidden, NotFound, Unprocessable
+from nahnetz.kit.http_errors import error_responses
 from nahnetz.kit.idempotency_keys import Idempotency
 from nahnetz.kit.publishing import ProducerDep
 from nahnetz.kit.request_model import Day
@@ -35,8 +36,14 @@ ClockDep = Annotated[Callable[[], datetime], Depends(from_state("clock"))]
 
 router = APIRouter(prefix="/v1", tags=["orders"])
 
+# What only the routes know they may answer (the kit documents auth, ids, bodies, keys).
+NO_ORDER = (NotFound, "No such order (a resident sees only their own)")
 
-@router.post("/orders", status_code=202)
+
+@router.post("/orders", status_code=202, responses=error_responses(
+    (Forbidden, "A resident orders only for themself"),
+    (Unprocessable, "The order breaks a rule (unknown or delisted product, quantity, pick-up point, delivery "
+                    "day, ...): `detail` names every field")))
 async def place_order(body: PlaceOrderBody, user: ResidentOrStaff, redis: RedisDep, producer: ProducerDep,
                       config: OrdersSettingsDep, now: ClockDep, once: Idempotency) -> Any:
     """Place one order across shops. A resident orders for themself; an operator
@@ -54,7 +61,7 @@ async def place_order(body: PlaceOrderBody, user: ResidentOrStaff, redis: RedisD
     return await once(place, status_code=202)
 
 
-@router.get("/orders/{order_id}")
+@router.get("/orders/{order_id}", responses=error_responses(NO_ORDER))
 async def get_order(order_id: str, user: ResidentOrStaff, redis: RedisDep) -> dict[str, Any]:
     """An order with its status history. Residents see only their own (404 otherwise)."""
     order = await queries.find_order(redis, order_id)
@@ -63,7 +70,7 @@ async def get_order(order_id: str, user: ResidentOrStaff, redis: RedisDep) -> di
     return order_json(order, await queries.pickup_point_name(redis, order.pickup_point_id))
 
 
-@router.get("/orders")
+@router.get("/orders", responses=error_responses((Forbidden, "A resident sees only their own orders")))
 async def list_orders(user: ResidentOrStaff, redis: RedisDep, resident_id: str | None = None,
                       limit: Page = 50, offset: Offset = 0) -> dict[str, Any]:
     """Orders of a resident, newest first; staff may leave out resident_id to see all."""
@@ -87,7 +94,8 @@ async def my_orders(user: Annotated[User, Depends(require_roles(Role.RESIDENT))]
             "limit": limit, "offset": offset}
 
 
-@router.post("/orders/{order_id}/cancel", status_code=202)
+@router.post("/orders/{order_id}/cancel", status_code=202, responses=error_responses(
+    NO_ORDER, (Conflict, "The order can no longer be cancelled, or is being cancelled already")))
 async def cancel_order(order_id: str, user: ResidentOrStaff, redis: RedisDep, producer: ProducerDep,
                        once: Idempotency, body: CancelBody | None = None) -> Any:
     """Cancel before the parcel is in the locker: 202; 409 once it is ready for
@@ -108,7 +116,8 @@ async def cancel_order(order_id: str, user: ResidentOrStaff, redis: RedisDep, pr
     return await once(cancel, status_code=202)
 
 
-@router.get("/shops/{shop_id}/packing-list")
+@router.get("/shops/{shop_id}/packing-list",
+            responses=error_responses((Forbidden, "A shop sees only its own packing list")))
 async def packing_list(shop_id: str, day: Day, user: ShopOrStaff, redis: RedisDep) -> dict[str, Any]:
     """What the shop packs for `day`: its lines of the confirmed orders, by order,
     with the pick-up point, and the total of each product."""

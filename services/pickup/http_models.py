@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from nahnetz.geo import Latitude, Longitude
 from nahnetz.kit.request_model import RequestModel
@@ -52,6 +52,11 @@ class CompartmentIn(RequestModel):
 
 
 class PointDescription(RequestModel):
+    # Stated in the OpenAPI too: a staffed counter needs its opening hours.
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"properties": {"kind": {"const": "LOCKER"}}},
+        {"required": ["opening_hours"], "properties": {"opening_hours": {"type": "object"}}}]})
+
     kind: Literal["LOCKER", "COUNTER"]
     name: str = Field(min_length=1, max_length=200)
     address: AddressIn
@@ -102,6 +107,13 @@ class DepositIn(RequestModel):
 
 
 class CollectIn(RequestModel):
+    # Stated in the OpenAPI too: the qr payload alone, or order_id and code together.
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["qr"], "properties": {"qr": {"type": "string"}, "order_id": {"type": "null"},
+                                            "code": {"type": "null"}}},
+        {"required": ["order_id", "code"], "properties": {"order_id": {"type": "string"}, "code": {"type": "string"},
+                                                          "qr": {"type": "null"}}}]})
+
     order_id: str | None = Field(None, min_length=1, max_length=100)
     code: str | None = Field(None, min_length=1, max_length=20, description="The 6-digit PIN.")
     qr: str | None = Field(None, min_length=1, max_length=300, description="The scanned QR payload.")
@@ -113,3 +125,8 @@ class CollectIn(RequestModel):
         if not self.qr and not (self.order_id and self.code):
             raise ValueError("give order_id and code (the PIN), or the qr payload")
         return self
+
+
+class NewCodeIn(RequestModel):
+    reason: str | None = Field(None, min_length=1, max_length=200,
+                               description="Why a new code is needed; required from operators (it is recorded).")

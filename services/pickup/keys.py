@@ -10,7 +10,8 @@
 | pickup:order:<order_id> | hash | the order's point, day, resident, reservation status and compartments | worker |
 | pickup:parcel:<order_id> | hash | a deposited parcel: code hashes, status, attempts | API (deposit, collect), worker (expiry, replay) |
 | pickup:parcels:due | sorted set | order id by expiry time (ms) | API (deposit), worker (expiry) |
-| pickup:attempts:<scope>:<id>:<window> | counter | code attempts in a rate-limit window | API |
+| pickup:attempts:<scope>:<id>:<window> | counter | a caller's code attempts in a rate-limit window | API |
+| pickup:reissuing:<order_id> | string | claim while one request sends a new code (expires) | API |
 | pickup:tour:<tour_id> | hash | stop position -> stop kind of a dispatched tour (a hub stop deposits nothing) | worker, from logistics.tours |
 
 The worker's outboxes (`nahnetz.messaging.outbox`) keep processed markers
@@ -59,6 +60,10 @@ def tour(tour_id: str) -> str:
 def carriers(order_id: str) -> str:
     """Set: the drivers whose dispatched tours unload this order at its pick-up point."""
     return f"pickup:carriers:{order_id}"
+
+
+def reissuing(order_id: str) -> str:
+    return f"pickup:reissuing:{order_id}"
 
 
 def attempts(scope: str, ident: str, window: int) -> str:

@@ -91,5 +91,6 @@ async def parcel_view(redis: Redis, order_id: str) -> dict[str, Any] | None:
         "deposited_by": parcel.get("deposited_by"),
         "expires_at": from_ms(parcel["expires_at_ms"]).isoformat(),
         "failed_attempts": int(parcel.get("failed_attempts", 0)), "locked": parcel.get("locked") == "1",
-        "collected_at": parcel.get("collected_at"),
+        "stranger_failures": int(parcel.get("stranger_failures", 0)),
+        "code_reissues": int(parcel.get("reissues", 0)), "collected_at": parcel.get("collected_at"),
     }

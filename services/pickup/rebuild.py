@@ -38,7 +38,7 @@ from nahnetz.kit.settings import Settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
 from nahnetz.records import (
     CompartmentRejected, CompartmentReleased, CompartmentReserved, OrderPlaced, ParcelCollected, ParcelDeposited,
-    ParcelExpired, PickupCodeLocked, PickupPointRegistered, PickupPointUpdated, TourDispatched,
+    ParcelExpired, PickupCodeLocked, PickupCodeReissued, PickupPointRegistered, PickupPointUpdated, TourDispatched,
 )
 from nahnetz.topics import LOGISTICS_TOURS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATIONS, Topic
 
@@ -93,7 +93,7 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None) -> Re
             (PICKUP_RESERVATIONS, lambda e: reservations.project_decision(e, redis),
              (CompartmentReserved, CompartmentRejected, CompartmentReleased)),
             (PICKUP_PARCELS, lambda e: parcels.project_parcel(e, redis),
-             (ParcelDeposited, ParcelCollected, ParcelExpired, PickupCodeLocked)),
+             (ParcelDeposited, ParcelCollected, ParcelExpired, PickupCodeLocked, PickupCodeReissued)),
             (LOGISTICS_TOURS, lambda e: tour_deliveries.remember_stops(e, redis), (TourDispatched,)),
         ]
         for topic, project, types in steps:

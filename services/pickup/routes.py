@@ -12,7 +12,8 @@ from nahnetz.events import now_utc
 from nahnetz.geo import MAX_LATITUDE
 from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import CurrentUser, Role, User, require_roles, visible_area
-from nahnetz.kit.errors import Forbidden
+from nahnetz.kit.errors import Forbidden, Unprocessable
+from nahnetz.kit.http_errors import error_responses
 from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.idempotency_keys import Idempotency
 from nahnetz.kit.publishing import ProducerDep
@@ -20,13 +21,14 @@ from nahnetz.kit.request_model import Day
 
 from . import queries
 from .handlers import commands
-from .http_models import CollectIn, DepositIn, RegisterPoint, UpdatePoint
+from .http_models import CollectIn, DepositIn, NewCodeIn, RegisterPoint, UpdatePoint
 from .settings import PickupSettings
 
 Staff = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))]
 Depositor = Annotated[User, Depends(require_roles(Role.DRIVER, Role.OPERATOR, Role.ADMIN))]
 OccupancyReader = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN, Role.DRIVER, Role.MUNICIPALITY))]
 Collector = Annotated[User, Depends(require_roles(Role.RESIDENT, Role.SHOP, Role.OPERATOR, Role.ADMIN))]
+CodeRequester = Annotated[User, Depends(require_roles(Role.RESIDENT, Role.OPERATOR, Role.ADMIN))]
 
 
 PickupSettingsDep = Annotated[PickupSettings, Depends(from_state("pickup"))]
@@ -35,7 +37,9 @@ PickupSettingsDep = Annotated[PickupSettings, Depends(from_state("pickup"))]
 def points_router() -> APIRouter:
     router = APIRouter(prefix="/v1/pickup-points", tags=["pick-up points"])
 
-    @router.post("", status_code=202)
+    @router.post("", status_code=202, responses=error_responses(
+        (409, "A pick-up point with this id exists already (change it with PUT)"),
+        (422, "The point breaks a rule (compartments, opening hours, ...)")))
     async def register_point(body: RegisterPoint, user: Staff, redis: RedisDep, producer: ProducerDep,
                              pickup: PickupSettingsDep, once: Idempotency):
         async def register() -> dict:
@@ -46,7 +50,8 @@ def points_router() -> APIRouter:
 
         return await once(register, status_code=202)
 
-    @router.put("/{pickup_point_id}", status_code=202)
+    @router.put("/{pickup_point_id}", status_code=202, responses=error_responses(
+        (404, "No such pick-up point"), (422, "The point breaks a rule (compartments, opening hours, ...)")))
     async def update_point(pickup_point_id: str, body: UpdatePoint, user: Staff, redis: RedisDep,
                            producer: ProducerDep, pickup: PickupSettingsDep) -> dict:
         point = body.to_point(pickup_point_id, pickup.expiry_days, in_service=body.in_service)
@@ -82,10 +87,15 @@ def points_router() -> APIRouter:
             visible_area(user, point.municipality)  # a municipality sees only its own points
         day = day or today_in_berlin()
         occupancy = await queries.occupied(redis, pickup_point_id, day)
-        # Which order sits where is for the people who handle the parcels, not for statistics.
-        return queries.occupancy_view(point, day, occupancy, show_orders=user.role is not Role.MUNICIPALITY)
+        # Which order sits where is for staff: a driver learns the doors of their own parcels at the
+        # deposit, a municipality counts compartments.
+        return queries.occupancy_view(point, day, occupancy, show_orders=user.is_staff)
 
-    @router.post("/{pickup_point_id}/collect", status_code=201)
+    @router.post("/{pickup_point_id}/collect", status_code=201, responses=error_responses(
+        (400, "Neither order_id and code nor the qr payload"), (403, "Wrong code, or not this shop's counter"),
+        (404, "No parcel of the order waits here"), (409, "Collected already"), (410, "The parcel expired"),
+        (422, "The qr payload is not a pick-up code"), (423, "The code is locked after too many wrong tries"),
+        (429, "Too many attempts; wait (Retry-After)")))
     async def collect(pickup_point_id: str, body: CollectIn, user: Collector, redis: RedisDep,
                       producer: ProducerDep, pickup: PickupSettingsDep, once: Idempotency):
         async def open_doors() -> dict:
@@ -110,7 +120,10 @@ def points_router() -> APIRouter:
 def parcels_router() -> APIRouter:
     router = APIRouter(prefix="/v1/parcels", tags=["parcels"])
 
-    @router.post("/{order_id}/deposit", status_code=201)
+    @router.post("/{order_id}/deposit", status_code=201, responses=error_responses(
+        (403, "The order is not on a tour of this driver"), (404, "No reservation or pick-up point for the order"),
+        (409, "Deposited already, or the compartments are held for another order"),
+        (422, "No such compartment at the point"), (503, "The parcel is busy; try again")))
     async def deposit(order_id: str, user: Depositor, redis: RedisDep, producer: ProducerDep,
                       pickup: PickupSettingsDep, once: Idempotency, body: DepositIn | None = None):
         body = body or DepositIn()
@@ -126,7 +139,29 @@ def parcels_router() -> APIRouter:
 
         return await once(put_in, status_code=201)
 
-    @router.get("/{order_id}")
+    @router.post("/{order_id}/code", status_code=201, responses=error_responses(
+        (403, "Not the parcel's resident"), (404, "No parcel of the order was deposited"),
+        (409, "Collected already, a new code is being sent, or the resident asked too often"),
+        (410, "The parcel expired"), (422, "An operator gives no reason")))
+    async def new_code(order_id: str, user: CodeRequester, redis: RedisDep, producer: ProducerDep,
+                       pickup: PickupSettingsDep, once: Idempotency, body: NewCodeIn | None = None):
+        """A new pick-up code for a waiting parcel, e.g. after its code was locked. It goes to the
+        parcel's resident only (their phone or letter: the second factor), never into this answer.
+        The parcel's resident may ask (a few times per parcel); operators may always, with a reason."""
+        body = body or NewCodeIn()
+        if user.is_staff and not body.reason:
+            raise Unprocessable("an operator gives the reason for a new code (it is recorded)")
+
+        async def send() -> dict:
+            done = await commands.new_code(order_id, reason=body.reason, actor=user.actor(), redis=redis,
+                                           producer=producer, settings=pickup, now=now_utc())
+            return {"order_id": done.order_id, "pickup_point_id": done.pickup_point_id, "status": "reissued",
+                    "sent_to": done.sent_to, "event_id": done.event_id, "status_url": f"/v1/parcels/{order_id}"}
+
+        return await once(send, status_code=201)
+
+    @router.get("/{order_id}", responses=error_responses(
+        (403, "The order is not on a tour of this driver"), (404, "No parcel of the order was deposited")))
     async def get_parcel(order_id: str, user: Depositor, redis: RedisDep) -> dict:
         await commands.must_carry(redis, user.actor(), order_id)
         return found_or_404(await queries.parcel_view(redis, order_id), f"no parcel of order {order_id} was deposited")

@@ -9,10 +9,12 @@ shared ones of `nahnetz.kit.settings`.
 | PICKUP_EXPIRY_SCAN_SECONDS | how often the worker looks for due parcels (30) |
 | PICKUP_CODE_SECRET | key of the pick-up code hashes (required in prod, at least 32 characters) |
 | PICKUP_CODE_KEY_ID | id of that key, recorded with each hash so keys can be rotated ("1") |
-| PICKUP_MAX_FAILED_ATTEMPTS | wrong codes before a parcel's code locks (5) |
-| PICKUP_PARCEL_ATTEMPTS_PER_WINDOW | code attempts per parcel per window (3) |
-| PICKUP_POINT_ATTEMPTS_PER_WINDOW | code attempts per pick-up point (terminal) per window (30) |
+| PICKUP_MAX_FAILED_ATTEMPTS | wrong codes of the resident's side before the code locks; of anyone else before that caller is locked out of the parcel (5) |
+| PICKUP_MAX_STRANGER_FAILURES | wrong codes of all other callers together before the code locks (20) |
+| PICKUP_PARCEL_ATTEMPTS_PER_WINDOW | code attempts of one caller at one parcel per window (3) |
+| PICKUP_CALLER_ATTEMPTS_PER_WINDOW | code attempts of one caller (token subject) per window (10) |
 | PICKUP_ATTEMPT_WINDOW_SECONDS | the rate-limit window (60) |
+| PICKUP_MAX_CODE_REISSUES | new codes a resident may ask for per parcel (3; operators are not limited) |
 | PICKUP_OPERATOR_RECIPIENT | recipient id of operator alerts ("operator-desk") |
 """
 
@@ -38,8 +40,10 @@ class PickupSettings(BaseSettings):
     code_secret: str = DEV_CODE_SECRET
     code_key_id: str = "1"
     max_failed_attempts: int = Field(5, ge=1)
+    max_stranger_failures: int = Field(20, ge=1)
     parcel_attempts_per_window: int = Field(3, ge=1)
-    point_attempts_per_window: int = Field(30, ge=1)
+    caller_attempts_per_window: int = Field(10, ge=1)
+    max_code_reissues: int = Field(3, ge=0)
     attempt_window_seconds: int = Field(60, ge=1)
     operator_recipient: str = "operator-desk"
 

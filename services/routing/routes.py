@@ -11,6 +11,8 @@ from fastapi import APIRouter, Depends
 from nahnetz.clock import today_in_berlin
 from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import Role, User, require_roles
+from nahnetz.kit.errors import NotFound, Unprocessable
+from nahnetz.kit.http_errors import error_responses
 from nahnetz.kit.lookup import found_or_404
 from nahnetz.kit.idempotency_keys import Idempotency
 from nahnetz.kit.publishing import ProducerDep
@@ -32,7 +34,9 @@ RoutingSettingsDep = Annotated[RoutingSettings, Depends(from_state("routing"))]
 def plans_router() -> APIRouter:
     router = APIRouter(prefix="/v1/plans", tags=["plans"])
 
-    @router.post("", status_code=202)
+    @router.post("", status_code=202, responses=error_responses((Unprocessable, (
+        "The request breaks a rule: a past day, a budget over the maximum, an unknown replan_of or one of "
+        "another day, vehicles outside the fleet without capacity or shift"))))
     async def request_plan(body: PlanIn, user: Operator, redis: RedisDep, producer: ProducerDep,
                            routing: RoutingSettingsDep, once: Idempotency):
         budget = Budget(routing.default_time_budget_s, routing.max_time_budget_s)
@@ -46,7 +50,7 @@ def plans_router() -> APIRouter:
         day = day or today_in_berlin()
         return {"day": day.isoformat(), "plans": await queries.plans_of_day(redis, day)}
 
-    @router.get("/{plan_id}")
+    @router.get("/{plan_id}", responses=error_responses((NotFound, "No such plan")))
     async def get_plan(plan_id: str, user: Operator, redis: RedisDep) -> dict:
         return found_or_404(await queries.plan(redis, plan_id), f"plan {plan_id} is not known")
 

@@ -296,6 +296,35 @@ async def test_csv_import_lists_good_rows_and_reports_bad_rows_by_line(http, cat
     await eventually(found, what="imported goods are found", watch=catalog)
 
 
+async def test_a_shop_exports_its_list_and_imports_it_back_with_no_formula_anywhere(http, catalog, unique):
+    shop_id = f"export-{unique}"
+    await register_shop(http, catalog, shop_id, "Hofladen Export", "Brakel", (51.717, 9.183))
+    product = await list_product(http, catalog, shop_id, product_listing(f"Honig {unique}", stock=6))
+    await wait_available(http, catalog, product, lambda a: a is not None and a["available"] == 6)
+    formula = product_listing(f"Trick {unique}") | {"description": '=HYPERLINK("http://evil.example","Rabatt")'}
+    refused = await http.post(f"/v1/shops/{shop_id}/products", json=formula, headers=bearer(shop_token(shop_id)))
+    assert refused.status_code == 422 and "formula" in refused.json()["message"]
+
+    csv_path = f"/v1/shops/{shop_id}/products.csv"
+    assert (await http.get(csv_path, headers=bearer(shop_token(f"other-{unique}")))).status_code == 403
+    exported = await http.get(csv_path, headers=bearer(shop_token(shop_id)))
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"].startswith("text/csv")
+    assert exported.headers["content-disposition"] == f'attachment; filename="produkte-{shop_id}.csv"'
+    text = exported.content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("Name;Beschreibung;Kategorie")
+    assert f"Honig {unique};" in text and ";6;" in text and product in text
+    assert (await http.get(csv_path, headers=bearer(operator_token()))).status_code == 200
+
+    # Exported, edited (a new row), imported again: only the new row is listed.
+    edited = exported.content + f"Met {unique};;Getränke;0,5 l;9,90;19;3;ungekühlt;800;700;\r\n".encode()
+    again = await http.post(f"/v1/shops/{shop_id}/products/import", content=edited,
+                            headers={**bearer(shop_token(shop_id)), "Content-Type": "text/csv"})
+    assert again.status_code == 202, again.text
+    assert [r["name"] for r in again.json()["imported"]] == [f"Met {unique}"]
+    assert [r["line"] for r in again.json()["rejected"]] == [2]  # Honig: listed already
+
+
 # -- stock decisions of the order flow --------------------------------------------------------
 @pytest.fixture(scope="module")
 async def stock_shop(http, catalog):
@@ -448,10 +477,16 @@ async def test_a_shops_stock_count_meets_open_reservations(http, catalog, record
 
     await producer.publish(order_rejected(placed, "TIMEOUT"))
     await wait_available(http, catalog, product, lambda a: a["available"] == 16 and a["reserved"] == 0)
-    sold = await http.post(f"/v1/products/{product}/stock", json={"delta": -20, "reason": "SOLD_IN_SHOP"},
+    # Taking out more than there is is refused with what there is, never quietly made 0.
+    for typo in (-20, -1_000_000):
+        refused = await http.post(f"/v1/products/{product}/stock", json={"delta": typo, "reason": "SOLD_IN_SHOP"},
+                                  headers=bearer(shop_token(stock_shop)))
+        assert refused.status_code == 422 and refused.json()["detail"]["available"] == 16, refused.text
+    sold = await http.post(f"/v1/products/{product}/stock", json={"delta": -16, "reason": "SOLD_IN_SHOP"},
                            headers=bearer(shop_token(stock_shop)))
     assert sold.status_code == 202
-    await wait_available(http, catalog, product, lambda a: a["available"] == 0, "a decrease stops at zero")
+    await wait_available(http, catalog, product, lambda a: a["available"] == 0, "sold out")
+    assert [e.delta for e in recorder.events(CATALOG_PRODUCTS, StockAdjusted, product_id=product)] == [6, -16]
 
 
 async def test_delisted_goods_and_goods_of_closed_shops_are_refused_and_hidden(http, catalog, recorder, producer,

@@ -27,7 +27,7 @@ from nahnetz.messaging.producer import EventProducer, ProducerNotStarted
 from nahnetz.records import (
     CompartmentRejected, CompartmentReleased, CompartmentReserved, NotificationRequested, OrderCancelled,
     OrderExpired, OrderRejected, ParcelCollected, ParcelDeposited, ParcelExpired, PickupCodeLocked,
-    PickupPointRegistered, StopCompleted,
+    PickupCodeReissued, PickupPointRegistered, StopCompleted,
 )
 from nahnetz.testing import TopicReader, api_client, eventually, settings_for
 from nahnetz.topics import (
@@ -77,7 +77,9 @@ async def apis(settings, topics):
     """`await apis(**pickup_settings)`: an API client with those PICKUP_* settings."""
     async with AsyncExitStack() as stack:
         async def make(**overrides) -> httpx.AsyncClient:
-            app = create_app(settings, PickupSettings(code_secret=CODE_SECRET, **overrides))
+            # Every test collects as the same resident: their own limit is not what most tests are about.
+            limits = {"caller_attempts_per_window": 1000} | overrides
+            app = create_app(settings, PickupSettings(code_secret=CODE_SECRET, **limits))
             return await stack.enter_async_context(api_client(app, base_url="http://pickup", timeout=15))
 
         yield make
@@ -118,9 +120,9 @@ async def decisions(watcher: TopicReader, order_id: str, worker, count: int = 1)
                                         where=lambda e: isinstance(e, (CompartmentReserved, CompartmentRejected)))
 
 
-async def reserved_order(producer, watcher, worker, point_id: str, lines) -> tuple[str, Event]:
+async def reserved_order(producer, watcher, worker, point_id: str, lines, resident: str = "r-1") -> tuple[str, Event]:
     order_id = f"o-{uuid.uuid4().hex[:10]}"
-    await producer.publish(order_placed(order_id, point_id, DAY, lines))
+    await producer.publish(order_placed(order_id, point_id, DAY, lines, resident=resident))
     [decision] = await decisions(watcher, order_id, worker)
     assert decision.type == "CompartmentReserved", decision
     return order_id, decision
@@ -225,7 +227,7 @@ async def test_coordinates_the_geo_index_cannot_hold_are_refused_before_anything
     assert epoch.status_code == 422 and "YYYY-MM-DD" in epoch.text  # not 1 January 1970
 
 
-async def test_a_municipality_sees_the_occupancy_of_its_own_points_only(api, worker):
+async def test_a_municipality_sees_the_occupancy_of_its_own_points_only_and_no_one_but_staff_whose_parcel(api, worker):
     point_id = await register(api, worker, [("A1", "AMBIENT", 20)])       # in Höxter
     own = await api.get(f"/v1/pickup-points/{point_id}/occupancy", headers=bearer("hx", "municipality",
                                                                                   municipality="Höxter"))
@@ -234,6 +236,9 @@ async def test_a_municipality_sees_the_occupancy_of_its_own_points_only(api, wor
     other = await api.get(f"/v1/pickup-points/{point_id}/occupancy", headers=bearer("brakel", "municipality",
                                                                                     municipality="Brakel"))
     assert other.status_code == 403 and "Brakel" in other.json()["message"]
+    # A driver sees how full it is, not whose parcel is where.
+    driven = await api.get(f"/v1/pickup-points/{point_id}/occupancy", headers=DRIVER)
+    assert driven.status_code == 200 and all("order_id" not in c for c in driven.json()["compartments"])
 
 
 # -- compartment reservations -------------------------------------------------------------------
@@ -470,23 +475,117 @@ async def test_five_wrong_codes_lock_the_parcel_and_alert_the_operator(api, prod
     assert watcher.events(PICKUP_PARCELS, ParcelCollected, order_id=order_id) == []
 
 
-async def test_code_attempts_are_rate_limited_per_parcel_and_per_terminal(apis, producer, watcher, worker):
-    api = await apis(parcel_attempts_per_window=2, point_attempts_per_window=4, attempt_window_seconds=3600)
+async def test_code_attempts_are_rate_limited_per_caller_never_for_the_victim(apis, producer, watcher, worker):
+    api = await apis(parcel_attempts_per_window=2, caller_attempts_per_window=4, attempt_window_seconds=3600)
     point_id = await register(api, worker, [("A1", "AMBIENT", 45), ("A2", "AMBIENT", 45)])
     first, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 40000)])
-    second, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 40000)])
+    second, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 40000)], resident="r-2")
     collect = f"/v1/pickup-points/{point_id}/collect"
-    for order_id in (first, second):
-        await deposited(api, producer, watcher, worker, order_id, point_id)
+    _, pin = await deposited(api, producer, watcher, worker, first, point_id)
+    await deposited(api, producer, watcher, worker, second, point_id)
+    attacker = bearer("r-666", "resident")
     codes_tried = [(first, "999999"), (first, "999998"), (first, "999997")]
-    answers = [await api.post(collect, json={"order_id": o, "code": c}, headers=RESIDENT) for o, c in codes_tried]
+    answers = [await api.post(collect, json={"order_id": o, "code": c}, headers=attacker) for o, c in codes_tried]
     assert [a.status_code for a in answers] == [403, 403, 429]
-    assert answers[2].json()["error"] == "too_many_attempts"
+    assert answers[2].json()["error"] == "too_many_attempts" and "this parcel" in answers[2].json()["message"]
     assert 0 < int(answers[2].headers["Retry-After"]) <= 3600
-    # The terminal's own limit: the fourth attempt there passes, the fifth does not, whatever the parcel.
-    assert (await api.post(collect, json={"order_id": second, "code": "999999"}, headers=RESIDENT)).status_code == 403
-    blocked = await api.post(collect, json={"order_id": second, "code": "999998"}, headers=RESIDENT)
-    assert blocked.status_code == 429 and "pick-up point" in blocked.json()["message"]
+    # The caller's own limit: their fourth attempt passes, the fifth does not, whatever the parcel.
+    assert (await api.post(collect, json={"order_id": second, "code": "999999"}, headers=attacker)).status_code == 403
+    blocked = await api.post(collect, json={"order_id": second, "code": "999998"}, headers=attacker)
+    assert blocked.status_code == 429 and "this parcel" not in blocked.json()["message"]
+    # Neither the point nor the parcel is blocked for anyone else: its resident collects at once.
+    opened = await api.post(collect, json={"order_id": first, "code": pin}, headers=RESIDENT)
+    assert opened.status_code == 201, opened.text
+
+
+async def test_a_stranger_cannot_lock_someone_else_s_parcel(apis, producer, watcher, worker):
+    api = await apis(parcel_attempts_per_window=50, caller_attempts_per_window=50)
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
+    order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    _, pin = await deposited(api, producer, watcher, worker, order_id, point_id)
+    collect = f"/v1/pickup-points/{point_id}/collect"
+    wrong_pin = f"{(int(pin) + 1) % 1_000_000:06d}"
+    attacker = bearer("r-666", "resident")
+    statuses = [(await api.post(collect, json={"order_id": order_id, "code": wrong_pin}, headers=attacker)).status_code
+                for _ in range(7)]
+    assert statuses == [403, 403, 403, 403, 423, 423, 423]
+    refused = await api.post(collect, json={"order_id": order_id, "code": pin}, headers=attacker)
+    assert refused.status_code == 423 and refused.json()["error"] == "locked_out"
+    # The parcel's own resident is not affected: their code opens.
+    opened = await api.post(collect, json={"order_id": order_id, "code": pin}, headers=RESIDENT)
+    assert opened.status_code == 201, opened.text
+    assert watcher.events(PICKUP_PARCELS, PickupCodeLocked, order_id=order_id) == []
+
+
+async def new_pin(watcher, worker, order_id: str, reissue_id: str) -> str:
+    """The PIN of the new-code message the resident got for `reissue_id`."""
+    async def sent():
+        return [e for e in watcher.events(NOTIFY_REQUESTS, NotificationRequested)
+                if e.template == "pickup-code-reissued" and e.notification_id.endswith(reissue_id)]
+
+    [notice] = await eventually(sent, what="the new code's message", watch=[worker])
+    assert notice.recipient_id == "r-1" and notice.recipient_role == "RESIDENT"
+    return notice.params["pin"]
+
+
+async def test_a_locked_code_is_replaced_by_a_new_one_sent_to_the_resident_only(api, producer, watcher, worker):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
+    order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    _, old_pin = await deposited(api, producer, watcher, worker, order_id, point_id)
+    collect = f"/v1/pickup-points/{point_id}/collect"
+    wrong_pin = f"{(int(old_pin) + 1) % 1_000_000:06d}"
+    for _ in range(5):
+        await api.post(collect, json={"order_id": order_id, "code": wrong_pin}, headers=RESIDENT)
+    lock = await watcher.wait_for(PICKUP_PARCELS, PickupCodeLocked, order_id=order_id, watch=[worker])
+    new_code = f"/v1/parcels/{order_id}/code"
+
+    # Only the parcel's resident may ask; the new code is not in the answer, it goes to their phone.
+    assert (await api.post(new_code, json={}, headers=bearer("r-666", "resident"))).status_code == 403
+    asked = await api.post(new_code, json={}, headers=RESIDENT)
+    assert asked.status_code == 201, asked.text
+    answer = asked.json()
+    assert answer["sent_to"] == "r-1" and old_pin not in asked.text and "pin" not in answer
+    reissued = await watcher.wait_for(PICKUP_PARCELS, PickupCodeReissued, order_id=order_id, watch=[worker])
+    assert reissued.event_id == answer["event_id"] and reissued.cleared_lock_event_id == lock.event_id
+    assert (reissued.meta.actor.user_id, reissued.meta.actor.role) == ("r-1", "RESIDENT")
+    pin = await new_pin(watcher, worker, order_id, reissued.event_id)
+
+    if pin != old_pin:  # one in a million they coincide; then the old one opens by chance
+        stale = await api.post(collect, json={"order_id": order_id, "code": old_pin}, headers=RESIDENT)
+        assert stale.status_code == 403 and stale.json()["error"] == "wrong_code"
+    opened = await api.post(collect, json={"order_id": order_id, "code": pin}, headers=RESIDENT)
+    assert opened.status_code == 201, opened.text
+    # Collected: no new code any more.
+    assert (await api.post(new_code, json={}, headers=RESIDENT)).status_code == 409
+
+
+async def test_an_operator_issues_a_new_code_with_a_reason_and_is_recorded(apis, producer, watcher, worker, redis):
+    api = await apis(max_code_reissues=1)
+    point_id = await register(api, worker, [("A1", "AMBIENT", 45)])
+    order_id, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 5000)])
+    await deposited(api, producer, watcher, worker, order_id, point_id)
+    new_code = f"/v1/parcels/{order_id}/code"
+    assert (await api.post(new_code, json={}, headers=RESIDENT)).status_code == 201
+    # The resident's limit (1 here) keeps the code request from flooding a phone; staff help beyond it.
+    again = await api.post(new_code, json={}, headers=RESIDENT)
+    assert again.status_code == 409 and again.json()["error"] == "too_many_reissues"
+    no_reason = await api.post(new_code, json={}, headers=OPERATOR)
+    assert no_reason.status_code == 422 and "reason" in no_reason.json()["message"]
+    for who in (DRIVER, bearer("shop-1", "shop", shop_id="shop-1"), bearer("m-1", "municipality", municipality="Höxter")):
+        assert (await api.post(new_code, json={"reason": "x"}, headers=who)).status_code == 403
+    done = await api.post(new_code, json={"reason": "Kundin am Telefon, Code verloren"}, headers=OPERATOR)
+    assert done.status_code == 201, done.text
+
+    def by_operator(e: Event) -> bool:
+        return e.meta.actor.user_id == "op-1"
+
+    reissued = await watcher.wait_for(PICKUP_PARCELS, PickupCodeReissued, order_id=order_id, watch=[worker],
+                                      where=by_operator)
+    assert reissued.reason == "Kundin am Telefon, Code verloren" and reissued.meta.actor.role == "OPERATOR"
+    pin = await new_pin(watcher, worker, order_id, reissued.event_id)
+    parcel = await redis.hgetall(keys.parcel(order_id))
+    assert parcel["salt"] == reissued.event_id and parcel["reissues"] == "2"
+    assert parcel["code_hash"] == codes.pin_hash(CODE_SECRET.encode(), reissued.event_id, order_id, pin)
 
 
 async def test_an_uncollected_parcel_expires_and_frees_its_compartment(apis, producer, watcher, worker, redis):

@@ -10,6 +10,8 @@ What every API gets: /healthz, /readyz (broker and Redis, plus extra checks),
 /metrics, correlation ids, JSON logs, JSON errors, a Redis client (the one policy of
 `nahnetz.kit.redis`) made in the lifespan (never at import) and closed on shutdown,
 and with `publishes=True` the started event producer (`nahnetz.kit.publishing`).
+Its OpenAPI documents every status a route can answer with the one error body
+(`ErrorBody`), and /docs and /redoc work without internet (`nahnetz.kit.openapi`).
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from fastapi.responses import JSONResponse, Response
 from .body_limit import DEFAULT_MAX_BODY_BYTES, BodySizeLimit
 from .errors import Unavailable
 from .health import broker_ready, redis_ready
-from .http_errors import install_error_handlers
+from .http_errors import answers, install_error_handlers
 from .http_middleware import RequestContextMiddleware
 from .logs import configure_logging
 from .publishing import producer_lifespan
 from .redis import connect as connect_redis
 from .metrics import HttpMetrics, exposition, new_registry
+from .openapi import install_contract, serve_docs
 from .settings import Settings, load_settings
 
 # A hook runs around the app's life, after Redis exists: start a producer, load a cache...
@@ -64,7 +67,9 @@ def create_api(settings: Settings, *, title: str, routers: Sequence[APIRouter] =
             await app.state.redis.aclose()
             log.info("%s api stopped", settings.service)
 
-    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan)
+    # The docs pages are the kit's (serve_docs): FastAPI's load their scripts from a CDN.
+    app = FastAPI(title=title, version=version, description=description, lifespan=lifespan,
+                  docs_url=None, redoc_url=None)
     registry = new_registry()
     app.state.settings = settings
     app.state.metrics_registry = registry
@@ -79,6 +84,8 @@ def create_api(settings: Settings, *, title: str, routers: Sequence[APIRouter] =
     app.include_router(_operations_router())
     for router in routers:
         app.include_router(router)
+    serve_docs(app)
+    install_contract(app, max_body_bytes=max_body_bytes)
     return app
 
 
@@ -129,6 +136,7 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
+@answers((Unavailable, "The data store (Redis) does not answer; try again shortly (Retry-After)"))
 def get_redis(request: Request) -> aioredis.Redis:
     return request.app.state.redis
 
@@ -144,7 +152,8 @@ def from_state(name: str) -> Callable[[Request], Any]:
         return value
 
     dependency.__name__ = f"state_{name}"
-    return dependency
+    return answers((Unavailable, f"The service is starting up ({name} is not ready); "
+                                 "try again shortly (Retry-After)"))(dependency)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -22,6 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ..events import Actor
 from .errors import Forbidden, Unauthorized
+from .http_errors import answers
 from .roles import STAFF_ROLES, Role
 
 ISSUER = "nahnetz"
@@ -110,6 +111,7 @@ def _invalid(description: str) -> Unauthorized:
 _bearer = HTTPBearer(auto_error=False, description="A Nahnetz JWT (`nahnetz token --help`).")
 
 
+@answers((Unauthorized, "No valid bearer token: missing, expired or not ours (`WWW-Authenticate` says why)"))
 async def current_user(request: Request,
                        credentials: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> User:
     """The caller; 401 with WWW-Authenticate when the token is missing or bad."""
@@ -129,6 +131,7 @@ def require_roles(*roles: Role | str) -> Callable[..., Any]:
         raise ValueError("require_roles needs at least one role")
     names = " or ".join(sorted(r.value for r in allowed))
 
+    @answers((Forbidden, f"Not allowed: this needs the role {names}"))
     async def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise Forbidden(f"this needs the role {names}; your role is {user.role.value}")

@@ -32,6 +32,7 @@ from fastapi.responses import JSONResponse, Response
 
 from .auth import CurrentUser
 from .errors import BadRequest, Conflict, Unprocessable
+from .http_errors import answers
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
@@ -166,6 +167,12 @@ def _as_response(value: Any, status_code: int) -> Response:
 def idempotency(required: bool = False) -> Callable[..., Awaitable[IdempotentRequest]]:
     """The dependency; with required=True a POST without the header is a 400."""
 
+    refusals = [(Conflict, f"A request with this {HEADER} is still being answered; retry shortly (Retry-After)"),
+                (Unprocessable, f"This {HEADER} was used before for a different request")]
+    if required:
+        refusals.append((BadRequest, f"The {HEADER} header is missing"))
+
+    @answers(*refusals)
     async def dependency(request: Request, user: CurrentUser,
                          key: Annotated[str | None, Header(alias=HEADER, min_length=1, max_length=MAX_KEY_LENGTH,
                                                            pattern=r"^[\x21-\x7e]+$")] = None

@@ -22,6 +22,7 @@ from fastapi import Depends, FastAPI, Request
 from ..events import Event
 from ..messaging.producer import EventProducer, ProducerNotStarted
 from .errors import Unavailable
+from .http_errors import answers
 
 BROKER_RETRY_AFTER_S = 5
 
@@ -53,6 +54,8 @@ async def producer_lifespan(app: FastAPI) -> AsyncIterator[None]:
         await producer.stop()
 
 
+@answers((Unavailable, "The broker does not answer: the change could not be recorded; "
+                       "try again shortly (Retry-After)"))
 def get_producer(request: Request) -> EventProducer:
     producer = getattr(request.app.state, "producer", None)
     if producer is None:  # starting or stopping

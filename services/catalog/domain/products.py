@@ -15,6 +15,9 @@ MAX_DESCRIPTION = 2000
 MAX_UNIT = 30
 MAX_WEIGHT_G = 1_000_000     # one unit of a tonne: not a parcel for a pick-up point
 MAX_VOLUME_ML = 2_000_000
+# A cell starting with these is run by spreadsheets as a formula (`=HYPERLINK(...)`, `@SUM(...)`):
+# no product's name, unit or description needs to, and a shop opens its list in one.
+FORMULA_STARTS = ("=", "@")
 
 
 class ListingError(ValueError):
@@ -51,6 +54,10 @@ class ProductDraft:
             raise ListingError(f"Einheit ist länger als {MAX_UNIT} Zeichen (unit too long)")
         if description and len(description) > MAX_DESCRIPTION:
             raise ListingError(f"Beschreibung ist länger als {MAX_DESCRIPTION} Zeichen (description too long)")
+        for label, text in (("Name", name), ("Einheit", unit), ("Beschreibung", description or "")):
+            if text.startswith(FORMULA_STARTS):
+                raise ListingError(f"{label} beginnt mit {text[0]!r} wie eine Tabellenformel; bitte ohne "
+                                   f"({label.lower()} must not start with {text[0]!r}, a spreadsheet formula)")
         if not 0 < self.price_cents <= MAX_PRICE_CENTS:
             raise ListingError("Preis muss größer als 0 und plausibel sein (price must be positive)")
         if self.vat_rate_bp not in VAT_RATES_BP:

@@ -39,6 +39,16 @@ _TEMPERATURE_WORDS = {
 }
 
 
+# The word a German spreadsheet shows for each symbol (and reads back, see above).
+CATEGORY_LABELS_DE = {
+    "FRUIT_VEGETABLES": "Obst & Gemüse", "BREAD_BAKERY": "Brot & Backwaren", "DAIRY_EGGS": "Milch & Eier",
+    "MEAT_SAUSAGE": "Fleisch & Wurst", "FISH": "Fisch", "FROZEN": "Tiefkühlkost", "PANTRY": "Vorrat",
+    "BEVERAGES": "Getränke", "SWEETS_SNACKS": "Süßwaren", "HOUSEHOLD": "Haushalt", "DRUGSTORE": "Drogerie",
+    "PLANTS_FLOWERS": "Pflanzen & Blumen", "OTHER": "Sonstiges",
+}
+TEMPERATURE_LABELS_DE = {"AMBIENT": "ungekühlt", "CHILLED": "gekühlt", "FROZEN": "tiefgekühlt"}
+
+
 def _index(words: dict[str, list[str]]) -> dict[str, str]:
     index = {}
     for symbol, names in words.items():

@@ -212,6 +212,14 @@ async def adjust_stock(redis: Redis, producer: EventProducer, user: User, produc
         reason = reason or StockAdjustmentReason.COUNTED
     else:
         expected = stock.adjust(seen, delta=delta)
+        if expected.clamped:
+            # Taking out more than there is (or past the maximum) is a typo, not a count: say so
+            # rather than quietly setting 0. A real count is sent as `level`.
+            raise Unprocessable(
+                f"Änderung um {delta} nicht möglich: verfügbar sind {seen.available} (höchstens {stock.MAX_LEVEL}); "
+                f"den gezählten Bestand bitte als level senden. A change of {delta} is impossible: "
+                f"{seen.available} are available (at most {stock.MAX_LEVEL}); send a counted stock as level.",
+                details={"available": seen.available, "delta": delta})
         reason = reason or (StockAdjustmentReason.RESTOCKED if (delta or 0) > 0 else StockAdjustmentReason.CORRECTION)
     await publish(producer, new_event(
         StockAdjusted, producer=PRODUCER, actor=actor, product_id=product_id, shop_id=shop["shop_id"],

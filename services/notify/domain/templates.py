@@ -19,6 +19,7 @@ sent with that text instead of failing.
 | order_expired | resident | order_ref [pickup_point] |
 | parcel_ready | resident (sent by pickup, with the PIN) | pin [order_ref] [pickup_point] [compartments] [collect_by] |
 | pickup_code_locked | operator | order_id [pickup_point] [failed_attempts] [locked_until] |
+| pickup_code_reissued | resident (sent by pickup, with the new PIN) | pin order_ref [pickup_point] [collect_by] |
 """
 
 from __future__ import annotations
@@ -128,6 +129,16 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
                    "The pick-up code of order {order_id}[[ at {pickup_point}]] was locked"
                    "[[ after {failed_attempts} failed attempts]][[ until {locked_until}]]. "
                    "Please help the customer."),
+    }),
+    Template("pickup_code_reissued", {
+        "de": Text("Neuer Abholcode für {order_ref}",
+                   "Neuer Abholcode für Ihre Bestellung {order_ref}[[ ({pickup_point})]]: {pin}. "
+                   "Der alte Code gilt nicht mehr.[[ Abholbar bis {collect_by}.]] Haben Sie keinen neuen Code "
+                   "angefordert, melden Sie sich bitte beim Service-Team."),
+        "en": Text("New pick-up code for {order_ref}",
+                   "New pick-up code for your order {order_ref}[[ ({pickup_point})]]: {pin}. "
+                   "The old code no longer works.[[ Collect by {collect_by}.]] If you did not ask for a new "
+                   "code, please tell the operator."),
     }),
 )}
 

@@ -11,7 +11,7 @@ from nahnetz.events import Event
 from nahnetz.messaging.idempotency import Transaction
 from nahnetz.messaging.outbox import Outbox
 from nahnetz.messaging.producer import EventProducer
-from nahnetz.records import ParcelCollected, ParcelDeposited, ParcelExpired, PickupCodeLocked
+from nahnetz.records import ParcelCollected, ParcelDeposited, ParcelExpired, PickupCodeLocked, PickupCodeReissued
 
 from .. import keys
 from ..domain.parcels import ParcelProgress, next_order_event
@@ -20,13 +20,13 @@ from .store import dumps, load_view, loads
 
 log = logging.getLogger(__name__)
 
-ParcelEvent = ParcelDeposited | ParcelCollected | ParcelExpired | PickupCodeLocked
+ParcelEvent = ParcelDeposited | ParcelCollected | ParcelExpired | PickupCodeLocked | PickupCodeReissued
 
 
 async def apply_parcel_event(event: ParcelEvent, redis: Redis, producer: EventProducer) -> list[Event]:
-    if isinstance(event, PickupCodeLocked):
-        # The pickup service alerts the operators; the order's status does not change.
-        log.info("order %s: pick-up code locked", event.order_id, extra={"order_id": event.order_id})
+    if isinstance(event, (PickupCodeLocked, PickupCodeReissued)):
+        # The pickup service alerts the operators and sends the new code; the order's status stays.
+        log.info("order %s: %s", event.order_id, event.type, extra={"order_id": event.order_id})
         return []
     order_id = event.order_id
     parcel_key = keys.parcel(order_id)

@@ -1,4 +1,5 @@
-"""What people are told: the parcel is ready (with its code), a code was locked.
+"""What people are told: the parcel is ready (with its code), a code was locked,
+a new code replaces the old one.
 
 The notify service renders templates by name; the params carry every value
 already formatted for people, and the whole message in German and English
@@ -16,6 +17,7 @@ from nahnetz.clock import BERLIN
 
 PARCEL_READY = "parcel-ready"
 CODE_LOCKED = "pickup-code-locked"
+CODE_REISSUED = "pickup-code-reissued"
 _WEEKDAYS_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 _WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -76,6 +78,20 @@ def code_locked(*, lock_id: str, operator_id: str, order_id: str, pickup_point_i
     return _notice(CODE_LOCKED, f"{order_id}:{lock_id}", operator_id, "OPERATOR", text_de, text_en,
                    {"order_id": order_id, "pickup_point_id": pickup_point_id, "pickup_point": point_name,
                     "failed_attempts": str(failed_attempts)})
+
+
+def code_reissued(*, reissue_id: str, order_id: str, resident_id: str, pin: str, qr_payload: str,
+                  point_name: str, collect_by: datetime) -> Notice:
+    """The resident's new code; sent only to them, whoever asked for it."""
+    until_de, until_en = local_time_de(collect_by), local_time_en(collect_by)
+    text_de = (f"Neuer Abholcode für Ihre Bestellung {order_id} ({point_name}): {pin}. Der alte Code gilt nicht "
+               f"mehr. Abholbar bis {until_de}. Haben Sie keinen neuen Code angefordert, melden Sie sich bitte "
+               f"beim Service-Team.")
+    text_en = (f"New pick-up code for your order {order_id} ({point_name}): {pin}. The old code no longer "
+               f"works. Collect by {until_en}. If you did not ask for a new code, please tell the operator.")
+    return _notice(CODE_REISSUED, f"{order_id}:{reissue_id}", resident_id, "RESIDENT", text_de, text_en,
+                   {"order_id": order_id, "order_ref": order_id, "pin": pin, "qr_payload": qr_payload,
+                    "pickup_point": point_name, "collect_by": until_de, "collect_by_en": until_en})
 
 
 def _notice(template: str, ref: str, recipient_id: str, role: str, text_de: str, text_en: str,

@@ -1,4 +1,6 @@
-"""Fixed-window rate limits for code attempts (per parcel and per terminal)."""
+"""Fixed-window rate limits for code attempts. They bind the caller (the token's
+subject: a resident's app, a counter's staff, a locker's own device token), never
+the pick-up point or the parcel: one person's burst slows only that person."""
 
 from __future__ import annotations
 
@@ -6,8 +8,8 @@ from dataclasses import dataclass
 
 from nahnetz.kit.errors import DomainError
 
-POINT = "point"    # the attempts at one pick-up point (its terminal)
-PARCEL = "parcel"  # the attempts at one parcel, from wherever
+CALLER = "caller"                # one caller's attempts at every parcel
+CALLER_PARCEL = "caller-parcel"  # one caller's attempts at one parcel
 
 
 class TooManyAttempts(DomainError, status_code=429, code="too_many_attempts"):
@@ -33,8 +35,9 @@ def over_limit(attempts_in_window: int, limit: int) -> bool:
 def check_attempts(attempts_in_window: int, limit: int, window: Window, scope: str) -> None:
     """Refuse (429 with Retry-After) the attempt that passes the window's limit for `scope`."""
     if over_limit(attempts_in_window, limit):
-        what = "this pick-up point" if scope == POINT else "this parcel"
+        de, en = ("Versuche", "attempts") if scope == CALLER else ("Versuche für diese Sendung",
+                                                                   "attempts for this parcel")
         raise TooManyAttempts(
-            f"Zu viele Versuche an {what}; bitte in {window.retry_after} s erneut versuchen. "
-            f"Too many attempts for {what}; try again in {window.retry_after} s.",
+            f"Zu viele {de}; bitte in {window.retry_after} s erneut versuchen. "
+            f"Too many {en}; try again in {window.retry_after} s.",
             headers={"Retry-After": str(window.retry_after)})

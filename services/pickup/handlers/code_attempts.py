@@ -1,7 +1,8 @@
-"""Code attempts at the terminals, counted per fixed window (`domain/rate_limit.py`):
-per pick-up point, so one terminal cannot try codes at every parcel, and per
-parcel, so many terminals cannot try codes at one. The counters live only for
-their window (`pickup:attempts:<scope>:<id>:<window>`) and are not rebuilt.
+"""Code attempts, counted per caller in fixed windows (`domain/rate_limit.py`):
+all of a caller's attempts, so nobody tries codes at every parcel, and a
+caller's attempts at one parcel. Neither counter is the victim's: another
+person's burst never slows the resident. The counters live only for their
+window (`pickup:attempts:<scope>:<id>:<window>`) and are not rebuilt.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """Collecting a parcel with its code (API): the doors open once for the right code;
-wrong codes are counted and lock the code after too many.
+wrong codes are counted against whoever typed them (`domain/collection.py`): the
+resident's side locks the code, anyone else only locks themselves out.
 
 The parcel's state changes in one WATCH/MULTI step (`domain/collection.py`
 decides), so two terminals racing with the right code get one 201 and one 409.
@@ -27,10 +28,10 @@ from nahnetz.records import CollectionMethod, NotificationRequested, ParcelColle
 from .. import keys
 from ..domain.codes import EnteredCode
 from ..domain.collection import (
-    COLLECTED, DEPOSITED, Decision, Outcome, collection_method, decide_collection, refusal,
+    COLLECTED, DEPOSITED, Caller, Decision, Outcome, collection_method, decide_collection, refusal,
 )
 from ..domain.notices import code_locked
-from ..domain.parcels import compartments_of, state_of, to_ms
+from ..domain.parcels import caller_failures, compartments_of, failed_by, is_holder, state_of, to_ms
 from ..settings import PickupSettings
 from .parcels import OpenedDoors, change_parcel
 from .points import load_point
@@ -54,7 +55,9 @@ async def collect_with_code(*, pickup_point_id: str, code: EnteredCode, collecto
     if not parcel or parcel.get("pickup_point_id") != pickup_point_id:
         raise NotFound(f"no parcel of order {order_id} is waiting at pick-up point {pickup_point_id}")
     code_ok = code.matches(settings.code_key, parcel["salt"], parcel["code_hash"], parcel["qr_hash"])
-    decision, parcel = await _decide(redis, order_id, code_ok, now, settings.max_failed_attempts, staff_id)
+    holder = is_holder(parcel, collector, staff_id)
+    decision, parcel = await _decide(redis, order_id, code_ok, now, settings, staff_id,
+                                     caller_id=None if holder else collector.user_id)
 
     if decision.outcome is Outcome.COLLECTED:
         return await _record_collection(redis, producer, parcel, collector, staff_id,
@@ -68,22 +71,29 @@ async def collect_with_code(*, pickup_point_id: str, code: EnteredCode, collecto
     raise refusal(decision, order_id)
 
 
-async def _decide(redis: Redis, order_id: str, code_ok: bool, now: datetime, max_failed: int,
-                  staff_id: str | None) -> tuple[Decision, dict[str, str]]:
+async def _decide(redis: Redis, order_id: str, code_ok: bool, now: datetime, settings: PickupSettings,
+                  staff_id: str | None, caller_id: str | None) -> tuple[Decision, dict[str, str]]:
+    """`caller_id` None: the resident's side, whose wrong codes count against the code itself."""
     key = keys.parcel(order_id)
 
     async def decide(pipe: Pipeline) -> tuple[Decision, dict[str, str]]:
         parcel = await pipe.hgetall(key)
-        decision = decide_collection(state_of(parcel), code_ok, now, max_failed)
+        caller = Caller(holder=caller_id is None,
+                        failed_attempts=caller_failures(parcel, caller_id) if caller_id else 0)
+        decision = decide_collection(state_of(parcel), code_ok, now, caller, settings.max_failed_attempts,
+                                     settings.max_stranger_failures)
         changes: dict[str, str] = {}
         if decision.outcome is Outcome.COLLECTED:
             changes = {"status": COLLECTED, "collected_at": now.isoformat(), "collection_id": str(uuid.uuid4()),
                        "handed_over_by": staff_id or ""}
-        elif decision.outcome is Outcome.WRONG_CODE:
-            changes = {"failed_attempts": str(decision.failed_attempts)}
-        elif decision.outcome is Outcome.LOCKED_NOW:
-            changes = {"failed_attempts": str(decision.failed_attempts), "locked": "1",
-                       "lock_event_id": str(uuid.uuid4()), "locked_at_ms": str(to_ms(now))}
+        elif decision.outcome in (Outcome.WRONG_CODE, Outcome.LOCKED_OUT_NOW, Outcome.LOCKED_NOW):
+            if caller_id is None:
+                changes = {"failed_attempts": str(decision.failed_attempts)}
+            else:
+                changes = {failed_by(caller_id): str(decision.failed_attempts),
+                           "stranger_failures": str(decision.stranger_failures)}
+            if decision.outcome is Outcome.LOCKED_NOW:
+                changes |= {"locked": "1", "lock_event_id": str(uuid.uuid4()), "locked_at_ms": str(to_ms(now))}
         if changes:
             pipe.multi()
             pipe.hset(key, mapping=changes)
@@ -135,7 +145,8 @@ async def _announce_lock(redis: Redis, producer: EventProducer, parcel: dict[str
     order_id, point_id = parcel["order_id"], parcel["pickup_point_id"]
     locked = new_event(PickupCodeLocked, producer=API, event_id=parcel["lock_event_id"],
                        correlation_id=parcel.get("correlation_id"), order_id=order_id, pickup_point_id=point_id,
-                       failed_attempts=int(parcel["failed_attempts"]), locked_until=None)
+                       failed_attempts=int(parcel["failed_attempts"]) + int(parcel.get("stranger_failures", 0)),
+                       locked_until=None)
     point = await load_point(redis, point_id)
     notice = code_locked(lock_id=locked.event_id, operator_id=settings.operator_recipient, order_id=order_id,
                          pickup_point_id=point_id, point_name=point.name if point else point_id,

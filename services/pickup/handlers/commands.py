@@ -1,5 +1,5 @@
 """What the API's writes become: registering and changing a pick-up point,
-depositing a parcel, collecting one with its code.
+depositing a parcel, collecting one with its code, sending a new code.
 
 Each takes plain values (the routes convert the request at the edge) and raises
 `nahnetz.kit.errors` for what it refuses; events are published acknowledged, or
@@ -24,12 +24,13 @@ from nahnetz.records import PickupPointRegistered, PickupPointUpdated
 from .. import keys
 from ..domain.codes import entered_code
 from ..domain.points import PickupPoint, description_problems
-from ..domain.rate_limit import PARCEL, POINT
+from ..domain.rate_limit import CALLER, CALLER_PARCEL
 from ..settings import PickupSettings
 from .code_attempts import count_attempt
 from .collection import Collection, collect_with_code
 from .deposits import Deposit, deposit_parcel
 from .points import load_point
+from .reissue import Reissue, reissue_code
 
 API = "pickup-api"
 
@@ -88,13 +89,22 @@ async def collect(pickup_point_id: str, *, order_id: str | None, pin: str | None
                   collector: Actor, staff_id: str | None, redis: Redis, producer: EventProducer,
                   settings: PickupSettings, now: datetime) -> Collection:
     """Open a parcel at a terminal with the typed PIN or the scanned QR code; every
-    attempt counts against the terminal's and the parcel's limits first."""
+    attempt counts against the caller's limits first (never the parcel's or the point's)."""
     code = entered_code(order_id, pin, qr)
     window = settings.attempt_window_seconds
-    await count_attempt(redis, POINT, pickup_point_id, settings.point_attempts_per_window, window, now)
-    await count_attempt(redis, PARCEL, code.order_id, settings.parcel_attempts_per_window, window, now)
+    caller = collector.user_id
+    await count_attempt(redis, CALLER, caller, settings.caller_attempts_per_window, window, now)
+    await count_attempt(redis, CALLER_PARCEL, f"{caller}:{code.order_id}", settings.parcel_attempts_per_window,
+                        window, now)
     return await collect_with_code(pickup_point_id=pickup_point_id, code=code, collector=collector,
                                    staff_id=staff_id, redis=redis, producer=producer, settings=settings, now=now)
+
+
+async def new_code(order_id: str, *, reason: str | None, actor: Actor, redis: Redis, producer: EventProducer,
+                   settings: PickupSettings, now: datetime) -> Reissue:
+    """A new pick-up code for a waiting parcel, sent to its resident (`handlers/reissue.py`)."""
+    return await reissue_code(order_id=order_id, actor=actor, reason=reason, redis=redis, producer=producer,
+                              settings=settings, now=now)
 
 
 async def must_carry(redis: Redis, who: Actor, order_id: str) -> None:

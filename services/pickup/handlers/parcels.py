@@ -22,12 +22,12 @@ from redis.exceptions import WatchError
 from nahnetz.events import Event
 from nahnetz.kit.errors import Unavailable
 from nahnetz.messaging.producer import EventProducer
-from nahnetz.records import ParcelCollected, ParcelDeposited, ParcelExpired, PickupCodeLocked
+from nahnetz.records import ParcelCollected, ParcelDeposited, ParcelExpired, PickupCodeLocked, PickupCodeReissued
 
 from .. import keys
 from ..domain.allocation import RELEASE_REASONS
 from ..domain.collection import COLLECTED, DEPOSITED, EXPIRED
-from ..domain.parcels import parcel_record, to_ms
+from ..domain.parcels import after_reissue, lock_was_cleared, parcel_record, to_ms
 from . import reservations
 
 MAX_CONFLICTS = 10
@@ -90,6 +90,9 @@ async def project_parcel(event: Event, redis: Redis) -> None:
 
             await change_parcel(redis, order_id, deposit)
             return
+        case PickupCodeReissued():
+            await change_parcel(redis, order_id, lambda pipe: apply_reissue(pipe, event))
+            return
         case ParcelCollected():
             changes = {"status": COLLECTED, "collection_id": event.event_id}
         case ParcelExpired():
@@ -104,6 +107,8 @@ async def project_parcel(event: Event, redis: Redis) -> None:
         if not await pipe.exists(key):
             return  # a replay that starts after the deposit: nothing to update
         current = await pipe.hget(key, "status")
+        if isinstance(event, PickupCodeLocked) and lock_was_cleared(await pipe.hgetall(key), event.event_id):
+            return  # a new code ended this lock before its event got here
         pipe.multi()
         if isinstance(event, PickupCodeLocked) or current == DEPOSITED or current == changes["status"]:
             pipe.hset(key, mapping=changes)
@@ -111,3 +116,18 @@ async def project_parcel(event: Event, redis: Redis) -> None:
             pipe.zrem(keys.DUE, order_id)
 
     await change_parcel(redis, order_id, update)
+
+
+async def apply_reissue(pipe: Pipeline, reissued: PickupCodeReissued) -> bool:
+    """Give the parcel the new code of `reissued` (a `change_parcel` step); False when it
+    has it already (the API wrote it, or an earlier replay did) or waits no more."""
+    key = keys.parcel(reissued.order_id)
+    record = await pipe.hgetall(key)
+    if not record or record.get("salt") == reissued.event_id or record.get("status") != DEPOSITED:
+        return False
+    changes, stale = after_reissue(record, reissued)
+    pipe.multi()
+    pipe.hset(key, mapping=changes)
+    if stale:
+        pipe.hdel(key, *stale)
+    return True
