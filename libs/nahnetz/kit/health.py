@@ -1,11 +1,23 @@
-"""Readiness probes shared by API and worker processes."""
+"""Readiness probes shared by API and worker processes.
+
+The probes answer anyone (load balancers, orchestrators), so a reason names the
+dependency and the kind of failure only; addresses and messages go to the log.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import redis.asyncio as aioredis
 from aiokafka.admin import AIOKafkaAdminClient
+
+log = logging.getLogger(__name__)
+
+
+def _reason(dependency: str, exc: BaseException) -> str:
+    log.warning("%s not ready: %s: %s", dependency, type(exc).__name__, exc)
+    return f"{dependency}: {type(exc).__name__}"
 
 
 async def redis_ready(client: aioredis.Redis, timeout: float = 1.0) -> str | None:
@@ -14,7 +26,7 @@ async def redis_ready(client: aioredis.Redis, timeout: float = 1.0) -> str | Non
         await asyncio.wait_for(client.ping(), timeout)
         return None
     except Exception as exc:  # any failure means "not ready", with the reason
-        return f"redis: {type(exc).__name__}: {exc}"
+        return _reason("redis", exc)
 
 
 async def broker_ready(bootstrap: str, timeout: float = 2.0) -> str | None:
@@ -25,7 +37,7 @@ async def broker_ready(bootstrap: str, timeout: float = 2.0) -> str | None:
         await asyncio.wait_for(admin.list_topics(), timeout)
         return None
     except Exception as exc:
-        return f"broker: {type(exc).__name__}: {exc}"
+        return _reason("broker", exc)
     finally:
         try:
             await admin.close()
