@@ -35,7 +35,7 @@ from .settings import DispatchSettings, load_dispatch_settings
 def create_app(settings: Settings | None = None, dispatch: DispatchSettings | None = None,
                routing: RoutingClient | None = None) -> FastAPI:
     settings = settings or load_settings()
-    dispatch = dispatch or load_dispatch_settings()
+    dispatch = dispatch or load_dispatch_settings(settings.env)
     if routing is None:
         routing = (HttpRoutingClient(dispatch.routing_url, timeout=dispatch.routing_timeout_seconds)
                    if dispatch.routing_url else RoutingNotConfigured())

@@ -9,6 +9,7 @@
 | dispatch:tour:<tour_id> | hash | `dispatched` (the TourDispatched event), `progress` (JSON) | API and worker, from logistics.tours |
 | dispatch:tours:<day> | set | tour ids dispatched for a day | API and worker |
 | dispatch:driver-tours:<driver_id>:<day> | set | a driver's tour ids of a day | API and worker |
+| dispatch:driver-days:<driver_id> | sorted set | the days a driver has tours (score: the day's ordinal) | API and worker |
 | dispatch:lock:tour:<tour_id> | string | short lock while the API decides a command on a tour | API |
 
 Events are kept as text (`nahnetz.messaging.outbox.pack`: base64 of their Avro
@@ -49,6 +50,10 @@ def tours_of_day(day: date) -> str:
 
 def driver_tours(driver_id: str, day: date) -> str:
     return f"{PREFIX}:driver-tours:{driver_id}:{day.isoformat()}"
+
+
+def driver_days(driver_id: str) -> str:
+    return f"{PREFIX}:driver-days:{driver_id}"
 
 
 def tour_lock(tour_id: str) -> str:

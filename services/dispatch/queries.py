@@ -30,6 +30,18 @@ async def driver_tours(redis: Redis, driver_id: str, day: date) -> list[TourStat
     return await load_tours(redis, list(await redis.smembers(keys.driver_tours(driver_id, day))))
 
 
+async def next_tour_day(redis: Redis, driver_id: str, today: date, look_ahead: int = 7) -> date:
+    """The driver's day to show: the first from today on with a tour still to drive
+    (today when there is none within the next days)."""
+    days = await redis.zrangebyscore(keys.driver_days(driver_id), today.toordinal(), "+inf", start=0,
+                                     num=look_ahead)
+    for text in days:
+        day = date.fromisoformat(text)
+        if any(not s.progress.status(s.tour).done for s in await driver_tours(redis, driver_id, day)):
+            return day
+    return today
+
+
 async def sheet_html(redis: Redis, state: TourState, now: datetime) -> str:
     """The tour sheet for A4 print, with the compartment labels of the points and
     the stops already done marked (a reprint)."""

@@ -61,20 +61,23 @@ async def visible_tour(redis: Redis, user: User, tour_id: str) -> TourState:
     return state
 
 
-def reporter_for(user: User, state: TourState, body: StopReportIn) -> Reporter:
+def reporter_for(user: User, state: TourState, body: StopReportIn, early: bool) -> Reporter:
     """The assigned driver reports in the app; an operator reports for the driver
-    (recorded as on_behalf_of), by default from the paper sheet."""
+    (recorded as on_behalf_of), by default from the paper sheet. `early`: the demo
+    stack drives a coming day's tours now (DISPATCH_EARLY_REPORTS)."""
     check_visible(user, state)
     if user.role is Role.DRIVER:
-        return reports.by_driver(user.actor(), at=body.at, channel=body.channel)
+        return reports.by_driver(user.actor(), tour_day=state.tour.day, at=body.at, channel=body.channel,
+                                 now=now_utc(), early=early)
     return reports.for_driver(user.actor(on_behalf_of=state.driver_id), tour_day=state.tour.day,
-                              at=reported_at(body.at), channel=body.channel, now=now_utc())
+                              at=reported_at(body.at), channel=body.channel, now=now_utc(), early=early)
 
 
 async def _report(step: str, tour_id: str, seq: int, body: StopReportIn, user: User, redis: Redis,
                   producer: EventProducer, settings: DispatchSettings) -> dict[str, Any]:
     state, event = await commands.report_stop(
-        tour_id=tour_id, index=seq, step=step, authorize=lambda s: reporter_for(user, s, body),
+        tour_id=tour_id, index=seq, step=step,
+        authorize=lambda s: reporter_for(user, s, body, early=settings.reports_before_the_day),
         params=body.params(), proof=body.proof.as_record() if body.proof else None,
         redis=redis, producer=producer, lock_seconds=settings.lock_seconds)
     return {"tour_id": tour_id, "seq": seq, "step": step, "event_type": event.type, "event_id": event.event_id,
@@ -175,7 +178,9 @@ def drivers_router() -> APIRouter:
 
     @router.get("/me/tours")
     async def my_tours(user: CurrentUser, redis: RedisDep, day: Day | None = None) -> dict:
-        day = day or today_in_berlin()
+        """The caller's tours of `day`; without it, of the first day from today on with a tour
+        still to drive (a driver opening the app the evening before sees tomorrow's)."""
+        day = day or await queries.next_tour_day(redis, user.sub, today_in_berlin())
         found = await queries.driver_tours(redis, user.sub, day)
         return {"driver_id": user.sub, "day": day.isoformat(), "tours": [queries.tour_view(s) for s in found]}
 

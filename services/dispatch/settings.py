@@ -7,14 +7,18 @@
 | DISPATCH_REPLAN_TIME_BUDGET_SECONDS | solver time budget of a re-plan when the operator names none (10) |
 | DISPATCH_LOCK_SECONDS | how long a command may hold a tour before another may decide on it (15) |
 | DISPATCH_APP_ID | the worker's consumer group (default nahnetz-dispatch; a new one replays every topic, see rebuild.py) |
+| DISPATCH_EARLY_REPORTS | `refuse` (default): nothing is reported before a tour's day; `allow`: the embedded stack's demo drives the coming market day's tours at once (refused with NAHNETZ_ENV=prod) |
 """
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from nahnetz.kit.service_settings import load_service_settings
+from nahnetz.kit.settings import SettingsError
 
 
 class DispatchSettings(BaseSettings):
@@ -26,8 +30,16 @@ class DispatchSettings(BaseSettings):
     replan_time_budget_seconds: int = Field(10, ge=1, le=300)
     lock_seconds: float = Field(15.0, gt=0)
     app_id: str | None = Field(None, pattern=r"^[A-Za-z0-9._-]{1,100}$")
+    early_reports: Literal["refuse", "allow"] = "refuse"
+
+    @property
+    def reports_before_the_day(self) -> bool:
+        return self.early_reports == "allow"
 
 
-def load_dispatch_settings(**overrides) -> DispatchSettings:
+def load_dispatch_settings(env: str = "dev", **overrides) -> DispatchSettings:
     """Read DISPATCH_* (and NAHNETZ_URL_ROUTING); exit naming the problem, like `load_settings`."""
-    return load_service_settings(DispatchSettings, **overrides)
+    dispatch = load_service_settings(DispatchSettings, **overrides)
+    if env == "prod" and dispatch.reports_before_the_day:
+        raise SettingsError("nahnetz: DISPATCH_EARLY_REPORTS=allow is for the demo stack, not production")
+    return dispatch

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import httpx
@@ -98,9 +98,9 @@ def stack(dispatch, producer, redis) -> Stack:
     return Stack(**vars(dispatch), producer=producer, redis=redis)
 
 
-async def planned(stack: Stack, unique: str) -> Scenario:
+async def planned(stack: Stack, unique: str, day: date = DAY) -> Scenario:
     """The scenario's upstream events published and projected by the worker."""
-    s = scenario(unique, DAY)
+    s = scenario(unique, day)
     await stack.publish(plan_events(s))
 
     async def projected():
@@ -260,7 +260,9 @@ async def test_an_operator_enters_a_paper_sheet_for_the_driver_and_other_drivers
     s = await planned(stack, unique)
     driver = f"driver-{unique}"
     tour = (await dispatched(stack, s, driver))["tour_id"]
-    at = (datetime.now(BERLIN) - timedelta(hours=1)).replace(microsecond=0)  # from the sheet, entered later
+    # From the sheet, entered later (but on the tour's day: nothing happens before it).
+    at = max(datetime.now(BERLIN) - timedelta(hours=1), datetime.combine(DAY, time(0, 1), BERLIN)).replace(
+        microsecond=0)
 
     stranger = await report(stack, tour, 1, "collected", bearer(f"driver-x-{unique}", "driver"))
     assert stranger.status_code == 404
@@ -277,6 +279,26 @@ async def test_an_operator_enters_a_paper_sheet_for_the_driver_and_other_drivers
     assert (collected.channel, collected.meta.occurred_at) == ("PAPER", at)
     assert (failed.channel, failed.reason) == ("PHONE", "DAMAGED")
     assert (await report(stack, tour, 1, "failed", OPERATOR, {"reason": "BROKEN"})).status_code == 422
+
+
+async def test_nothing_is_reported_before_the_tour_s_day_and_the_driver_sees_the_next_tour(stack, unique):
+    tomorrow = DAY + timedelta(days=1)
+    s = await planned(stack, unique, tomorrow)
+    driver = f"driver-{unique}"
+    tour = (await dispatched(stack, s, driver))["tour_id"]
+
+    # The driver opening the app today sees tomorrow's tour, not an empty today.
+    mine = await stack.api.get("/v1/drivers/me/tours", headers=bearer(driver, "driver"))
+    assert mine.json()["day"] == tomorrow.isoformat() and [t["tour_id"] for t in mine.json()["tours"]] == [tour]
+    nobody = await stack.api.get("/v1/drivers/me/tours", headers=bearer(f"driver-idle-{unique}", "driver"))
+    assert nobody.json() == {"driver_id": f"driver-idle-{unique}", "day": DAY.isoformat(), "tours": []}
+
+    early = await report(stack, tour, 0, "arrived", bearer(driver, "driver"))
+    assert early.status_code == 422 and tomorrow.isoformat() in early.json()["message"], early.text
+    for body in ({"channel": "PHONE"}, {"at": datetime.now(BERLIN).replace(microsecond=0).isoformat()}):
+        assert (await report(stack, tour, 0, "arrived", OPERATOR, body)).status_code == 422
+    shown = await stack.api.get(f"/v1/tours/{tour}", headers=OPERATOR)
+    assert shown.json()["status"] == "DISPATCHED"
 
 
 async def test_a_retried_report_with_the_same_idempotency_key_is_published_once(stack, unique):

@@ -19,11 +19,22 @@ OPERATOR = Actor("op-1", "operator", on_behalf_of="driver-1")
 
 
 def test_the_driver_reports_in_the_app_as_it_happens():
-    reporter = by_driver(DRIVER, at=None, channel=None)
+    reporter = by_driver(DRIVER, tour_day=DAY, at=None, channel=None, now=NOW)
     assert (reporter.actor, reporter.channel, reporter.occurred_at) == (DRIVER, "APP", None)
     for at, channel in ((NOW, None), (None, "PAPER")):
         with pytest.raises(Unprocessable, match="operator entering a paper sheet"):
-            by_driver(DRIVER, at=at, channel=channel)
+            by_driver(DRIVER, tour_day=DAY, at=at, channel=channel, now=NOW)
+
+
+def test_nothing_is_reported_before_the_tour_s_day():
+    # 00:30 in Berlin on the tour's day is 23:30 UTC the day before: already the day.
+    just_begun = datetime(2026, 3, 16, 23, 30, tzinfo=timezone.utc)
+    assert by_driver(DRIVER, tour_day=DAY, at=None, channel=None, now=just_begun).channel == "APP"
+    for days_early in (timedelta(hours=1), timedelta(days=3)):
+        with pytest.raises(Unprocessable, match="nothing can be reported before that day"):
+            by_driver(DRIVER, tour_day=DAY, at=None, channel=None, now=just_begun - days_early)
+        with pytest.raises(Unprocessable):
+            for_driver(OPERATOR, tour_day=DAY, at=None, channel="PHONE", now=just_begun - days_early)
 
 
 def test_an_operator_enters_a_paper_sheet_by_default_or_a_call():
@@ -34,7 +45,8 @@ def test_an_operator_enters_a_paper_sheet_by_default_or_a_call():
 
 
 @pytest.mark.parametrize("at", [NOW + timedelta(minutes=10),                 # ahead of now
-                                datetime(2026, 3, 13, 12, tzinfo=timezone.utc)])  # days before the tour
+                                datetime(2026, 3, 13, 12, tzinfo=timezone.utc),  # days before the tour
+                                datetime(2026, 3, 16, 20, tzinfo=timezone.utc)])  # the evening before
 def test_a_time_that_does_not_fit_the_tour_day_is_a_typo(at):
     with pytest.raises(Unprocessable, match="does not fit tour day 2026-03-17"):
         for_driver(OPERATOR, tour_day=DAY, at=at, channel=None, now=NOW)

@@ -63,6 +63,11 @@ class TourStatus(str, Enum):
     COMPLETED = "COMPLETED"      # TourCompleted published
     REPLACED = "REPLACED"        # taken over by the tour of a re-plan
 
+    @property
+    def done(self) -> bool:
+        """Nothing more to drive on it."""
+        return self in (TourStatus.FINISHED, TourStatus.COMPLETED, TourStatus.REPLACED)
+
 
 class StepRefused(Conflict):
     """The report does not fit what already happened on the tour (409)."""

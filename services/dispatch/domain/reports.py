@@ -2,6 +2,8 @@
 operator for the driver afterwards, from the paper sheet (the default) or a
 call. Only an operator's entry carries its own time (`at`), and it must fit the
 tour's day: a paper sheet is entered within days, and nothing lies ahead.
+Nothing is reported before the tour's day has begun (Europe/Berlin): a tour of
+Thursday cannot be finished on Monday.
 """
 
 from __future__ import annotations
@@ -30,21 +32,38 @@ class Reporter:
     occurred_at: datetime | None = None
 
 
-def by_driver(actor: Actor, *, at: datetime | None, channel: str | None) -> Reporter:
-    """The assigned driver, in the app: reports as it happens."""
+def day_begins(tour_day: date) -> datetime:
+    """Midnight of the tour's day in Berlin, in UTC."""
+    return datetime.combine(tour_day, time.min, BERLIN).astimezone(timezone.utc)
+
+
+def check_not_before_the_day(tour_day: date, moment: datetime) -> None:
+    if moment < day_begins(tour_day):
+        raise Unprocessable(f"Die Tour ist für den {tour_day:%d.%m.%Y} geplant; vorher kann nichts gemeldet "
+                            f"werden. The tour is planned for {tour_day.isoformat()}; nothing can be reported "
+                            f"before that day.", details={"tour_day": tour_day.isoformat()})
+
+
+def by_driver(actor: Actor, *, tour_day: date, at: datetime | None, channel: str | None,
+              now: datetime, early: bool = False) -> Reporter:
+    """The assigned driver, in the app: reports as it happens, from the tour's day on."""
     if at is not None or channel is not None:
         raise Unprocessable("`at` and `channel` are for an operator entering a paper sheet; "
                             "the app reports as it happens")
+    if not early:
+        check_not_before_the_day(tour_day, now)
     return Reporter(actor, Channel.APP)
 
 
 def for_driver(actor: Actor, *, tour_day: date, at: datetime | None, channel: str | None,
-               now: datetime) -> Reporter:
+               now: datetime, early: bool = False) -> Reporter:
     """An operator for the driver (recorded as on_behalf_of in `actor`), by default
     from the paper sheet."""
     if at is not None:
-        day = datetime.combine(tour_day, time.min, BERLIN).astimezone(timezone.utc)
-        if at > now + CLOCK_SLACK or not (day - PAPER_TIME_SLACK <= at <= day + PAPER_TIME_SLACK):
+        day = day_begins(tour_day)
+        if at > now + CLOCK_SLACK or not (day <= at <= day + PAPER_TIME_SLACK):
             raise Unprocessable(f"`at` {at.isoformat()} does not fit tour day {tour_day.isoformat()} "
                                 "or lies in the future")
+    if not early:
+        check_not_before_the_day(tour_day, at or now)
     return Reporter(actor, Channel(channel or Channel.PAPER), at)

@@ -97,6 +97,7 @@ async def record(redis: Redis, event: Event) -> TourState:
                 pipe.hset(key, mapping={"dispatched": pack([event]), "progress": new.progress.to_json()})
                 pipe.sadd(keys.tours_of_day(event.day), event.tour_id)
                 pipe.sadd(keys.driver_tours(event.driver_id, event.day), event.tour_id)
+                pipe.zadd(keys.driver_days(event.driver_id), {event.day.isoformat(): event.day.toordinal()})
                 if replaced is not None:
                     pipe.hset(keys.tour(event.replaces_tour_id), "progress",
                               replace(replaced.progress, replaced_by=event.tour_id).to_json())
