@@ -171,6 +171,8 @@ class Stack:
             "NAHNETZ_ENV": os.environ.get("NAHNETZ_ENV") or "dev",
             "NAHNETZ_JWT_SECRET": os.environ.get("NAHNETZ_JWT_SECRET") or DEV_JWT_SECRET,
             "PYTHONUNBUFFERED": "1",
+            # The demo drives the coming market day's tours at once; set `refuse` to try the rule.
+            "DISPATCH_EARLY_REPORTS": os.environ.get("DISPATCH_EARLY_REPORTS") or "allow",
             **api_urls(self.planned),
         }
 
