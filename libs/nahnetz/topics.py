@@ -145,6 +145,13 @@ NOTIFY_REQUESTS = _t(
     partitions=3,
     retention_ms=4 * WEEK_MS,
 )
+NOTIFY_CONTACTS = _t(
+    "notify.contacts", "recipient_id", "notify",
+    "ContactDetailsSet ContactDetailsErased",
+    "How each person wants to be told things (with consent); compacted: only the latest per person.",
+    partitions=3,
+    compacted=True,
+)
 
 ALL: tuple[Topic, ...] = (
     CATALOG_SHOPS,
@@ -161,6 +168,7 @@ ALL: tuple[Topic, ...] = (
     FREIGHT_LOADS,
     FREIGHT_MATCHES,
     NOTIFY_REQUESTS,
+    NOTIFY_CONTACTS,
     CATALOG_STOCK_REQUESTS,
     PICKUP_RESERVATION_REQUESTS,
 )

@@ -3,13 +3,14 @@
 | key | type | what |
 |---|---|---|
 | nahnetz:processed:notify.deliver:<notification_id> | string, 30 d | handled; until published, its result event |
+| notify:contact:<recipient_id> | hash | a person's chosen channel, language and addresses (`domain/contacts.py`) |
 
-(written by the worker; the remembered NotificationSent / NotificationFailed is the
-Outbox's base64, emptied once published)
+(written by the worker: the markers from notify.requests, the remembered
+NotificationSent / NotificationFailed being the Outbox's base64, emptied once
+published; the contacts from notify.contacts, rebuilt by replaying it)
 
-Notify keeps no read model: these markers are all it writes, and they are what
-stops a notification from being sent twice (see rebuild.py for what clearing them
-means).
+The markers are what stops a notification from being sent twice (see rebuild.py
+for what clearing them means).
 """
 
 from __future__ import annotations
@@ -27,3 +28,10 @@ def delivered(notification_id: str) -> str:
 
 def marker_patterns() -> list[str]:
     return [f"{MARKER_PREFIX}:{DELIVER}:*"]
+
+
+def contact(recipient_id: str) -> str:
+    return f"notify:contact:{recipient_id}"
+
+
+CONTACT_PATTERN = "notify:contact:*"

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from nahnetz.kit.settings import Settings, load_settings
 from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
-from nahnetz.records import NotificationFailed, NotificationRequested, NotificationSent
-from nahnetz.topics import NOTIFY_REQUESTS
+from nahnetz.records import (ContactDetailsErased, ContactDetailsSet, NotificationFailed, NotificationRequested,
+                             NotificationSent)
+from nahnetz.topics import NOTIFY_CONTACTS, NOTIFY_REQUESTS
 
+from .handlers.contacts import project_contact
 from .handlers.delivery import Dispatcher
 from .handlers.requests import handle_request
 from .settings import NotifySettings
@@ -30,6 +32,10 @@ def build_app(settings: Settings | None = None, notify_settings: NotifySettings 
     async def deliver(event: NotificationRequested | NotificationSent | NotificationFailed) -> None:
         await handle_request(event, app.redis, app.event_producer, dispatcher,
                              attempts=config.send_attempts, first_delay=config.retry_delay_seconds)
+
+    @app.event_agent(NOTIFY_CONTACTS)
+    async def remember_contact(event: ContactDetailsSet | ContactDetailsErased) -> None:
+        await project_contact(event, app.redis)
 
     return app
 

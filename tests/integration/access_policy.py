@@ -167,9 +167,20 @@ ROUTING: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/plans/{plan_id}"): roles(*STAFF),
 }
 
-# Every service with an HTTP API (services/<name>/api.py); notify has none.
+NOTIFY: dict[tuple[str, str], Policy] = {
+    # Everyone signed in keeps their own details (the token's subject, nobody else's).
+    ("GET", "/v1/me/contact"): signed_in(),
+    ("PUT", "/v1/me/contact"): signed_in(),
+    ("DELETE", "/v1/me/contact"): signed_in(),
+    # An assistant records them for someone (on the phone, at the counter).
+    ("GET", "/v1/contacts/{recipient_id}"): roles(*STAFF),
+    ("PUT", "/v1/contacts/{recipient_id}"): roles(*STAFF),
+    ("DELETE", "/v1/contacts/{recipient_id}"): roles(*STAFF),
+}
+
+# Every service with an HTTP API (services/<name>/api.py).
 POLICIES: dict[str, dict[tuple[str, str], Policy]] = {
     service: {**OPERATIONS, **routes}
     for service, routes in {"catalog": CATALOG, "orders": ORDERS, "pickup": PICKUP, "dispatch": DISPATCH,
-                            "hub": HUB, "routing": ROUTING}.items()
+                            "hub": HUB, "routing": ROUTING, "notify": NOTIFY}.items()
 }

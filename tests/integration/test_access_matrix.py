@@ -50,6 +50,7 @@ from services.dispatch.api import create_app as dispatch_app
 from services.dispatch.handlers.routing_client import HttpRoutingClient
 from services.dispatch.settings import DispatchSettings
 from services.hub.api import create_app as hub_app
+from services.notify.api import create_app as notify_app
 from services.orders import keys as orders_keys
 from services.orders.api import create_app as orders_app
 from services.pickup.api import create_app as pickup_app
@@ -171,6 +172,7 @@ def counter_body(point_id: str) -> dict[str, Any]:
 
 
 NOWHERE = f"none-{RUN}"   # an id nothing has
+CONTACT = {"preferred_channel": "SMS", "phone": "0171 1234567", "consent": True}
 CSV = b"name,unit,price,vat,weight_g,volume_ml,stock\nRoggenbrot Matrix,Laib,3.80,7,750,1500,4\n"
 
 # Calls of the role matrix. Deletions and re-plans go to ids nothing has (404 for those
@@ -246,6 +248,11 @@ CALLS: dict[tuple[str, str, str], Callable[[World], Call]] = {
     ("hub", "GET", "/v1/hub/stock"): lambda w: Call(query={"day": today_in_berlin().isoformat()}),
     ("hub", "GET", "/v1/shipments"): lambda w: Call(query={"status": "REQUESTED"}),
 
+    ("notify", "PUT", "/v1/me/contact"): lambda w: Call(json=CONTACT),
+    ("notify", "PUT", "/v1/contacts/{recipient_id}"): lambda w: Call({"recipient_id": OWN.resident}, json=CONTACT),
+    ("notify", "GET", "/v1/contacts/{recipient_id}"): lambda w: Call({"recipient_id": OWN.resident}),
+    ("notify", "DELETE", "/v1/contacts/{recipient_id}"): lambda w: Call({"recipient_id": NOWHERE}),
+
     ("routing", "POST", "/v1/plans"): lambda w: Call(
         json={"day": (today_in_berlin() + timedelta(days=1)).isoformat(), "replan_of": f"plan-{NOWHERE}"}),
 }
@@ -308,6 +315,7 @@ APP_FACTORIES: dict[str, Callable[[Any], Any]] = {
         routing=HttpRoutingClient("http://routing.test", transport=httpx.MockTransport(_fake_routing))),
     "hub": hub_app,
     "routing": routing_app,
+    "notify": notify_app,
 }
 
 

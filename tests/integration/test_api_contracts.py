@@ -99,8 +99,14 @@ def _routing(settings):
     return create_app(settings)
 
 
+def _notify(settings):
+    from services.notify.api import create_app
+    return create_app(settings)
+
+
 APIS: dict[str, Callable[[Any], Any]] = {"catalog": _catalog, "orders": _orders, "pickup": _pickup,
-                                         "dispatch": _dispatch, "hub": _hub, "routing": _routing}
+                                         "dispatch": _dispatch, "hub": _hub, "routing": _routing,
+                                         "notify": _notify}
 
 
 SHOP_ID = "shop-contract"  # the shop token's own shop

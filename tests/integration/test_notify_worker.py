@@ -16,12 +16,16 @@ from dataclasses import dataclass
 import pytest
 
 from nahnetz.events import new_event
-from nahnetz.records import (NotificationChannel, NotificationFailed, NotificationFailureReason,
-                             NotificationRequested, NotificationSent, Role)
+from nahnetz.kit.auth import issue_token
+from nahnetz.records import (ContactDetailsErased, ContactDetailsSet, NotificationChannel, NotificationFailed,
+                             NotificationFailureReason, NotificationRequested, NotificationSent, Role)
 from nahnetz.stack.config import project_root
 from nahnetz.stack.processes import free_port
-from nahnetz.testing import TopicReader, eventually, group_committed_to_end
-from nahnetz.topics import NOTIFY_REQUESTS
+from nahnetz.testing import TopicReader, api_client, eventually, group_committed_to_end, settings_for
+from nahnetz.topics import NOTIFY_CONTACTS, NOTIFY_REQUESTS
+from services.notify.api import create_app
+
+SECRET = "notify-integration-secret-long-enough-for-hs256"
 
 pytestmark = pytest.mark.integration
 
@@ -44,8 +48,19 @@ async def worker(topics, own_worker, sinks):
 
 @pytest.fixture(scope="module")
 async def log(topics, broker_bootstrap):
-    async with TopicReader(broker_bootstrap, [NOTIFY_REQUESTS], dead_letters=True) as reader:
+    async with TopicReader(broker_bootstrap, [NOTIFY_REQUESTS, NOTIFY_CONTACTS], dead_letters=True) as reader:
         yield reader
+
+
+@pytest.fixture(scope="module")
+async def api(topics, broker_bootstrap, redis_url):
+    app = create_app(settings_for(broker_bootstrap, redis_url, service="notify", jwt_secret=SECRET))
+    async with api_client(app, base_url="http://notify", timeout=15) as client:
+        yield client
+
+
+def bearer(sub: str, role: str = "resident") -> dict[str, str]:
+    return {"Authorization": f"Bearer {issue_token(SECRET, sub, role)}"}
 
 
 def requested(notification_id: str, recipient: str, channel: NotificationChannel = NotificationChannel.PUSH,
@@ -98,11 +113,15 @@ async def test_a_request_is_sent_once_through_the_file_sink(worker, log, produce
 
 async def test_a_phone_call_goes_to_the_assistants_manual_list(worker, log, producer, sinks, unique):
     nid = f"o-{unique}:order_ready"
+    # Called back only because they chose calls (an assistant recorded it for them).
+    await producer.publish(new_event(ContactDetailsSet, producer="notify-api", recipient_id=f"r-{unique}",
+                                     preferred_channel="PHONE_CALL", phone="+4952719630",
+                                     consent_text="am Telefon zugestimmt"))
     await producer.publish(requested(nid, f"r-{unique}", channel=NotificationChannel.PHONE_CALL, template="order_ready",
                                      params={"order_ref": "3F2A9C1E", "pickup_point": "Brakel Marktplatz"}))
     await log.wait_for(NOTIFY_REQUESTS, NotificationSent, notification_id=nid, watch=[worker])
     [todo] = written(sinks / "manual.jsonl", nid)
-    assert todo["todo"] == "open" and todo["channel"] == "PHONE_CALL"
+    assert todo["todo"] == "open" and todo["channel"] == "PHONE_CALL" and todo["address"] == "+4952719630"
     assert todo["text"].startswith("Ihre Bestellung 3F2A9C1E liegt bereit in Brakel Marktplatz.")
     assert written(sinks / "messages.jsonl", nid) == []
 
@@ -181,3 +200,48 @@ async def test_a_rebuild_clears_the_markers_and_nothing_else(worker, log, produc
     async def sent_again() -> bool:
         return len(written(sinks / "messages.jsonl", first)) == 2
     await eventually(sent_again, what="the first notification sent again", watch=[worker])
+
+
+async def test_a_person_s_own_details_decide_how_and_in_which_language_they_are_told(
+        worker, log, api, producer, sinks, unique):
+    me = f"r-{unique}"
+    refused = await api.put("/v1/me/contact", headers=bearer(me), json={"preferred_channel": "LETTER",
+                                                                        "consent": True})
+    assert refused.status_code == 422 and "postal_address" in refused.text
+    given = await api.put("/v1/me/contact", headers=bearer(me), json={
+        "preferred_channel": "LETTER", "language": "en", "consent": True,
+        "postal_address": ["Erna Beispiel", "Marktstr. 1", "37688 Beverungen"]})
+    assert given.status_code == 202, given.text
+    set_event = await log.wait_for(NOTIFY_CONTACTS, ContactDetailsSet, recipient_id=me, watch=[worker])
+    assert set_event.meta.actor.user_id == me and "einverstanden" in set_event.consent_text
+
+    async def shown():
+        answer = await api.get("/v1/me/contact", headers=bearer(me))
+        return answer.json() if answer.status_code == 200 else None
+    mine = await eventually(shown, what="the details projected", watch=[worker])
+    assert mine["preferred_channel"] == "LETTER" and mine["postal_address"][2] == "37688 Beverungen"
+    assert (await api.get(f"/v1/contacts/{me}", headers=bearer(me))).status_code == 403
+    assert (await api.get(f"/v1/contacts/{me}", headers=bearer("op-1", "operator"))).json() == mine
+
+    # A push message asked for by the orders service becomes a letter, wholly in English.
+    nid = f"o-{unique}:order_confirmed"
+    await producer.publish(requested(nid, me, params={"order_ref": "3F2A9C1E", "delivery_day": "13.05.2026",
+                                                      "delivery_day_en": "13 May 2026"}))
+    await log.wait_for(NOTIFY_REQUESTS, NotificationSent, notification_id=nid, watch=[worker])
+    [letter] = written(sinks / "manual.jsonl", nid)
+    assert (letter["channel"], letter["language"]) == ("LETTER", "en")
+    assert letter["address"] == "Erna Beispiel\nMarktstr. 1\n37688 Beverungen"
+    assert letter["text"] == "Your order 3F2A9C1E is confirmed. Delivery on 13 May 2026."
+
+    # Consent withdrawn: the details are gone, and the next message is no letter.
+    assert (await api.delete("/v1/me/contact", headers=bearer(me))).status_code == 202
+    await log.wait_for(NOTIFY_CONTACTS, ContactDetailsErased, recipient_id=me, watch=[worker])
+
+    async def gone():
+        return (await api.get("/v1/me/contact", headers=bearer(me))).status_code == 404
+    await eventually(gone, what="the details erased", watch=[worker])
+    later = f"o-{unique}:order_expired"
+    await producer.publish(requested(later, me, channel=NotificationChannel.LETTER, template="order_expired",
+                                     params={"order_ref": "3F2A9C1E"}))
+    await log.wait_for(NOTIFY_REQUESTS, NotificationSent, notification_id=later, watch=[worker])
+    assert written(sinks / "manual.jsonl", later) == [] and len(written(sinks / "messages.jsonl", later)) == 1

@@ -141,7 +141,7 @@ def test_the_page_lists_topics_events_and_fields(tmp_path):
         assert f"| owner | {topic.owner} |" in section
         assert f"| partitions | {topic.partitions} |" in section
         assert f"| dead letters | `{topic.dlq}` |" in section
-        assert "| retention | forever |" in section or topic.retention_ms > 0
+        assert "| retention | forever" in section or topic.retention_ms > 0
         if topic.internal:
             # Its events are described once, under their public topic, and linked here.
             assert "| internal |" in section
@@ -156,6 +156,7 @@ def test_the_page_lists_topics_events_and_fields(tmp_path):
             for field in schema.expanded["fields"]:
                 assert f"| `{field['name']}` |" in body, f"{event}.{field['name']} missing"
     assert "| retention | 28 days |" in by_topic["notify.requests"]
+    assert "| retention | forever, compacted |" in by_topic["notify.contacts"]
     placed = by_topic["orders.orders"].split("### OrderPlaced\n", 1)[1]
     assert "| `delivery_day` | date |" in placed
     assert "| `lines` | list of [OrderLine](#nahnetz-orders-orderline) |" in placed

@@ -15,6 +15,7 @@ import pytest
 from nahnetz.events import new_event
 from nahnetz.records import (NotificationFailed, NotificationFailureReason, NotificationRequested,
                              NotificationSent)
+from services.notify.domain.contacts import Contact
 from services.notify.domain.messages import OutgoingMessage
 from services.notify.handlers.delivery import Delivered, Dispatcher, NotDelivered, deliver, result_event
 from services.notify.handlers.providers import (ConsoleNotifier, HttpSmsNotifier, ProviderError,
@@ -67,14 +68,42 @@ async def test_the_file_sink_writes_the_rendered_message_as_a_json_line(tmp_path
     assert not (tmp_path / "manual.jsonl").exists()
 
 
-async def test_letters_and_calls_go_to_the_manual_list(tmp_path):
+async def test_letters_and_calls_go_to_the_manual_list_for_who_chose_them(tmp_path):
     sink = file_notifier(tmp_path / "messages.jsonl")
     dispatcher = Dispatcher([sink, ConsoleNotifier()], manual_list(tmp_path / "manual.jsonl"))
-    for channel in ("PHONE_CALL", "LETTER"):
-        assert isinstance(await deliver(request(channel), dispatcher), Delivered)
+    caller = Contact("r-1", "PHONE_CALL", phone="+4952719630")
+    writer = Contact("r-1", "LETTER", postal_address="Erna Beispiel\nMarktstr. 1\n37688 Beverungen")
+    for contact in (caller, writer):
+        assert isinstance(await deliver(request("PUSH"), dispatcher, contact=contact), Delivered)
     todo = lines(tmp_path / "manual.jsonl")
-    assert [(t["channel"], t["todo"]) for t in todo] == [("PHONE_CALL", "open"), ("LETTER", "open")]
+    assert [(t["channel"], t["address"], t["todo"]) for t in todo] == [
+        ("PHONE_CALL", "+4952719630", "open"), ("LETTER", writer.postal_address, "open")]
     assert not (tmp_path / "messages.jsonl").exists()
+
+    # Nobody is called who did not choose it: a call asked for by a service, for a person
+    # without details, goes to the default sinks.
+    assert isinstance(await deliver(request("PHONE_CALL"), dispatcher), Delivered)
+    assert len(lines(tmp_path / "manual.jsonl")) == 2 and lines(tmp_path / "messages.jsonl")[0]["channel"] == "OTHER"
+
+
+async def test_the_person_s_choice_decides_channel_address_and_language(tmp_path):
+    sms = []
+
+    class Gateway:
+        name, channels = "sms", frozenset({"SMS"})
+
+        async def send(self, message):
+            sms.append(message)
+            return "gw-1"
+
+    dispatcher = Dispatcher([Gateway(), file_notifier(tmp_path / "m.jsonl")], manual_list(tmp_path / "x.jsonl"))
+    english = Contact("r-1", "SMS", language="en", phone="+491701234567")
+    result = await deliver(request("PUSH", params={**PARAMS, "delivery_day_en": "13 May 2026"}), dispatcher,
+                           contact=english)
+    assert isinstance(result, Delivered) and result.channel == "SMS"
+    [message] = sms
+    assert (message.address, message.language) == ("+491701234567", "en")
+    assert message.text == "Your order 3F2A9C1E is confirmed. Delivery on 13 May 2026 to Brakel Markt."
 
 
 async def test_a_failing_provider_becomes_notification_failed():

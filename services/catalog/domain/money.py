@@ -83,10 +83,11 @@ def _measure(text: str, units: dict[str, int], what: str, default_unit: str) -> 
     number, unit = match.group(1), (match.group(2) or default_unit).lower()
     if unit not in units:
         raise AmountError(f"{what} {text!r}: unbekannte Einheit {unit!r} (unknown unit; use {', '.join(units)})")
-    value = parse_decimal(number, what) * units[unit]
+    # Rounded first: "0,4 g" is 0 whole grams, and a parcel of nothing is no parcel.
+    value = int((parse_decimal(number, what) * units[unit]).to_integral_value())
     if value <= 0:
-        raise AmountError(f"{what} {text!r} muss größer als 0 sein (must be positive)")
-    return int(value.to_integral_value())
+        raise AmountError(f"{what} {text!r} muss mindestens 1 {default_unit} sein (must be at least 1 {default_unit})")
+    return value
 
 
 def parse_weight_g(text: str) -> int:

@@ -1,8 +1,9 @@
 """A message ready to leave, and where it goes.
 
-LETTER and PHONE_CALL serve people who are not online: those go to the manual
-list an assistant works through (print and post, or call), whatever providers
-are configured - digital werden UND analog bleiben.
+LETTER and PHONE_CALL serve people who are not online and chose them: those go
+to the manual list an assistant works through (print and post, or call), whatever
+providers are configured - digital werden UND analog bleiben. Which channel a
+message takes is `contacts.route`'s answer.
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from typing import Any
 
 from nahnetz.records import NotificationRequested
 
+from .contacts import Route
 from .templates import Rendered
 
 MANUAL_CHANNELS = frozenset({"LETTER", "PHONE_CALL"})
-# Channels whose providers need an address; without one the recipient's preferred
-# address would have to be looked up, which no provider here can do.
+# Channels whose providers need an address (the request's, or the person's own).
 ADDRESSED_CHANNELS = frozenset({"SMS", "EMAIL"})
 
 
@@ -35,12 +36,13 @@ class OutgoingMessage:
     alternative_text: str
 
     @classmethod
-    def of(cls, request: NotificationRequested, rendered: Rendered) -> "OutgoingMessage":
-        """From a NotificationRequested and its rendered template."""
+    def of(cls, request: NotificationRequested, rendered: Rendered, way: Route | None = None) -> "OutgoingMessage":
+        """From a NotificationRequested and its rendered template, going `way` (default: as requested)."""
+        way = way or Route(request.channel.value, request.address, rendered.language)
         return cls(
             notification_id=request.notification_id, recipient_id=request.recipient_id,
-            recipient_role=request.recipient_role.value, channel=request.channel.value,
-            address=request.address, template=rendered.template, language=rendered.language,
+            recipient_role=request.recipient_role.value, channel=way.channel,
+            address=way.address, template=rendered.template, language=rendered.language,
             subject=rendered.subject, text=rendered.text, alternative_language=rendered.alternative_language,
             alternative_text=rendered.alternative_text,
         )

@@ -9,7 +9,9 @@ someone's order is worse than a failure an operator sees).
 Template names use underscores; `parcel-ready` and `parcel_ready` are the same.
 A requester may also send the finished text itself, as params `text_de` and
 `text_en` (and `subject_de`, `subject_en`): a template we do not know is then
-sent with that text instead of failing.
+sent with that text instead of failing. A param formatted for one language may
+come once more for the other with its suffix (`collect_by` and `collect_by_en`):
+each message is then wholly in its language.
 
 | template | for | params (required / [optional]) |
 |---|---|---|
@@ -176,6 +178,9 @@ def _fill(template: Template, language: str, params: Mapping[str, str]) -> Text:
     if template.literal:
         return template.texts[language]
     values = {k: str(v) for k, v in params.items() if v is not None and str(v) != ""}
+    # A param may come in each language (`collect_by`, `collect_by_en`): the message is wholly in one.
+    suffix = f"_{language}"
+    values |= {k[:-len(suffix)]: v for k, v in values.items() if k.endswith(suffix) and k != f"text{suffix}"}
     if "reason" in values:
         values["reason_text"] = REASONS[language].get(values["reason"], values["reason"])
     return Text(_format(template.name, template.texts[language].subject, values),

@@ -18,6 +18,7 @@ from nahnetz.events import new_event
 from nahnetz.records import (NotificationChannel, NotificationFailed, NotificationFailureReason,
                              NotificationRequested, NotificationSent)
 
+from ..domain.contacts import Contact, route
 from ..domain.messages import OutgoingMessage
 from ..domain.templates import MissingParameter, UnknownTemplate, render
 from ..settings import NotifySettings
@@ -76,18 +77,20 @@ class NotDelivered:
 Result = Delivered | NotDelivered
 
 
-async def deliver(request: NotificationRequested, dispatcher: Dispatcher, *, attempts: int = 3,
-                  first_delay: float = 0.5, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> Result:
-    """Render and send the request. Never raises for the message's own problems:
-    they become NotDelivered."""
-    channel = request.channel
+async def deliver(request: NotificationRequested, dispatcher: Dispatcher, *, contact: Contact | None = None,
+                  attempts: int = 3, first_delay: float = 0.5,
+                  sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep) -> Result:
+    """Render and send the request the way the recipient chose (`contact`, if they
+    gave details). Never raises for the message's own problems: they become NotDelivered."""
+    way = route(request.channel.value, request.address, request.language.value, contact)
+    channel = NotificationChannel(way.channel)
     try:
-        rendered = render(request.template, request.language.value, request.params)
+        rendered = render(request.template, way.language, request.params)
     except UnknownTemplate as exc:
         return NotDelivered(channel, NotificationFailureReason.UNKNOWN_TEMPLATE, str(exc))
     except MissingParameter as exc:
         return NotDelivered(channel, NotificationFailureReason.OTHER, str(exc))
-    message = OutgoingMessage.of(request, rendered)
+    message = OutgoingMessage.of(request, rendered, way)
     targets = dispatcher.route(message)
     if not targets:
         return NotDelivered(channel, NotificationFailureReason.OTHER, f"no provider is configured for {channel}")

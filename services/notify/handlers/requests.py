@@ -24,6 +24,7 @@ from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import NotificationFailed, NotificationRequested, NotificationSent
 
 from .. import keys
+from .contacts import load_contact
 from .delivery import Dispatcher, deliver, result_event
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,9 @@ async def handle_request(event: NotificationRequested | NotificationSent | Notif
     outbox = Outbox(redis, producer, keys.DELIVER)
     outcome: Event | None = None
     if not await outbox.markers.is_processed(ref):
-        outcome = result_event(event, await deliver(event, dispatcher, attempts=attempts, first_delay=first_delay))
+        contact = await load_contact(redis, event.recipient_id)
+        outcome = result_event(event, await deliver(event, dispatcher, contact=contact, attempts=attempts,
+                                                    first_delay=first_delay))
 
     async def record(tx: Transaction) -> list[Event]:
         return [outcome] if outcome is not None else []

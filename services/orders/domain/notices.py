@@ -46,6 +46,7 @@ def notice_for(order: OrderView, pickup_point_name: str | None = None) -> Notice
         "order_id": order.order_id,
         "order_ref": order_ref(order.order_id),
         "delivery_day": format_day(order.delivery_day),
+        "delivery_day_en": format_day_en(order.delivery_day),
         "pickup_point": pickup_point_name or order.pickup_point_id,
         "total": format_money(order.total_cents, order.currency),
     }
@@ -59,6 +60,7 @@ def notice_for(order: OrderView, pickup_point_name: str | None = None) -> Notice
         params["compartments"] = ", ".join(order.compartment_ids)
         if order.collect_by is not None:
             params["collect_by"] = format_time(order.collect_by)
+            params["collect_by_en"] = format_time_en(order.collect_by)
     return Notice(
         notification_id=f"{order.order_id}:{template}",
         recipient_id=order.resident_id,
@@ -80,6 +82,15 @@ def format_day(day: date) -> str:
     return day.strftime("%d.%m.%Y")
 
 
+def format_day_en(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
 def format_time(at: datetime) -> str:
     """In Europe/Berlin, as people there read it."""
     return in_berlin(at).strftime("%d.%m.%Y %H:%M")
+
+
+def format_time_en(at: datetime) -> str:
+    local = in_berlin(at)
+    return f"{local.day} {local:%b %Y, %H:%M}"

@@ -4,6 +4,7 @@ the pick-up point or the parcel: one person's burst slows only that person."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from nahnetz.kit.errors import DomainError
@@ -24,7 +25,8 @@ class Window:
 
 def window_of(now_s: float, window_s: int) -> Window:
     index = int(now_s // window_s)
-    return Window(index, max(1, int((index + 1) * window_s - now_s + 0.999)))
+    # A true ceiling: whoever waits Retry-After seconds is in the next window.
+    return Window(index, max(1, math.ceil((index + 1) * window_s - now_s)))
 
 
 def over_limit(attempts_in_window: int, limit: int) -> bool:
