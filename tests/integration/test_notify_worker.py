@@ -23,6 +23,7 @@ from nahnetz.stack.config import project_root
 from nahnetz.stack.processes import free_port
 from nahnetz.testing import TopicReader, api_client, eventually, group_committed_to_end, settings_for
 from nahnetz.topics import NOTIFY_CONTACTS, NOTIFY_REQUESTS
+from services.notify import keys
 from services.notify.api import create_app
 
 SECRET = "notify-integration-secret-long-enough-for-hs256"
@@ -111,12 +112,17 @@ async def test_a_request_is_sent_once_through_the_file_sink(worker, log, produce
     assert len(written(sinks / "messages.jsonl", nid)) == 1
 
 
-async def test_a_phone_call_goes_to_the_assistants_manual_list(worker, log, producer, sinks, unique):
+async def test_a_phone_call_goes_to_the_assistants_manual_list(worker, log, producer, sinks, redis, unique):
     nid = f"o-{unique}:order_ready"
     # Called back only because they chose calls (an assistant recorded it for them).
     await producer.publish(new_event(ContactDetailsSet, producer="notify-api", recipient_id=f"r-{unique}",
                                      preferred_channel="PHONE_CALL", phone="+4952719630",
                                      consent_text="am Telefon zugestimmt"))
+    await log.wait_for(NOTIFY_CONTACTS, ContactDetailsSet, recipient_id=f"r-{unique}", watch=[worker])
+
+    async def projected():  # another topic: the request must not overtake the details
+        return await redis.exists(keys.contact(f"r-{unique}"))
+    await eventually(projected, what="the details projected", watch=[worker])
     await producer.publish(requested(nid, f"r-{unique}", channel=NotificationChannel.PHONE_CALL, template="order_ready",
                                      params={"order_ref": "3F2A9C1E", "pickup_point": "Brakel Marktplatz"}))
     await log.wait_for(NOTIFY_REQUESTS, NotificationSent, notification_id=nid, watch=[worker])
