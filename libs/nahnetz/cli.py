@@ -21,11 +21,14 @@ def main() -> None:
 @click.option("--seed/--no-seed", default=True, show_default=True,
               help="Seed the demo region and show it at work once the stack is ready.")
 @click.option("--detach", is_flag=True, help="Return once everything is ready; stop later with `nahnetz down`.")
-def up(seed: bool, detach: bool) -> None:
+@click.option("--instances", "instances", multiple=True, metavar="N|SERVICE=N",
+              help="Instances of each worker (N) or of one service's worker (SERVICE=N), sharing the "
+                   "partitions in one consumer group; repeatable. Default: NAHNETZ_WORKER_INSTANCES, else 1.")
+def up(seed: bool, detach: bool, instances: tuple[str, ...]) -> None:
     """Start broker, Redis and every service; wait until all are ready."""
     from .stack.supervisor import up as run_up
 
-    sys.exit(run_up(seed=seed, detach=detach))
+    sys.exit(run_up(seed=seed, detach=detach, instances=",".join(instances) if instances else None))
 
 
 @main.command()
@@ -81,6 +84,11 @@ def topics_create(bootstrap: str, replication_factor: int) -> None:
 
     created = asyncio.run(create_topics(bootstrap, replication_factor=replication_factor))
     click.echo(f"created {len(created)} topic(s)" + (": " + ", ".join(created) if created else ""))
+
+
+from .messaging.dead_letters_cli import dlq  # noqa: E402  (light: imports on use)
+
+main.add_command(dlq)
 
 
 # -- schemas ---------------------------------------------------------------------------

@@ -64,13 +64,13 @@ CATALOG_PRODUCTS = _t(
 )
 CATALOG_STOCK_RESERVATIONS = _t(
     "catalog.stock-reservations", "order_id", "catalog",
-    "StockReserved StockRejected StockReleased",
+    "StockReserved StockRejected StockReleased StockSold",
     "Stock decisions per order line, made by the worker owning the product.",
 )
 ORDERS_ORDERS = _t(
     "orders.orders", "order_id", "orders",
     "OrderPlaced OrderConfirmed OrderRejected OrderCancelled OrderReadyForPickup "
-    "OrderCollected OrderExpired",
+    "OrderCollected OrderExpired OrderDeliveryMoved",
     "The life of a resident's order, from placement to collection.",
 )
 PICKUP_POINTS = _t(
@@ -81,7 +81,7 @@ PICKUP_POINTS = _t(
 )
 PICKUP_RESERVATIONS = _t(
     "pickup.reservations", "order_id", "pickup",
-    "CompartmentReserved CompartmentRejected CompartmentReleased",
+    "CompartmentReserved CompartmentRejected CompartmentReleased CompartmentHoldMoved",
     "Compartment decisions per order, made by the worker owning the pick-up point.",
 )
 PICKUP_PARCELS = _t(
@@ -127,13 +127,15 @@ FREIGHT_MATCHES = _t(
 # -- internal repartition topics: the same order events, keyed by the deciding entity --
 ORDER_EVENTS = "OrderPlaced OrderRejected OrderCancelled OrderExpired"
 CATALOG_STOCK_REQUESTS = _t(
-    "catalog.stock-requests", "product_id", "catalog", ORDER_EVENTS,
+    # A collected order's held units are sold.
+    "catalog.stock-requests", "product_id", "catalog", ORDER_EVENTS + " OrderCollected",
     "Order events copied once per product of the order, so the worker owning the "
     "product's partition decides its stock.",
     retention_ms=WEEK_MS, internal=True,
 )
 PICKUP_RESERVATION_REQUESTS = _t(
-    "pickup.reservation-requests", "pickup_point_id", "pickup", ORDER_EVENTS,
+    # A part arriving on another day moves its compartment hold.
+    "pickup.reservation-requests", "pickup_point_id", "pickup", ORDER_EVENTS + " OrderDeliveryMoved",
     "Order events keyed by pick-up point, so the worker owning the point decides "
     "its compartments.",
     retention_ms=WEEK_MS, internal=True,

@@ -7,7 +7,8 @@ Entry points:
 
 Topics it owns (writes): catalog.shops, catalog.products (the API's commands; the
 worker's delistings of a closed shop), catalog.stock-requests (order events re-keyed
-by product), catalog.stock-reservations (StockReserved / StockRejected / StockReleased).
+by product), catalog.stock-reservations (StockReserved / StockRejected / StockReleased /
+StockSold).
 Topics it reads: orders.orders, catalog.stock-requests, catalog.products, catalog.shops.
 
 - `domain/`    pure rules: money, CSV import, listings, shops, stock, search tokens

@@ -3,9 +3,10 @@
     python -m services.catalog.worker     (NAHNETZ_WORKER_PORT, KAFKA_BOOTSTRAP, REDIS_URL, ...)
 
 Agents (one message at a time each, in partition order):
-- orders.orders          -> copy OrderPlaced / OrderRejected / OrderCancelled / OrderExpired
+- orders.orders          -> copy OrderPlaced / OrderRejected / OrderCancelled / OrderExpired / OrderCollected
                             to catalog.stock-requests, once per product (key: product_id)
-- catalog.stock-requests -> reserve (StockReserved / StockRejected) or release (StockReleased)
+- catalog.stock-requests -> reserve (StockReserved / StockRejected), release (StockReleased) or
+                            sell (StockSold, the order was collected)
                             on catalog.stock-reservations (key: order_id)
 - catalog.products       -> product read model, search index, stock levels
 - catalog.shops          -> shop read model, places; ShopClosed delists the shop's goods
@@ -24,7 +25,7 @@ import faust
 
 from nahnetz.events import Event
 from nahnetz.kit.settings import Settings, load_settings
-from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
+from nahnetz.messaging.faust_app import QUICK_FETCH_WAIT_MS, WorkerApp, create_worker_app, run_worker
 from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_SHOPS, CATALOG_STOCK_REQUESTS, ORDERS_ORDERS
 
 from .handlers.order_requests import route_order_event
@@ -49,7 +50,7 @@ def record_key() -> str:
 def build_app(settings: Settings | None = None, catalog: CatalogSettings | None = None) -> WorkerApp:
     settings = settings or load_settings()
     catalog = catalog or load_catalog_settings()
-    app = create_worker_app(SERVICE, settings, app_id=catalog.app_id)
+    app = create_worker_app(SERVICE, settings, app_id=catalog.app_id, fetch_wait_ms=QUICK_FETCH_WAIT_MS)
     remember_orders = timedelta(days=catalog.order_products_ttl_days)
 
     @app.event_agent(ORDERS_ORDERS, name="route_order_events")

@@ -7,7 +7,7 @@ Decision state (written by the worker together with a processed marker):
 | hub:shop:<shop_id> | hash | `profile` (the latest ShopRegistered/ShopUpdated), `closed_for_good` | catalog.shops |
 | hub:point:<point_id> | string | the latest PickupPointRegistered/PickupPointUpdated | pickup.points |
 | hub:order:<order_id> | string | the OrderPlaced (lines, point and day) | orders.orders |
-| hub:order-state:<order_id> | hash | confirmed (compartments JSON, confirmed_day), cancelled | orders.orders |
+| hub:order-state:<order_id> | hash | confirmed (compartments JSON, each shop's part's compartments JSON, confirmed_day), cancelled | orders.orders |
 | hub:waiting:shop:<shop_id> | set | confirmed orders waiting for the shop's data | orders.orders |
 | hub:waiting:point:<point_id> | set | confirmed orders waiting for the point's data | orders.orders |
 | hub:request:<shipment_id> | string | the current ShipmentRequested (highest attempt) | the hub's decisions |

@@ -130,6 +130,8 @@ def order_json(order: OrderView, pickup_point_name: str | None = None) -> dict[s
         "history": [{"status": change.status.value, "at": change.at.isoformat(),
                      "at_local": in_berlin(change.at).isoformat()} for change in order.history],
         "compartment_ids": list(order.compartment_ids),
+        # Each shop's part and the day it arrives; the order's delivery_day is its last part's.
+        "parts": [part.to_dict() for part in order.parts],
         "rejection": None if order.rejection is None else order.rejection.to_dict(),
         "collect_by": order.collect_by.isoformat() if order.collect_by else None,
         "collect_by_local": in_berlin(order.collect_by).isoformat() if order.collect_by else None,

@@ -4,11 +4,12 @@
 |---|---|---|---|
 | orders:product:<product_id> | JSON | listing, projected from catalog.products | worker |
 | orders:pickup-point:<id> | JSON | pick-up point, projected from pickup.points | worker |
+| orders:shop:<shop_id> | JSON | a shop's name and opening hours, projected from catalog.shops | worker |
 | orders:order:<order_id> | JSON | the order's view and status history, from orders.orders | worker |
 | orders:submitted:<order_id> | JSON, 1 h | the view as the API accepted it, until the worker has projected it | api |
 | orders:resident:<resident_id> | ZSET | the resident's order ids by time placed (ms) | worker |
 | orders:recent | ZSET | every order id by time placed (ms), for operators | worker |
-| orders:packing:<shop_id>:<day> | SET | ids of confirmed orders with lines of the shop for that day | worker |
+| orders:packing:<shop_id>:<day> | SET | ids of confirmed orders with lines of the shop for that day (its part's day) | worker |
 | orders:saga:<order_id> | JSON, 30 d | the saga: answers so far, phase, deadline | worker |
 | orders:saga-deadlines | ZSET | awaiting order ids by deadline (epoch s) | worker |
 | orders:parcel:<order_id> | JSON | which parcel events were turned into order events | worker |
@@ -16,8 +17,8 @@
 | nahnetz:processed:<consumer>:<ref> | string, 30 d | processed markers (the Outbox's); consumers below | worker |
 
 Everything except the submitted and cancel-claim keys is rebuilt by replaying
-catalog.products, pickup.points, orders.orders, catalog.stock-reservations,
-pickup.reservations and pickup.parcels (see rebuild.py). The API's
+catalog.products, catalog.shops, pickup.points, orders.orders, catalog.stock-reservations,
+pickup.reservations, pickup.parcels and logistics.shipments (see rebuild.py). The API's
 `nahnetz:idempotency:orders:*` answers (nahnetz.kit.idempotency_keys) are the kit's.
 """
 
@@ -34,6 +35,10 @@ RECENT = f"{PREFIX}:recent"
 
 def product(product_id: str) -> str:
     return f"{PREFIX}:product:{product_id}"
+
+
+def shop(shop_id: str) -> str:
+    return f"{PREFIX}:shop:{shop_id}"
 
 
 def pickup_point(pickup_point_id: str) -> str:
@@ -74,7 +79,8 @@ STOCK_DECISIONS = "orders.stock_decisions"          # catalog.stock-reservations
 COMPARTMENT_DECISIONS = "orders.compartment_decisions"  # pickup.reservations
 SAGA_TIMEOUT = "orders.saga_timeout"                # the deadline timer (ref: the order id)
 PARCELS = "orders.parcels"                          # pickup.parcels
-CONSUMERS = (LIFECYCLE, STOCK_DECISIONS, COMPARTMENT_DECISIONS, SAGA_TIMEOUT, PARCELS)
+SHIPMENTS = "orders.shipments"                      # logistics.shipments (a part moved)
+CONSUMERS = (LIFECYCLE, STOCK_DECISIONS, COMPARTMENT_DECISIONS, SAGA_TIMEOUT, PARCELS, SHIPMENTS)
 
 
 def marker_patterns() -> list[str]:

@@ -5,12 +5,13 @@
 
 The first command deletes every `orders:` key and the orders worker's processed
 markers; the worker then starts as a new consumer group, which reads
-catalog.products, pickup.points, orders.orders, catalog.stock-reservations,
-pickup.reservations and pickup.parcels from their beginning and projects them
-again. Sagas replayed this way end as they ended: the order's own OrderConfirmed
-or OrderRejected on orders.orders closes each one, and a decision made again
-carries the same derived event id as the first (handlers/events_out.py), so consumers
-drop it. The API's short-lived keys (submitted orders, cancel claims) are not
+catalog.products, catalog.shops, pickup.points, orders.orders,
+catalog.stock-reservations, pickup.reservations, pickup.parcels and
+logistics.shipments from their beginning and projects them again. Sagas
+replayed this way end as they ended: the order's own OrderConfirmed or
+OrderRejected on orders.orders closes each one, and a decision made again
+carries the same derived event id as the first (handlers/events_out.py), so
+consumers drop it (so does a moved part's OrderDeliveryMoved). The API's short-lived keys (submitted orders, cancel claims) are not
 rebuilt: they only bridge the moments before the worker has projected an event.
 Stop the worker before running it.
 """

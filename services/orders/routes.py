@@ -8,6 +8,7 @@ from typing import Annotated, Any, Callable
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 
 from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import CurrentUser, Role, User, actor_for_resident, actor_for_shop, require_roles
@@ -55,7 +56,11 @@ async def place_order(body: PlaceOrderBody, user: ResidentOrStaff, redis: RedisD
     async def place() -> JSONResponse:
         order = await commands.place_order(body.to_request(ordering), actor, redis, producer,
                                            config.booking_rules(), now())
-        answer = order_json(order, await queries.pickup_point_name(redis, order.pickup_point_id))
+        try:
+            name = await queries.pickup_point_name(redis, order.pickup_point_id)
+        except RedisError:  # the order is recorded: answer 202 (a 503 would have it placed twice)
+            name = None
+        answer = order_json(order, name)
         return JSONResponse(answer, status_code=202, headers={"Location": status_url(order.order_id)})
 
     return await once(place, status_code=202)

@@ -8,12 +8,13 @@ high-water mark at the start:
 
 1. pickup.points          -> points, GEO index
 2. orders.orders          -> each order's point, day, resident (OrderPlaced)
-3. pickup.reservations    -> days' occupancy, reservation status, markers (in time order:
+3. pickup.reservations    -> days' occupancy, reservation status and parts' holds, markers (in time order:
                              a compartment freed by one order and taken by the next must
                              end with the next, whatever partitions they were in)
 4. pickup.parcels         -> parcels and the due index (in time order)
 5. logistics.tours        -> the kind of each stop of a dispatched tour (TourDispatched),
-                             so a report from the hub deposits nothing
+                             so a report from the hub deposits nothing; the parts of orders
+                             delivered so far (StopCompleted), so the last one deposits
 
 The replayed decisions come with their processed markers, empty (they went out), so
 a redelivered placement decides and publishes nothing. Rate-limit counters are not
@@ -37,8 +38,9 @@ from nahnetz.kit.replay import replay, replay_command
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
 from nahnetz.records import (
-    CompartmentRejected, CompartmentReleased, CompartmentReserved, OrderPlaced, ParcelCollected, ParcelDeposited,
-    ParcelExpired, PickupCodeLocked, PickupCodeReissued, PickupPointRegistered, PickupPointUpdated, TourDispatched,
+    CompartmentHoldMoved, CompartmentRejected, CompartmentReleased, CompartmentReserved, OrderPlaced, ParcelCollected,
+    ParcelDeposited, ParcelExpired, PickupCodeLocked, PickupCodeReissued, PickupPointRegistered, PickupPointUpdated,
+    StopCompleted, TourDispatched,
 )
 from nahnetz.topics import LOGISTICS_TOURS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATIONS, Topic
 
@@ -48,7 +50,8 @@ from .handlers import orders, parcels, points, reservations, tour_deliveries
 log = logging.getLogger(__name__)
 
 STATE_PATTERNS = (keys.point("*"), keys.day("*", "*"), keys.days("*"), keys.order("*"), keys.parcel("*"),
-                  keys.tour("*"), f"{MARKER_PREFIX}:{keys.RESERVE}:*", f"{MARKER_PREFIX}:{keys.RELEASE}:*")
+                  keys.tour("*"), f"{MARKER_PREFIX}:{keys.RESERVE}:*", f"{MARKER_PREFIX}:{keys.RELEASE}:*",
+                  f"{MARKER_PREFIX}:{reservations.MOVE_HOLD}:*")
 STATE_KEYS = (keys.POINTS, keys.GEO, keys.DUE)
 
 
@@ -91,10 +94,10 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None) -> Re
             (PICKUP_POINTS, lambda e: points.project_point(e, redis), (PickupPointRegistered, PickupPointUpdated)),
             (ORDERS_ORDERS, lambda e: orders.remember_order(e, redis), (OrderPlaced,)),
             (PICKUP_RESERVATIONS, lambda e: reservations.project_decision(e, redis),
-             (CompartmentReserved, CompartmentRejected, CompartmentReleased)),
+             (CompartmentReserved, CompartmentRejected, CompartmentReleased, CompartmentHoldMoved)),
             (PICKUP_PARCELS, lambda e: parcels.project_parcel(e, redis),
              (ParcelDeposited, ParcelCollected, ParcelExpired, PickupCodeLocked, PickupCodeReissued)),
-            (LOGISTICS_TOURS, lambda e: tour_deliveries.remember_stops(e, redis), (TourDispatched,)),
+            (LOGISTICS_TOURS, lambda e: tour_deliveries.replay_tour_event(e, redis), (TourDispatched, StopCompleted)),
         ]
         for topic, project, types in steps:
             events, skipped = read[topic.name]

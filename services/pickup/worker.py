@@ -19,7 +19,7 @@ import logging
 
 from nahnetz.events import Event, now_utc
 from nahnetz.kit.settings import Settings, load_settings
-from nahnetz.messaging.faust_app import WorkerApp, create_worker_app, run_worker
+from nahnetz.messaging.faust_app import QUICK_FETCH_WAIT_MS, WorkerApp, create_worker_app, run_worker
 from nahnetz.records import PickupPointRegistered, PickupPointUpdated
 from nahnetz.topics import (
     LOGISTICS_TOURS,
@@ -41,7 +41,8 @@ def build_app(settings: Settings | None = None, *, pickup: PickupSettings | None
               app_id: str | None = None) -> WorkerApp:
     settings = settings or load_settings()
     pickup = pickup or load_pickup_settings(settings)
-    app = create_worker_app(SERVICE, settings, app_id=app_id or pickup.app_id)
+    app = create_worker_app(SERVICE, settings, app_id=app_id or pickup.app_id,
+                            fetch_wait_ms=QUICK_FETCH_WAIT_MS)
 
     @app.event_agent(PICKUP_POINTS)
     async def project_points(event: PickupPointRegistered | PickupPointUpdated) -> None:

@@ -7,7 +7,8 @@ It consumes the topics named in MESSAGING_TEST_TOPICS (OrderCancelled events)
 and records each event it applies in Redis through the Outbox, once per event
 id, at `test:seen:<order_id>` (the encoded event as base64 text: Redis holds no
 raw bytes). The `reason` field steers it: "invalid" raises InvalidEvent;
-"flaky:<n>" fails the first n attempts as if Redis were away. Its consumer group
+"flaky:<n>" fails the first n attempts with an error that is not an outage
+(a dependency away is waited out, never dead-lettered; see handling.py). Its consumer group
 is MESSAGING_TEST_APP_ID (`nahnetz.testing.WorkerProcess(app_id=...)`).
 """
 
@@ -57,7 +58,7 @@ def build_app() -> WorkerApp:
         if reason.startswith("flaky:"):
             attempt = await app.redis.incr(f"test:attempts:{event.event_id}")
             if attempt <= int(reason.split(":")[1]):
-                raise ConnectionError(f"attempt {attempt}: redis away on purpose")
+                raise RuntimeError(f"attempt {attempt}: failing on purpose")
 
         async def remember(tx: Transaction) -> list[Event]:
             tx.write.rpush(seen_key(event.order_id), as_text(event))

@@ -4,15 +4,16 @@ Processes, topic readers and waiting are the test kit's, `nahnetz.testing`."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from typing import Iterable
 
 from nahnetz.clock import today_in_berlin
 from nahnetz.events import Event, new_event
 from nahnetz.messaging.producer import EventProducer
-from nahnetz.records import (Address, Compartment, CompartmentReserved, GeoPoint, Money, OrderPlaced,
-                             PickupPointKind, PickupPointRegistered, ProductListed, RejectedStockLine, StockLine,
-                             StockRejected, StockRejectionReason, StockReserved, TemperatureClass)
+from nahnetz.records import (Address, Compartment, CompartmentReserved, Contact, GeoPoint, Money, OpeningHours,
+                             OpeningInterval, OrderPlaced, PickupPointKind, PickupPointRegistered, ProductListed,
+                             RejectedStockLine, ShopRegistered, StockLine, StockRejected, StockRejectionReason,
+                             StockReserved, TemperatureClass, Weekday)
 
 SECRET = "orders-integration-secret-long-enough-for-hs256"
 
@@ -23,6 +24,19 @@ def product_listed(product_id: str, shop_id: str, name: str, price_cents: int, *
     return new_event(ProductListed, producer="catalog-api", product_id=product_id, shop_id=shop_id, name=name,
                      unit="Stück", price=Money(amount_cents=price_cents, currency="EUR"), vat_rate_bp=700,
                      stock=stock, temperature_class=temperature, weight_g=250, volume_ml=500)
+
+
+WEEKDAYS = tuple(Weekday)
+
+
+def shop_registered(shop_id: str, name: str, open_on: Iterable[date]) -> ShopRegistered:
+    """A shop open 08:00-18:00 on the weekdays of `open_on` only."""
+    days = sorted({WEEKDAYS[d.weekday()] for d in open_on}, key=WEEKDAYS.index)
+    return new_event(ShopRegistered, producer="catalog-api", shop_id=shop_id, name=name,
+                     address=Address(street="Dorfstraße 3", postal_code="37671", locality="Ottbergen"),
+                     location=GeoPoint(lat=51.72, lon=9.30), municipality="Höxter", contact=Contact(),
+                     opening_hours=OpeningHours(intervals=[OpeningInterval(weekday=d, opens=time(8), closes=time(18))
+                                                           for d in days]))
 
 
 def pickup_point_registered(pickup_point_id: str, name: str) -> PickupPointRegistered:

@@ -17,8 +17,9 @@ def money(cents: int) -> Money:
     return Money(amount_cents=cents)
 
 
-def line(temperature: str, volume_ml: int, quantity: int = 1, product: str | None = None) -> OrderLine:
-    return OrderLine(product_id=product or f"p-{uuid.uuid4().hex[:8]}", shop_id="shop-test", product_name="Ware",
+def line(temperature: str, volume_ml: int, quantity: int = 1, product: str | None = None,
+         shop: str = "shop-test") -> OrderLine:
+    return OrderLine(product_id=product or f"p-{uuid.uuid4().hex[:8]}", shop_id=shop, product_name="Ware",
                      unit="Stück", quantity=quantity, unit_price=money(250), vat_rate_bp=700,
                      temperature_class=temperature, weight_g=500 * quantity, volume_ml=volume_ml)
 
@@ -48,6 +49,20 @@ def tour_to(point_id: str, day: date, order_ids: list[str], driver_id: str) -> T
     eta = int(datetime.combine(day, time(12), tzinfo=timezone.utc).timestamp() * 1000)
     unload = [{"shipment_id": f"s-{order_id}", "order_id": order_id, "action": "UNLOAD", "shop_id": "shop-test",
                "pickup_point_id": point_id} for order_id in order_ids]
+    return new_event(
+        TourDispatched, producer="dispatch-api", tour_id=f"tour-{uuid.uuid4().hex[:10]}", plan_id="plan-test",
+        day=day, driver_id=driver_id, vehicle_id="van-test",
+        stops=[{"kind": "DELIVERY", "place_id": point_id, "location": {"lat": 51.7, "lon": 9.3}, "eta": eta,
+                "load_g": 0, "load_ml": 0, "shipment_ids": [u["shipment_id"] for u in unload],
+                "consignments": unload}])
+
+
+def tour_bringing(point_id: str, day: date, parts: list[tuple[str, str]], driver_id: str) -> TourDispatched:
+    """A tour of `driver_id` that unloads the given parts of orders, (order id, shop id) each
+    one shipment, at the pick-up point (its last stop)."""
+    eta = int(datetime.combine(day, time(12), tzinfo=timezone.utc).timestamp() * 1000)
+    unload = [{"shipment_id": f"s-{order_id}-{shop_id}", "order_id": order_id, "action": "UNLOAD",
+               "shop_id": shop_id, "pickup_point_id": point_id} for order_id, shop_id in parts]
     return new_event(
         TourDispatched, producer="dispatch-api", tour_id=f"tour-{uuid.uuid4().hex[:10]}", plan_id="plan-test",
         day=day, driver_id=driver_id, vehicle_id="van-test",

@@ -18,8 +18,8 @@ from catalog_stack import (SECRET, bearer, operator_token, order_placed, order_r
 from nahnetz.events import Event, new_event, read_event
 from nahnetz.kit.redis import connect
 from nahnetz.messaging import headers as h
-from nahnetz.records import (Actor, OrderCancelled, ProductDelisted, ProductUpdated, RejectedStockLine, Role,
-                             StockAdjusted, StockLine, StockReleased)
+from nahnetz.records import (Actor, OrderCancelled, OrderCollected, OrderExpired, ProductDelisted, ProductUpdated,
+                             RejectedStockLine, Role, StockAdjusted, StockLine, StockReleased, StockSold)
 from nahnetz.stack.config import project_root
 from nahnetz.testing import ApiProcess, TopicReader, WorkerProcess, eventually
 from nahnetz.topics import CATALOG_PRODUCTS, CATALOG_STOCK_RESERVATIONS, ORDERS_ORDERS
@@ -397,6 +397,38 @@ async def test_releases_of_lines_never_reserved_are_no_ops(http, catalog, record
     assert (await availability(http, scarce))["available"] == 1
 
 
+async def test_a_collected_order_sells_the_units_held_for_it(http, catalog, recorder, producer, redis, stock_shop,
+                                                             unique):
+    honey = await list_product(http, catalog, stock_shop, product_listing(f"Honig {unique}", stock=5))
+    placed = order_placed(f"o-{unique}", [(honey, stock_shop, 2)])
+    await producer.publish(placed)
+    [decision] = await decisions(recorder, catalog, placed.order_id, 1)
+    assert decision.type == "StockReserved"
+    await wait_available(http, catalog, honey, lambda a: (a["available"], a["reserved"]) == (3, 2))
+
+    collected = new_event(OrderCollected, producer="orders-worker", caused_by=placed, order_id=placed.order_id,
+                          pickup_point_id=placed.pickup_point_id)
+    await producer.publish(collected)
+    await producer.publish(collected)  # redelivered
+    [sold] = await recorder.wait_for_count(CATALOG_STOCK_RESERVATIONS, 1, StockSold, order_id=placed.order_id,
+                                           watch=catalog)
+    assert sold.lines == [StockLine(product_id=honey, shop_id=stock_shop, quantity=2)]
+    assert sold.correlation_id == placed.correlation_id
+    # Sold: no longer held, and not back on the shelf either.
+    after = await wait_available(http, catalog, honey, lambda a: a["reserved"] == 0, "the sale shown")
+    assert after["available"] == 3
+
+    # An ending after the collection finds nothing held: nothing comes back.
+    await producer.publish(new_event(OrderExpired, producer="orders-worker", caused_by=placed,
+                                     order_id=placed.order_id, pickup_point_id=placed.pickup_point_id))
+    marker = f"nahnetz:processed:catalog.decide_stock:{{{honey}}}:{placed.order_id}:release"
+    await eventually(lambda: redis.exists(marker), what="the late ending handled", watch=catalog)
+    await recorder.caught_up()
+    assert [e.type for e in recorder.events(CATALOG_STOCK_RESERVATIONS, order_id=placed.order_id)] == [
+        "StockReserved", "StockSold"]
+    assert (await availability(http, honey))["available"] == 3
+
+
 async def test_200_orders_racing_for_the_last_50_units_reserve_exactly_50(http, catalog, recorder, producer, redis,
                                                                           stock_shop, unique):
     product = await list_product(http, catalog, stock_shop, product_listing(f"Spargel {unique}", stock=50))
@@ -472,7 +504,8 @@ async def test_a_shops_stock_count_meets_open_reservations(http, catalog, record
     # The count is what is on the shelf for sale; the 4 units set aside stay held.
     after = await wait_available(http, catalog, product, lambda a: a["available"] == 12)
     assert after["reserved"] == 4
-    [adjusted] = recorder.events(CATALOG_PRODUCTS, StockAdjusted, product_id=product)
+    # The read model may show it before this reader has read the event: wait for the event.
+    [adjusted] = await recorder.wait_for_count(CATALOG_PRODUCTS, 1, StockAdjusted, product_id=product, watch=catalog)
     assert (adjusted.set_level, adjusted.new_level, adjusted.delta, adjusted.reason) == (True, 12, 6, "COUNTED")
 
     await producer.publish(order_rejected(placed, "TIMEOUT"))
@@ -486,7 +519,8 @@ async def test_a_shops_stock_count_meets_open_reservations(http, catalog, record
                            headers=bearer(shop_token(stock_shop)))
     assert sold.status_code == 202
     await wait_available(http, catalog, product, lambda a: a["available"] == 0, "sold out")
-    assert [e.delta for e in recorder.events(CATALOG_PRODUCTS, StockAdjusted, product_id=product)] == [6, -16]
+    adjustments = await recorder.wait_for_count(CATALOG_PRODUCTS, 2, StockAdjusted, product_id=product, watch=catalog)
+    assert [e.delta for e in adjustments] == [6, -16]
 
 
 async def test_delisted_goods_and_goods_of_closed_shops_are_refused_and_hidden(http, catalog, recorder, producer,
@@ -504,7 +538,8 @@ async def test_delisted_goods_and_goods_of_closed_shops_are_refused_and_hidden(h
     closed = await http.request("DELETE", f"/v1/shops/{shop_id}", headers=bearer(operator_token()))
     assert closed.status_code == 202
     await wait_available(http, catalog, kept, lambda a: a["status"] == "DELISTED", "the shop's goods delisted")
-    [by_closure] = recorder.events(CATALOG_PRODUCTS, ProductDelisted, product_id=kept)
+    [by_closure] = await recorder.wait_for_count(CATALOG_PRODUCTS, 1, ProductDelisted, product_id=kept,
+                                                 watch=catalog)
     assert by_closure.reason == "SHOP_CLOSED" and by_closure.meta.producer == "catalog-worker"
     assert (await search(http, q=unique))["results"] == []
     assert shop_id not in {s["shop_id"] for s in (await http.get("/v1/shops", params={"municipality": "Beverungen"})

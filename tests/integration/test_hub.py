@@ -6,6 +6,7 @@ hub decides is read back from logistics.shipments and from the API."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import date, time, timedelta
 
 import pytest
@@ -28,6 +29,7 @@ from nahnetz.records import (
     GeoPoint,
     OrderCancelled,
     OrderConfirmed,
+    OrderPart,
     ShipmentAtHub,
     ShipmentCollected,
     ShipmentDelivered,
@@ -172,6 +174,42 @@ async def test_a_confirmed_order_becomes_one_shipment_per_shop_once_even_when_re
     assert sorted(s["shop_id"] for s in seen) == sorted([shop_a, shop_b])
 
 
+async def test_each_part_names_its_own_compartments_and_a_part_its_shop_cannot_make_moves_saying_why(
+        hub, log, producer, api):
+    day = some_wednesday()
+    farm, point = await shop_and_point(producer)
+    # The cheese dairy opens only on Thursdays: nothing of it can be collected for Wednesday
+    # (the order is confirmed the day before, so the hub may not collect earlier).
+    dairy = unique_id("shop-kaese")
+    await producer.publish(shop_registered(dairy, hours=opening_hours(("THURSDAY",))))
+    placed = order_placed(unique_id("o"), point, day, [order_line(farm, unique_id("p")),
+                                                       order_line(dairy, unique_id("p"), temperature="CHILLED")])
+    confirmed = new_event(
+        OrderConfirmed, producer="orders-worker", caused_by=placed, order_id=placed.order_id,
+        pickup_point_id=point, delivery_day=day, compartment_ids=["A1", "K1"],
+        parts=[OrderPart(shop_id=farm, compartment_ids=["A1"]), OrderPart(shop_id=dairy, compartment_ids=["K1"])])
+    confirmed = replace(confirmed, meta=replace(confirmed.meta, occurred_at=utc(day - timedelta(days=1), 9)))
+    await producer.publish(placed)
+    await producer.publish(confirmed)
+
+    async def both_parts():
+        found = {e.shop_id: e for e in log.events(LOGISTICS_SHIPMENTS, ShipmentRequested, order_id=placed.order_id)}
+        return found if len(found) == 2 else None
+    by_shop = await eventually(both_parts, what="a shipment requested for each part", watch=[hub])
+    own, moved = by_shop[farm], by_shop[dairy]
+    # A driver bringing one part is told only its own compartments.
+    assert own.compartment_ids == ["A1"] and moved.compartment_ids == ["K1"]
+    assert (own.delivery_day, own.moved_from, own.move_reason) == (day, None, None)
+    assert (moved.delivery_day, moved.moved_from, moved.move_reason) == (day + timedelta(days=1), day, "SHOP_CLOSED")
+
+    async def shown_moved():
+        answer = await api.get(f"/v1/shipments/{moved.shipment_id}", headers=auth())
+        return answer.json() if answer.status_code == 200 else None
+    view = await eventually(shown_moved, what="the operator sees the move", watch=[hub])
+    assert (view["delivery_day"], view["moved_from"], view["move_reason"]) == (
+        (day + timedelta(days=1)).isoformat(), day.isoformat(), "SHOP_CLOSED")
+
+
 # -- drivers' reports move shipments -------------------------------------------------------------------
 async def test_stop_reports_become_shipment_events_and_change_the_hub_stock(hub, log, producer, api):
     day = some_wednesday()
@@ -242,6 +280,7 @@ async def test_a_missed_collection_requests_the_shipment_again_for_the_next_day(
     again = await log.wait_for(LOGISTICS_SHIPMENTS, ShipmentRequested, shipment_id=sid, attempt=2, watch=[hub])
     friday = day + timedelta(days=2)  # the shop's next open day: collected and delivered then
     assert again.delivery_day == friday
+    assert (again.moved_from, again.move_reason) == (day, "MISSED_COLLECTION")  # the order follows
     assert again.pickup_windows == [TimeWindow(start=utc(friday, 8), end=utc(friday, 15))]
 
     async def moved():

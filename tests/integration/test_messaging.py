@@ -172,7 +172,7 @@ async def test_a_passing_failure_is_retried_and_a_lasting_one_dead_lettered(
     assert read_event(letter.value) == lasting
     assert letter.header(h.DLQ_REASON) == "gave-up"
     assert letter.header(h.DLQ_ATTEMPTS) == "3"
-    assert letter.header(h.DLQ_ERROR_TYPE) == "builtins.ConnectionError"
+    assert letter.header(h.DLQ_ERROR_TYPE) == "builtins.RuntimeError"
     assert await recorded(redis, lasting.order_id) == []
 
 

@@ -6,6 +6,7 @@ producer). The catalog and pickup services are played by producing their events
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime, time as clock_time, timedelta, timezone
 
 import pytest
@@ -16,14 +17,15 @@ from nahnetz.kit.auth import issue_token
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging import headers as h
 from nahnetz.messaging.producer import EventProducer
-from nahnetz.records import (Actor, Money, NotificationRequested, OrderCancelled, OrderCollected, OrderConfirmed,
-                             OrderLine, OrderPlaced, OrderReadyForPickup, OrderRejected, OrderRejectionReason,
-                             ParcelCollected, ParcelDeposited, RejectedOrderLine, Role, StockRejectionReason,
+from nahnetz.records import (Actor, DeliveryMoveReason, GeoPoint, Money, NotificationRequested, OrderCancelled,
+                             OrderCollected, OrderConfirmed, OrderDeliveryMoved, OrderLine, OrderPart, OrderPlaced,
+                             OrderReadyForPickup, OrderRejected, OrderRejectionReason, ParcelCollected,
+                             ParcelDeposited, RejectedOrderLine, Role, ShipmentRequested, StockRejectionReason,
                              StockReserved, TemperatureClass)
 from nahnetz.testing import EFFECT, TopicReader, WorkerProcess, api_client, eventually, settings_for
 from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, NOTIFY_REQUESTS, ORDERS_ORDERS, PICKUP_RESERVATIONS, Topic
 from orders_support import (SECRET, answer_all_reserved, compartment_reserved, days_ahead, pickup_point_registered,
-                            product_listed, stock_rejected, stock_reserved)
+                            product_listed, shop_registered, stock_rejected, stock_reserved)
 from services.orders import keys
 from services.orders.api import create_app
 from services.orders.settings import OrdersSettings
@@ -344,6 +346,25 @@ async def test_tomorrow_cannot_be_booked_after_the_cut_off(settings, region, wor
         assert days["earliest"] == (tomorrow + timedelta(days=1)).isoformat()
 
 
+async def test_a_day_a_shop_cannot_hand_its_goods_over_for_is_refused_naming_the_next_possible_day(
+        api, producer, redis, worker, region):
+    day, next_day = days_ahead(2), days_ahead(3)
+    # The farm shop opens only on the weekday after the day: nothing of it can be collected for the day.
+    await producer.publish(shop_registered(region.shop_a, "Hofladen Kemper", [next_day]))
+    await eventually(lambda: redis.exists(keys.shop(region.shop_a)), what="the shop's hours projected",
+                     watch=[worker])
+    answer = await api.post("/v1/orders", json=region.order_body(delivery_day=day.isoformat()),
+                            headers=bearer(region.resident))
+    assert answer.status_code == 422, answer.text
+    [problem] = answer.json()["detail"]
+    assert problem["field"] == "delivery_day"
+    assert "Hofladen Kemper" in problem["message"]
+    assert f"the next possible delivery day is {next_day.isoformat()}" in problem["message"]
+    assert f"nächster möglicher Liefertag: {next_day.strftime('%d.%m.%Y')}" in problem["message"]
+    # The day it names can be booked.
+    assert (await place(api, region, delivery_day=next_day.isoformat()))["status"] == "PLACED"
+
+
 # -- after the decision: parcels and cancelling -----------------------------------------------
 async def confirmed_order(api, log, producer, worker, region) -> tuple[str, object]:
     order_id = (await place(api, region, payment_method="AT_PICKUP"))["order_id"]
@@ -401,6 +422,62 @@ async def test_cancelling_a_confirmed_order_once(api, log, producer, worker, reg
     packing = await api.get(f"/v1/shops/{region.shop_a}/packing-list",
                             params={"day": days_ahead(2).isoformat()}, headers=bearer("op-1", "operator"))
     assert packing.json()["orders"] == [], "a cancelled order is not packed"
+
+
+def shipment_requested(placed, shop_id: str, day, moved_from=None, reason=None, attempt: int = 1):
+    """The hub's request to carry the shop's part of the order (for `day`)."""
+    return new_event(ShipmentRequested, producer="hub-worker", caused_by=placed, shipment_id=f"shp-{shop_id}",
+                     order_id=placed.order_id, shop_id=shop_id, pickup_point_id=placed.pickup_point_id,
+                     compartment_ids=["AM01"], delivery_day=day, weight_g=500, volume_ml=1000, pickup_windows=[],
+                     shop_location=GeoPoint(lat=51.72, lon=9.3), pickup_point_location=GeoPoint(lat=51.717, lon=9.183),
+                     attempt=attempt, moved_from=moved_from, move_reason=reason)
+
+
+async def test_a_part_the_hub_moves_to_another_day_moves_the_order_s_day_and_the_resident_is_told(
+        api, log, producer, worker, region):
+    order_id = (await place(api, region))["order_id"]
+    placed = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=order_id)
+    for product in (region.cheese, region.eggs, region.bread):
+        await producer.publish(stock_reserved(placed, product))
+    reserved = compartment_reserved(placed, ["AM01", "KM01"])
+    reserved = replace(reserved, parts=[OrderPart(shop_id=region.shop_a, compartment_ids=["KM01", "AM01"]),
+                                        OrderPart(shop_id=region.shop_b, compartment_ids=["AM01"])])
+    await producer.publish(reserved)
+    confirmed = await log.wait_for(ORDERS_ORDERS, OrderConfirmed, order_id=order_id, watch=[worker])
+    assert {p.shop_id: p.compartment_ids for p in confirmed.parts} == {region.shop_a: ["KM01", "AM01"],
+                                                                       region.shop_b: ["AM01"]}
+    day, next_day = placed.delivery_day, placed.delivery_day + timedelta(days=1)
+
+    # The farm's part keeps its day (nothing to say); the bakery's moves: the shop is closed that day.
+    await producer.publish(shipment_requested(placed, region.shop_a, day))
+    moving = shipment_requested(placed, region.shop_b, next_day, moved_from=day,
+                                reason=DeliveryMoveReason.SHOP_CLOSED)
+    await producer.publish(moving)
+    await producer.publish(moving)  # redelivered
+    moved = await log.wait_for(ORDERS_ORDERS, OrderDeliveryMoved, order_id=order_id, watch=[worker])
+    assert (moved.shop_id, moved.from_day, moved.to_day, moved.reason) == (
+        region.shop_b, day, next_day, DeliveryMoveReason.SHOP_CLOSED)
+    assert moved.correlation_id == placed.correlation_id
+
+    async def shown_moved():
+        order = (await api.get(f"/v1/orders/{order_id}", headers=bearer(region.resident))).json()
+        return order if order["delivery_day"] == next_day.isoformat() else None
+    order = await eventually(shown_moved, what="GET shows the order's new day", watch=[worker])
+    assert order["status"] == "CONFIRMED"
+    assert {p["shop_id"]: (p["delivery_day"], p["moved_from"]) for p in order["parts"]} == {
+        region.shop_a: (day.isoformat(), None), region.shop_b: (next_day.isoformat(), day.isoformat())}
+    notice = await log.wait_for(NOTIFY_REQUESTS, NotificationRequested, template="order_moved",
+                                where=lambda e: e.params.get("order_id") == order_id)
+    assert notice.recipient_id == region.resident
+    assert next_day.strftime("%d.%m.%Y") in notice.params["text_de"] and "closed" in notice.params["text_en"]
+    # The bakery packs the bread for the new day.
+    as_operator = bearer("op-1", "operator")
+    packed = {d: [o["order_id"] for o in (await api.get(f"/v1/shops/{region.shop_b}/packing-list",
+                                                       params={"day": d.isoformat()}, headers=as_operator)
+                                         ).json()["orders"]] for d in (day, next_day)}
+    assert packed == {day: [], next_day: [order_id]}
+    await log.caught_up()
+    assert len({e.event_id for e in log.events(ORDERS_ORDERS, OrderDeliveryMoved, order_id=order_id)}) == 1
 
 
 # -- bad input --------------------------------------------------------------------------------

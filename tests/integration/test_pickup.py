@@ -25,15 +25,15 @@ from nahnetz.messaging.idempotency import ProcessedMarkers
 from nahnetz.messaging.outbox import unpack
 from nahnetz.messaging.producer import EventProducer, ProducerNotStarted
 from nahnetz.records import (
-    CompartmentRejected, CompartmentReleased, CompartmentReserved, NotificationRequested, OrderCancelled,
-    OrderExpired, OrderRejected, ParcelCollected, ParcelDeposited, ParcelExpired, PickupCodeLocked,
-    PickupCodeReissued, PickupPointRegistered, StopCompleted,
+    CompartmentHoldMoved, CompartmentRejected, CompartmentReleased, CompartmentReserved, NotificationRequested,
+    OrderCancelled, OrderDeliveryMoved, OrderExpired, OrderRejected, ParcelCollected, ParcelDeposited, ParcelExpired,
+    PickupCodeLocked, PickupCodeReissued, PickupPointRegistered, StopCompleted,
 )
 from nahnetz.testing import TopicReader, api_client, eventually, settings_for
 from nahnetz.topics import (
     NOTIFY_REQUESTS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_RESERVATION_REQUESTS, PICKUP_RESERVATIONS,
 )
-from pickup_support import line, locker_body, order_placed, tour_to
+from pickup_support import line, locker_body, order_placed, tour_bringing, tour_to
 from services.pickup import keys
 from services.pickup.api import create_app
 from services.pickup.domain import codes
@@ -340,6 +340,92 @@ async def test_a_rejected_order_releases_its_compartments(api, producer, watcher
     await decisions(watcher, marker, worker)
     assert watcher.events(PICKUP_RESERVATIONS, CompartmentReleased, order_id=waiting) == []
     assert len(watcher.events(PICKUP_RESERVATIONS, CompartmentReleased, order_id=order_id)) == 1
+
+
+# -- an order in parts: one per shop, maybe on different days --------------------------------------
+def occupied_by(occupancy: dict) -> dict[str, str]:
+    return {c["compartment_id"]: c["order_id"] for c in occupancy["compartments"] if c["occupied"]}
+
+
+async def occupancy_on(api, point_id: str, day: date) -> dict[str, str]:
+    answer = await api.get(f"/v1/pickup-points/{point_id}/occupancy", params={"day": day.isoformat()},
+                           headers=OPERATOR)
+    return occupied_by(answer.json())
+
+
+async def two_shop_order(producer, watcher, worker, point_id: str) -> tuple[str, Event]:
+    """An order of the farm (chilled cheese) and the bakery (bread), reserved on DAY."""
+    return await reserved_order(producer, watcher, worker, point_id,
+                                [line("CHILLED", 5000, shop="shop-hof"), line("AMBIENT", 3000, shop="shop-baecker")])
+
+
+async def test_the_hold_of_a_part_moved_to_another_day_follows_it_and_frees_the_old_day(api, producer, watcher,
+                                                                                        worker):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 20), ("A2", "AMBIENT", 20), ("K1", "CHILLED", 20)])
+    order_id, reserved = await two_shop_order(producer, watcher, worker, point_id)
+    # Each shop's part knows its own compartments.
+    assert {p.shop_id: p.compartment_ids for p in reserved.parts} == {"shop-hof": ["K1"], "shop-baecker": ["A1"]}
+    next_day = DAY + timedelta(days=1)
+    other, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 3000)])
+    taken = f"o-{uuid.uuid4().hex[:10]}"  # books A1 on the next day
+    await producer.publish(order_placed(taken, point_id, next_day, [line("AMBIENT", 3000)]))
+    assert (await decisions(watcher, taken, worker))[0].compartment_ids == ["A1"]
+
+    # The bakery cannot make DAY: the hub moved its shipment, orders says so.
+    await producer.publish(new_event(OrderDeliveryMoved, producer="orders-worker", order_id=order_id,
+                                     shop_id="shop-baecker", shipment_id="shp-1", pickup_point_id=point_id,
+                                     from_day=DAY, to_day=next_day, reason="SHOP_CLOSED",
+                                     correlation_id=reserved.correlation_id))
+    moved = await watcher.wait_for(PICKUP_RESERVATIONS, CompartmentHoldMoved, order_id=order_id, watch=[worker])
+    assert (moved.shop_id, moved.from_day, moved.to_day) == ("shop-baecker", DAY, next_day)
+    assert moved.released_compartment_ids == ["A1"]
+    # A1 is someone else's on the next day: the bread gets the other ambient compartment of its size;
+    # the cheese, in K1 since DAY, waits there for it.
+    assert moved.compartment_ids == ["A2"] and moved.waiting_compartment_ids == ["K1"]
+    assert await occupancy_on(api, point_id, DAY) == {"K1": order_id, "A2": other}
+    assert await occupancy_on(api, point_id, next_day) == {"A1": taken, "A2": order_id, "K1": order_id}
+
+    # Released on collection or cancellation: every day the order holds something.
+    await producer.publish(new_event(OrderCancelled, producer="orders-api", order_id=order_id))
+    await watcher.wait_for_count(PICKUP_RESERVATIONS, 2, CompartmentReleased, order_id=order_id, watch=[worker])
+    assert await occupancy_on(api, point_id, DAY) == {"A2": other}
+    assert await occupancy_on(api, point_id, next_day) == {"A1": taken}
+
+
+async def test_an_order_of_two_shops_is_deposited_and_its_code_sent_only_when_its_last_part_is_in(
+        api, producer, watcher, worker, redis):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 20), ("A2", "AMBIENT", 20), ("K1", "CHILLED", 20)])
+    order_id, _ = await two_shop_order(producer, watcher, worker, point_id)
+    single, _ = await reserved_order(producer, watcher, worker, point_id, [line("AMBIENT", 1000)])
+
+    def delivered(tour, order_ids: list[str]) -> Event:
+        return new_event(StopCompleted, producer="dispatch-api", actor=Actor("driver-7", "DRIVER"),
+                         tour_id=tour.tour_id, stop_index=0, kind="DELIVERED", order_ids=order_ids,
+                         shipment_ids=tour.stops[0].shipment_ids)
+
+    # The morning van brings the cheese (and a one-shop order); the bread comes on a later tour.
+    morning = tour_bringing(point_id, DAY, [(order_id, "shop-hof"), (single, "shop-test")], "driver-7")
+    await producer.publish(morning)
+    await producer.publish(delivered(morning, [order_id, single]))
+    # One stop is one report: once the one-shop order's parcel is in, the cheese was handled too.
+    await watcher.wait_for(PICKUP_PARCELS, ParcelDeposited, order_id=single, watch=[worker])
+    await watcher.caught_up()
+    assert watcher.events(PICKUP_PARCELS, ParcelDeposited, order_id=order_id) == [], "deposited with a part missing"
+    assert [e for e in watcher.events(NOTIFY_REQUESTS) if e.params.get("order_id") == order_id] == [], \
+        "a code sent while the bread is still to come"
+    assert json.loads((await redis.hgetall(keys.order(order_id)))["delivered"]) == ["shop-hof"]
+
+    afternoon = tour_bringing(point_id, DAY, [(order_id, "shop-baecker")], "driver-7")
+    await producer.publish(afternoon)
+    await producer.publish(delivered(afternoon, [order_id]))
+    deposit = await watcher.wait_for(PICKUP_PARCELS, ParcelDeposited, order_id=order_id, watch=[worker])
+    assert sorted(deposit.compartment_ids) == ["A1", "K1"] and deposit.tour_id == afternoon.tour_id
+
+    async def one_code():
+        return [e for e in watcher.events(NOTIFY_REQUESTS, NotificationRequested)
+                if e.params.get("order_id") == order_id and e.template == "parcel-ready"]
+    [notice] = await eventually(one_code, what="the resident's code", watch=[worker])
+    assert codes.is_pin(notice.params["pin"]) and notice.params["compartments"] == "A1, K1"
 
 
 # -- deposit, collection, expiry ----------------------------------------------------------------
@@ -708,6 +794,22 @@ async def test_the_read_models_rebuild_from_the_topics(api, settings, producer, 
     await watcher.wait_for(PICKUP_RESERVATIONS, CompartmentReleased, order_id=gone, watch=[worker])
     taken, _ = await reserved_order(producer, watcher, worker, point_id, [line("CHILLED", 5000)])
     await deposited(api, producer, watcher, worker, kept, point_id)
+    # An order in two parts: the cheese delivered, the bread moved to the next day.
+    parted_point = await register(api, worker, [("A1", "AMBIENT", 20), ("K1", "CHILLED", 20)])
+    parted, _ = await two_shop_order(producer, watcher, worker, parted_point)
+    next_day = DAY + timedelta(days=1)
+    await producer.publish(new_event(OrderDeliveryMoved, producer="orders-worker", order_id=parted,
+                                     shop_id="shop-baecker", pickup_point_id=parted_point, from_day=DAY,
+                                     to_day=next_day, reason="MISSED_COLLECTION"))
+    await watcher.wait_for(PICKUP_RESERVATIONS, CompartmentHoldMoved, order_id=parted, watch=[worker])
+    cheese_tour = tour_bringing(parted_point, DAY, [(parted, "shop-hof")], "driver-7")
+    await producer.publish(cheese_tour)
+    await producer.publish(new_event(StopCompleted, producer="dispatch-api", tour_id=cheese_tour.tour_id,
+                                     stop_index=0, kind="DELIVERED", order_ids=[parted]))
+
+    async def cheese_in():
+        return "delivered" in await redis.hgetall(keys.order(parted))
+    await eventually(cheese_in, what="the cheese recorded as in", watch=[worker])
 
     parcel_fields = ("status", "code_hash", "qr_hash", "salt", "compartment_ids", "expires_at_ms", "pickup_point_id")
 
@@ -717,9 +819,10 @@ async def test_the_read_models_rebuild_from_the_topics(api, settings, producer, 
             "point": json.loads(await redis.get(keys.point(point_id))),
             "geo": await redis.geopos(keys.GEO, point_id),
             "day": await redis.hgetall(keys.day(point_id, DAY)),
-            "orders": [await redis.hgetall(keys.order(o)) for o in (kept, gone, taken)],
+            "orders": [await redis.hgetall(keys.order(o)) for o in (kept, gone, taken, parted)],
             "parcel": {f: parcel.get(f) for f in parcel_fields},
             "due": await redis.zscore(keys.DUE, kept),
+            "parted days": [await redis.hgetall(keys.day(parted_point, d)) for d in (DAY, next_day)],
         }
 
     before = await snapshot()
@@ -736,3 +839,11 @@ async def test_the_read_models_rebuild_from_the_topics(api, settings, producer, 
     assert watcher.events(PICKUP_RESERVATIONS, order_id=taken) == [first]
     assert (await redis.hgetall(keys.order(taken)))["status"] == "reserved"
     assert (await redis.hgetall(keys.day(point_id, DAY))) == before["day"]
+    assert before["parted days"] == [{"K1": parted}, {"A1": parted, "K1": parted}]
+    # The rebuilt record knows the cheese is in: the bread's delivery deposits the order.
+    bread_tour = tour_bringing(parted_point, next_day, [(parted, "shop-baecker")], "driver-7")
+    await producer.publish(bread_tour)
+    await producer.publish(new_event(StopCompleted, producer="dispatch-api", tour_id=bread_tour.tour_id,
+                                     stop_index=0, kind="DELIVERED", order_ids=[parted]))
+    deposit = await watcher.wait_for(PICKUP_PARCELS, ParcelDeposited, order_id=parted, watch=[worker])
+    assert sorted(deposit.compartment_ids) == ["A1", "K1"]

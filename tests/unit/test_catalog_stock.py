@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from nahnetz.records import Money, OrderLine, RejectedStockLine, StockLine
-from services.catalog.domain.stock import (DELISTED, Rejected, Released, Reserved, StockState, adjust, decide,
-                                           lines_of, release)
+from services.catalog.domain.stock import (DELISTED, Rejected, Released, Reserved, Sold, StockState, adjust, decide,
+                                           lines_of, release, sell)
 
 P, SHOP = "p-cheese", "shop-hof"
 
@@ -113,6 +113,20 @@ def test_releasing_twice_gives_back_once():
     first = release(held, "o-1")
     assert first is not None and first.state.available == 10
     assert release(first.state, "o-1") is None
+
+
+def test_a_collected_order_s_units_are_sold_not_given_back():
+    held = decide(state(10), "o-1", [line(3)]).state
+    held = decide(held, "o-2", [line(2)]).state
+    sold = sell(held, "o-1")
+    assert sold == Sold("o-1", 3, state(5, reservations={"o-2": 2}))
+    # Sold once: a second sale, or a release after it, finds nothing held.
+    assert sell(sold.state, "o-1") is None and release(sold.state, "o-1") is None
+
+
+@pytest.mark.parametrize("stock", [None, state(10)])
+def test_selling_what_was_never_held_is_a_no_op(stock):
+    assert sell(stock, "o-released") is None
 
 
 def test_a_counted_level_replaces_the_available_units_and_reservations_stay_held():

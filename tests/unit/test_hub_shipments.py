@@ -12,7 +12,8 @@ import pytest
 from dataclasses import replace
 
 from nahnetz.events import new_event, read_event
-from nahnetz.records import GeoPoint, OpeningHours, OpeningInterval, OrderPlaced, ShipmentRequested, Weekday
+from nahnetz.records import (DeliveryMoveReason, GeoPoint, OpeningHours, OpeningInterval, OrderPlaced,
+                             ShipmentRequested, Weekday)
 from services.hub.domain.opening_hours import Window, local_intervals, windows_on
 from services.hub.domain.places import PickupPoint, Shop
 from services.hub.domain.shipments import (
@@ -21,6 +22,7 @@ from services.hub.domain.shipments import (
     Unplannable,
     collection_day_of,
     order_problems,
+    part_compartments,
     plan_collection,
     rescheduled,
     shipment_for_shop,
@@ -185,6 +187,8 @@ def test_an_earlier_collection_never_lies_before_the_day_after_confirmation():
     plan = plan_collection(honey, LOCKER, tuesday, date(2031, 7, 14), RULES)
     # Not open on Monday or Tuesday: the next day both are open is Thursday, the delivery day moves.
     assert plan.collection_day == plan.delivery_day == date(2031, 7, 17)
+    # ... and the request says so, for the order and the pick-up point to follow.
+    assert (plan.moved_from, plan.move_reason) == (tuesday, DeliveryMoveReason.SHOP_CLOSED)
 
 
 def test_a_counter_closed_on_the_delivery_day_moves_the_delivery_to_the_next_common_day():
@@ -192,6 +196,7 @@ def test_a_counter_closed_on_the_delivery_day_moves_the_delivery_to_the_next_com
                           hours("Mo Tu Th Fr", "07:00", "19:00"))
     plan = plan_collection(shop(), counter, WEDNESDAY_SUMMER, date(2031, 7, 10), RULES)
     assert plan.delivery_day == plan.collection_day == date(2031, 7, 17)
+    assert (plan.moved_from, plan.move_reason) == (WEDNESDAY_SUMMER, DeliveryMoveReason.PICKUP_POINT_CLOSED)
     [delivery] = plan.delivery_windows
     assert delivery.start == datetime(2031, 7, 17, 5, 0, tzinfo=UTC)
 
@@ -207,6 +212,19 @@ def test_a_holiday_counts_as_closed():
     holiday = shop("shop-a", hours("Mo Tu We Th Fr Sa", "08:00", "18:00", closed_on=(WEDNESDAY_SUMMER,)))
     plan = plan_collection(holiday, LOCKER, WEDNESDAY_SUMMER, date(2031, 7, 10), RULES)
     assert plan.collection_day == date(2031, 7, 15) and plan.via_hub
+    assert plan.moved_from is None and plan.move_reason is None  # the delivery day holds
+
+
+def test_each_shop_s_part_names_only_the_compartments_of_its_goods():
+    parts = {"shop-a": ["A1"], "shop-b": ["K1", "A1"]}
+    assert part_compartments(parts, "shop-a", ["A1", "K1"]) == ("A1",)
+    assert part_compartments(parts, "shop-b", ["A1", "K1"]) == ("K1", "A1")
+    assert part_compartments({}, "shop-a", ["A1", "K1"]) == ("A1", "K1")  # a confirmation older than parts
+    order = placed([line("shop-a", "p1"), line("shop-b", "p2")])
+    request = shipment_for_shop(order, shop(), LOCKER, part_compartments(parts, "shop-a", ["A1", "K1"]),
+                                date(2031, 7, 10), RULES)
+    fields = request.event_fields()
+    assert fields["compartment_ids"] == ["A1"] and fields["moved_from"] is None
 
 
 # -- missed collections ----------------------------------------------------------------------
@@ -222,6 +240,8 @@ def test_a_missed_collection_on_the_delivery_day_moves_to_the_next_day_the_shop_
     assert again.shipment_id == current.shipment_id and again.attempt == 2
     assert again.plan.collection_day == again.plan.delivery_day == date(2031, 7, 17)
     assert (again.weight_g, again.compartment_ids, again.items) == (current.weight_g, ("A1",), tuple(current.items))
+    event = read_event(new_event(ShipmentRequested, producer="hub-worker", **again.event_fields()).encode())
+    assert (event.moved_from, event.move_reason) == (WEDNESDAY_SUMMER, DeliveryMoveReason.MISSED_COLLECTION)
 
 
 def test_a_missed_early_collection_keeps_the_delivery_day_when_the_shop_opens_again_before_it():
@@ -229,7 +249,7 @@ def test_a_missed_early_collection_keeps_the_delivery_day_when_the_shop_opens_ag
     current = _current(friday)
     again = rescheduled(current, shop(), LOCKER, date(2031, 7, 16), RULES)
     assert again.plan.collection_day == date(2031, 7, 17) and again.plan.delivery_day == friday
-    assert again.plan.via_hub
+    assert again.plan.via_hub and again.plan.moved_from is None
 
 
 def test_no_next_day_within_the_horizon_gives_nothing():

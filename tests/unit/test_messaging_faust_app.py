@@ -12,7 +12,8 @@ from nahnetz.events import new_event
 from nahnetz.records import OrderCancelled
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging.dead_letter import DeadLetterReason
-from nahnetz.messaging.faust_app import broker_urls, create_worker_app, faust_log_level
+from nahnetz.messaging.faust_app import (DEFAULT_FETCH_WAIT_MS, QUICK_FETCH_WAIT_MS, WORKER_LINGER_MS, broker_urls,
+                                         create_worker_app, faust_log_level)
 from nahnetz.messaging.worker_health import GroupState, group_state, judge
 from nahnetz.topics import ORDERS_ORDERS, Topic
 
@@ -50,6 +51,25 @@ def test_outside_production_the_group_timeouts_are_short_and_batches_single():
     assert conf.producer_acks == -1
     assert conf.web_enabled and conf.web_port == 7123
     assert not app.event_producer.started  # nothing connected
+    # The handlers' events: acknowledged by all, records sent within a moment batched.
+    assert app.event_producer.options["acks"] == "all"
+    assert app.event_producer.options["linger_ms"] == WORKER_LINGER_MS > 0
+
+
+async def test_a_workers_fetch_waits_as_the_service_chose_unless_the_environment_says():
+    # Faust's own 1.5 s fetch wait was added to every hop on the embedded broker.
+    plain = create_worker_app("hub", settings(NAHNETZ_ENV="test"))
+    quick = create_worker_app("catalog", settings(NAHNETZ_ENV="test"), fetch_wait_ms=QUICK_FETCH_WAIT_MS)
+    told = create_worker_app("catalog", settings(NAHNETZ_ENV="prod", NAHNETZ_JWT_SECRET=PROD_SECRET,
+                                                 NAHNETZ_KAFKA_FETCH_WAIT_MS="400"),
+                             fetch_wait_ms=QUICK_FETCH_WAIT_MS)
+    waits = []
+    for app in (plain, quick, told):
+        consumer = app.consumer._thread._create_worker_consumer(app.transport)
+        waits.append(consumer._fetch_max_wait_ms)
+        await consumer.stop()  # never started: only closes its client
+    assert waits == [DEFAULT_FETCH_WAIT_MS, QUICK_FETCH_WAIT_MS, 400]
+    assert QUICK_FETCH_WAIT_MS < DEFAULT_FETCH_WAIT_MS < 1500
 
 
 def test_production_keeps_fausts_defaults_for_timeouts_and_batches():

@@ -11,14 +11,21 @@ from nahnetz.records import OrderCancelled
 from nahnetz.kit.logs import current_correlation_id
 from nahnetz.messaging.dead_letter import DeadLetterReason, Failure
 from nahnetz.messaging.delivery import Delivery
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotLeaderForPartitionError
+from redis.exceptions import BusyLoadingError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 from nahnetz.messaging.handling import (EmptyMessage, EventHandling, InvalidEvent, Outcome,
-                                        RetryPolicy)
+                                        RetryPolicy, is_outage)
+from nahnetz.messaging.idempotency import ConcurrentChange
 from nahnetz.messaging.metrics import HandlingMetrics
 from nahnetz.topics import Topic
 from nahnetz.avro.errors import BadMarker, UnknownFingerprint
 
 TOPIC = Topic("test.orders", "order_id", "orders", ("OrderCancelled",))
-POLICY = RetryPolicy(attempts=3, first_delay=0.5, factor=2.0, max_delay=0.8)
+POLICY = RetryPolicy(attempts=3, first_delay=0.5, factor=2.0, max_delay=0.8, outage_max_delay=0.5)
 
 
 class FakeDeadLetters:
@@ -137,7 +144,7 @@ async def test_an_invariant_violation_is_dead_lettered_without_retries():
 
 
 async def test_a_passing_failure_is_retried_with_backoff_until_it_works():
-    handler = Handler(ConnectionError("redis restarting"), failures=2)
+    handler = Handler(ConcurrentChange("the watched stock kept changing"), failures=2)
     h = Harness(handler)
     assert await h.handling.handle(delivery(cancelled().encode())) is Outcome.HANDLED
     assert len(handler.calls) == 3
@@ -147,15 +154,61 @@ async def test_a_passing_failure_is_retried_with_backoff_until_it_works():
 
 
 async def test_a_failure_that_persists_is_dead_lettered_when_the_attempts_are_used_up():
-    handler = Handler(ConnectionError("redis is down"))
+    handler = Handler(RuntimeError("a bug in the handler"))
     h = Harness(handler)
     assert await h.handling.handle(delivery(cancelled().encode())) is Outcome.DEAD_LETTERED
     assert len(handler.calls) == POLICY.attempts
     [(_, failure)] = h.dead_letters.sent
     assert (failure.reason, failure.attempts) == (DeadLetterReason.GAVE_UP, 3)
-    assert isinstance(failure.error, ConnectionError)
+    assert isinstance(failure.error, RuntimeError)
     assert h.metric("nahnetz_worker_events_dead_lettered_total", topic=TOPIC.name, reason="gave-up") == 1
     assert h.metric("nahnetz_worker_events_handled_total", topic=TOPIC.name, event_type="OrderCancelled") == 0
+
+
+@pytest.mark.parametrize("error", [
+    RedisConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused."),
+    RedisTimeoutError("Timeout reading from socket"),
+    BusyLoadingError("Redis is loading the dataset in memory"),
+    KafkaConnectionError("no connection to the broker"),
+    KafkaTimeoutError(),
+    ConnectionRefusedError(111, "Connection refused"),
+], ids=type)
+async def test_a_dependency_away_is_waited_out_however_long_and_nothing_is_dead_lettered(error):
+    """Twenty failures, far more than the 3 attempts: an outage uses up no attempts."""
+    handler = Handler(error, failures=20)
+    h = Harness(handler)
+    event = cancelled()
+    assert await h.handling.handle(delivery(event.encode())) is Outcome.HANDLED
+    assert handler.calls == [event] * 21
+    assert h.dead_letters.sent == []
+    # Backs off like a retry, but never longer than the outage cap: it resumes soon after.
+    assert h.sleeps[:3] == [0.5, 0.5, 0.5] and max(h.sleeps) == POLICY.outage_max_delay == 0.5
+    assert h.metric("nahnetz_worker_dependency_waits_total", topic=TOPIC.name) == 20
+    assert h.metric("nahnetz_worker_handler_retries_total", topic=TOPIC.name) == 0
+
+
+async def test_an_outage_between_failures_does_not_count_as_an_attempt():
+    errors = [RuntimeError("1"), RedisConnectionError("away"), RedisConnectionError("away"), RuntimeError("2"),
+              RuntimeError("3")]
+
+    async def handler(event):
+        raise errors.pop(0)
+
+    h = Harness(handler)
+    assert await h.handling.handle(delivery(cancelled().encode())) is Outcome.DEAD_LETTERED
+    assert errors == []  # all five attempts ran: the outage used up none of the three
+    [(_, failure)] = h.dead_letters.sent
+    assert (failure.reason, failure.attempts, str(failure.error)) == (DeadLetterReason.GAVE_UP, 3, "3")
+
+
+def test_outages_are_told_from_failures_of_the_event_or_the_code():
+    assert is_outage(NotLeaderForPartitionError())  # aiokafka says: retry
+    wrapped = RuntimeError("could not load the saga")
+    wrapped.__cause__ = RedisConnectionError("away")
+    assert is_outage(wrapped)
+    for error in (RuntimeError("bug"), ResponseError("WRONGTYPE"), ConcurrentChange("busy"), ValueError("bad"),
+                  InvalidEvent("unknown product")):
+        assert not is_outage(error), error
 
 
 async def test_a_dead_letter_is_retried_until_the_broker_takes_it():

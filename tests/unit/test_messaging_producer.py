@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from nahnetz.events import new_event
@@ -46,3 +48,50 @@ async def test_publishing_before_start_fails_clearly():
     producer = EventProducer(NOWHERE)
     with pytest.raises(ProducerNotStarted):
         await producer.publish(new_event(OrderCancelled, producer="test", order_id="o-1"))
+
+
+class RecordingProducer:
+    """aiokafka's producer as `publish_all` uses it: `send` queues and returns the ack's future."""
+
+    def __init__(self, fail_on: str | None = None):
+        self.fail_on = fail_on
+        self.queued: list[tuple[str, bytes]] = []
+        self.acks: list[asyncio.Future] = []
+
+    async def send(self, topic, value=None, key=None, headers=None):
+        self.queued.append((topic, key))
+        ack = asyncio.get_running_loop().create_future()
+        self.acks.append(ack)
+        return ack
+
+    def acknowledge_all(self) -> None:
+        for (topic, key), ack in zip(self.queued, self.acks):
+            if key == (self.fail_on or "").encode():
+                ack.set_exception(RuntimeError("broker said no"))
+            else:
+                ack.set_result((topic, key))
+
+
+async def test_publish_all_queues_every_event_in_order_before_waiting_for_any_acknowledgement():
+    producer, fake = EventProducer(NOWHERE), RecordingProducer()
+    producer._producer = fake
+    events = [new_event(OrderCancelled, producer="test", order_id=f"o-{n}") for n in range(5)]
+    publishing = asyncio.create_task(producer.publish_all(events))
+    await asyncio.sleep(0)
+    # All five are queued (one request can carry them) while none is acknowledged yet.
+    assert fake.queued == [(ORDERS_ORDERS.name, f"o-{n}".encode()) for n in range(5)]
+    assert not publishing.done()
+    fake.acknowledge_all()
+    assert [meta[1] for meta in await publishing] == [f"o-{n}".encode() for n in range(5)]
+
+
+async def test_publish_all_fails_when_one_is_not_acknowledged_but_waits_for_the_others():
+    producer, fake = EventProducer(NOWHERE), RecordingProducer(fail_on="o-1")
+    producer._producer = fake
+    events = [new_event(OrderCancelled, producer="test", order_id=f"o-{n}") for n in range(3)]
+    publishing = asyncio.create_task(producer.publish_all(events))
+    await asyncio.sleep(0)
+    fake.acknowledge_all()
+    with pytest.raises(RuntimeError, match="broker said no"):
+        await publishing
+    assert all(ack.done() for ack in fake.acks)

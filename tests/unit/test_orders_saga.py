@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from nahnetz.events import new_event
-from nahnetz.records import (CompartmentRejected, CompartmentRejectionReason, CompartmentReserved,
+from nahnetz.records import (CompartmentRejected, CompartmentRejectionReason, CompartmentReserved, OrderPart,
                              OrderRejectionReason, RejectedOrderLine, RejectedStockLine, StockLine, StockRejected,
                              StockRejectionReason, StockReserved)
 from services.orders.domain.lifecycle import Rejection
@@ -50,6 +50,19 @@ def test_all_reserved_confirms_with_the_compartments():
     state, decision = record_stock(state, [reserved("p-eggs")])
     assert decision == Confirm("pp-brakel", DAY, ("CM01", "AS02"))
     assert state.phase is Phase.CONFIRMED
+
+
+def test_the_confirmation_tells_which_compartments_take_each_shop_s_part():
+    answer = compartment_answer(new_event(
+        CompartmentReserved, producer="pickup-worker", order_id="o-1", pickup_point_id="pp-brakel",
+        delivery_day=DAY, compartment_ids=["CM01", "AS02"],
+        parts=[OrderPart(shop_id="shop-hof", compartment_ids=["CM01"]),
+               OrderPart(shop_id="shop-b", compartment_ids=["AS02"])]))
+    state, _ = record_stock(started(), [reserved(p) for p in PLACEMENT.products])
+    state, decision = record_compartment(state, answer)
+    assert decision.parts == (OrderPart(shop_id="shop-hof", compartment_ids=["CM01"]),
+                              OrderPart(shop_id="shop-b", compartment_ids=["AS02"]))
+    assert SagaState.from_dict(state.to_dict()) == state
 
 
 def test_one_line_rejected_rejects_at_once_with_that_lines_reason():

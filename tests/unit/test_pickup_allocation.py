@@ -8,7 +8,8 @@ import pytest
 
 from nahnetz.records import Money, OrderLine
 from services.pickup.domain.allocation import (
-    Goods, InvalidGoods, Rejected, Reserved, allocate, decide_compartments, free_by_class, held_by, pack,
+    Goods, HoldMoved, InvalidGoods, Rejected, Reserved, allocate, decide_compartments, free_by_class, held_by,
+    move_hold, pack,
 )
 from services.pickup.domain.points import Compartment, OpeningHours, OpeningInterval, PickupPoint
 
@@ -121,3 +122,31 @@ def test_a_point_takes_an_order_only_when_known_in_service_and_open_that_day():
     assert decide_compartments(None, set(), goods, monday) == Rejected("UNKNOWN_PICKUP_POINT")
     out_of_service = PickupPoint("pp-1", "Laden", "LOCKER", 51.7, 9.3, "Höxter", tuple(locker()), in_service=False)
     assert decide_compartments(out_of_service, set(), goods, monday) == Rejected("OUT_OF_SERVICE")
+
+
+# -- parts of an order: one per shop ----------------------------------------------------------
+def test_each_shop_s_part_learns_the_compartments_its_goods_went_into():
+    goods = [Goods("AMBIENT", 10 * L, 1, "shop-hof"), Goods("CHILLED", 30 * L, 3, "shop-kaese"),
+             Goods("AMBIENT", 5 * L, 1, "shop-kaese")]
+    result = allocate(locker(), set(), goods)
+    assert result == Reserved(("AS1", "CM1"))
+    # The small ambient goods of both shops share a compartment: both parts name it.
+    assert result.parts == {"shop-hof": ("AS1",), "shop-kaese": ("AS1", "CM1")}
+
+
+def test_a_moved_part_keeps_its_compartments_where_they_are_free_on_its_new_day():
+    moved = move_hold(locker(), ["CM1"], still_needed_on_old_day=["AS1"], occupied_on_new_day={"AS1": "o-9"},
+                      order_id="o-1")
+    assert moved == HoldMoved(released=("CM1",), compartment_ids=("CM1",))
+
+
+def test_a_moved_part_whose_compartment_is_taken_that_day_gets_an_equal_or_larger_one_of_its_class():
+    taken = {"CS1": "o-9", "AS1": "o-1"}
+    moved = move_hold(locker(), ["CS1", "AS1"], still_needed_on_old_day=["AS1"], occupied_on_new_day=taken,
+                      order_id="o-1")
+    # CS1 is someone else's that day: the next chilled one at least as large; AS1 is held for o-1 already.
+    assert moved.compartment_ids == ("CM1", "AS1") and moved.missing == ()
+    # AS1 still holds the other part's goods on the old day: only CS1 is free there again.
+    assert moved.released == ("CS1",)
+    full = move_hold(locker(), ["CM1"], [], {"CM1": "o-8", "CS1": "o-9"}, "o-1")
+    assert full.compartment_ids == () and full.missing == ("CM1",) and full.released == ("CM1",)

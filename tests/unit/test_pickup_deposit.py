@@ -12,7 +12,8 @@ from nahnetz.events import Actor, new_event
 from nahnetz.kit.errors import Conflict, NotFound, Unprocessable
 from nahnetz.records import ParcelDeposited
 from services.pickup.domain.collection import DEPOSITED, ParcelState
-from services.pickup.domain.deposit import Reservation, check_reserved, plan_deposit
+from services.pickup.domain.deposit import (PartHold, Reservation, check_reserved, occupancy_for_deposit, parts_missing,
+                                           parts_record, plan_deposit)
 from services.pickup.domain.parcels import from_ms, parcel_record, state_of, to_ms
 from services.pickup.domain.points import Compartment, PickupPoint
 
@@ -69,3 +70,32 @@ def test_the_parcel_record_keeps_the_hashes_and_the_deadline_to_the_millisecond(
     assert from_ms(record["expires_at_ms"]) == deadline and to_ms(deadline) == int(record["expires_at_ms"])
     assert all(isinstance(v, str) for v in record.values())
     assert state_of(record) == ParcelState(DEPOSITED, 0, False, deadline)
+
+
+# -- an order in parts ------------------------------------------------------------------------
+def in_parts(**extra: str) -> Reservation:
+    """Two shops' parts: the farm's in A1 on Monday, the bakery's moved to Tuesday in A2."""
+    holds = {"shop-hof": PartHold("2026-05-04", ("A1",)), "shop-baecker": PartHold("2026-05-05", ("A2",))}
+    return Reservation.from_record("o-1", {
+        "pickup_point_id": "pp-1", "status": "reserved", "resident_id": "r-1",
+        "shops": json.dumps(["shop-hof", "shop-baecker"]), **parts_record(holds), **extra})
+
+
+def test_an_order_is_whole_only_when_every_shop_s_part_is_in():
+    order = in_parts()
+    assert order.delivery_day == "2026-05-05" and order.compartment_ids == ("A1", "A2")
+    assert order.held_on() == {"2026-05-04": ("A1",), "2026-05-05": ("A2",)}
+    assert parts_missing(order, ["shop-hof"]) == ("shop-baecker",)
+    assert parts_missing(order, ["shop-baecker", "shop-hof"]) == ()
+    # Parts never told (a reservation from before parts): whole with its first delivery.
+    assert parts_missing(reserved("A1"), []) == ()
+
+
+def test_a_part_delivered_on_an_earlier_day_does_not_block_the_deposit_of_the_whole_order():
+    order = in_parts()
+    # On Tuesday A1 is booked by another order (holds are per day), but the farm's goods wait in it for o-1.
+    by_day = {"2026-05-04": {"A1": "o-1"}, "2026-05-05": {"A1": "o-7", "A2": "o-1"}}
+    occupancy = occupancy_for_deposit(order, by_day)
+    assert occupancy == {"A1": "o-1", "A2": "o-1"}
+    plan = plan_deposit(order, locker(), occupancy, None, NOW, None)
+    assert plan.compartment_ids == ["A1", "A2"]

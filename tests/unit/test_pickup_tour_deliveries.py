@@ -1,15 +1,18 @@
 """A delivered stop deposits each of its orders once, even when two vans bring
 parts of one order at the same time, and one refused parcel does not keep the
-others out; goods unloaded at the hub are not deposited."""
+others out; goods unloaded at the hub are not deposited; an order of two shops
+is deposited (and its code sent) only when its last part is in."""
 
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import json
+
 import pytest
 
 from nahnetz.events import Actor, new_event
-from nahnetz.records import GeoPoint, Stop, StopCompleted, TourDispatched
+from nahnetz.records import GeoPoint, Stop, StopConsignment, StopCompleted, TourDispatched
 from nahnetz.kit.errors import Conflict, NotFound
 from nahnetz.messaging.handling import InvalidEvent
 from services.pickup import keys
@@ -29,6 +32,9 @@ class FakeRedis:
     async def hget(self, key: str, name: str) -> str | None:
         return self.hashes.get(key, {}).get(name)
 
+    async def hgetall(self, key: str) -> dict[str, str]:
+        return dict(self.hashes.get(key, {}))
+
     def pipeline(self, transaction: bool = True) -> "FakePipeline":
         return FakePipeline(self)
 
@@ -43,11 +49,25 @@ class FakePipeline:
     async def __aexit__(self, *exc) -> None:
         return None
 
-    def hset(self, key: str, mapping: dict[str, str]) -> None:
-        self.ops.append(lambda: self.redis.hashes.setdefault(key, {}).update(mapping))
+    async def watch(self, *keys: str) -> None:
+        return None
+
+    async def hgetall(self, key: str) -> dict[str, str]:
+        return await self.redis.hgetall(key)
+
+    def multi(self) -> None:
+        return None
+
+    def hset(self, key: str, name: str | None = None, value: str | None = None,
+             mapping: dict[str, str] | None = None) -> None:
+        values = dict(mapping or {}, **({name: value} if name is not None else {}))
+        self.ops.append(lambda: self.redis.hashes.setdefault(key, {}).update(values))
 
     def expire(self, key: str, seconds: int) -> None:
         assert seconds > 0
+
+    def sadd(self, key: str, *members: str) -> None:
+        return None  # the tour's carriers: not what these tests look at
 
     async def execute(self) -> None:
         for op in self.ops:
@@ -143,3 +163,52 @@ async def test_the_driver_who_reported_the_stop_is_the_depositor(deposits):
     (actor, by), (anonymous, anonymous_by) = depositors["o1"], depositors["o2"]
     assert (actor.user_id, actor.role, by) == ("driver-9", "DRIVER", "driver-9")
     assert (anonymous.user_id, anonymous.role, anonymous_by) == ("tour:tour-1", "DRIVER", "tour:tour-1")
+
+
+def two_part_tour(tour_id: str, order_id: str, shops: list[str]) -> TourDispatched:
+    """A tour whose second stop unloads one shipment per shop of the order at its point."""
+    unload = [StopConsignment(shipment_id=f"s-{shop}", order_id=order_id, action="UNLOAD", shop_id=shop,
+                              pickup_point_id="place-1") for shop in shops]
+    stops = [Stop(kind="DEPOT", place_id="place-0", location=GeoPoint(lat=51.7, lon=9.2), eta=NOW, load_g=0,
+                  load_ml=0),
+             Stop(kind="DELIVERY", place_id="place-1", location=GeoPoint(lat=51.7, lon=9.2), eta=NOW, load_g=0,
+                  load_ml=0, shipment_ids=[c.shipment_id for c in unload], consignments=unload)]
+    return new_event(TourDispatched, producer="dispatch-api", tour_id=tour_id, plan_id="plan-1",
+                     day=NOW.date(), driver_id="driver-1", vehicle_id="van-1", stops=stops)
+
+
+async def test_an_order_of_two_shops_is_deposited_only_when_its_last_part_is_in(deposits):
+    calls, _, _ = deposits
+    redis = FakeRedis()
+    redis.hashes[keys.order("o1")] = {"shops": json.dumps(["shop-hof", "shop-baecker"])}
+    # Monday's van brings the farm's part only (the bakery's was moved to Tuesday).
+    await tour_deliveries.deposit_delivered_orders(two_part_tour("monday", "o1", ["shop-hof"]), redis, None, None,
+                                                   NOW)
+    first = delivered("o1", tour_id="monday", stop_index=1)
+    assert await tour_deliveries.deposit_delivered_orders(first, redis, None, None, NOW) == []
+    assert calls == [], "no code while the bakery's part is still to come"
+    assert json.loads(redis.hashes[keys.order("o1")]["delivered"]) == ["shop-hof"]
+    # The same report again changes nothing; Tuesday's van brings the rest: now it is deposited.
+    assert await tour_deliveries.deposit_delivered_orders(first, redis, None, None, NOW) == []
+    await tour_deliveries.deposit_delivered_orders(two_part_tour("tuesday", "o1", ["shop-baecker"]), redis, None,
+                                                   None, NOW)
+    last = delivered("o1", tour_id="tuesday", stop_index=1)
+    assert await tour_deliveries.deposit_delivered_orders(last, redis, None, None, NOW) == ["o1"]
+    assert calls == ["o1"]
+
+
+async def test_a_stop_bringing_every_part_deposits_at_once_and_a_failed_collection_keeps_its_part_out(deposits):
+    calls, _, _ = deposits
+    redis = FakeRedis()
+    for order_id in ("o1", "o2"):
+        redis.hashes[keys.order(order_id)] = {"shops": json.dumps(["shop-hof", "shop-baecker"])}
+        await tour_deliveries.deposit_delivered_orders(two_part_tour(f"t-{order_id}", order_id,
+                                                                     ["shop-hof", "shop-baecker"]),
+                                                       redis, None, None, NOW)
+    both = delivered("o1", tour_id="t-o1", stop_index=1)
+    assert await tour_deliveries.deposit_delivered_orders(both, redis, None, None, NOW) == ["o1"]
+    # The report names the shipments on board: the bakery's collection failed, its part is not here.
+    farm_only = new_event(StopCompleted, producer="dispatch-api", tour_id="t-o2", stop_index=1, kind="DELIVERED",
+                          order_ids=["o2"], shipment_ids=["s-shop-hof"])
+    assert await tour_deliveries.deposit_delivered_orders(farm_only, redis, None, None, NOW) == []
+    assert calls == ["o1"]

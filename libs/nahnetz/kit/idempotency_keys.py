@@ -13,15 +13,23 @@ Answers, following the IETF draft "The Idempotency-Key HTTP Header Field":
 the stored response with `Idempotent-Replayed: true` on a retry; 422 when the
 key comes again with another body or path; 409 while the first request with
 that key is still being answered. A request that fails with an exception (or
-a 5xx) is not stored, so the client may retry it with the same key.
+a 5xx) is not stored, so the client may retry it with the same key. When Redis
+itself was away (a restart), the claim cannot be given back at once; it is given
+back as soon as Redis answers again, so the client's retry is not answered 409
+until the claim expires. A request that succeeded is answered even when its
+answer cannot be kept yet (it is kept once Redis is back): a 503 would make the
+client do again what was done.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
+import logging
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Annotated, Any, Awaitable, Callable
 
@@ -29,6 +37,8 @@ import redis.asyncio as aioredis
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from .auth import CurrentUser
 from .errors import BadRequest, Conflict, Unprocessable
@@ -38,6 +48,7 @@ HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 TTL_S = 24 * 3600
 PENDING_TTL_S = 60  # a crashed request frees its key after this long
+RELEASE_RETRY_S = 0.5  # while Redis is away, how often a claim is tried to be given back or finished
 MAX_KEY_LENGTH = 255
 # Regenerated for every answer, so not part of what is replayed.
 _UNSTORED_HEADERS = frozenset({"content-length", "date", "server", "x-correlation-id", "set-cookie"})
@@ -50,6 +61,10 @@ redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
 return false
 """
 # Replace (store) or delete (release) the record, but only while it is still our claim.
+log = logging.getLogger(__name__)
+# Claims being finished in the background (a task must be referenced to run to its end).
+_IN_BACKGROUND: set[asyncio.Task] = set()
+
 _FINISH = """
 local current = redis.call('GET', KEYS[1])
 if not current then return 0 end
@@ -147,13 +162,51 @@ class IdempotentRequest:
         try:
             response = _as_response(await produce(), status_code)
         except BaseException:
-            await self.store.release(self.user_id, self.key, claimed)
+            await self._release(claimed)
             raise
         if response.status_code >= 500:
-            await self.store.release(self.user_id, self.key, claimed)
-        else:
-            await self.store.store(self.user_id, self.key, claimed, self.fingerprint, StoredResponse.of(response))
+            await self._release(claimed)
+            return response
+        stored = StoredResponse.of(response)
+        try:
+            await self.store.store(self.user_id, self.key, claimed, self.fingerprint, stored)
+        except (RedisConnectionError, RedisTimeoutError):
+            # What the request did is done (an order placed): answer it, never a 503 that
+            # would make the client do it again. Retries get 409 until Redis keeps the answer.
+            _in_background(_when_back(self.store, lambda: self.store.store(
+                self.user_id, self.key, claimed, self.fingerprint, stored)))
         return response
+
+
+    async def _release(self, token: str) -> None:
+        assert self.store is not None and self.key is not None
+        store, user_id, key = self.store, self.user_id, self.key
+        try:
+            await store.release(user_id, key, token)
+        except (RedisConnectionError, RedisTimeoutError):
+            _in_background(_when_back(store, lambda: store.release(user_id, key, token)))
+
+
+def _in_background(coroutine: Awaitable[None]) -> None:
+    task = asyncio.get_running_loop().create_task(coroutine)
+    _IN_BACKGROUND.add(task)
+    task.add_done_callback(_IN_BACKGROUND.discard)
+
+
+async def _when_back(store: RedisIdempotencyKeys, write: Callable[[], Awaitable[Any]]) -> None:
+    """Give a claim back, or keep an answer, once Redis answers again (until the claim
+    would have expired anyway)."""
+    deadline = time.monotonic() + store.pending_ttl_s
+    while time.monotonic() < deadline:
+        await asyncio.sleep(RELEASE_RETRY_S)
+        try:
+            await write()
+            return
+        except (RedisConnectionError, RedisTimeoutError):
+            continue
+        except Exception:
+            log.exception("finishing an Idempotency-Key claim failed; it expires in time")
+            return
 
 
 def _as_response(value: Any, status_code: int) -> Response:

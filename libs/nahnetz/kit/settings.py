@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     worker_port: int = Field(6066, validation_alias="NAHNETZ_WORKER_PORT")
     jwt_secret: str = Field(DEV_JWT_SECRET, validation_alias="NAHNETZ_JWT_SECRET")
     kafka_idempotence: bool = Field(False, validation_alias="NAHNETZ_KAFKA_IDEMPOTENCE")
+    # How long a worker's fetch may wait on the broker when nothing is new; unset: the
+    # worker's own choice (nahnetz.messaging.faust_app).
+    kafka_fetch_wait_ms: int | None = Field(None, ge=1, le=1500, validation_alias="NAHNETZ_KAFKA_FETCH_WAIT_MS")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", validation_alias="NAHNETZ_LOG_LEVEL")
 
     @model_validator(mode="after")

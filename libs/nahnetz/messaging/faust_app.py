@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, NoReturn
 
 import faust
 import mode
+from faust.transport.drivers import aiokafka as faust_aiokafka
 import redis.asyncio as aioredis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -46,6 +47,44 @@ FAUST_LOG_LEVELS = {"debug": "debug", "info": "info", "warning": "warn", "error"
 # Outside production a group's first join takes about half the session timeout.
 DEV_SESSION_TIMEOUT = 6.0
 DEV_HEARTBEAT_INTERVAL = 1.0
+
+
+# How long a worker's fetch may wait on the broker when nothing new is there.
+# Faust hard-codes 1.5 s. For the workers' consumers (many topics in one fetch)
+# the embedded Tansu broker mostly answers only when that wait is up, not when a
+# record arrives, so the wait is added to every hop: placed -> decided took
+# 1.5-2 s at one order a second (`benchmarks/orders/hops.py`). A short wait costs
+# CPU while idle (measured on the idle stack, all seven workers alike: 10 ms 121 %
+# of a core, 25 ms 57 %, 100 ms 26 %, 500 ms 12 %, most of it the broker's), so
+# only the workers on the order saga's path ask often; the others every 250 ms.
+# NAHNETZ_KAFKA_FETCH_WAIT_MS overrides both (Apache Kafka answers at once when a
+# record arrives: there a long wait costs no latency).
+DEFAULT_FETCH_WAIT_MS = 250
+QUICK_FETCH_WAIT_MS = 20
+# A worker's handlers publish side by side (one per partition): records sent within
+# 2 ms travel in one produce request. Each request costs the broker far more than a
+# record in it (Tansu, 400 records/s from one producer: 28 % of a core unbatched,
+# 19 % with a 5 ms linger), and the wait is small next to a hop.
+WORKER_LINGER_MS = 2
+
+
+class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
+    """Faust's aiokafka consumer with the app's fetch wait."""
+
+    def _create_worker_consumer(self, transport: Any) -> Any:
+        consumer = super()._create_worker_consumer(transport)
+        # aiokafka hands this to its fetcher on start(); Faust offers no setting for it.
+        consumer._fetch_max_wait_ms = self.app.fetch_wait_ms
+        return consumer
+
+
+class _Consumer(faust_aiokafka.Consumer):
+    def _new_consumer_thread(self) -> _ConsumerThread:
+        return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+
+class _Transport(faust_aiokafka.Transport):
+    Consumer = _Consumer
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -73,8 +112,9 @@ def faust_options(settings: Settings, app_id: str) -> dict[str, Any]:
         "web_bind": settings.http_host,
         "autodiscover": False,
         "store": "memory://",
-        # Faust writes a data dir (tables) relative to the working directory by default.
-        "datadir": Path(tempfile.gettempdir()) / f"nahnetz-faust-{app_id}",
+        # Faust writes a data dir (tables) relative to the working directory by default;
+        # instances of one worker on one machine (`nahnetz up --instances`) each get theirs.
+        "datadir": Path(tempfile.gettempdir()) / f"nahnetz-faust-{app_id}-{settings.worker_port}",
     }
     if settings.short_group_timeouts:
         options["broker_session_timeout"] = DEV_SESSION_TIMEOUT
@@ -115,8 +155,10 @@ class WorkerApp(faust.App):
 
     def __init__(self, service: str, settings: Settings, *, app_id: str, redis: aioredis.Redis,
                  event_producer: EventProducer, dead_letters: DeadLetterSink | None = None,
-                 retry: RetryPolicy = RetryPolicy(), **options: Any):
+                 retry: RetryPolicy = RetryPolicy(), fetch_wait_ms: int = DEFAULT_FETCH_WAIT_MS,
+                 **options: Any):
         super().__init__(app_id, **options)
+        self.fetch_wait_ms = settings.kafka_fetch_wait_ms or fetch_wait_ms
         self.service_name = service
         self.settings = settings
         self.redis = redis
@@ -127,6 +169,10 @@ class WorkerApp(faust.App):
         self.handlings: dict[str, EventHandling] = {}
         self._event_topics: dict[str, faust.TopicT] = {}
         self._resources = _Resources(self)
+
+    def _new_transport(self) -> Any:
+        # Faust's aiokafka transport, with the consumer above.
+        return _Transport(self.conf.broker_consumer, self)
 
     def on_init_dependencies(self) -> Iterable[mode.ServiceT]:
         # First to start, last to stop: agents may still publish while draining.
@@ -197,17 +243,21 @@ def _add_health_views(app: WorkerApp) -> None:
 
 def create_worker_app(service: str, settings: Settings, *, app_id: str | None = None,
                       retry: RetryPolicy = RetryPolicy(), redis: aioredis.Redis | None = None,
-                      dead_letters: DeadLetterSink | None = None, **overrides: Any) -> WorkerApp:
+                      dead_letters: DeadLetterSink | None = None, fetch_wait_ms: int = DEFAULT_FETCH_WAIT_MS,
+                      **overrides: Any) -> WorkerApp:
     """A service's worker app. `app_id` (default `nahnetz-<service>`) is the
-    consumer group; `overrides` are Faust settings that replace ours."""
+    consumer group; `fetch_wait_ms` how long a fetch waits for news (a worker on
+    a flow residents wait for passes QUICK_FETCH_WAIT_MS); `overrides` are Faust
+    settings that replace ours."""
     app_id = app_id or f"nahnetz-{service}"
     options = {**faust_options(settings, app_id), **overrides}
     app = WorkerApp(
         service, settings, app_id=app_id,
         # from_url connects lazily, on the first command inside the worker's loop.
         redis=redis or connect_redis(settings.redis_url, client_name=f"{service}-worker"),
-        event_producer=EventProducer.from_settings(settings, client_id=f"{app_id}-events"),
-        dead_letters=dead_letters, retry=retry, **options,
+        event_producer=EventProducer.from_settings(settings, client_id=f"{app_id}-events",
+                                                   linger_ms=WORKER_LINGER_MS),
+        dead_letters=dead_letters, retry=retry, fetch_wait_ms=fetch_wait_ms, **options,
     )
     _add_health_views(app)
     return app

@@ -9,7 +9,12 @@ What happens to a message:
   type the topic registry does not list for the topic: dead-lettered at once;
 - the handler raises `PermanentError` / `InvalidEvent`: dead-lettered at once
   (retrying cannot fix an invariant violation);
-- the handler raises anything else (Redis briefly down, a watched key changed):
+- the handler finds a dependency away (Redis or the broker does not answer, is
+  loading or times out, see `is_outage`): the agent waits and tries again for as
+  long as the outage lasts, without using up attempts, so it pauses on this
+  message and resumes there; a good event is never dead-lettered because Redis
+  was restarting;
+- the handler raises anything else (a watched key kept changing, a bug):
   retried with exponential backoff, dead-lettered when the attempts are used up;
 - a dead letter that cannot be written (broker away) is retried until it is,
   so the offset is never committed past a message that went nowhere.
@@ -28,6 +33,11 @@ import time
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Awaitable, Callable
+
+from aiokafka.errors import KafkaConnectionError, KafkaError, KafkaTimeoutError
+from redis.exceptions import ClusterDownError, ReadOnlyError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from ..avro.catalogue import SchemaCatalogue
 from ..avro.errors import EventDecodeError
@@ -55,6 +65,33 @@ class EmptyMessage(EventDecodeError):
     """A record without a value (a tombstone) is not an event."""
 
 
+# A dependency that does not answer: Redis away, restarting or loading its data
+# (BusyLoadingError is a ConnectionError), a replica after failover, the broker
+# away, a socket refused or reset.
+OUTAGE_ERRORS: tuple[type[BaseException], ...] = (
+    RedisConnectionError, RedisTimeoutError, ReadOnlyError, ClusterDownError,
+    KafkaConnectionError, KafkaTimeoutError, ConnectionError,
+)
+# While waiting out an outage, a line in the log this often (not one per attempt).
+OUTAGE_LOG_EVERY_S = 15.0
+
+
+def is_outage(error: BaseException) -> bool:
+    """True when `error` says a dependency is away, not that the event is bad:
+    waiting helps, retries must not run out. Also when the handler wrapped
+    such an error (`raise ... from exc`)."""
+    seen = 0
+    current: BaseException | None = error
+    while current is not None and seen < 5:
+        if isinstance(current, OUTAGE_ERRORS):
+            return True
+        # aiokafka marks the errors a client should retry (leader moving, not enough replicas...)
+        if isinstance(current, KafkaError) and getattr(current, "retriable", False):
+            return True
+        current, seen = current.__cause__, seen + 1
+    return False
+
+
 class Outcome(str, Enum):
     HANDLED = "handled"
     DEAD_LETTERED = "dead-lettered"
@@ -68,6 +105,9 @@ class RetryPolicy:
     first_delay: float = 0.2
     factor: float = 2.0
     max_delay: float = 5.0
+    # Waits while a dependency is away are unlimited in number; this short cap
+    # makes an agent resume within a second of Redis or the broker coming back.
+    outage_max_delay: float = 1.0
 
     def __post_init__(self) -> None:
         if self.attempts < 1:
@@ -76,6 +116,10 @@ class RetryPolicy:
     def delay(self, failed_attempts: int) -> float:
         """The wait after the n-th failed attempt (n >= 1)."""
         return min(self.max_delay, self.first_delay * self.factor ** (failed_attempts - 1))
+
+    def outage_delay(self, waits: int) -> float:
+        """The wait after the n-th attempt that found a dependency away (n >= 1)."""
+        return min(self.outage_max_delay, self.first_delay * self.factor ** (min(waits, 32) - 1))
 
 
 class EventHandling:
@@ -121,15 +165,20 @@ class EventHandling:
                    "correlation_id": event.correlation_id, "consumer": self.consumer,
                    "source": delivery.where}
         attempt = 0
+        outage = _Outage()
         while True:
-            attempt += 1
             try:
                 # Log lines and events the handler writes carry the flow's correlation id.
                 with bind_correlation_id(event.correlation_id):
                     await self.handler(event)
             except PermanentError as exc:
-                return await self._dead_letter(delivery, DeadLetterReason.INVALID, exc, attempt, context)
+                return await self._dead_letter(delivery, DeadLetterReason.INVALID, exc, attempt + 1, context)
             except Exception as exc:
+                if is_outage(exc):
+                    # Not the event's fault: stay on this message until the dependency is back.
+                    await self._wait_out(outage, exc, delivery, context)
+                    continue
+                attempt += 1
                 if attempt >= self.retry.attempts:
                     return await self._dead_letter(delivery, DeadLetterReason.GAVE_UP, exc, attempt, context)
                 delay = self.retry.delay(attempt)
@@ -138,8 +187,26 @@ class EventHandling:
                 self.metrics.observe_retry(delivery.topic)
                 await self.sleep(delay)
             else:
+                if outage.waits:
+                    log.info("dependency answers again after %.1f s; handled", self.clock() - outage.since,
+                             extra={**context, "waits": outage.waits})
                 self.metrics.observe_handled(delivery.topic, event.type, self.clock() - started)
                 return Outcome.HANDLED
+
+    async def _wait_out(self, outage: "_Outage", error: BaseException, delivery: Delivery,
+                        context: dict[str, Any]) -> None:
+        now = self.clock()
+        if not outage.waits:
+            outage.since = outage.logged = now
+            log.warning("a dependency is away (%s: %s); waiting on %s, nothing is dead-lettered for it",
+                        type(error).__name__, error, delivery.where, extra=context)
+        elif now - outage.logged >= OUTAGE_LOG_EVERY_S:
+            outage.logged = now
+            log.warning("still waiting for a dependency after %.0f s (%s: %s)", now - outage.since,
+                        type(error).__name__, error, extra={**context, "waits": outage.waits})
+        outage.waits += 1
+        self.metrics.observe_outage_wait(delivery.topic)
+        await self.sleep(self.retry.outage_delay(outage.waits))
 
     def decode(self, delivery: Delivery) -> Event:
         if delivery.value is None:
@@ -173,3 +240,12 @@ class EventHandling:
         log.warning("dead-lettered (%s) %s: %s: %s", reason.value, delivery.where,
                     type(error).__name__, error, extra={**(context or {}), "reason": reason.value})
         return Outcome.DEAD_LETTERED
+
+
+@dataclass
+class _Outage:
+    """How long the agent has been waiting for a dependency, for its log lines."""
+
+    waits: int = 0
+    since: float = 0.0
+    logged: float = 0.0

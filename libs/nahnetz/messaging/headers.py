@@ -23,6 +23,17 @@ DLQ_SERVICE = "dlq-service"
 DLQ_CONSUMER = "dlq-consumer"
 DLQ_ATTEMPTS = "dlq-attempts"
 DLQ_FAILED_AT = "dlq-failed-at"
+# Every header of ours on a dead letter starts so; a replay leaves them behind.
+DLQ_PREFIX = "dlq-"
+
+# On a record `nahnetz dlq replay` sent back to its topic: the dead letter it came from
+# (copied onto the next dead letter, should the replay fail again).
+DLQ_REPLAY_OF = "dlq-replay-of"
+# On the note `nahnetz dlq replay` appends to a dead-letter topic (a record without a
+# value): which dead letter was replayed, where to, and when.
+DLQ_REPLAYED = "dlq-replayed"
+DLQ_REPLAYED_TO = "dlq-replayed-to"
+DLQ_REPLAYED_AT = "dlq-replayed-at"
 
 Headers = list[tuple[str, bytes]]
 

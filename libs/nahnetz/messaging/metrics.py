@@ -26,6 +26,9 @@ class HandlingMetrics:
         self.retries = Counter(
             "nahnetz_worker_handler_retries", "Handler attempts that failed and were retried",
             ["service", "topic"], registry=self.registry)
+        self.outage_waits = Counter(
+            "nahnetz_worker_dependency_waits", "Handler attempts that found Redis or the broker away and waited",
+            ["service", "topic"], registry=self.registry)
         self.latency = Histogram(
             "nahnetz_worker_handler_duration_seconds", "Time from reading a message to done, retries included",
             ["service", "topic", "event_type"], buckets=HANDLER_BUCKETS, registry=self.registry)
@@ -39,3 +42,6 @@ class HandlingMetrics:
 
     def observe_retry(self, topic: str) -> None:
         self.retries.labels(self.service, topic).inc()
+
+    def observe_outage_wait(self, topic: str) -> None:
+        self.outage_waits.labels(self.service, topic).inc()

@@ -40,23 +40,31 @@ DecisionStep = Callable[[Transaction], Awaitable[Sequence[Event]]]
 
 def pack(events: Sequence[Event]) -> str | None:
     """Events as one text value (Redis replies are decoded; see `nahnetz.kit.redis`)."""
-    if not events:
+    return pack_bodies([e.encode() for e in events])
+
+
+def pack_bodies(bodies: Sequence[bytes]) -> str | None:
+    if not bodies:
         return None
-    raw = b"".join(_LENGTH.pack(len(body)) + body for body in (e.encode() for e in events))
+    raw = b"".join(_LENGTH.pack(len(body)) + body for body in bodies)
     return base64.b64encode(raw).decode("ascii")
 
 
 def unpack(packed: bytes | str | None) -> list[Event]:
+    return [read_event(body) for body in unpack_bodies(packed)]
+
+
+def unpack_bodies(packed: bytes | str | None) -> list[bytes]:
     if not packed:
         return []
     data = base64.b64decode(packed)
-    events, at = [], 0
+    bodies, at = [], 0
     while at < len(data):
         (size,) = _LENGTH.unpack_from(data, at)
         at += _LENGTH.size
-        events.append(read_event(data[at:at + size]))
+        bodies.append(data[at:at + size])
         at += size
-    return events
+    return bodies
 
 
 class Outbox:
@@ -67,12 +75,18 @@ class Outbox:
     async def decide(self, ref: str, step: DecisionStep, *, watch: Iterable[str] = ()) -> list[Event]:
         """Run `step` once per `ref` (atomically with its writes), then publish what it
         decided. Returns the events published now (none on a later redelivery)."""
+        decided: list[tuple[Event, bytes]] = []
 
         async def packed(tx: Transaction) -> str | None:
-            return pack(await step(tx))
+            # Each event is encoded once: the marker keeps these bytes and they are
+            # what goes to the broker (a step re-run after a conflict replaces them).
+            decided[:] = [(event, event.encode()) for event in await step(tx)]
+            return pack_bodies([body for _, body in decided])
 
         outcome = await self.markers.apply(ref, packed, watch=watch)
-        return await self._publish(ref, unpack(outcome.result))
+        if not outcome.applied:  # decided before: publish what the marker remembers, if anything
+            decided[:] = [(read_event(body), body) for body in unpack_bodies(outcome.result)]
+        return await self._publish(ref, decided)
 
     async def publish_once(self, ref: str, *events: Event) -> list[Event]:
         """Publish `events` the first time `ref` is seen (and again only if that publish
@@ -83,10 +97,11 @@ class Outbox:
 
         return await self.decide(ref, decided)
 
-    async def _publish(self, ref: str, events: list[Event]) -> list[Event]:
-        for event in events:
-            await self.producer.publish(event)
+    async def _publish(self, ref: str, decided: list[tuple[Event, bytes]]) -> list[Event]:
+        events = [event for event, _ in decided]
         if events:
+            # Queued together, acknowledged together: one round trip, not one per event.
+            await self.producer.publish_all(events, bodies=[body for _, body in decided])
             # XX: only if the marker is still there; KEEPTTL: it expires as it would have.
             await self.markers.redis.set(self.markers.key(ref), "", xx=True, keepttl=True)
         return events

@@ -1,10 +1,17 @@
-"""Publishing events: one awaited send per event, acknowledged by all replicas.
+"""Publishing events, acknowledged by all replicas.
 
     async with EventProducer.from_settings(settings, client_id="orders-api") as producer:
         meta = await producer.publish(new_event(OrderCancelled, producer="orders-api", ...))
+        metas = await producer.publish_all([confirmed, notification])
 
 `publish` returns only after the broker acknowledged the record (`acks="all"`),
 so an API may answer 202 and a handler may commit its input afterwards.
+`publish_all` queues several records at once and returns once every one is
+acknowledged: they travel in one request where they can (one round trip, not
+one per event), records of one partition keep their order, and the caller still
+moves on only when all are stored. Requests of concurrent callers (a worker's
+partitions are handled side by side) are batched the same way: aiokafka keeps
+one request per broker in flight and gathers what comes meanwhile into the next.
 Idempotence is off by default: the embedded Tansu broker answers
 InitProducerId with an error. Turn it on with NAHNETZ_KAFKA_IDEMPOTENCE=true
 on Apache Kafka. Nothing connects before `start()`.
@@ -12,6 +19,7 @@ on Apache Kafka. Nothing connects before `start()`.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Sequence
 
 from aiokafka import AIOKafkaProducer
@@ -104,11 +112,47 @@ class EventProducer:
         record_key = key.encode() if key is not None else event_key(event, topic)
         return await self.publish_raw(topic, event.encode(), key=record_key, headers=event_headers(event))
 
+    async def publish_all(self, events: Sequence[Event], *, to: Topic | None = None,
+                          bodies: Sequence[bytes] | None = None) -> list[RecordMetadata]:
+        """Send `events` in order (each to its registry topic, or all to `to`) and
+        return once every one is acknowledged; `bodies`: their encoded bytes, when
+        the caller has them already. If any send fails this raises, after the
+        others have finished: the caller must not move on (a retry publishes the
+        same events, with the same ids; consumers dedupe on them)."""
+        if bodies is not None and len(bodies) != len(events):
+            raise ValueError(f"{len(events)} events but {len(bodies)} bodies")
+        pending = []
+        for n, event in enumerate(events):
+            topic = to or event.topic
+            body = event.encode() if bodies is None else bodies[n]
+            pending.append(await self._send(topic, body, key=event_key(event, topic), headers=event_headers(event)))
+        return await _all_acknowledged(pending)
+
     async def publish_raw(self, topic: Topic, value: bytes | None, *, key: bytes | str | None = None,
                           headers: Sequence[tuple[str, bytes]] = ()) -> RecordMetadata:
         """Send bytes as they are (dead letters keep the original bytes)."""
+        return await (await self._send(topic, value, key=key, headers=headers))
+
+    async def publish_raw_all(self, records: Sequence[tuple[Topic, bytes | None, bytes | str | None,
+                                                            Sequence[tuple[str, bytes]]]]
+                              ) -> list[RecordMetadata]:
+        """`publish_raw` for several (topic, value, key, headers) at once, like `publish_all`."""
+        pending = [await self._send(topic, value, key=key, headers=headers) for topic, value, key, headers in records]
+        return await _all_acknowledged(pending)
+
+    async def _send(self, topic: Topic, value: bytes | None, *, key: bytes | str | None,
+                    headers: Sequence[tuple[str, bytes]]) -> "asyncio.Future[RecordMetadata]":
+        """Queue one record (in call order); the future is its acknowledgement."""
         if self._producer is None:
             raise ProducerNotStarted("EventProducer.start() was not called (or stop() was)")
-        return await self._producer.send_and_wait(
-            topic.name, value=value, key=_key_bytes(key), headers=list(headers) or None,
-        )
+        return await self._producer.send(topic.name, value=value, key=_key_bytes(key),
+                                         headers=list(headers) or None)
+
+
+async def _all_acknowledged(pending: Sequence["asyncio.Future[RecordMetadata]"]) -> list[RecordMetadata]:
+    # Wait for every one, also when one fails, so nothing is left in flight unobserved.
+    results = await asyncio.gather(*pending, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return list(results)

@@ -11,6 +11,7 @@
 | NAHNETZ_READY_TIMEOUT | 120 | seconds all processes get to become ready |
 | NAHNETZ_STOP_GRACE | 5 | seconds between SIGTERM and SIGKILL when stopping |
 | NAHNETZ_SERVICES_DIR | `<repository>/services` | where services are found (tests use a fixture folder) |
+| NAHNETZ_WORKER_INSTANCES | 1 | instances of each worker in its consumer group: `2`, `catalog=2,pickup=3` or `2,orders=1` (`nahnetz up --instances`) |
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ class StackConfig:
     ready_timeout: float
     stop_grace: float
     python: str = sys.executable
+    # service -> instances of its worker; "*" for every worker not named (default 1).
+    worker_instances: tuple[tuple[str, int], ...] = ()
+
+    def instances_of(self, service: str) -> int:
+        named = dict(self.worker_instances)
+        return named.get(service, named.get("*", 1))
 
     @property
     def bootstrap(self) -> str:
@@ -89,7 +96,28 @@ class StackConfig:
             worker_port_base=_port(env, "NAHNETZ_WORKER_PORT_BASE", DEFAULT_WORKER_PORT_BASE),
             ready_timeout=_seconds(env, "NAHNETZ_READY_TIMEOUT", 120.0),
             stop_grace=_seconds(env, "NAHNETZ_STOP_GRACE", 5.0),
+            worker_instances=parse_instances(env.get("NAHNETZ_WORKER_INSTANCES") or ""),
         )
+
+
+MAX_INSTANCES = 16
+
+
+def parse_instances(text: str) -> tuple[tuple[str, int], ...]:
+    """`2` (every worker), `catalog=2,pickup=3` (those), or both: `2,orders=1`."""
+    found: dict[str, int] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        service, _, count = part.rpartition("=")
+        service = service.strip() or "*"
+        if not count.strip().isdigit() or not 1 <= int(count) <= MAX_INSTANCES:
+            raise StackError(f"worker instances {part!r}: give a count from 1 to {MAX_INSTANCES}, "
+                             f"for every worker (`2`) or one service (`catalog=2`)")
+        if service in found:
+            raise StackError(f"worker instances: {'every worker' if service == '*' else service} given twice")
+        found[service] = int(count)
+    return tuple(sorted(found.items()))
 
 
 def _port(env: Mapping[str, str], name: str, default: int) -> int:

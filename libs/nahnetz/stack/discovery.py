@@ -67,9 +67,17 @@ class ServiceProcess:
 
 @dataclass(frozen=True)
 class PlannedProcess(ServiceProcess):
-    """A service process with the port the stack gives it."""
+    """A service process with the port the stack gives it; `instance` counts a
+    worker's instances in one consumer group (`nahnetz up --instances`)."""
 
     port: int
+    instance: int = 1
+
+    @property
+    def name(self) -> str:
+        """`orders-worker` for the first instance, `orders-worker-2` for the second."""
+        first = super().name
+        return first if self.instance == 1 else f"{first}-{self.instance}"
 
     @property
     def url(self) -> str:

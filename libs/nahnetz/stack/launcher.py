@@ -20,10 +20,12 @@ from datetime import datetime, timezone
 from typing import Callable, ContextManager
 
 from .config import StackConfig
-from .discovery import PlannedProcess, api_urls, assign_ports, discover
+from .discovery import PlannedProcess, api_urls, assign_ports, discover, service_names
 from .infra import broker_process, redis_answers, redis_process, wait_for_broker, wait_for_redis
+from .lineage import check_lineage
 from .probes import http_ready, in_parallel
 from .processes import ManagedProcess, StackError, port_in_use, process_start_ticks, stop_groups
+from .registry import numbers_for, worker_instance_port
 from .state import ProcessRecord, StackState, remove_state
 
 Say = Callable[[str], None]
@@ -48,7 +50,8 @@ class Stack:
     def plan(self) -> None:
         """Find the services, choose Redis, check every port before starting anything."""
         c = self.config
-        self.planned = assign_ports(discover(c.services_dir), c.api_port_base, c.worker_port_base)
+        self.planned = with_instances(assign_ports(discover(c.services_dir), c.api_port_base, c.worker_port_base),
+                                      c, c.worker_port_base)
         if c.redis_url:
             if redis_answers(c.redis_url):
                 self.redis_url, self.own_redis = c.redis_url, False
@@ -92,6 +95,7 @@ class Stack:
             self._save()
             self.say(f"  redis    {self.redis_url} (from REDIS_URL, not managed by nahnetz)")
 
+        check_lineage(self.state, own_redis=self.own_redis, say=self.say)  # stale read models?
         self._create_topics()
 
         if not self.planned:
@@ -252,6 +256,32 @@ def stop_recorded(state: StackState, grace: float, say: Say) -> list[ProcessReco
             if p.pid in killed:
                 say(f"  {p.name} did not stop within {grace:.0f} s of SIGTERM: killed")
     return [p for p in state.processes if p.alive]
+
+
+def with_instances(planned: list[PlannedProcess], config: StackConfig, worker_base: int) -> list[PlannedProcess]:
+    """Each worker as many times as `config` asks (NAHNETZ_WORKER_INSTANCES, `up
+    --instances`): one consumer group, each instance with a health port of its own
+    (`registry.worker_instance_port`), right after the first in the list."""
+    services = service_names(planned)
+    workers = {p.service for p in planned if p.role == "worker"}
+    unknown = [s for s, _ in config.worker_instances if s != "*" and s not in workers]
+    if unknown:
+        raise StackError(f"worker instances for {', '.join(unknown)}: no such worker; "
+                         f"workers: {', '.join(sorted(workers))}")
+    numbers = numbers_for(services)
+    span = max(numbers.values(), default=-1) + 1
+    out: list[PlannedProcess] = []
+    for p in planned:
+        out.append(p)
+        if p.role != "worker":
+            continue
+        for instance in range(2, config.instances_of(p.service) + 1):
+            port = worker_instance_port(worker_base, numbers[p.service], instance, span)
+            if port > 65535:
+                raise StackError(f"{p.name} instance {instance}: port {port} is out of range; "
+                                 f"lower NAHNETZ_WORKER_PORT_BASE or the instances")
+            out.append(PlannedProcess(p.service, p.role, port, instance))
+    return out
 
 
 def check_ports(claims: list[tuple[int, str, str]]) -> None:

@@ -3,7 +3,9 @@
 The API of service number n listens on `api_base + n` (8100 + n), its worker on
 `worker_base + n` (8200 + n), in `nahnetz up`, docker-compose.yml and Kubernetes alike.
 A number is given once and never reused, so adding a service moves no other port:
-a new service takes `next_free_number()`. `tests/unit/test_stack_discovery.py` fails
+a new service takes `next_free_number()`. Extra instances of a worker (`nahnetz up
+--instances`) listen after every service's first one: instance k of service n on
+`worker_base + span * (k - 1) + n`, span being the count of service numbers. `tests/unit/test_stack_discovery.py` fails
 when a folder under `services/` has no number here.
 """
 
@@ -36,3 +38,12 @@ def numbers_for(services: list[str], numbers: Mapping[str, int] = SERVICE_NUMBER
         out[service] = spare
         spare += 1
     return out
+
+
+def worker_instance_port(worker_base: int, number: int, instance: int, span: int) -> int:
+    """The health port of instance `instance` (1, 2, ...) of service number `number`'s
+    worker: the first on its registered port, the others in blocks of `span` after
+    every service's first, so an extra instance takes no registered port."""
+    if instance < 1:
+        raise ValueError("instances count from 1")
+    return worker_base + span * (instance - 1) + number

@@ -50,6 +50,8 @@ class StackState:
     # The `up` process while it starts the stack or keeps it in the foreground.
     supervisor_pid: int | None = None
     supervisor_start_ticks: int | None = None
+    # The broker's cluster id: names its log, which lives as long as the broker (memory).
+    broker_cluster_id: str | None = None
     processes: list[ProcessRecord] = field(default_factory=list)
 
     def record(self, proc: ProcessRecord) -> None:

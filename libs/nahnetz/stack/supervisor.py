@@ -16,6 +16,7 @@ see `nahnetz.stack.config`.
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import os
 import signal
@@ -25,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .config import StackConfig
+from .config import StackConfig, parse_instances
 from .launcher import Stack, stop_recorded
 from .probes import in_parallel, ready
 from .processes import StackError, last_lines, process_alive
@@ -45,9 +46,13 @@ class StopRequested(Exception):
 
 
 # -- up --------------------------------------------------------------------------------
-def up(seed: bool = True, detach: bool = False) -> int:
+def up(seed: bool = True, detach: bool = False, instances: str | None = None) -> int:
+    """`instances`: workers' instances as NAHNETZ_WORKER_INSTANCES takes them (`2`,
+    `catalog=2,pickup=3`); given, it replaces the variable."""
     try:
         config = StackConfig.from_env()
+        if instances is not None:
+            config = dataclasses.replace(config, worker_instances=parse_instances(instances))
         config.run_dir.mkdir(parents=True, exist_ok=True)
     except (StackError, OSError) as exc:
         complain("up", str(exc))

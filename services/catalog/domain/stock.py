@@ -149,6 +149,24 @@ def release(state: StockState | None, order_id: str) -> Released | None:
     return Released(order_id, held, replace(state, available=state.available + held, reservations=rest))
 
 
+@dataclass(frozen=True)
+class Sold:
+    order_id: str
+    quantity: int
+    state: StockState  # after the sale
+
+
+def sell(state: StockState | None, order_id: str) -> Sold | None:
+    """The order was collected: what it holds is sold, so it is held no more and
+    does not come back to `available`. None when it holds nothing (never reserved,
+    released, or sold before): a sale is then a no-op."""
+    if state is None or order_id not in state.reservations:
+        return None
+    held = state.reservations[order_id]
+    rest = {o: q for o, q in state.reservations.items() if o != order_id}
+    return Sold(order_id, held, replace(state, reservations=rest))
+
+
 def adjust(state: StockState, *, delta: int | None = None, level: int | None = None) -> Adjustment:
     """Apply a shop's count (`level`) or change (`delta`) to the available units."""
     if (delta is None) == (level is None):

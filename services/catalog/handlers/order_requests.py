@@ -1,12 +1,12 @@
 """Order events on orders.orders, re-keyed to the products they concern
-(steps 2 and 5 of the order flow).
+(steps 2 and 5 of the order flow, and the sale when an order is collected).
 
 An OrderPlaced is copied to catalog.stock-requests once per distinct product,
 keyed by the product id, value = the event's bytes, so the worker owning the
 product's partition decides it. Which products an order has is remembered
 (`catalog:order-products:<order_id>`), so when the order is rejected,
-cancelled or expires the same copies go to the same partitions, behind the
-request they end. Copying again after a redelivery is harmless: the deciders
+cancelled, expires or is collected the same copies go to the same partitions,
+behind the request they end. Copying again after a redelivery is harmless: the deciders
 dedupe per order.
 """
 
@@ -19,7 +19,7 @@ from datetime import timedelta
 from nahnetz.events import Event
 from nahnetz.messaging.handling import InvalidEvent
 from nahnetz.messaging.producer import EventProducer, event_headers
-from nahnetz.records import OrderCancelled, OrderExpired, OrderPlaced, OrderRejected
+from nahnetz.records import OrderCancelled, OrderCollected, OrderExpired, OrderPlaced, OrderRejected
 from nahnetz.topics import CATALOG_STOCK_REQUESTS
 from redis.asyncio import Redis
 
@@ -27,7 +27,8 @@ from .. import keys
 
 log = logging.getLogger(__name__)
 
-ENDINGS = (OrderRejected, OrderCancelled, OrderExpired)
+# Ended without collection (the units come back) or collected (they are sold).
+ENDINGS = (OrderRejected, OrderCancelled, OrderExpired, OrderCollected)
 
 
 def products_of(order: OrderPlaced) -> list[str]:

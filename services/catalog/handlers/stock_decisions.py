@@ -1,6 +1,7 @@
 """catalog.stock-requests: the owner of a product's partition decides, once per
 order, whether the order gets the product's units (step 2 of the order flow),
-and gives them back when the order ends without collection (step 5).
+gives them back when the order ends without collection (step 5), and sells them
+when the order is collected (they leave the stock for good).
 
 Each step reads the stock with its keys watched, asks the pure domain, queues
 the change and returns the event it decided; the `Outbox` commits the change
@@ -20,8 +21,8 @@ from nahnetz.messaging.handling import InvalidEvent
 from nahnetz.messaging.idempotency import Transaction
 from nahnetz.messaging.outbox import Outbox
 from nahnetz.messaging.producer import EventProducer
-from nahnetz.records import (OrderCancelled, OrderExpired, OrderPlaced, OrderRejected, StockLine, StockRejected,
-                             StockReleased, StockReleaseReason, StockReserved)
+from nahnetz.records import (OrderCancelled, OrderCollected, OrderExpired, OrderPlaced, OrderRejected, StockLine,
+                             StockRejected, StockReleased, StockReleaseReason, StockReserved, StockSold)
 from redis.asyncio import Redis
 
 from .. import keys
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 PRODUCER = "catalog-worker"
 CONSUMER = "catalog.decide_stock"
 OrderEnded = Union[OrderRejected, OrderCancelled, OrderExpired]
-StockRequest = Union[OrderPlaced, OrderEnded]
+StockRequest = Union[OrderPlaced, OrderEnded, OrderCollected]
 RELEASE_REASONS = {OrderRejected: StockReleaseReason.ORDER_REJECTED, OrderCancelled: StockReleaseReason.CANCELLED,
                    OrderExpired: StockReleaseReason.EXPIRED}
 
@@ -51,6 +52,10 @@ def release_ref(product_id: str, order_id: str) -> str:
     return f"{{{product_id}}}:{order_id}:release"
 
 
+def sale_ref(product_id: str, order_id: str) -> str:
+    return f"{{{product_id}}}:{order_id}:sale"
+
+
 def stock_keys(product_id: str) -> list[str]:
     return [keys.stock(product_id), keys.held(product_id)]
 
@@ -63,6 +68,8 @@ async def handle_stock_request(event: StockRequest, product_id: str, redis: Redi
         return await reserve(event, product_id, redis, producer)
     if isinstance(event, tuple(RELEASE_REASONS)):
         return await release(event, product_id, redis, producer)
+    if isinstance(event, OrderCollected):
+        return await sell(event, product_id, redis, producer)
     # The topic's registry entry keeps other types out; be explicit anyway.
     raise InvalidEvent(f"{event.type} is not a stock request")
 
@@ -131,6 +138,27 @@ async def release(ended: OrderEnded, product_id: str, redis: Redis, producer: Ev
                                  watch=[*stock_keys(product_id), reservation_marker])
     if not published:
         log.info("nothing held to release", extra={"order_id": order_id, "product_id": product_id})
+    return published
+
+
+async def sell(collected: OrderCollected, product_id: str, redis: Redis, producer: EventProducer) -> list[Event]:
+    """The collected order's units of `product_id` are sold (StockSold): held no
+    more, and not back on the shelf; a no-op when it holds nothing."""
+    order_id = collected.order_id
+
+    async def step(tx: Transaction) -> list[Event]:
+        before = await load_stock(tx.read, product_id)
+        sold = stock.sell(before, order_id)
+        if sold is None or before is None:
+            return []
+        unhold(tx.write, product_id, order_id, sold.quantity)
+        return [new_event(StockSold, producer=PRODUCER, caused_by=collected, order_id=order_id,
+                          lines=[StockLine(product_id=product_id, shop_id=before.shop_id, quantity=sold.quantity)])]
+
+    published = await outbox(redis, producer).decide(sale_ref(product_id, order_id), step,
+                                                     watch=stock_keys(product_id))
+    if not published:
+        log.info("nothing held to sell", extra={"order_id": order_id, "product_id": product_id})
     return published
 
 

@@ -12,19 +12,24 @@ When goods are collected (the rule the hub publishes as `pickup_windows`):
   delivery day;
 - if neither is possible, or the pick-up point (a counter) is closed on the
   delivery day, on the next day the shop and the point are both open: the
-  delivery day moves, and the operator sees why.
+  delivery day moves, and the request says from which day and why
+  (`moved_from`, `move_reason`), so the order and the pick-up point follow.
 A collection that fails at the shop (closed, goods not found) is requested again
 for the next possible day in the same way, with `attempt` + 1.
+
+Each shop's part goes into the compartments reserved for its goods (the order's
+`parts`), so a driver is told only the compartments of what they carry.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping, Sequence
 
-from nahnetz.records import OrderLine, OrderPlaced, ShipmentItem, ShipmentRequested, TemperatureClass
+from nahnetz.records import (DeliveryMoveReason, OrderLine, OrderPlaced, ShipmentItem, ShipmentRequested,
+                             TemperatureClass)
 
 from .opening_hours import Window, local_day, windows_of
 from .places import PickupPoint, Shop
@@ -68,6 +73,14 @@ class CollectionPlan:
     delivery_day: date
     pickup_windows: tuple[Window, ...]
     delivery_windows: tuple[Window, ...]  # empty: any time (a 24/7 locker)
+    moved_from: date | None = None  # the day the goods were due on, when this plan moves them
+    move_reason: DeliveryMoveReason | None = None
+
+    def moved(self, due_on: date, reason: DeliveryMoveReason) -> "CollectionPlan":
+        """This plan, saying it moves goods due on `due_on` (nothing when it keeps that day)."""
+        if self.delivery_day == due_on:
+            return self
+        return replace(self, moved_from=due_on, move_reason=reason)
 
     @property
     def via_hub(self) -> bool:
@@ -103,6 +116,7 @@ class ShipmentRequest:
             "shop_location": self.shop.location, "pickup_point_location": self.point.location,
             "items": list(self.items), "attempt": self.attempt,
             "shop_name": self.shop.name, "pickup_point_name": self.point.name,
+            "moved_from": self.plan.moved_from, "move_reason": self.plan.move_reason,
         }
 
 
@@ -144,7 +158,9 @@ def plan_collection(shop: Shop, point: PickupPoint, delivery_day: date, earliest
             windows = shop.collection_windows(day)
             if windows:
                 return CollectionPlan(day, delivery_day, tuple(windows), tuple(delivery))
-    return next_common_day(shop, point, max(delivery_day, earliest_collection_day - timedelta(days=1)), rules)
+    later = next_common_day(shop, point, max(delivery_day, earliest_collection_day - timedelta(days=1)), rules)
+    why = DeliveryMoveReason.PICKUP_POINT_CLOSED if delivery is None else DeliveryMoveReason.SHOP_CLOSED
+    return later.moved(delivery_day, why) if later else None
 
 
 def next_common_day(shop: Shop, point: PickupPoint, after: date, rules: CollectionRules) -> CollectionPlan | None:
@@ -173,14 +189,16 @@ def reschedule_after_missed_collection(shop: Shop, point: PickupPoint, delivery_
         if windows:
             return CollectionPlan(day, delivery_day, tuple(windows), tuple(delivery))
         day += timedelta(days=1)
-    return next_common_day(shop, point, max(delivery_day, missed_on), rules)
+    later = next_common_day(shop, point, max(delivery_day, missed_on), rules)
+    return later.moved(delivery_day, DeliveryMoveReason.MISSED_COLLECTION) if later else None
 
 
 def shipment_for_shop(order: OrderPlaced, shop: Shop, point: PickupPoint, compartment_ids: Iterable[str],
                       earliest_collection_day: date, rules: CollectionRules) -> ShipmentRequest | Unplannable:
     """The shop's part of the order (its pick-up point and delivery day as
-    confirmed): weight and volume summed over its lines, the strictest temperature
-    class, the packing list and the collection plan."""
+    confirmed, `compartment_ids` those of its goods): weight and volume summed over
+    its lines, the strictest temperature class, the packing list and the collection
+    plan."""
     sid = shipment_id(order.order_id, shop.shop_id)
     lines = lines_of(order, shop.shop_id)
     if not lines:
@@ -220,3 +238,9 @@ def collection_day_of(request: ShipmentRequested) -> date | None:
     """The local day of a ShipmentRequested's first collection window."""
     windows = windows_of(request.pickup_windows)
     return local_day(min(windows).start) if windows else None
+
+
+def part_compartments(parts: Mapping[str, Sequence[str]], shop_id: str, all_of_order: Sequence[str]) -> tuple[str, ...]:
+    """The compartments of the shop's part; all of the order's when the confirmation
+    told no parts (older events)."""
+    return tuple(parts.get(shop_id) or all_of_order)

@@ -66,6 +66,8 @@ async def confirm_order(event: OrderConfirmed, redis: Redis, producer: EventProd
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(state_key, mapping={
             "confirmed": "1", "compartment_ids": json.dumps(list(event.compartment_ids)),
+            # Which compartments take each shop's part, so each shipment names only its own.
+            "parts": json.dumps({part.shop_id: list(part.compartment_ids) for part in event.parts}),
             "pickup_point_id": event.pickup_point_id, "delivery_day": event.delivery_day.isoformat(),
             "earliest_collection_day": earliest.isoformat(), "correlation_id": event.correlation_id,
         })

@@ -33,7 +33,8 @@ from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import OrderPlaced, ShipmentRequested
 
 from .. import keys
-from ..domain.shipments import CollectionRules, ShipmentRequest, Unplannable, shipment_for_shop, shop_ids
+from ..domain.shipments import (CollectionRules, ShipmentRequest, Unplannable, part_compartments, shipment_for_shop,
+                                shop_ids)
 from .places import load_point, load_shop
 from .stored import load_event
 
@@ -76,12 +77,13 @@ async def request_shipments(redis: Redis, producer: EventProducer, order_id: str
     order = replace(order, pickup_point_id=point.pickup_point_id,
                     delivery_day=date.fromisoformat(state["delivery_day"]))
     outbox = Outbox(redis, producer, REQUEST_SHIPMENT)
+    compartments, parts = json.loads(state["compartment_ids"]), json.loads(state.get("parts") or "{}")
     for shop_id in shop_ids(order):
         shop = await load_shop(redis, shop_id)
         if shop is None:
             outcome.waiting_for.append(shop_id)
             continue
-        planned = shipment_for_shop(order, shop, point, json.loads(state["compartment_ids"]),
+        planned = shipment_for_shop(order, shop, point, part_compartments(parts, shop_id, compartments),
                                     date.fromisoformat(state["earliest_collection_day"]), rules)
         if isinstance(planned, Unplannable):
             outcome.unplannable.append(planned)

@@ -91,6 +91,9 @@ def _document(event: ShipmentRequested) -> dict[str, Any]:
         "compartment_ids": list(event.compartment_ids), "delivery_day": event.delivery_day.isoformat(),
         "collection_day": collection_day.isoformat() if collection_day else None,
         "via_hub": bool(collection_day and collection_day < event.delivery_day),
+        # When the request moved the delivery day: from which day and why, for the operator.
+        "moved_from": event.moved_from.isoformat() if event.moved_from else None,
+        "move_reason": event.move_reason.value if event.move_reason else None,
         "weight_g": event.weight_g, "volume_ml": event.volume_ml,
         "temperature_class": event.temperature_class.value,
         "pickup_windows": [{"start": w.start.isoformat(), "end": w.end.isoformat()} for w in event.pickup_windows],

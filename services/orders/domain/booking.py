@@ -24,6 +24,10 @@ class BookingRules:
     max_lines: int = 50
     max_quantity: int = 999
     zone: ZoneInfo = BERLIN
+    # The hub's collection rule (see collection_days.py): goods collected on the delivery
+    # day by this local time, or on an open day at most this many days before it.
+    latest_collection: time = time(15, 0)
+    max_days_in_hub: int = 6
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,11 @@ def booking_window(now: datetime, rules: BookingRules) -> BookingWindow:
     today = local.date()
     earliest = today + timedelta(days=1 if local.time() < rules.cutoff else 2)
     return BookingWindow(earliest, today + timedelta(days=rules.horizon_days))
+
+
+def earliest_collection(now: datetime, rules: BookingRules) -> date:
+    """The first day the hub can collect goods of an order placed at `now`: tomorrow."""
+    return now.astimezone(rules.zone).date() + timedelta(days=1)
 
 
 def delivery_day_problem(day: date, now: datetime, rules: BookingRules) -> str | None:

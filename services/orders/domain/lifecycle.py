@@ -9,6 +9,10 @@ may move it where.
 The read model is this view, projected from orders.orders in topic order. An
 event that does not fit the current status (a late OrderConfirmed after a
 cancellation) changes nothing.
+
+A confirmed order has its parts (one per shop, `parts.py`), each with its day;
+OrderDeliveryMoved moves one part without changing the status, and the order's
+delivery day is then its last part's.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, Mapping
 
-from nahnetz.records import (OrderCancelled, OrderCollected, OrderConfirmed, OrderExpired, OrderLine, OrderPlaced,
-                             OrderReadyForPickup, OrderRejected, OrderRejectionReason, RejectedOrderLine)
+from nahnetz.records import (OrderCancelled, OrderCollected, OrderConfirmed, OrderDeliveryMoved, OrderExpired,
+                             OrderLine, OrderPlaced, OrderReadyForPickup, OrderRejected, OrderRejectionReason,
+                             RejectedOrderLine)
 
+from .parts import Part, after_move, confirmed_parts, order_day, part_of
 from .placement import line_total_cents
 
 
@@ -36,7 +42,7 @@ class OrderStatus(str, Enum):
 
 # Every event of orders.orders.
 OrderEvent = (OrderPlaced | OrderConfirmed | OrderRejected | OrderCancelled | OrderReadyForPickup
-              | OrderCollected | OrderExpired)
+              | OrderCollected | OrderExpired | OrderDeliveryMoved)
 
 STATUS_OF_EVENT: dict[type, OrderStatus] = {
     OrderPlaced: OrderStatus.PLACED,
@@ -109,6 +115,7 @@ class OrderView:
     cancel_reason: str | None = None
     paid_at_pickup_cents: int | None = None
     correlation_id: str | None = None
+    parts: tuple[Part, ...] = ()   # from the confirmation on: each shop's part and its day
 
     @property
     def status(self) -> OrderStatus:
@@ -123,11 +130,20 @@ class OrderView:
         return tuple(sorted({line.shop_id for line in self.lines}))
 
     @property
+    def shops_in_order(self) -> tuple[str, ...]:
+        """The shops in the order their first line appears: one part each."""
+        return tuple(dict.fromkeys(line.shop_id for line in self.lines))
+
+    @property
     def goods_cents(self) -> int:
         return sum(line_total_cents(line) for line in self.lines)
 
     def lines_of_shop(self, shop_id: str) -> tuple[OrderLine, ...]:
         return tuple(line for line in self.lines if line.shop_id == shop_id)
+
+    def part_day(self, shop_id: str) -> date:
+        """The day the shop's part arrives (the order's day until parts are known)."""
+        return part_of(self.parts, shop_id, self.delivery_day).delivery_day
 
     def product_name(self, product_id: str) -> str:
         return next((line.product_name for line in self.lines if line.product_id == product_id), product_id)
@@ -143,6 +159,7 @@ class OrderView:
             compartment_ids=list(self.compartment_ids),
             rejection=self.rejection.to_dict() if self.rejection else None,
             collect_by=self.collect_by.isoformat() if self.collect_by else None,
+            parts=[part.to_dict() for part in self.parts],
         )
         return data
 
@@ -157,6 +174,7 @@ class OrderView:
             compartment_ids=tuple(data.get("compartment_ids") or ()),
             rejection=Rejection.from_dict(data["rejection"]) if data.get("rejection") else None,
             collect_by=datetime.fromisoformat(data["collect_by"]) if data.get("collect_by") else None,
+            parts=tuple(Part.from_dict(part) for part in data.get("parts") or ()),
         )
         return cls(**{k: v for k, v in values.items() if k in cls.__dataclass_fields__})
 
@@ -192,15 +210,28 @@ def advance(view: OrderView, event: OrderEvent) -> Advance:
     if target not in NEXT.get(view.status, set()):
         return Advance(view, False, f"an order {view.status.value} cannot become {target.value}")
     change = StatusChange(target, event.meta.occurred_at, event.event_id)
-    updated = replace(view, history=view.history + (change,), **_details(event))
+    updated = replace(view, history=view.history + (change,), **_details(view, event))
     return Advance(updated, True)
 
 
-def _details(event: OrderEvent) -> dict[str, Any]:
+def move_part(view: OrderView, event: OrderDeliveryMoved) -> Advance:
+    """A part of the confirmed order arrives on another day: the part's day, and the
+    order's (its last part's), move; the status stays."""
+    if view.status is not OrderStatus.CONFIRMED:
+        return Advance(view, False, f"a part of an order {view.status.value} does not move")
+    # A view confirmed before parts were kept: every shop's part on the order's day.
+    known = view.parts or confirmed_parts(view.shops_in_order, view.delivery_day, (), view.compartment_ids)
+    parts = after_move(known, view.delivery_day, event)
+    return Advance(replace(view, parts=parts, delivery_day=order_day(parts, view.delivery_day)), True)
+
+
+def _details(view: OrderView, event: OrderEvent) -> dict[str, Any]:
     """What each event adds to the view besides the status."""
     match event:
         case OrderConfirmed():
-            return {"compartment_ids": tuple(event.compartment_ids)}
+            return {"compartment_ids": tuple(event.compartment_ids),
+                    "parts": confirmed_parts(view.shops_in_order, event.delivery_day, event.parts,
+                                             event.compartment_ids)}
         case OrderRejected():
             return {"rejection": Rejection(event.reason, tuple(event.lines), event.message)}
         case OrderCancelled():

@@ -1,13 +1,17 @@
 """What the orders service knows of other services' things, projected from their
-public topics: a product as listed (catalog.products) and a pick-up point
-(pickup.points). Prices, shops, weights and volumes of order lines come from here."""
+public topics: a product as listed (catalog.products), a shop's opening hours
+(catalog.shops) and a pick-up point (pickup.points). Prices, shops, weights and
+volumes of order lines come from here; which days a shop's goods can make, from
+its opening hours (`collection_days`)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from datetime import date, time
 from typing import Any, Mapping, Self
 
-from nahnetz.records import PickupPointRegistered, PickupPointUpdated, ProductListed, ProductUpdated
+from nahnetz.records import (PickupPointRegistered, PickupPointUpdated, ProductListed, ProductUpdated, ShopRegistered,
+                             ShopUpdated)
 
 
 class _Stored:
@@ -77,3 +81,37 @@ class PickupPointListing(_Stored):
             municipality=event.municipality, locality=event.address.locality, hold_days=event.hold_days,
             in_service=event.in_service if isinstance(event, PickupPointUpdated) else True,
         )
+
+
+@dataclass(frozen=True)
+class ShopListing(_Stored):
+    """A shop's name and opening hours (local time, Europe/Berlin), as JSON values:
+    intervals are [weekday, opens, closes] with times as HH:MM:SS."""
+
+    shop_id: str
+    name: str
+    intervals: list[list[str]]
+    closed_on: list[str]           # days closed against the weekly rule (ISO)
+    closed_for_good: bool = False
+
+    @classmethod
+    def from_profile(cls, event: ShopRegistered | ShopUpdated) -> "ShopListing":
+        """From ShopRegistered or ShopUpdated (each carries the whole profile)."""
+        hours = event.opening_hours
+        return cls(shop_id=event.shop_id, name=event.name,
+                   intervals=[[str(i.weekday), i.opens.isoformat(), i.closes.isoformat()] for i in hours.intervals],
+                   closed_on=[day.isoformat() for day in hours.closed_on])
+
+    def close_for_good(self) -> "ShopListing":
+        return replace(self, closed_for_good=True)
+
+    def hours_on(self, day: date) -> list[tuple[time, time]]:
+        """The day's opening intervals (opens, closes) in local time; none on a closed day."""
+        if self.closed_for_good or day.isoformat() in self.closed_on:
+            return []
+        weekday = WEEKDAYS[day.weekday()]
+        return sorted((time.fromisoformat(opens), time.fromisoformat(closes))
+                      for wd, opens, closes in self.intervals if wd == weekday and closes > opens)
+
+
+WEEKDAYS = ("MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY")

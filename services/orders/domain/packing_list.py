@@ -1,6 +1,7 @@
 """What a shop packs for a delivery day: its lines of the confirmed orders for that
 day, grouped by order (with the pick-up point the parcel goes to), and the total
-of each product, so the shop can take the goods off the shelf once.
+of each product, so the shop can take the goods off the shelf once. The day is
+the shop's part's: when the hub moved it, the order is packed for the new day.
 
 Orders that were confirmed and not cancelled count, also once they are in the
 locker or collected: the list of a past day still shows what was packed.
@@ -69,7 +70,7 @@ def build_packing_list(shop_id: str, day: date, orders: Iterable[OrderView],
     totals: dict[str, ProductTotal] = {}
     for order in orders:
         lines = order.lines_of_shop(shop_id)
-        if order.delivery_day != day or order.status not in PACKED_STATUSES or not lines:
+        if order.part_day(shop_id) != day or order.status not in PACKED_STATUSES or not lines:
             continue
         packed.append(PackedOrder(
             order_id=order.order_id, order_ref=order_ref(order.order_id), status=order.status.value,

@@ -3,7 +3,7 @@
 Every rule that fails is reported with the field it concerns, so a form (or an
 assistant on the phone) can point at the line to fix:
 
-    validate_order(request, products, point, rules, now)
+    validate_order(request, products, point, rules, now, shops=shops)
     -> PricedOrder, or raises OrderInvalid([Problem("lines[1].quantity", "..."), ...])
 
 Prices, shops, temperature classes, weights and volumes are the listing's as
@@ -19,8 +19,9 @@ from typing import Any, Mapping, Sequence
 from nahnetz.kit.errors import Unprocessable
 from nahnetz.records import Money, OrderLine, TemperatureClass
 
-from .booking import BookingRules, delivery_day_problem
-from .listings import PickupPointListing, ProductListing
+from .booking import BookingRules, booking_window, delivery_day_problem, earliest_collection
+from .collection_days import describe, shops_of, unreachable
+from .listings import PickupPointListing, ProductListing, ShopListing
 
 PAYMENT_METHODS = ("ONLINE", "SIMULATED", "AT_PICKUP")
 CHANNELS = ("WEB", "APP", "PHONE", "COUNTER", "MARKET", "PAPER")
@@ -93,10 +94,11 @@ class PricedOrder:
 
 
 def validate_order(request: OrderRequest, products: Mapping[str, ProductListing | None],
-                   pickup_point: PickupPointListing | None, rules: BookingRules, now: datetime
-                   ) -> PricedOrder:
+                   pickup_point: PickupPointListing | None, rules: BookingRules, now: datetime,
+                   shops: Mapping[str, ShopListing | None] | None = None) -> PricedOrder:
     """Check every rule; price the lines from the listings. Raises OrderInvalid
-    naming every problem found, not only the first."""
+    naming every problem found, not only the first. `shops`: the opening hours of
+    the order's shops, where known (a day their goods cannot make is refused)."""
     problems: list[Problem] = []
     problems += _line_problems(request.lines, products, rules)
     if not request.resident_id.strip():
@@ -109,6 +111,10 @@ def validate_order(request: OrderRequest, products: Mapping[str, ProductListing 
     day_problem = delivery_day_problem(request.delivery_day, now, rules)
     if day_problem:
         problems.append(Problem("delivery_day", day_problem))
+    elif shops:
+        day_problem = _collection_problem(request, products, shops, rules, now)
+        if day_problem:
+            problems.append(Problem("delivery_day", day_problem))
     if request.payment_method not in PAYMENT_METHODS:
         problems.append(Problem("payment_method", f"payment must be one of {', '.join(PAYMENT_METHODS)}"))
     if request.channel not in CHANNELS:
@@ -125,6 +131,16 @@ def validate_order(request: OrderRequest, products: Mapping[str, ProductListing 
                                     f"the product is priced in {lines[i].unit_price.currency}, not {rules.currency}")
                             for i in foreign])
     return PricedOrder(request, lines, rules.delivery_fee_cents, rules.currency)
+
+
+def _collection_problem(request: OrderRequest, products: Mapping[str, ProductListing | None],
+                        shops: Mapping[str, ShopListing | None], rules: BookingRules, now: datetime) -> str | None:
+    """Why the order's shops cannot make the delivery day (naming the next day they all can)."""
+    shop_ids = [p.shop_id for line in request.lines if (p := products.get(line.product_id)) is not None]
+    known = shops_of(shop_ids, dict(shops))
+    late = unreachable(known, request.delivery_day, earliest_collection(now, rules), booking_window(now, rules),
+                       rules)
+    return None if late is None else describe(late, request.delivery_day)
 
 
 def _line_problems(lines: Sequence[LineRequest], products: Mapping[str, ProductListing | None],

@@ -23,9 +23,9 @@ from datetime import date
 from enum import Enum
 from typing import Any, Iterable, Mapping
 
-from nahnetz.records import (CompartmentRejected, CompartmentRejectionReason, CompartmentReserved, OrderPlaced,
-                             OrderRejectionReason, RejectedOrderLine, StockRejected, StockRejectionReason,
-                             StockReserved)
+from nahnetz.records import (CompartmentRejected, CompartmentRejectionReason, CompartmentReserved, OrderPart,
+                             OrderPlaced, OrderRejectionReason, RejectedOrderLine, StockRejected,
+                             StockRejectionReason, StockReserved)
 
 from .lifecycle import Rejection
 
@@ -87,6 +87,7 @@ class CompartmentAnswer:
     reserved: bool
     compartment_ids: tuple[str, ...] = ()
     reason: CompartmentRejectionReason | None = None   # when not reserved
+    parts: tuple[OrderPart, ...] = ()   # which compartments take each shop's goods
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ class Confirm:
     pickup_point_id: str
     delivery_day: date
     compartment_ids: tuple[str, ...]
+    parts: tuple[OrderPart, ...] = ()
 
 
 Decision = Confirm | Rejection
@@ -142,6 +144,7 @@ class SagaState:
                 "reserved": self.compartment.reserved,
                 "compartment_ids": list(self.compartment.compartment_ids),
                 "reason": None if self.compartment.reason is None else str(self.compartment.reason),
+                "parts": [part.to_avro() for part in self.compartment.parts],
             },
             "deadline": self.deadline,
         }
@@ -162,7 +165,8 @@ class SagaState:
                    for pid, a in data.get("stock", {}).items()},
             compartment=None if compartment is None else CompartmentAnswer(
                 compartment["reserved"], tuple(compartment["compartment_ids"]),
-                None if compartment.get("reason") is None else CompartmentRejectionReason(compartment["reason"])),
+                None if compartment.get("reason") is None else CompartmentRejectionReason(compartment["reason"]),
+                tuple(OrderPart.from_avro(part) for part in compartment.get("parts", []))),
             deadline=data.get("deadline"),
         )
 
@@ -181,7 +185,7 @@ def stock_answers(event: StockReserved | StockRejected) -> list[StockAnswer]:
 
 def compartment_answer(event: CompartmentReserved | CompartmentRejected) -> CompartmentAnswer:
     if isinstance(event, CompartmentReserved):
-        return CompartmentAnswer(True, tuple(event.compartment_ids))
+        return CompartmentAnswer(True, tuple(event.compartment_ids), parts=tuple(event.parts))
     return CompartmentAnswer(False, (), event.reason)
 
 
@@ -241,7 +245,8 @@ def _decide(state: SagaState) -> Step:
     if (placement is not None and state.compartment is not None
             and placement.products <= {pid for pid, a in state.stock.items() if a.reserved}):
         return (replace(state, phase=Phase.CONFIRMED),
-                Confirm(placement.pickup_point_id, placement.delivery_day, state.compartment.compartment_ids))
+                Confirm(placement.pickup_point_id, placement.delivery_day, state.compartment.compartment_ids,
+                        state.compartment.parts))
     return state, None
 
 

@@ -15,6 +15,8 @@ publishes nothing and a crash before the publish publishes the same events again
 | compartment_decisions: apply_compartment_decision | pickup.reservations | the compartment answer to the saga |
 | timeouts: reject_overdue_orders | (timer) | rejects awaiting orders past their deadline (TIMEOUT) |
 | parcels: apply_parcel_event | pickup.parcels | OrderReadyForPickup / OrderCollected / OrderExpired, once each |
+| shops: project_shop | catalog.shops | keeps orders:shop:* (opening hours: which days an order may book) |
+| shipments: apply_shipment_event | logistics.shipments | OrderDeliveryMoved when the hub moves a part, once |
 | commands: place_order, cancel_order | (the API) | validate, publish OrderPlaced / OrderCancelled |
 
 Shared: `store` (the JSON values in Redis), `events_out` (the events published,

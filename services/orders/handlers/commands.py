@@ -9,10 +9,12 @@ client may retry (with its Idempotency-Key).
 
 from __future__ import annotations
 
+import logging
 import uuid
 from datetime import datetime
 
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from nahnetz.events import Actor, new_event
 from nahnetz.kit.errors import Conflict
@@ -24,9 +26,10 @@ from .. import keys
 from ..domain.booking import BookingRules
 from ..domain.lifecycle import OrderView, placed_order
 from ..domain.placement import OrderRequest, validate_order
-from .store import dumps, load_point, load_products
+from .store import dumps, load_point, load_products, load_shops
 
 PRODUCER = "orders-api"
+log = logging.getLogger(__name__)
 # Long enough to answer a status request until the worker has projected the order.
 SUBMITTED_TTL_S = 3600
 CANCEL_CLAIM_TTL_S = 30 * 24 * 3600
@@ -38,7 +41,8 @@ async def place_order(request: OrderRequest, actor: Actor, redis: Redis, produce
     order as accepted (status PLACED)."""
     products = await load_products(redis, (line.product_id for line in request.lines))
     point = await load_point(redis, request.pickup_point_id)
-    priced = validate_order(request, products, point, rules, now)
+    shops = await load_shops(redis, (p.shop_id for p in products.values() if p is not None))
+    priced = validate_order(request, products, point, rules, now, shops=shops)
     placed = new_event(
         OrderPlaced, producer=PRODUCER, actor=actor,
         order_id=str(uuid.uuid4()), resident_id=request.resident_id, lines=list(priced.lines),
@@ -49,7 +53,12 @@ async def place_order(request: OrderRequest, actor: Actor, redis: Redis, produce
     )
     await publish(producer, placed)
     view = placed_order(placed)
-    await redis.set(keys.submitted(view.order_id), dumps(view.to_dict()), ex=SUBMITTED_TTL_S)
+    try:
+        await redis.set(keys.submitted(view.order_id), dumps(view.to_dict()), ex=SUBMITTED_TTL_S)
+    except RedisError as exc:
+        # The order is recorded (the broker acknowledged it): a 503 now would make the
+        # client place it again. The status shows once the worker has projected it.
+        log.warning("order %s placed; its status is not cached (Redis: %s)", view.order_id, exc)
     return view
 
 

@@ -6,17 +6,17 @@ from redis.asyncio import Redis
 
 from nahnetz.events import Event
 from nahnetz.messaging.producer import EventProducer
-from nahnetz.records import CompartmentRejected, CompartmentReleased, CompartmentReserved
+from nahnetz.records import CompartmentHoldMoved, CompartmentRejected, CompartmentReleased, CompartmentReserved
 
 from .. import keys
 from ..domain import saga
 from .answers import record_answer
 
 
-async def apply_compartment_decision(event: CompartmentReserved | CompartmentRejected | CompartmentReleased,
-                                     redis: Redis, producer: EventProducer) -> list[Event]:
-    """CompartmentReserved / CompartmentRejected (CompartmentReleased is not an answer)."""
-    if isinstance(event, CompartmentReleased):
+async def apply_compartment_decision(event: CompartmentReserved | CompartmentRejected | CompartmentReleased
+                                     | CompartmentHoldMoved, redis: Redis, producer: EventProducer) -> list[Event]:
+    """CompartmentReserved / CompartmentRejected (a release or a moved hold is no answer)."""
+    if isinstance(event, (CompartmentReleased, CompartmentHoldMoved)):
         return []
     answer = saga.compartment_answer(event)
     return await record_answer(event, event.order_id, redis, producer, keys.COMPARTMENT_DECISIONS,

@@ -44,7 +44,7 @@ def decision_event(order_id: str, decision: Decision, caused_by: Event | EventRe
             OrderConfirmed, producer=PRODUCER, caused_by=caused_by,  # type: ignore[arg-type]
             event_id=derived_id(order_id, OrderConfirmed.__name__), order_id=order_id,
             pickup_point_id=decision.pickup_point_id, delivery_day=decision.delivery_day,
-            compartment_ids=list(decision.compartment_ids))
+            compartment_ids=list(decision.compartment_ids), parts=list(decision.parts))
     return new_event(
         OrderRejected, producer=PRODUCER, caused_by=caused_by,  # type: ignore[arg-type]
         event_id=derived_id(order_id, OrderRejected.__name__), order_id=order_id, reason=decision.reason,

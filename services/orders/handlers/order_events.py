@@ -3,7 +3,8 @@
 OrderPlaced creates the order's view and starts the saga (which may decide at
 once, if answers overtook it); every later event moves the view's status, a
 decision or cancellation closes the saga, and news for the resident becomes a
-NotificationRequested.
+NotificationRequested. OrderDeliveryMoved moves one part to its new day (and the
+shop's packing list with it) and tells the resident.
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ from nahnetz.messaging.handling import InvalidEvent
 from nahnetz.messaging.idempotency import Transaction
 from nahnetz.messaging.outbox import Outbox
 from nahnetz.messaging.producer import EventProducer
-from nahnetz.records import OrderCancelled, OrderConfirmed, OrderPlaced, OrderRejected
+from nahnetz.records import OrderCancelled, OrderConfirmed, OrderDeliveryMoved, OrderPlaced, OrderRejected
 
 from .. import keys
 from ..domain import saga
-from ..domain.lifecycle import OrderEvent, OrderStatus, OrderView, advance, placed_order
+from ..domain.lifecycle import OrderEvent, OrderStatus, OrderView, advance, move_part, placed_order
+from ..domain.move_notice import moved_notice
 from ..domain.notices import notice_for
 from .events_out import decision_event, notification_event
-from .store import dumps, load_point, load_saga, load_view, write_saga
+from .store import dumps, load_point, load_saga, load_shop, load_view, write_saga
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,8 @@ async def apply_order_event(event: OrderEvent, redis: Redis, producer: EventProd
         if view is None:
             raise InvalidEvent(f"{event.type} for order {order_id}, which was never placed")
         point = await load_point(tx.read, view.pickup_point_id)
+        if isinstance(event, OrderDeliveryMoved):
+            return await _move(tx, view, event, point.name if point else None)
         out: list[Event] = []
         moved = advance(view, event)
         if moved.changed:
@@ -74,6 +78,21 @@ async def apply_order_event(event: OrderEvent, redis: Redis, producer: EventProd
 
     outbox = Outbox(redis, producer, keys.LIFECYCLE)
     return await outbox.decide(event.event_id, step, watch=[keys.order(order_id), keys.saga(order_id)])
+
+
+async def _move(tx: Transaction, view: OrderView, event: OrderDeliveryMoved, point_name: str | None) -> list[Event]:
+    """The part's new day in the view and the shop's packing list; the resident is told."""
+    moved = move_part(view, event)
+    if not moved.changed:
+        log.info("order %s: %s changes nothing: %s", view.order_id, event.type, moved.why_not,
+                 extra={"order_id": view.order_id})
+        return []
+    shop = await load_shop(tx.read, event.shop_id)  # every read before the first write
+    tx.write.set(keys.order(view.order_id), dumps(moved.view.to_dict()))
+    tx.write.srem(keys.packing(event.shop_id, view.part_day(event.shop_id)), view.order_id)
+    tx.write.sadd(keys.packing(event.shop_id, event.to_day), view.order_id)
+    notice = moved_notice(moved.view, event, shop.name if shop else None, point_name)
+    return [notification_event(notice, caused_by=event)]
 
 
 def _place(tx: Transaction, event: OrderPlaced, view: OrderView | None, state: saga.SagaState,

@@ -14,7 +14,7 @@ from nahnetz.messaging.idempotency import Transaction
 
 from .. import keys
 from ..domain.lifecycle import OrderView
-from ..domain.listings import PickupPointListing, ProductListing
+from ..domain.listings import PickupPointListing, ProductListing, ShopListing
 from ..domain.saga import SagaState
 
 # The saga's state must outlive every redelivery of its answers, like the markers.
@@ -41,6 +41,19 @@ async def load_products(redis: Any, product_ids: Iterable[str]) -> dict[str, Pro
     raws = await redis.mget([keys.product(pid) for pid in ids])
     return {pid: (None if raw is None else ProductListing.from_dict(json.loads(raw)))
             for pid, raw in zip(ids, raws)}
+
+
+async def load_shop(redis: Any, shop_id: str) -> ShopListing | None:
+    data = loads(await redis.get(keys.shop(shop_id)))
+    return None if data is None else ShopListing.from_dict(data)
+
+
+async def load_shops(redis: Any, shop_ids: Iterable[str]) -> dict[str, ShopListing | None]:
+    ids = sorted(set(shop_ids))
+    if not ids:
+        return {}
+    raws = await redis.mget([keys.shop(sid) for sid in ids])
+    return {sid: (None if raw is None else ShopListing.from_dict(json.loads(raw))) for sid, raw in zip(ids, raws)}
 
 
 async def load_point(redis: Any, pickup_point_id: str) -> PickupPointListing | None:

@@ -1,5 +1,5 @@
 """Depositing a parcel: the terminal's deposit (API) and a driver's delivered stop
-(worker, `tour_deliveries`) both come here.
+(worker, `tour_deliveries`, once every part of the order is in) both come here.
 
 The PIN and the QR payload exist only in this step and the resident's
 notification; Redis and the events hold their keyed hashes (`domain/codes.py`),
@@ -26,7 +26,7 @@ from nahnetz.records import NotificationRequested, ParcelDeposited
 
 from .. import keys
 from ..domain import codes
-from ..domain.deposit import Reservation, check_reserved, plan_deposit
+from ..domain.deposit import Reservation, check_reserved, occupancy_for_deposit, plan_deposit
 from ..domain.notices import parcel_ready
 from ..domain.parcels import parcel_record
 from ..settings import PickupSettings
@@ -50,8 +50,11 @@ async def deposit_parcel(*, order_id: str, compartment_ids: list[str] | None, to
     reservation = Reservation.from_record(order_id, await redis.hgetall(keys.order(order_id)))
     point_id = check_reserved(reservation)
     point = await load_point(redis, point_id)
-    occupancy = await redis.hgetall(keys.day(point_id, reservation.delivery_day))
-    plan = plan_deposit(reservation, point, occupancy, compartment_ids, now, settings.expiry_seconds)
+    # A part delivered on an earlier day waits in compartments held for the order that day.
+    days = {reservation.delivery_day, *reservation.held_on()}
+    by_day = {day: await redis.hgetall(keys.day(point_id, day)) for day in days}
+    plan = plan_deposit(reservation, point, occupancy_for_deposit(reservation, by_day), compartment_ids, now,
+                        settings.expiry_seconds)
 
     code = codes.new_pickup_code(order_id)
     deposit_id = str(uuid.uuid4())  # also the salt of this parcel's hashes

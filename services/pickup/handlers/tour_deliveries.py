@@ -3,20 +3,32 @@ DELIVERED on logistics.tours deposits each of its orders' parcels into the
 compartments reserved for them, exactly as the terminal's deposit does (a
 code for the resident, only its hash kept).
 
+An order of several shops comes as one shipment per shop, maybe on different
+tours and days. A delivery puts its parts into their compartments and records
+them (`delivered` in `pickup:order:<order_id>`); only the delivery that brings
+the last part deposits the parcel, so the resident's code comes once, when
+everything is there. Which parts a stop brings is kept from the tour's stops
+(each consignment names its shipment, order and shop).
+
 DELIVERED is also what a driver reports when unloading at the hub mid-tour or
 at the end of a collection tour (a DEPOT stop; the hub books the goods in):
 those goods are not in a locker yet, so no parcel is deposited and no code
 sent. The report names only its stop's position, so the kind of each stop is
 kept from the tour's TourDispatched (`pickup:tour:<tour_id>`), which comes
 first on the tour's partition.
+
+Rebuild: `replay_tour_event` applies TourDispatched and the delivered parts of
+StopCompleted again without depositing anything.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import datetime
 
 from redis.asyncio import Redis
+from redis.exceptions import WatchError
 
 from nahnetz.events import Actor, Event
 from nahnetz.kit.errors import Conflict, NotFound, Unprocessable
@@ -25,6 +37,7 @@ from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import StopCompleted, StopKind, TourDispatched
 
 from .. import keys
+from ..domain.deposit import Reservation, parts_missing
 from ..settings import PickupSettings
 from .deposits import deposit_parcel
 
@@ -34,12 +47,22 @@ log = logging.getLogger(__name__)
 TOUR_TTL_S = 30 * 24 * 3600
 
 
+def _parts_field(index: int) -> str:
+    return f"{index}:parts"
+
+
 async def remember_stops(event: TourDispatched, redis: Redis) -> None:
-    """The kind of each stop of a dispatched tour, by its position, and the tour's driver
-    as a carrier of every order it unloads at a pick-up point (only they may deposit it)."""
-    kinds = {str(i): stop.kind for i, stop in enumerate(event.stops)}
+    """The kind of each stop of a dispatched tour, by its position, what each delivery
+    stop unloads (shipment -> order and shop), and the tour's driver as a carrier of
+    every order it unloads at a pick-up point (only they may deposit it)."""
+    kinds: dict[str, str] = {str(i): stop.kind for i, stop in enumerate(event.stops)}
     if not kinds:
         return
+    for i, stop in enumerate(event.stops):
+        unloaded = {c.shipment_id: [c.order_id, c.shop_id] for c in stop.consignments
+                    if stop.kind == StopKind.DELIVERY and c.pickup_point_id == stop.place_id}
+        if unloaded:
+            kinds[_parts_field(i)] = json.dumps(unloaded)
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(keys.tour(event.tour_id), mapping=kinds)
         pipe.expire(keys.tour(event.tour_id), TOUR_TTL_S)
@@ -77,9 +100,16 @@ async def deposit_delivered_orders(event: Event, redis: Redis, producer: EventPr
     actor = (Actor(reported_by.user_id, reported_by.role, reported_by.on_behalf_of) if reported_by
              else Actor(f"tour:{event.tour_id}", "DRIVER"))
     deposited, refused = [], []
+    brought = await parts_brought(event, redis)
     for order_id in event.order_ids:
         if await redis.exists(keys.parcel(order_id)):
             continue  # deposited before (a redelivery, or another part of the order came first)
+        missing = await record_parts(redis, order_id, brought.get(order_id))
+        if missing:
+            # In their compartments, waiting: no code while a part is still to come.
+            log.info("order %s: a part is in; waiting for the part(s) of %s", order_id, ", ".join(missing),
+                     extra={"order_id": order_id, "tour_id": event.tour_id})
+            continue
         try:
             await deposit_parcel(order_id=order_id, compartment_ids=None, tour_id=event.tour_id, actor=actor,
                                  deposited_by=actor.user_id, redis=redis, producer=producer,
@@ -96,3 +126,54 @@ async def deposit_delivered_orders(event: Event, redis: Redis, producer: EventPr
         # No reservation, or compartments held by someone else: a person must look.
         raise InvalidEvent(f"tour {event.tour_id} stop {event.stop_index}: cannot deposit " + "; ".join(refused))
     return deposited
+
+
+async def parts_brought(event: StopCompleted, redis: Redis) -> dict[str, set[str] | None]:
+    """Order -> the shops whose parts the stop unloaded (those of the reported shipments,
+    or all the stop's when it names none); an order absent when the tour's stop is not
+    known here, or None when a consignment names no shop (the whole order, as before
+    parts were told)."""
+    raw = await redis.hget(keys.tour(event.tour_id), _parts_field(event.stop_index))
+    if raw is None:
+        return {}
+    reported = set(event.shipment_ids)
+    brought: dict[str, set[str] | None] = {}
+    for shipment_id, (order_id, shop_id) in json.loads(raw).items():
+        if reported and shipment_id not in reported:
+            continue  # on board no more (its collection failed): not unloaded here
+        if shop_id is None or brought.get(order_id, set()) is None:
+            brought[order_id] = None
+        else:
+            brought.setdefault(order_id, set()).add(shop_id)
+    return brought
+
+
+async def record_parts(redis: Redis, order_id: str, shops: set[str] | None) -> tuple[str, ...]:
+    """Record the order's parts `shops` as in their compartments (None: the whole order);
+    return the parts still to come."""
+    key = keys.order(order_id)
+    for _ in range(10):
+        async with redis.pipeline(transaction=True) as pipe:
+            await pipe.watch(key)
+            reservation = Reservation.from_record(order_id, await pipe.hgetall(key))
+            delivered = list(reservation.shops if shops is None else dict.fromkeys(
+                [*reservation.delivered, *sorted(shops)]))
+            pipe.multi()
+            if reservation.shops:
+                pipe.hset(key, "delivered", json.dumps(delivered))
+            try:
+                await pipe.execute()
+            except WatchError:
+                continue
+            return parts_missing(reservation, delivered)
+    raise RuntimeError(f"order {order_id}: its record keeps changing; the delivery is tried again")
+
+
+async def replay_tour_event(event: Event, redis: Redis) -> None:
+    """A rebuild: the stops of a dispatched tour, and the parts a delivery brought, without
+    depositing (the parcels come back from pickup.parcels)."""
+    if isinstance(event, TourDispatched):
+        await remember_stops(event, redis)
+    elif isinstance(event, StopCompleted) and event.kind == "DELIVERED":
+        for order_id, shops in (await parts_brought(event, redis)).items():
+            await record_parts(redis, order_id, shops)
