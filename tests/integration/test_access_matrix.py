@@ -347,8 +347,10 @@ async def world(workers, broker_bootstrap, redis_url, producer):
             http[service] = await stack.enter_async_context(
                 api_client(factory(settings), base_url=f"http://{service}.test", timeout=15))
         made = World(http)
-        await asyncio.gather(seed_catalog(made, workers["catalog"]),
-                             seed_orders(made, workers["orders"], producer, redis),
+        # The catalog first: the parcel's order is of its product, so the order saga confirms it
+        # (an order of an unknown product would be rejected and its compartment released).
+        await seed_catalog(made, workers["catalog"])
+        await asyncio.gather(seed_orders(made, workers["orders"], producer, redis),
                              seed_pickup(made, workers["pickup"], producer),
                              seed_tour(made, workers["dispatch"], producer, redis))
         await seed_carried(made, workers["pickup"])
@@ -403,7 +405,8 @@ async def seed_pickup(w: World, worker, producer) -> None:
 
     await eventually(point_known, what="the counter projected", watch=[worker])
     w.parcel = f"o-parcel-{RUN}"
-    await producer.publish(order_placed(w.parcel, w.point, PICKUP_DAY, [line("AMBIENT", 5000)],
+    await producer.publish(order_placed(w.parcel, w.point, PICKUP_DAY,
+                                        [line("AMBIENT", 5000, product=w.product, shop=OWN.shop)],
                                         resident=OWN.resident))
 
     async def reserved() -> bool:
