@@ -5,15 +5,40 @@ would publish. Its processes, topic readers and waiting are the test kit's
 
 from __future__ import annotations
 
+import asyncio
+import uuid
+from contextlib import asynccontextmanager
 from datetime import timedelta
-from typing import Any
+from pathlib import Path
+from typing import Any, AsyncIterator
 
 from nahnetz.clock import today_in_berlin
 from nahnetz.events import new_event
 from nahnetz.kit.auth import issue_token
 from nahnetz.records import Money, OrderLine, OrderPlaced, OrderRejected
+from nahnetz.testing import ApiProcess, WorkerProcess
 
 SECRET = "catalog-integration-secret-long-enough-for-hs256"
+
+
+@asynccontextmanager
+async def catalog_processes(prefix: str, bootstrap: str, redis_url: str,
+                            run_dir: Path) -> AsyncIterator[tuple[ApiProcess, WorkerProcess]]:
+    """The catalog's API and worker (a consumer group of its own) as processes, started
+    side by side and stopped on the way out."""
+    app_id = f"{prefix}-{uuid.uuid4().hex[:8]}"
+    where = {"bootstrap": bootstrap, "redis_url": redis_url, "run_dir": run_dir,
+             "env": {"NAHNETZ_JWT_SECRET": SECRET}}
+    api = ApiProcess("catalog", name=f"{app_id}-api", **where)
+    worker = WorkerProcess("catalog", app_id=app_id, name=f"{app_id}-worker", **where)
+    try:
+        api.launch()
+        worker.launch()
+        await asyncio.gather(api.wait_ready(), worker.wait_ready())
+        yield api, worker
+    finally:
+        api.stop()
+        worker.stop()
 
 
 # -- tokens and builders ----------------------------------------------------------------------

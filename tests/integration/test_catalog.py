@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from catalog_stack import (SECRET, bearer, operator_token, order_placed, order_rejected, product_listing,
-                           resident_token, shop_profile, shop_token)
+from catalog_stack import (SECRET, bearer, catalog_processes, operator_token, order_placed, order_rejected,
+                           product_listing, resident_token, shop_profile, shop_token)
 from nahnetz.events import Event, new_event, read_event
 from nahnetz.kit.redis import connect
 from nahnetz.messaging import headers as h
@@ -37,19 +37,8 @@ WARBURG = (51.492, 9.142)   # about 25 km south of Brakel
 @pytest.fixture(scope="module")
 async def catalog(topics, broker_bootstrap, redis_url, run_dir) -> list[ApiProcess | WorkerProcess]:
     """The catalog's API and worker (in a consumer group of its own), started side by side."""
-    app_id = f"catalog-test-{uuid.uuid4().hex[:8]}"
-    where = {"bootstrap": broker_bootstrap, "redis_url": redis_url, "run_dir": run_dir,
-             "env": {"NAHNETZ_JWT_SECRET": SECRET}}
-    api = ApiProcess("catalog", name=f"{app_id}-api", **where)
-    worker = WorkerProcess("catalog", app_id=app_id, name=f"{app_id}-worker", **where)
-    try:
-        api.launch()
-        worker.launch()
-        await asyncio.gather(api.wait_ready(), worker.wait_ready())
+    async with catalog_processes("catalog-test", broker_bootstrap, redis_url, run_dir) as (api, worker):
         yield [api, worker]
-    finally:
-        api.stop()
-        worker.stop()
 
 
 @pytest.fixture(scope="module")

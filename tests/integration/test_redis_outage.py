@@ -17,14 +17,14 @@ import uuid
 
 import pytest
 
-from catalog_stack import SECRET, bearer, operator_token, product_listing, shop_profile, shop_token
+from catalog_stack import SECRET, bearer, catalog_processes, operator_token, product_listing, shop_profile, shop_token
 from nahnetz.events import new_event
 from nahnetz.messaging import headers as h
 from nahnetz.messaging.handling import RetryPolicy
 from nahnetz.records import ProductListed, StockAdjusted
 from nahnetz.stack.infra import redis_process, start_redis, wait_for_redis
 from nahnetz.stack.processes import free_port
-from nahnetz.testing import ApiProcess, TopicReader, WorkerProcess, eventually
+from nahnetz.testing import TopicReader, WorkerProcess, eventually
 from nahnetz.topics import CATALOG_PRODUCTS
 
 pytestmark = pytest.mark.integration
@@ -61,19 +61,8 @@ async def redis_server(tmp_path):
 
 @pytest.fixture
 async def catalog(topics, broker_bootstrap, redis_server, run_dir):
-    app_id = f"catalog-outage-{uuid.uuid4().hex[:8]}"
-    where = {"bootstrap": broker_bootstrap, "redis_url": redis_server.url, "run_dir": run_dir,
-             "env": {"NAHNETZ_JWT_SECRET": SECRET}}
-    api = ApiProcess("catalog", name=f"{app_id}-api", **where)
-    worker = WorkerProcess("catalog", app_id=app_id, name=f"{app_id}-worker", **where)
-    try:
-        api.launch()
-        worker.launch()
-        await asyncio.gather(api.wait_ready(), worker.wait_ready())
-        yield api, worker
-    finally:
-        api.stop()
-        worker.stop()
+    async with catalog_processes("catalog-outage", broker_bootstrap, redis_server.url, run_dir) as processes:
+        yield processes
 
 
 async def metric(worker: WorkerProcess, name: str, topic: str) -> float:
