@@ -55,7 +55,6 @@ from kafka_baseline import BaselineResult, measure, percentile  # noqa: E402
 import httpx  # noqa: E402
 from aiokafka import AIOKafkaConsumer, TopicPartition  # noqa: E402
 
-from nahnetz.demo.client import DemoError  # noqa: E402
 from nahnetz.demo.residents import delivery_day  # noqa: E402
 from nahnetz.demo.seeding import seed  # noqa: E402
 from nahnetz.events import read_event  # noqa: E402
@@ -357,24 +356,6 @@ async def throughput(stack: EmbeddedStack, producer: EventProducer, watch: SagaW
 
 
 # -- a stack ------------------------------------------------------------------------------
-def patient(platform):
-    """The demo's client, trying a call again when an API answers 503 ("try again
-    shortly": nothing was recorded), as a person would; a busy shared machine makes
-    Redis slow to answer now and then while the region is seeded."""
-    call = platform.call
-
-    async def again(*args, **kwargs):
-        for attempt in range(1, 6):
-            try:
-                return await call(*args, **kwargs)
-            except DemoError as exc:
-                if " answered 503" not in str(exc) or attempt == 5:
-                    raise
-                await asyncio.sleep(attempt)  # back off before trying again
-    platform.call = again
-    return platform
-
-
 async def with_stack(instances: int, work) -> object:
     """Run `work(stack, platform, reader, seeded, region)` on a fresh, seeded stack."""
     stack = EmbeddedStack(Path(tempfile.mkdtemp(prefix="nahnetz-bench-")), env={"NAHNETZ_LOG_LEVEL": "warning"})
@@ -382,7 +363,7 @@ async def with_stack(instances: int, work) -> object:
           flush=True)
     try:
         stack.up("--instances", str(instances))
-        platform = patient(stack.platform(timeout=60.0))
+        platform = stack.platform(timeout=60.0)
         reader = TopicReader(stack.bootstrap, FLOW)
         try:
             await reader.start()

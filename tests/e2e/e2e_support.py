@@ -116,7 +116,7 @@ class E2EPlatform(Platform):
         return (await self.clients[service].get(path, headers=self.operator)).status_code == status
 
     async def _availability_is(self, product_id: str, available: int) -> bool:
-        answer = await self.clients["catalog"].get(f"/v1/products/{product_id}/availability")
+        answer = await self.send("catalog", "GET", f"/v1/products/{product_id}/availability")
         return answer.status_code == 200 and answer.json()["available"] == available
 
     # the flow -----------------------------------------------------------------

@@ -38,6 +38,11 @@ def service_urls(environ: dict[str, str] | None = None) -> dict[str, str]:
 DECIDED = frozenset({"CONFIRMED", "REJECTED"})
 # Who acts where a call names nobody: the hub's operator.
 OPERATOR = "operator-hx-1"
+# Methods that may be sent again when the connection broke mid-request.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+# How often a call is tried in all, and the longest Retry-After it honours.
+ATTEMPTS = 5
+LONGEST_WAIT_S = 5.0
 
 
 @dataclass
@@ -68,11 +73,33 @@ class Platform:
     def operator(self) -> dict[str, str]:
         return self.token(self.operator_id, "operator")
 
+    async def send(self, service: str, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request, tried again as a patient person would: after a 503 ("try again
+        shortly": nothing was recorded) once its Retry-After passed, and after a broken
+        connection when the request was never sent or may safely be sent twice."""
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                response = await self.clients[service].request(method, path, **kwargs)
+            except (httpx.ConnectError, httpx.ConnectTimeout):
+                if attempt == ATTEMPTS:
+                    raise
+                wait = 0.2 * attempt
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+                if method.upper() not in IDEMPOTENT or attempt == ATTEMPTS:
+                    raise
+                wait = 0.2 * attempt
+            else:
+                if response.status_code != 503 or attempt == ATTEMPTS:
+                    return response
+                wait = retry_after(response, default=float(attempt))
+            await asyncio.sleep(wait)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
     async def call(self, service: str, method: str, path: str, *, who: dict[str, str] | None = None,
                    ok: tuple[int, ...] = (200, 201, 202), **kwargs: Any) -> httpx.Response:
         """One request as `who` (the operator if None); a status outside `ok` is a DemoError."""
         headers = (self.operator if who is None else who) | kwargs.pop("headers", {})
-        response = await self.clients[service].request(method, path, headers=headers, **kwargs)
+        response = await self.send(service, method, path, headers=headers, **kwargs)
         if response.status_code not in ok:
             raise DemoError(f"{service}: {method} {path} answered {response.status_code}: {response.text[:300]}")
         return response
@@ -86,7 +113,7 @@ class Platform:
 
         async def look(order_id: str) -> tuple[str, dict | None]:
             async with gate:
-                answer = await self.clients["orders"].get(f"/v1/orders/{order_id}", headers=self.operator)
+                answer = await self.send("orders", "GET", f"/v1/orders/{order_id}", headers=self.operator)
             return order_id, answer.json() if answer.status_code == 200 else None
 
         deadline = time.monotonic() + timeout
@@ -98,3 +125,12 @@ class Platform:
             if pending:
                 await asyncio.sleep(interval)
         return final, pending
+
+
+def retry_after(response: httpx.Response, *, default: float) -> float:
+    """The seconds a 503 asks to wait (RFC 9110 delay-seconds), at most LONGEST_WAIT_S."""
+    try:
+        wait = float(response.headers.get("Retry-After", default))
+    except ValueError:  # an HTTP date: rare enough to wait the default instead
+        wait = default
+    return min(max(wait, 0.0), LONGEST_WAIT_S)

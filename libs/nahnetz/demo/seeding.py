@@ -112,7 +112,7 @@ async def _wait_for(platform: Platform, paths: list[str], what: str, timeout: fl
     deadline = time.monotonic() + timeout
     pending = list(paths)
     while pending and time.monotonic() < deadline:
-        answers = await asyncio.gather(*(platform.clients["catalog"].get(p) for p in pending))
+        answers = await asyncio.gather(*(platform.send("catalog", "GET", p) for p in pending))
         pending = [p for p, a in zip(pending, answers) if a.status_code != 200]
         if pending:
             await asyncio.sleep(0.2)
@@ -126,7 +126,7 @@ async def _wait_until_visible(platform: Platform, seeded: SeededRegion, timeout:
     pending = {s.id: len(seeded.products_of(s.id)) for s in seeded.region.shops}
     while pending and time.monotonic() < deadline:
         for shop_id, count in list(pending.items()):
-            page = await platform.clients["catalog"].get(f"/v1/shops/{shop_id}")
+            page = await platform.send("catalog", "GET", f"/v1/shops/{shop_id}")
             if page.status_code == 200 and len(page.json().get("products", [])) >= count:
                 del pending[shop_id]
         if pending:

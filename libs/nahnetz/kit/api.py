@@ -167,5 +167,7 @@ def serve(create_app: Callable[[Settings], FastAPI], settings: Settings | None =
 
     settings = settings or load_settings()
     configure_logging(settings.service, settings.log_level)
+    # Keep idle connections longer than clients do (httpx: 5 s): with equal timeouts
+    # the server may close a connection just as a client sends on it (a ReadError).
     uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port,
-                log_config=None, access_log=False, timeout_graceful_shutdown=5)
+                log_config=None, access_log=False, timeout_graceful_shutdown=5, timeout_keep_alive=75)
