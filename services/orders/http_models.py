@@ -7,11 +7,12 @@ from __future__ import annotations
 from enum import Enum
 from typing import Any
 
-from pydantic import Field, StrictInt, field_validator
+from pydantic import Field, StrictBool, StrictInt, field_validator
 
 from nahnetz.clock import in_berlin
 from nahnetz.kit.request_model import Day, RequestModel
 
+from .domain.alternatives import Choice
 from .domain.booking import BookingWindow
 from .domain.lifecycle import OrderView
 from .domain.packing_list import PackingList, order_ref
@@ -86,6 +87,22 @@ class PlaceOrderBody(RequestModel):
         )
 
 
+class AlternativeBody(RequestModel):
+    """What a rejected order becomes: another pick-up point, another day, or only the
+    units the shops had left; what is left out stays as it was. `channel` as for a
+    new order (an assistant on the phone, by default)."""
+
+    pickup_point_id: str | None = Field(None, min_length=1, max_length=100)
+    delivery_day: Day | None = None
+    take_available: StrictBool = False
+    channel: Channel | None = None
+
+    _channel_lower = field_validator("channel", mode="before")(_lower)
+
+    def to_choice(self) -> Choice:
+        return Choice(self.pickup_point_id, self.delivery_day, self.take_available)
+
+
 class CancelBody(RequestModel):
 
     reason: str | None = Field(None, max_length=500)
@@ -102,8 +119,10 @@ def status_url(order_id: str) -> str:
     return f"/v1/orders/{order_id}"
 
 
-def order_json(order: OrderView, pickup_point_name: str | None = None) -> dict[str, Any]:
-    """An order for people and front ends: times in UTC and in Europe/Berlin."""
+def order_json(order: OrderView, pickup_point_name: str | None = None,
+               instead: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An order for people and front ends: times in UTC and in Europe/Berlin.
+    `instead`: what a rejected order can still become (`queries.instead`)."""
     return {
         "order_id": order.order_id,
         "order_ref": order_ref(order.order_id),
@@ -137,6 +156,9 @@ def order_json(order: OrderView, pickup_point_name: str | None = None) -> dict[s
         "collect_by_local": in_berlin(order.collect_by).isoformat() if order.collect_by else None,
         "cancel_reason": order.cancel_reason,
         "cancellable": order.cancellable,
+        "instead": instead,
+        "replaces": order.replaces,
+        "replaced_by": order.replaced_by,
     }
 
 

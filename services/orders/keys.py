@@ -14,9 +14,10 @@
 | orders:saga-deadlines | ZSET | awaiting order ids by deadline (epoch s) | worker |
 | orders:parcel:<order_id> | JSON | which parcel events were turned into order events | worker |
 | orders:cancel-claim:<order_id> | string | the one cancel request that published OrderCancelled | api |
+| orders:replacement-claim:<order_id> | string | the one order placed instead of this rejected one | api |
 | nahnetz:processed:<consumer>:<ref> | string, 30 d | processed markers (the Outbox's); consumers below | worker |
 
-Everything except the submitted and cancel-claim keys is rebuilt by replaying
+Everything except the submitted and the claim keys is rebuilt by replaying
 catalog.products, catalog.shops, pickup.points, orders.orders, catalog.stock-reservations,
 pickup.reservations, pickup.parcels and logistics.shipments (see rebuild.py). The API's
 `nahnetz:idempotency:orders:*` answers (nahnetz.kit.idempotency_keys) are the kit's.
@@ -71,6 +72,10 @@ def parcel(order_id: str) -> str:
 
 def cancel_claim(order_id: str) -> str:
     return f"{PREFIX}:cancel-claim:{order_id}"
+
+
+def replacement_claim(order_id: str) -> str:
+    return f"{PREFIX}:replacement-claim:{order_id}"
 
 
 # -- the worker's processed markers: one consumer name per handler that decides ----------------

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 from redis.asyncio import Redis
 
 from . import keys
-from .domain.lifecycle import OrderView
+from .domain.alternatives import bookable, can_take_available, still_open
+from .domain.booking import BookingRules
+from .domain.lifecycle import OrderStatus, OrderView
+from .domain.listings import ShopListing
 from .domain.packing_list import PackingList, build_packing_list
-from .handlers.store import load_point, load_views, loads
+from .handlers.store import load_point, load_shops, load_views, loads
 
 MAX_PAGE = 200
 # Redis answers an error, not an empty page, for a range past 2**63; no list is this long.
@@ -49,3 +53,27 @@ async def packing_list(redis: Redis, shop_id: str, day: date) -> PackingList:
 async def pickup_point_name(redis: Redis, pickup_point_id: str) -> str | None:
     point = await load_point(redis, pickup_point_id)
     return point.name if point else None
+
+
+async def instead(redis: Redis, order: OrderView, rules: BookingRules, now: datetime) -> dict[str, Any] | None:
+    """What a rejected order can still become, for the resident to take in one step:
+    the pick-up point's suggestions that can still be booked (named), and whether the
+    units left can be ordered. None for an order not rejected, or taken again already."""
+    if order.status is not OrderStatus.REJECTED or order.replaced_by is not None:
+        return None
+    shops = [s for s in (await load_shops(redis, order.shop_ids)).values() if isinstance(s, ShopListing)]
+    offered = still_open(order, lambda day: bookable(day, now, rules, shops))
+    names = {}
+    for point_id in {a.pickup_point_id for a in offered}:
+        point = await load_point(redis, point_id)
+        names[point_id] = point.name if point else None
+    return {
+        "alternatives": [{
+            "kind": "LATER_DAY" if a.distance_m is None else "OTHER_POINT",
+            "pickup_point": {"pickup_point_id": a.pickup_point_id, "name": names.get(a.pickup_point_id)},
+            "delivery_day": a.delivery_day.isoformat(),
+            "distance_km": None if a.distance_m is None else round(a.distance_m / 1000, 1),
+        } for a in offered],
+        "take_available": can_take_available(order),
+        "take_url": f"/v1/orders/{order.order_id}/alternative",
+    }

@@ -22,7 +22,7 @@ from . import queries
 from .domain.booking import booking_window
 from .domain.channels import cancel_channel, who_orders
 from .handlers import commands
-from .http_models import (CancelBody, PlaceOrderBody, booking_window_json, event_channel, order_json,
+from .http_models import (AlternativeBody, CancelBody, PlaceOrderBody, booking_window_json, event_channel, order_json,
                           order_summary_json, packing_list_json, status_url)
 from .settings import OrdersSettings
 
@@ -67,12 +67,46 @@ async def place_order(body: PlaceOrderBody, user: ResidentOrStaff, redis: RedisD
 
 
 @router.get("/orders/{order_id}", responses=error_responses(NO_ORDER))
-async def get_order(order_id: str, user: ResidentOrStaff, redis: RedisDep) -> dict[str, Any]:
-    """An order with its status history. Residents see only their own (404 otherwise)."""
+async def get_order(order_id: str, user: ResidentOrStaff, redis: RedisDep, config: OrdersSettingsDep,
+                    now: ClockDep) -> dict[str, Any]:
+    """An order with its status history. Residents see only their own (404 otherwise).
+    A rejected order says in `instead` what it can still become: other pick-up points
+    and days with room, or only the units left (`POST .../alternative` takes one)."""
     order = await queries.find_order(redis, order_id)
     if order is None or (user.role is Role.RESIDENT and order.resident_id != user.sub):
         raise NotFound(f"there is no order {order_id}")
-    return order_json(order, await queries.pickup_point_name(redis, order.pickup_point_id))
+    return order_json(order, await queries.pickup_point_name(redis, order.pickup_point_id),
+                      await queries.instead(redis, order, config.booking_rules(), now()))
+
+
+@router.post("/orders/{order_id}/alternative", status_code=202, responses=error_responses(
+    NO_ORDER, (Conflict, "The order was not rejected, or was taken again already (`detail.replaced_by`)"),
+    (Unprocessable, "The new order breaks a rule (the day, the point, nothing left, nothing changed): "
+                    "`detail` names every field")))
+async def take_alternative(order_id: str, body: AlternativeBody, user: ResidentOrStaff, redis: RedisDep,
+                           producer: ProducerDep, config: OrdersSettingsDep, now: ClockDep,
+                           once: Idempotency) -> Any:
+    """Take a rejected order again in one step: at another pick-up point, on another
+    day, or with only the units left; the same goods, resident and payment otherwise.
+    The resident for their own order, or an assistant for them (recorded). 202 with
+    the new order (`replaces` names the old one); it is decided like any order."""
+    order = await queries.find_order(redis, order_id)
+    if order is None or (user.role is Role.RESIDENT and order.resident_id != user.sub):
+        raise NotFound(f"there is no order {order_id}")
+    actor = actor_for_resident(user, order.resident_id)
+    ordering = who_orders(user.sub, user.role is Role.RESIDENT, order.resident_id, event_channel(body.channel))
+
+    async def take() -> JSONResponse:
+        placed = await commands.take_alternative(order, body.to_choice(), actor, ordering, redis, producer,
+                                                 config.booking_rules(), now())
+        try:
+            name = await queries.pickup_point_name(redis, placed.pickup_point_id)
+        except RedisError:  # the order is recorded: answer 202 (a 503 would have it placed twice)
+            name = None
+        return JSONResponse(order_json(placed, name), status_code=202,
+                            headers={"Location": status_url(placed.order_id)})
+
+    return await once(take, status_code=202)
 
 
 @router.get("/orders", responses=error_responses((Forbidden, "A resident sees only their own orders")))

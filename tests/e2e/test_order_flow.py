@@ -4,6 +4,7 @@ the read models out. Each test seeds a shop and a pick-up point of its own."""
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -100,3 +101,34 @@ async def test_an_out_of_stock_line_rejects_the_order_and_releases_its_other_lin
     assert len({e.event_id for e in platform.topics.events(STOCK, StockReserved, order_id=order_id)}) == 1
     assert len({e.event_id for e in platform.topics.events(STOCK, StockReleased, order_id=order_id)}) == 1
     assert platform.topics.dead_letters(keys={order_id, honey, eggs, point}) == []
+
+
+async def test_a_full_point_suggests_the_nearest_point_with_room_and_the_resident_takes_it_in_one_step(
+        platform: E2EPlatform, unique: str) -> None:
+    shop = await platform.seed_shop(unique, {"Landbrot": {"stock": 20}})
+    bread = shop.products["Landbrot"]
+    # Two lockers of their own 1.1 km apart, south of every other test's points.
+    full = await platform.seed_point(f"{unique}-a", ambient=1, location=(51.500, 9.200))
+    near = await platform.seed_point(f"{unique}-b", ambient=2, location=(51.510, 9.200))
+    day = await platform.delivery_day()
+    first = await platform.place(f"resident-{unique}-1", full, day, {bread: 1})
+    assert (await platform.decided([first], timeout=30))[first]["status"] == "CONFIRMED"
+
+    second = await platform.place(f"resident-{unique}-2", full, day, {bread: 2})
+    rejected = (await platform.decided([second], timeout=30))[second]
+    assert (rejected["status"], rejected["rejection"]["reason"]) == ("REJECTED", "NO_COMPARTMENT")
+    # Its view comes with the rejection; the suggestions as pick-up saw them.
+    instead = (await platform.order(second))["instead"]
+    suggested = [(a["kind"], a["pickup_point"]["pickup_point_id"], a["delivery_day"]) for a in instead["alternatives"]]
+    assert suggested[0] == ("OTHER_POINT", near, day.isoformat()), suggested
+    assert ("LATER_DAY", full, (day + timedelta(days=1)).isoformat()) in suggested
+    assert 1000 <= instead["alternatives"][0]["distance_km"] * 1000 <= 1200
+
+    answer = await platform.call("orders", "POST", f"/v1/orders/{second}/alternative",
+                                 who=platform.token(f"resident-{unique}-2", "resident"), ok=(202,),
+                                 json={"pickup_point_id": near})
+    taken = answer.json()["order_id"]
+    confirmed = (await platform.decided([taken], timeout=30))[taken]
+    assert (confirmed["status"], confirmed["replaces"]) == ("CONFIRMED", second)
+    assert held_by(await platform.occupancy(near, day)) == {c: taken for c in confirmed["compartment_ids"]}
+    assert (await platform.availability(bread))["reserved"] == 3

@@ -113,6 +113,9 @@ ORDERS: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/me/orders"): roles(Role.RESIDENT),
     ("POST", "/v1/orders/{order_id}/cancel"): roles(Role.RESIDENT, *STAFF,
                                                      scopes=[Scope(Role.RESIDENT, OWN_RESIDENT, 404)]),
+    # A rejected order taken again: by its resident, or staff for them.
+    ("POST", "/v1/orders/{order_id}/alternative"): roles(Role.RESIDENT, *STAFF,
+                                                          scopes=[Scope(Role.RESIDENT, OWN_RESIDENT, 404)]),
     ("GET", "/v1/shops/{shop_id}/packing-list"): roles(Role.SHOP, *STAFF, scopes=[Scope(Role.SHOP, OWN_SHOP, 403)]),
     # The bookable days are no secret, but the route is for signed-in callers.
     ("GET", "/v1/delivery-days"): signed_in(),

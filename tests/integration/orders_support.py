@@ -10,8 +10,8 @@ from typing import Iterable
 from nahnetz.clock import today_in_berlin
 from nahnetz.events import Event, new_event
 from nahnetz.messaging.producer import EventProducer
-from nahnetz.records import (Address, Compartment, CompartmentReserved, Contact, GeoPoint, Money, OpeningHours,
-                             OpeningInterval, OrderPlaced, PickupPointKind, PickupPointRegistered, ProductListed,
+from nahnetz.records import (Address, Compartment, CompartmentRejected, CompartmentReserved, Contact, GeoPoint, Money, OpeningHours,
+                             OpeningInterval, OrderPlaced, PickupAlternative, PickupPointKind, PickupPointRegistered, ProductListed,
                              RejectedStockLine, ShopRegistered, StockLine, StockRejected, StockRejectionReason,
                              StockReserved, TemperatureClass, Weekday)
 
@@ -69,6 +69,13 @@ def compartment_reserved(placed: OrderPlaced, compartment_ids: Iterable[str] = (
     return new_event(CompartmentReserved, producer="pickup-worker", caused_by=placed, order_id=placed.order_id,
                      pickup_point_id=placed.pickup_point_id, delivery_day=placed.delivery_day,
                      compartment_ids=list(compartment_ids))
+
+
+def compartment_full(placed: OrderPlaced, alternatives: Iterable[PickupAlternative] = ()) -> CompartmentRejected:
+    """The point is full that day; it names where and when the goods would fit."""
+    return new_event(CompartmentRejected, producer="pickup-worker", caused_by=placed, order_id=placed.order_id,
+                     pickup_point_id=placed.pickup_point_id, delivery_day=placed.delivery_day, reason="FULL",
+                     temperature_class=TemperatureClass.CHILLED, alternatives=list(alternatives))
 
 
 def products_of(placed: OrderPlaced) -> list[str]:

@@ -207,6 +207,9 @@ CALLS: dict[tuple[str, str, str], Callable[[World], Call]] = {
     ("orders", "GET", "/v1/orders"): lambda w: Call(query={"resident_id": OWN.resident}),
     ("orders", "POST", "/v1/orders/{order_id}/cancel"): lambda w: Call({"order_id": w.order},
                                                                        json={"reason": "doch nicht"}),
+    # The order is not rejected: 409 for whoever may take it again, nothing placed.
+    ("orders", "POST", "/v1/orders/{order_id}/alternative"): lambda w: Call({"order_id": w.order},
+                                                                            json={"take_available": True}),
     ("orders", "GET", "/v1/shops/{shop_id}/packing-list"): lambda w: Call(
         {"shop_id": OWN.shop}, query={"day": days_ahead(2).isoformat()}),
 

@@ -20,11 +20,11 @@ from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import (Actor, DeliveryMoveReason, GeoPoint, Money, NotificationRequested, OrderCancelled,
                              OrderCollected, OrderConfirmed, OrderDeliveryMoved, OrderLine, OrderPart, OrderPlaced,
                              OrderReadyForPickup, OrderRejected, OrderRejectionReason, ParcelCollected,
-                             ParcelDeposited, RejectedOrderLine, Role, ShipmentRequested, StockRejectionReason,
+                             ParcelDeposited, PickupAlternative, RejectedOrderLine, Role, ShipmentRequested, StockRejectionReason,
                              StockReserved, TemperatureClass)
 from nahnetz.testing import EFFECT, TopicReader, WorkerProcess, api_client, eventually, settings_for
 from nahnetz.topics import CATALOG_STOCK_RESERVATIONS, NOTIFY_REQUESTS, ORDERS_ORDERS, PICKUP_RESERVATIONS, Topic
-from orders_support import (SECRET, answer_all_reserved, compartment_reserved, days_ahead, pickup_point_registered,
+from orders_support import (SECRET, answer_all_reserved, compartment_full, compartment_reserved, days_ahead, pickup_point_registered,
                             product_listed, shop_registered, stock_rejected, stock_reserved)
 from services.orders import keys
 from services.orders.api import create_app
@@ -185,6 +185,86 @@ async def test_a_rejected_stock_line_rejects_the_order_with_that_reason(api, log
     await log.caught_up()
     assert len(log.events(ORDERS_ORDERS, OrderRejected, order_id=order_id)) == 1
     assert log.events(ORDERS_ORDERS, OrderConfirmed, order_id=order_id) == []
+
+
+async def test_a_full_point_offers_other_points_and_days_and_the_resident_takes_one_in_one_step(
+        api, log, producer, redis, worker, region):
+    other = f"{region.point}-bahnhof"
+    await producer.publish(pickup_point_registered(other, "Pick-up-Point HX Brakel Bahnhof"))
+    await eventually(lambda: redis.exists(keys.pickup_point(other)), what="the other point projected", watch=[worker])
+    order_id = (await place(api, region))["order_id"]
+    placed = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=order_id)
+    day, next_day = placed.delivery_day, placed.delivery_day + timedelta(days=1)
+    await producer.publish(compartment_full(placed, [
+        PickupAlternative(pickup_point_id=other, delivery_day=day, distance_m=1800),
+        PickupAlternative(pickup_point_id=region.point, delivery_day=next_day)]))
+
+    rejected = await log.wait_for(ORDERS_ORDERS, OrderRejected, order_id=order_id, watch=[worker])
+    assert rejected.reason is OrderRejectionReason.NO_COMPARTMENT
+    assert [(a.pickup_point_id, a.delivery_day) for a in rejected.alternatives] == [(other, day),
+                                                                                   (region.point, next_day)]
+    notice = await log.wait_for(NOTIFY_REQUESTS, NotificationRequested, notification_id=f"{order_id}:order_rejected")
+    assert notice.params["alternative"] == f"Pick-up-Point HX Brakel Bahnhof am {day:%d.%m.%Y}"
+    assert notice.params["alternative_en"].startswith("Pick-up-Point HX Brakel Bahnhof on ")
+
+    async def shown_rejected():
+        return await order_status(api, order_id, region.resident) == "REJECTED"
+    await eventually(shown_rejected, what="GET shows REJECTED", watch=[worker])
+    instead = (await api.get(f"/v1/orders/{order_id}", headers=bearer(region.resident))).json()["instead"]
+    assert [(a["kind"], a["pickup_point"]["name"], a["delivery_day"], a["distance_km"])
+            for a in instead["alternatives"]] == [
+        ("OTHER_POINT", "Pick-up-Point HX Brakel Bahnhof", day.isoformat(), 1.8),
+        ("LATER_DAY", "Pick-up-Point HX Brakel Marktplatz", next_day.isoformat(), None)]
+    assert instead["take_available"] is False
+
+    # Someone else cannot take it; the resident takes the other point in one step.
+    take = f"/v1/orders/{order_id}/alternative"
+    choice = {"pickup_point_id": other, "delivery_day": day.isoformat()}
+    assert (await api.post(take, json=choice, headers=bearer("r-someone-else"))).status_code == 404
+    answer = await api.post(take, json=choice, headers=bearer(region.resident))
+    assert answer.status_code == 202, answer.text
+    new = answer.json()
+    assert (new["status"], new["replaces"], new["pickup_point"]["pickup_point_id"]) == ("PLACED", order_id, other)
+    again = await api.post(take, json={"delivery_day": next_day.isoformat()}, headers=bearer(region.resident))
+    assert again.status_code == 409 and again.json()["detail"]["replaced_by"] == new["order_id"]
+
+    replacement = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=new["order_id"])
+    assert replacement.replaces == order_id and replacement.resident_id == region.resident
+    assert [(line.product_id, line.quantity) for line in replacement.lines] == [
+        (line.product_id, line.quantity) for line in placed.lines]
+    await answer_all_reserved(producer, replacement)
+    await log.wait_for(ORDERS_ORDERS, OrderConfirmed, order_id=new["order_id"], watch=[worker])
+
+    async def linked():
+        old = (await api.get(f"/v1/orders/{order_id}", headers=bearer(region.resident))).json()
+        return old["replaced_by"] == new["order_id"] and old["instead"] is None
+    await eventually(linked, what="the old order names the new one", watch=[worker])
+    # A confirmed order is not taken again.
+    confirmed = await api.post(f"/v1/orders/{new['order_id']}/alternative", json={"delivery_day": next_day.isoformat()},
+                               headers=bearer(region.resident))
+    assert confirmed.status_code == 409
+
+
+async def test_an_assistant_takes_only_the_units_left_for_a_resident(api, log, producer, worker, region):
+    order_id = (await place(api, region))["order_id"]
+    placed = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=order_id)
+    await producer.publish(stock_reserved(placed, region.eggs))
+    await producer.publish(stock_rejected(placed, region.cheese, available=1))   # 2 wanted, 1 left
+    await log.wait_for(ORDERS_ORDERS, OrderRejected, order_id=order_id, watch=[worker])
+
+    async def offered():
+        answer = await api.get(f"/v1/orders/{order_id}", headers=bearer(region.resident))
+        return answer.status_code == 200 and (answer.json()["instead"] or {}).get("take_available")
+    await eventually(offered, what="the units left offered", watch=[worker])
+    take = f"/v1/orders/{order_id}/alternative"
+    assert (await api.post(take, json={}, headers=bearer(region.resident))).status_code == 422  # nothing changes
+    answer = await api.post(take, json={"take_available": True}, headers=bearer("assistant-1", "operator"))
+    assert answer.status_code == 202, answer.text
+    replacement = await log.wait_for(ORDERS_ORDERS, OrderPlaced, order_id=answer.json()["order_id"])
+    assert sorted((line.product_id, line.quantity) for line in replacement.lines) == sorted(
+        [(region.cheese, 1), (region.eggs, 1), (region.bread, 1)])
+    assert (replacement.entered_by, replacement.channel, replacement.replaces) == ("assistant-1", "PHONE", order_id)
+    assert replacement.meta.actor.on_behalf_of == region.resident
 
 
 async def _handled_at_least(worker: WorkerProcess, topic: Topic, count: float) -> bool:

@@ -342,6 +342,40 @@ async def test_a_rejected_order_releases_its_compartments(api, producer, watcher
     assert len(watcher.events(PICKUP_RESERVATIONS, CompartmentReleased, order_id=order_id)) == 1
 
 
+async def test_a_point_without_room_names_the_nearest_points_and_its_next_days_with_room(
+        api, producer, watcher, worker):
+    # A spot of its own, south of the other test points: the full locker, a neighbour
+    # 1.5 km away with room, one full neighbour, and a locker 40 km away (too far).
+    here = dict(lat=51.600, lon=9.500)
+    full = await register(api, worker, [("C1", "CHILLED", 20)], **here)
+    neighbour = await register(api, worker, [("C1", "CHILLED", 20)], lat=51.6135, lon=9.500)
+    also_full = await register(api, worker, [("C1", "CHILLED", 20)], lat=51.605, lon=9.500)
+    far = await register(api, worker, [("C1", "CHILLED", 20)], lat=51.960, lon=9.500)
+    for point in (full, also_full):
+        await reserved_order(producer, watcher, worker, point, [line("CHILLED", 5000)])
+    # The next day is taken at the full point too.
+    taken = f"o-{uuid.uuid4().hex[:10]}"
+    await producer.publish(order_placed(taken, full, DAY + timedelta(days=1), [line("CHILLED", 5000)]))
+    assert (await decisions(watcher, taken, worker))[0].type == "CompartmentReserved"
+
+    refused = f"o-{uuid.uuid4().hex[:10]}"
+    await producer.publish(order_placed(refused, full, DAY, [line("CHILLED", 5000)]))
+    [decision] = await decisions(watcher, refused, worker)
+    assert (decision.type, decision.reason) == ("CompartmentRejected", "FULL")
+    others = [(a.pickup_point_id, a.delivery_day) for a in decision.alternatives if a.distance_m is not None]
+    assert others == [(neighbour, DAY)]
+    assert 1400 <= decision.alternatives[0].distance_m <= 1600
+    later = [(a.pickup_point_id, a.delivery_day) for a in decision.alternatives if a.distance_m is None]
+    assert later == [(full, DAY + timedelta(days=n)) for n in range(2, 7)]
+    assert far not in {a.pickup_point_id for a in decision.alternatives}
+
+    # Goods no compartment anywhere could take get no suggestion of room that is not there.
+    frozen = f"o-{uuid.uuid4().hex[:10]}"
+    await producer.publish(order_placed(frozen, full, DAY, [line("FROZEN", 1000)]))
+    [none] = await decisions(watcher, frozen, worker)
+    assert (none.reason, none.alternatives) == ("NO_TEMPERATURE_CLASS", [])
+
+
 # -- an order in parts: one per shop, maybe on different days --------------------------------------
 def occupied_by(occupancy: dict) -> dict[str, str]:
     return {c["compartment_id"]: c["order_id"] for c in occupancy["compartments"] if c["occupied"]}

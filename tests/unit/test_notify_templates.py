@@ -42,6 +42,14 @@ def test_a_rejection_explains_the_reason_in_each_language():
         "order_rejected", "de", {**ORDER, "reason": "TIMEOUT"}).text
 
 
+def test_a_rejection_for_lack_of_room_names_what_would_work_instead_in_each_language():
+    params = {**ORDER, "reason": "NO_COMPARTMENT", "alternative": "Brakel Bahnhof am 13.05.2026",
+              "alternative_en": "Brakel Bahnhof on 13 May 2026"}
+    rendered = render("order_rejected", "de", params)
+    assert "Möglich wäre stattdessen: Brakel Bahnhof am 13.05.2026; das übernehmen Sie mit einem Schritt" in rendered.text
+    assert "Possible instead: Brakel Bahnhof on 13 May 2026; take it in one step" in rendered.alternative_text
+
+
 def test_parcel_ready_carries_the_pin_and_accepts_the_hyphenated_name():
     rendered = render("parcel-ready", "de", {"pin": "482913", "pickup_point": "Brakel Markt",
                                              "collect_by": "16.05.2026 18:00"})

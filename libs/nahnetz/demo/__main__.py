@@ -25,8 +25,8 @@ from .logistics import (
     wait_for_shipments,
     wait_until_ready,
 )
-from .report import print_compartments, print_orders
-from .residents import delivery_day, outcomes, place_orders
+from .report import print_compartments, print_orders, print_second_chance
+from .residents import delivery_day, outcomes, place_orders, take_alternatives
 from .seeding import OPERATOR, seed
 
 
@@ -53,6 +53,9 @@ async def run(urls: dict[str, str], orders: int, seed_value: int, region_name: s
         say(f"  aufgegeben in / placed in {placing:.1f} s ({len(placed) / placing:.0f} pro Sekunde / per second)")
         final = await outcomes(platform, placed)
         print_orders(placed, final, say)
+        second = await take_alternatives(platform, final)
+        print_second_chance(final, second, say)
+        final |= second
         operator = platform.token(OPERATOR, "operator")
         views = await asyncio.gather(*(
             platform.call("pickup", "GET", f"/v1/pickup-points/{p.id}/occupancy", who=operator,

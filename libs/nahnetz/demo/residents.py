@@ -133,3 +133,28 @@ async def outcomes(platform: Platform, placed: list[PlacedOrder], timeout: float
     for order_id in pending:
         final[order_id] = {"order_id": order_id, "status": "STILL_PENDING"}
     return final
+
+
+async def take_alternatives(platform: Platform, final: dict[str, dict], concurrency: int = 8) -> dict[str, dict]:
+    """Residents whose order found no room take the nearest other point with room that
+    day in one step, as the rejection suggests (the demo's day stays one day). Returns
+    the decided replacement orders by id."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def take(order: dict) -> str | None:
+        nearest = next((a for a in ((order.get("instead") or {}).get("alternatives") or [])
+                        if a["kind"] == "OTHER_POINT" and a["delivery_day"] == order["delivery_day"]), None)
+        if nearest is None:
+            return None
+        me = platform.token(order["resident_id"], "resident")
+        async with gate:
+            answer = await platform.call("orders", "POST", f"/v1/orders/{order['order_id']}/alternative", who=me,
+                                         json={"pickup_point_id": nearest["pickup_point"]["pickup_point_id"]},
+                                         headers={"Idempotency-Key": str(uuid.uuid4())}, ok=(202, 409, 422))
+        return answer.json()["order_id"] if answer.status_code == 202 else None
+
+    rejected = [o for o in final.values() if o["status"] == "REJECTED"]
+    taken = [order_id for order_id in await asyncio.gather(*(take(o) for o in rejected)) if order_id]
+    decided, pending = await platform.orders_until(taken, lambda o: o["status"] not in ("PLACED", "PENDING"),
+                                                   timeout=90.0)
+    return decided | {order_id: {"order_id": order_id, "status": "STILL_PENDING"} for order_id in pending}

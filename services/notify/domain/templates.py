@@ -16,12 +16,21 @@ each message is then wholly in its language.
 | template | for | params (required / [optional]) |
 |---|---|---|
 | order_confirmed | resident | order_ref, delivery_day [pickup_point] [total] |
-| order_rejected | resident | order_ref [reason] [lines] |
+| order_rejected | resident | order_ref [reason] [lines] [alternative] |
 | order_ready | resident | order_ref [pickup_point] [compartments] [collect_by] |
 | order_expired | resident | order_ref [pickup_point] |
 | parcel_ready | resident (sent by pickup, with the PIN) | pin [order_ref] [pickup_point] [compartments] [collect_by] |
 | pickup_code_locked | operator | order_id [pickup_point] [failed_attempts] [locked_until] |
 | pickup_code_reissued | resident (sent by pickup, with the new PIN) | pin order_ref [pickup_point] [collect_by] |
+| freight_match_proposed_sender | freight participant (a load's sender) | match_id pickup_place drop_place [load] [trip_from] [trip_to] [pickup_at] [price] [respond_by] |
+| freight_match_proposed_driver | freight participant (a trip's driver) | match_id pickup_place drop_place [load] [weight_kg] [pickup_at] [price] [respond_by] |
+| freight_match_agreed_sender | sender, with the hand-over code | match_id code pickup_place [load] [driver] [pickup_at] [price] |
+| freight_match_agreed_driver | driver | match_id pickup_place drop_place [load] [pickup_at] [price] |
+| freight_match_declined | the other side of a declined proposal | match_id [load] [pickup_place] [drop_place] |
+| freight_match_overtaken | both sides: the trip had no room left when both accepted | match_id [load] |
+| freight_trip_cancelled | sender whose trip was withdrawn (the load is matched again) | match_id [load] [trip_from] [trip_to] [departure] |
+| freight_trip_cancelled_driver | driver whose hub tour was re-planned | match_id [load] [pickup_place] |
+| freight_load_withdrawn | driver whose agreed or proposed load was withdrawn | match_id [load] [pickup_place] |
 """
 
 from __future__ import annotations
@@ -93,10 +102,12 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
     Template("order_rejected", {
         "de": Text("Bestellung {order_ref} nicht möglich",
                    "Ihre Bestellung {order_ref} konnte leider nicht angenommen werden[[ ({reason_text})]]."
-                   "[[ Betroffen: {lines}.]] Es wurde nichts berechnet."),
+                   "[[ Betroffen: {lines}.]][[ Möglich wäre stattdessen: {alternative}; das übernehmen Sie mit "
+                   "einem Schritt in der App oder am Telefon.]] Es wurde nichts berechnet."),
         "en": Text("Order {order_ref} not possible",
                    "Sorry, your order {order_ref} could not be accepted[[ ({reason_text})]]."
-                   "[[ Affected: {lines}.]] You have not been charged."),
+                   "[[ Affected: {lines}.]][[ Possible instead: {alternative}; take it in one step in the app "
+                   "or by phone.]] You have not been charged."),
     }),
     Template("order_ready", {
         "de": Text("Bestellung {order_ref} liegt bereit",
@@ -131,6 +142,84 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
                    "The pick-up code of order {order_id}[[ at {pickup_point}]] was locked"
                    "[[ after {failed_attempts} failed attempts]][[ until {locked_until}]]. "
                    "Please help the customer."),
+    }),
+    Template("freight_match_proposed_sender", {
+        "de": Text("Mitfahrgelegenheit für Ihre Ladung[[ {load}]]",
+                   "Für Ihre Ladung[[ {load}]] von {pickup_place} nach {drop_place} gibt es eine Fahrt"
+                   "[[ ({trip_from} – {trip_to})]][[, Abholung gegen {pickup_at}]][[, Preis {price}]]. "
+                   "Bitte sagen Sie zu oder ab[[ bis {respond_by}]] (Vorschlag {match_id})."),
+        "en": Text("A ride for your load[[ {load}]]",
+                   "There is a trip[[ ({trip_from} – {trip_to})]] for your load[[ {load}]] from {pickup_place} "
+                   "to {drop_place}[[, pick-up around {pickup_at}]][[, price {price}]]. "
+                   "Please accept or decline[[ by {respond_by}]] (proposal {match_id})."),
+    }),
+    Template("freight_match_proposed_driver", {
+        "de": Text("Ladung für Ihre Fahrt: {pickup_place} – {drop_place}",
+                   "Auf Ihrer Fahrt könnten Sie eine Ladung[[ ({load}]][[, {weight_kg} kg)]] von {pickup_place} "
+                   "nach {drop_place} mitnehmen[[, Abholung gegen {pickup_at}]][[, Preis {price}]]. "
+                   "Bitte sagen Sie zu oder ab[[ bis {respond_by}]] (Vorschlag {match_id})."),
+        "en": Text("A load for your trip: {pickup_place} – {drop_place}",
+                   "On your trip you could take a load[[ ({load}]][[, {weight_kg} kg)]] from {pickup_place} "
+                   "to {drop_place}[[, pick-up around {pickup_at}]][[, price {price}]]. "
+                   "Please accept or decline[[ by {respond_by}]] (proposal {match_id})."),
+    }),
+    Template("freight_match_agreed_sender", {
+        "de": Text("Fahrt vereinbart – Übergabe-Code {code}",
+                   "Ihre Ladung[[ {load}]] fährt mit[[ {driver}]][[, Abholung in {pickup_place}]][[ gegen {pickup_at}]]"
+                   "[[, Preis {price}]]. Übergabe-Code: {code}. Geben Sie ihn bei der Abholung weiter "
+                   "(Vermittlung {match_id})."),
+        "en": Text("Trip agreed – hand-over code {code}",
+                   "Your load[[ {load}]] rides with[[ {driver}]][[, pick-up at {pickup_place}]][[ around {pickup_at}]]"
+                   "[[, price {price}]]. Hand-over code: {code}. Give it to the driver at the pick-up "
+                   "(match {match_id})."),
+    }),
+    Template("freight_match_agreed_driver", {
+        "de": Text("Ladung vereinbart: {pickup_place} – {drop_place}",
+                   "Sie nehmen die Ladung[[ {load}]] von {pickup_place} nach {drop_place} mit[[, Abholung gegen "
+                   "{pickup_at}]][[, Preis {price}]]. Den Übergabe-Code erhalten Sie bei der Abholung "
+                   "(Vermittlung {match_id})."),
+        "en": Text("Load agreed: {pickup_place} – {drop_place}",
+                   "You take the load[[ {load}]] from {pickup_place} to {drop_place}[[, pick-up around "
+                   "{pickup_at}]][[, price {price}]]. You get the hand-over code at the pick-up (match {match_id})."),
+    }),
+    Template("freight_match_declined", {
+        "de": Text("Vorschlag {match_id} abgelehnt",
+                   "Der Vorschlag {match_id}[[ für {load}]][[ ({pickup_place} – {drop_place})]] wurde von der "
+                   "anderen Seite abgelehnt. Wir suchen weiter."),
+        "en": Text("Proposal {match_id} declined",
+                   "The other side declined proposal {match_id}[[ for {load}]][[ ({pickup_place} – {drop_place})]]. "
+                   "We keep looking."),
+    }),
+    Template("freight_match_overtaken", {
+        "de": Text("Vorschlag {match_id} nicht mehr möglich",
+                   "Für den Vorschlag {match_id}[[ ({load})]] ist auf der Fahrt kein Platz mehr frei. "
+                   "Wir suchen eine andere Lösung."),
+        "en": Text("Proposal {match_id} no longer possible",
+                   "The trip has no room left for proposal {match_id}[[ ({load})]]. We look for another way."),
+    }),
+    Template("freight_trip_cancelled", {
+        "de": Text("Fahrt fällt aus[[: {trip_from} – {trip_to}]]",
+                   "Die Fahrt[[ {trip_from} – {trip_to}]][[ am {departure}]] für Ihre Ladung[[ {load}]] fällt aus "
+                   "(Vermittlung {match_id}). Wir suchen sofort eine neue Mitfahrgelegenheit."),
+        "en": Text("Trip cancelled[[: {trip_from} – {trip_to}]]",
+                   "The trip[[ {trip_from} – {trip_to}]][[ on {departure}]] for your load[[ {load}]] is cancelled "
+                   "(match {match_id}). We are looking for a new ride right away."),
+    }),
+    Template("freight_trip_cancelled_driver", {
+        "de": Text("Ladung entfällt auf Ihrer Tour",
+                   "Nach der Neuplanung Ihrer Tour entfällt die Ladung[[ {load}]][[ ab {pickup_place}]] "
+                   "(Vermittlung {match_id})."),
+        "en": Text("Load dropped from your tour",
+                   "After your tour was re-planned, the load[[ {load}]][[ from {pickup_place}]] is dropped "
+                   "(match {match_id})."),
+    }),
+    Template("freight_load_withdrawn", {
+        "de": Text("Ladung zurückgezogen",
+                   "Die Ladung[[ {load}]][[ ab {pickup_place}]] wurde zurückgezogen; Sie müssen sie nicht "
+                   "mitnehmen (Vermittlung {match_id})."),
+        "en": Text("Load withdrawn",
+                   "The load[[ {load}]][[ from {pickup_place}]] was withdrawn; you need not take it "
+                   "(match {match_id})."),
     }),
     Template("pickup_code_reissued", {
         "de": Text("Neuer Abholcode für {order_ref}",

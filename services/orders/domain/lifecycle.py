@@ -24,7 +24,7 @@ from typing import Any, Mapping
 
 from nahnetz.records import (OrderCancelled, OrderCollected, OrderConfirmed, OrderDeliveryMoved, OrderExpired,
                              OrderLine, OrderPlaced, OrderReadyForPickup, OrderRejected, OrderRejectionReason,
-                             RejectedOrderLine)
+                             PickupAlternative, RejectedOrderLine)
 
 from .parts import Part, after_move, confirmed_parts, order_day, part_of
 from .placement import line_total_cents
@@ -82,15 +82,28 @@ class Rejection:
     reason: OrderRejectionReason
     lines: tuple[RejectedOrderLine, ...] = ()
     message: str | None = None
+    # Where and when the goods would have fitted, as the pick-up point saw it.
+    alternatives: tuple[PickupAlternative, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"reason": str(self.reason), "lines": [line.to_avro() for line in self.lines],
-                "message": self.message}
+                "message": self.message, "alternatives": [alternative_dict(a) for a in self.alternatives]}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "Rejection":
         return cls(OrderRejectionReason(data["reason"]),
-                   tuple(RejectedOrderLine.from_avro(line) for line in data.get("lines", [])), data.get("message"))
+                   tuple(RejectedOrderLine.from_avro(line) for line in data.get("lines", [])), data.get("message"),
+                   tuple(alternative_of(a) for a in data.get("alternatives", [])))
+
+
+def alternative_dict(alternative: PickupAlternative) -> dict[str, Any]:
+    return {"pickup_point_id": alternative.pickup_point_id, "delivery_day": alternative.delivery_day.isoformat(),
+            "distance_m": alternative.distance_m}
+
+
+def alternative_of(data: Mapping[str, Any]) -> PickupAlternative:
+    return PickupAlternative(pickup_point_id=data["pickup_point_id"],
+                             delivery_day=date.fromisoformat(data["delivery_day"]), distance_m=data.get("distance_m"))
 
 
 @dataclass(frozen=True)
@@ -116,6 +129,8 @@ class OrderView:
     paid_at_pickup_cents: int | None = None
     correlation_id: str | None = None
     parts: tuple[Part, ...] = ()   # from the confirmation on: each shop's part and its day
+    replaces: str | None = None       # the rejected order this one was placed instead of
+    replaced_by: str | None = None    # the order placed instead of this rejected one
 
     @property
     def status(self) -> OrderStatus:
@@ -190,6 +205,7 @@ def placed_order(event: OrderPlaced) -> OrderView:
         currency=event.total.currency, placed_at=placed_at,
         history=(StatusChange(OrderStatus.PLACED, placed_at, event.event_id),),
         entered_by=event.entered_by, note=event.note, correlation_id=event.correlation_id,
+        replaces=event.replaces,
     )
 
 
@@ -233,7 +249,8 @@ def _details(view: OrderView, event: OrderEvent) -> dict[str, Any]:
                     "parts": confirmed_parts(view.shops_in_order, event.delivery_day, event.parts,
                                              event.compartment_ids)}
         case OrderRejected():
-            return {"rejection": Rejection(event.reason, tuple(event.lines), event.message)}
+            return {"rejection": Rejection(event.reason, tuple(event.lines), event.message,
+                                           tuple(event.alternatives))}
         case OrderCancelled():
             return {"cancel_reason": event.reason}
         case OrderReadyForPickup():

@@ -37,7 +37,16 @@ class Notice:
     params: Mapping[str, str]
 
 
-def notice_for(order: OrderView, pickup_point_name: str | None = None) -> Notice | None:
+@dataclass(frozen=True)
+class Suggestion:
+    """What a rejected order could become instead (the pick-up point's first suggestion)."""
+
+    pickup_point_name: str
+    delivery_day: date
+
+
+def notice_for(order: OrderView, pickup_point_name: str | None = None,
+               suggestion: Suggestion | None = None) -> Notice | None:
     """The notice for the order's current status, if that status is news for the resident."""
     template = TEMPLATES.get(order.status)
     if template is None:
@@ -56,6 +65,9 @@ def notice_for(order: OrderView, pickup_point_name: str | None = None) -> Notice
             order.product_name(line.product_id)
             + (f" ({line.available})" if line.available is not None else "")
             for line in order.rejection.lines)
+        if suggestion is not None:
+            params["alternative"] = f"{suggestion.pickup_point_name} am {format_day(suggestion.delivery_day)}"
+            params["alternative_en"] = f"{suggestion.pickup_point_name} on {format_day_en(suggestion.delivery_day)}"
     if order.status is OrderStatus.READY_FOR_PICKUP:
         params["compartments"] = ", ".join(order.compartment_ids)
         if order.collect_by is not None:

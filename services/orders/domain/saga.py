@@ -24,10 +24,10 @@ from enum import Enum
 from typing import Any, Iterable, Mapping
 
 from nahnetz.records import (CompartmentRejected, CompartmentRejectionReason, CompartmentReserved, OrderPart,
-                             OrderPlaced, OrderRejectionReason, RejectedOrderLine, StockRejected,
+                             OrderPlaced, OrderRejectionReason, PickupAlternative, RejectedOrderLine, StockRejected,
                              StockRejectionReason, StockReserved)
 
-from .lifecycle import Rejection
+from .lifecycle import Rejection, alternative_dict, alternative_of
 
 
 class Phase(str, Enum):
@@ -88,6 +88,7 @@ class CompartmentAnswer:
     compartment_ids: tuple[str, ...] = ()
     reason: CompartmentRejectionReason | None = None   # when not reserved
     parts: tuple[OrderPart, ...] = ()   # which compartments take each shop's goods
+    alternatives: tuple[PickupAlternative, ...] = ()   # when not reserved: where and when it would fit
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ class SagaState:
                 "compartment_ids": list(self.compartment.compartment_ids),
                 "reason": None if self.compartment.reason is None else str(self.compartment.reason),
                 "parts": [part.to_avro() for part in self.compartment.parts],
+                "alternatives": [alternative_dict(a) for a in self.compartment.alternatives],
             },
             "deadline": self.deadline,
         }
@@ -166,7 +168,8 @@ class SagaState:
             compartment=None if compartment is None else CompartmentAnswer(
                 compartment["reserved"], tuple(compartment["compartment_ids"]),
                 None if compartment.get("reason") is None else CompartmentRejectionReason(compartment["reason"]),
-                tuple(OrderPart.from_avro(part) for part in compartment.get("parts", []))),
+                tuple(OrderPart.from_avro(part) for part in compartment.get("parts", [])),
+                tuple(alternative_of(a) for a in compartment.get("alternatives", []))),
             deadline=data.get("deadline"),
         )
 
@@ -186,7 +189,7 @@ def stock_answers(event: StockReserved | StockRejected) -> list[StockAnswer]:
 def compartment_answer(event: CompartmentReserved | CompartmentRejected) -> CompartmentAnswer:
     if isinstance(event, CompartmentReserved):
         return CompartmentAnswer(True, tuple(event.compartment_ids), parts=tuple(event.parts))
-    return CompartmentAnswer(False, (), event.reason)
+    return CompartmentAnswer(False, (), event.reason, alternatives=tuple(event.alternatives))
 
 
 def start(state: SagaState, placement: Placement, deadline: float) -> Step:
@@ -240,7 +243,8 @@ def _decide(state: SagaState) -> Step:
     if state.compartment is not None and not state.compartment.reserved:
         why = state.compartment.reason or CompartmentRejectionReason.OTHER
         return (replace(state, phase=Phase.REJECTED),
-                Rejection(COMPARTMENT_REASONS.get(why, Reason.OTHER), (), f"compartment rejected: {why}"))
+                Rejection(COMPARTMENT_REASONS.get(why, Reason.OTHER), (), f"compartment rejected: {why}",
+                          state.compartment.alternatives))
     placement = state.placement
     if (placement is not None and state.compartment is not None
             and placement.products <= {pid for pid, a in state.stock.items() if a.reserved}):

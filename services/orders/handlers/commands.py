@@ -23,7 +23,9 @@ from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import Channel, Money, OrderCancelled, OrderPlaced
 
 from .. import keys
+from ..domain.alternatives import Choice, replacement
 from ..domain.booking import BookingRules
+from ..domain.channels import Ordering
 from ..domain.lifecycle import OrderView, placed_order
 from ..domain.placement import OrderRequest, validate_order
 from .store import dumps, load_point, load_products, load_shops
@@ -33,12 +35,14 @@ log = logging.getLogger(__name__)
 # Long enough to answer a status request until the worker has projected the order.
 SUBMITTED_TTL_S = 3600
 CANCEL_CLAIM_TTL_S = 30 * 24 * 3600
+# A replacement claim's value while its order is being placed.
+PENDING = "pending"
 
 
 async def place_order(request: OrderRequest, actor: Actor, redis: Redis, producer: EventProducer,
-                      rules: BookingRules, now: datetime) -> OrderView:
+                      rules: BookingRules, now: datetime, replaces: str | None = None) -> OrderView:
     """Validate and price against the projections, publish OrderPlaced; return the
-    order as accepted (status PLACED)."""
+    order as accepted (status PLACED). `replaces`: the rejected order it is placed instead of."""
     products = await load_products(redis, (line.product_id for line in request.lines))
     point = await load_point(redis, request.pickup_point_id)
     shops = await load_shops(redis, (p.shop_id for p in products.values() if p is not None))
@@ -50,6 +54,7 @@ async def place_order(request: OrderRequest, actor: Actor, redis: Redis, produce
         payment_method=request.payment_method, channel=request.channel, entered_by=request.entered_by,
         delivery_fee=Money(amount_cents=priced.delivery_fee_cents, currency=priced.currency),
         total=Money(amount_cents=priced.total_cents, currency=priced.currency), note=request.note,
+        replaces=replaces,
     )
     await publish(producer, placed)
     view = placed_order(placed)
@@ -60,6 +65,25 @@ async def place_order(request: OrderRequest, actor: Actor, redis: Redis, produce
         # client place it again. The status shows once the worker has projected it.
         log.warning("order %s placed; its status is not cached (Redis: %s)", view.order_id, exc)
     return view
+
+
+async def take_alternative(order: OrderView, choice: Choice, actor: Actor, ordering: Ordering, redis: Redis,
+                           producer: EventProducer, rules: BookingRules, now: datetime) -> OrderView:
+    """Place the order again as `choice` says, once: 409 naming the order placed instead
+    when it was taken again already (or is being taken); 422 as for any new order."""
+    request = replacement(order, choice, ordering.entered_by, ordering.channel)
+    claim = keys.replacement_claim(order.order_id)
+    if not await redis.set(claim, PENDING, nx=True, ex=CANCEL_CLAIM_TTL_S):
+        taken = await redis.get(claim)
+        raise Conflict("the order was taken again already", details={
+            "replaced_by": None if taken in (None, PENDING) else taken})
+    try:
+        placed = await place_order(request, actor, redis, producer, rules, now, replaces=order.order_id)
+    except BaseException:
+        await redis.delete(claim)  # nothing was placed: the resident may choose again
+        raise
+    await redis.set(claim, placed.order_id, ex=CANCEL_CLAIM_TTL_S)
+    return placed
 
 
 async def cancel_order(order: OrderView, actor: Actor, reason: str | None, channel: Channel, redis: Redis,

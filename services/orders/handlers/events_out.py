@@ -48,7 +48,7 @@ def decision_event(order_id: str, decision: Decision, caused_by: Event | EventRe
     return new_event(
         OrderRejected, producer=PRODUCER, caused_by=caused_by,  # type: ignore[arg-type]
         event_id=derived_id(order_id, OrderRejected.__name__), order_id=order_id, reason=decision.reason,
-        lines=list(decision.lines), message=decision.message)
+        lines=list(decision.lines), message=decision.message, alternatives=list(decision.alternatives))
 
 
 def parcel_order_event(order_event: OrderEventType, parcel: ParcelDeposited | ParcelCollected | ParcelExpired,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Callable
 
 from redis.asyncio import Redis
@@ -26,7 +27,7 @@ from .. import keys
 from ..domain import saga
 from ..domain.lifecycle import OrderEvent, OrderStatus, OrderView, advance, move_part, placed_order
 from ..domain.move_notice import moved_notice
-from ..domain.notices import notice_for
+from ..domain.notices import Suggestion, notice_for
 from .events_out import decision_event, notification_event
 from .store import dumps, load_point, load_saga, load_shop, load_view, write_saga
 
@@ -51,7 +52,11 @@ async def apply_order_event(event: OrderEvent, redis: Redis, producer: EventProd
         view = await load_view(tx.read, order_id)
         state = await load_saga(tx.read, order_id)
         if isinstance(event, OrderPlaced):
-            return _place(tx, event, view, state, saga_timeout_s, clock)
+            replaced = None
+            if event.replaces:
+                await tx.watch(keys.order(event.replaces))
+                replaced = await load_view(tx.read, event.replaces)
+            return _place(tx, event, view, state, saga_timeout_s, clock, replaced)
         if view is None:
             raise InvalidEvent(f"{event.type} for order {order_id}, which was never placed")
         point = await load_point(tx.read, view.pickup_point_id)
@@ -60,11 +65,12 @@ async def apply_order_event(event: OrderEvent, redis: Redis, producer: EventProd
         out: list[Event] = []
         moved = advance(view, event)
         if moved.changed:
+            suggestion = await _suggestion(tx, moved.view)  # every read before the first write
             tx.write.set(keys.order(order_id), dumps(moved.view.to_dict()))
             if moved.view.status is OrderStatus.CONFIRMED:
                 for shop_id in moved.view.shop_ids:
                     tx.write.sadd(keys.packing(shop_id, moved.view.delivery_day), order_id)
-            notice = notice_for(moved.view, point.name if point else None)
+            notice = notice_for(moved.view, point.name if point else None, suggestion)
             if notice is not None:
                 out.append(notification_event(notice, caused_by=event))
         else:
@@ -95,8 +101,17 @@ async def _move(tx: Transaction, view: OrderView, event: OrderDeliveryMoved, poi
     return [notification_event(notice, caused_by=event)]
 
 
+async def _suggestion(tx: Transaction, view: OrderView) -> Suggestion | None:
+    """The first thing the rejected order could become instead, named for people."""
+    if view.status is not OrderStatus.REJECTED or view.rejection is None or not view.rejection.alternatives:
+        return None
+    first = view.rejection.alternatives[0]
+    point = await load_point(tx.read, first.pickup_point_id)
+    return Suggestion(point.name if point else first.pickup_point_id, first.delivery_day)
+
+
 def _place(tx: Transaction, event: OrderPlaced, view: OrderView | None, state: saga.SagaState,
-           saga_timeout_s: float, clock: Clock) -> list[Event]:
+           saga_timeout_s: float, clock: Clock, replaced: OrderView | None = None) -> list[Event]:
     order_id = event.order_id
     if view is not None:
         # Another OrderPlaced with this id was first; an order is placed once.
@@ -112,6 +127,8 @@ def _place(tx: Transaction, event: OrderPlaced, view: OrderView | None, state: s
     tx.write.zadd(keys.resident_orders(view.resident_id), {order_id: placed_ms})
     tx.write.zadd(keys.RECENT, {order_id: placed_ms})
     write_saga(tx, state)
+    if replaced is not None and replaced.replaced_by is None:
+        tx.write.set(keys.order(replaced.order_id), dumps(replace(replaced, replaced_by=order_id).to_dict()))
     if state.awaiting and state.deadline is not None:
         tx.write.zadd(keys.SAGA_DEADLINES, {order_id: state.deadline})
     return [decision_event(order_id, decision, caused_by=event)] if decision else []

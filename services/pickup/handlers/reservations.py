@@ -49,10 +49,13 @@ from nahnetz.messaging.outbox import Outbox
 from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import (
     CompartmentHoldMoved, CompartmentRejected, CompartmentReleased, CompartmentReserved, OrderDeliveryMoved, OrderPart,
-    OrderPlaced,
+    OrderPlaced, PickupAlternative,
 )
 
 from .. import keys
+from ..domain.alternatives import (
+    ABOUT_ROOM, NEARBY_CANDIDATES, SEARCH_RADIUS_KM, Alternative, Nearby, alternatives, later_days,
+)
 from ..domain.allocation import (
     REJECTED, RELEASE_REASONS, RELEASED, RESERVED, InvalidGoods, Reserved, check_goods, decide_compartments,
     held_by, move_hold,
@@ -109,14 +112,42 @@ async def decide_reservation(event: OrderPlaced, redis: Redis, producer: EventPr
             return [new_event(CompartmentReserved, compartment_ids=list(decision.compartment_ids),
                               parts=[OrderPart(shop_id=shop, compartment_ids=list(ids))
                                      for shop, ids in decision.parts.items()], **common)]
+        instead = await find_alternatives(redis, event, point, decision.reason)
         tx.write.hset(order_key, mapping={"status": REJECTED, "pickup_point_id": point_id,
                                           "delivery_day": day.isoformat(), "reason": decision.reason})
         return [new_event(CompartmentRejected, reason=decision.reason,
-                          temperature_class=decision.temperature_class, **common)]
+                          temperature_class=decision.temperature_class, alternatives=[
+                              PickupAlternative(pickup_point_id=a.pickup_point_id, delivery_day=a.delivery_day,
+                                                distance_m=a.distance_m) for a in instead], **common)]
 
     published = await Outbox(redis, producer, keys.RESERVE).decide(
         order_id, reserve, watch=[point_key, day_key, order_key])
     return published[0] if published else None
+
+
+async def find_alternatives(redis: Redis, event: OrderPlaced, point: PickupPoint | None,
+                            reason: str) -> list[Alternative]:
+    """Where and when the order's goods would fit instead, from the points near the
+    chosen one and its own later days, read in one round trip. Advice only: nothing
+    is watched or held (taking one places a new order that is decided afresh)."""
+    if point is None or reason not in ABOUT_ROOM:
+        return []
+    found = await redis.geosearch(keys.GEO, longitude=point.lon, latitude=point.lat, radius=SEARCH_RADIUS_KM,
+                                  unit="km", sort="ASC", count=NEARBY_CANDIDATES, withdist=True)
+    others = [(member, float(km)) for member, km in found if member != point.pickup_point_id]
+    days = later_days(event.delivery_day)
+    async with redis.pipeline(transaction=False) as pipe:
+        for member, _ in others:
+            pipe.get(keys.point(member))
+            pipe.hgetall(keys.day(member, event.delivery_day))
+        for later in days:
+            pipe.hgetall(keys.day(point.pickup_point_id, later))
+        answers = await pipe.execute()
+    nearby = [Nearby(PickupPoint.from_json(json.loads(raw)), km * 1000, occupied)
+              for (_, km), raw, occupied in zip(others, answers[0:2 * len(others):2], answers[1:2 * len(others):2])
+              if raw is not None]
+    later = list(zip(days, answers[2 * len(others):]))
+    return alternatives(event.lines, event.delivery_day, point, reason, nearby, later)
 
 
 def _parts_fields(parts: dict[str, tuple[str, ...]], day: str) -> dict[str, str]:
