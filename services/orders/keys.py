@@ -12,6 +12,7 @@
 | orders:packing:<shop_id>:<day> | SET | ids of confirmed orders with lines of the shop for that day (its part's day) | worker |
 | orders:saga:<order_id> | JSON, 30 d | the saga: answers so far, phase, deadline | worker |
 | orders:saga-deadlines | ZSET | awaiting order ids by deadline (epoch s) | worker |
+| orders:answer-watermarks | hash | `<topic>:<partition>` of the answer topics -> record time (ms) handled up to, by whichever instance holds it | worker |
 | orders:parcel:<order_id> | JSON | which parcel events were turned into order events | worker |
 | orders:cancel-claim:<order_id> | string | the one cancel request that published OrderCancelled | api |
 | orders:replacement-claim:<order_id> | string | the one order placed instead of this rejected one | api |
@@ -31,6 +32,7 @@ from nahnetz.messaging.idempotency import MARKER_PREFIX
 
 PREFIX = "orders"
 SAGA_DEADLINES = f"{PREFIX}:saga-deadlines"
+ANSWER_WATERMARKS = f"{PREFIX}:answer-watermarks"
 RECENT = f"{PREFIX}:recent"
 
 

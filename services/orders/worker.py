@@ -9,8 +9,8 @@ Agents (each only calls its handler in handlers/):
   pickup.reservations         -> compartment_decisions.apply_compartment_decision (the saga)
   pickup.parcels              -> parcels.apply_parcel_event (ready, collected, expired)
   logistics.shipments         -> shipments.apply_shipment_event (a part moved: OrderDeliveryMoved)
-  timer (after the group      -> timeouts.reject_overdue_orders (TIMEOUT)
-  has caught up, TimeoutGate)
+  timer (after the group      -> timeouts.reject_overdue_orders (TIMEOUT), for deadlines
+  has caught up, TimeoutGate)    behind the answer topics' watermark too (timeout_gate.horizon)
 Publishes to orders.orders (OrderConfirmed, OrderRejected, OrderReadyForPickup,
 OrderCollected, OrderExpired, OrderDeliveryMoved) and notify.requests (NotificationRequested).
 """
@@ -32,7 +32,7 @@ from nahnetz.topics import (CATALOG_PRODUCTS, CATALOG_SHOPS, CATALOG_STOCK_RESER
                             ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATIONS)
 
 from .domain.lifecycle import OrderEvent
-from .domain.timeout_gate import TimeoutGate
+from .domain.timeout_gate import TimeoutGate, horizon
 from .handlers.compartment_decisions import apply_compartment_decision
 from .handlers.order_events import apply_order_event
 from .handlers.parcels import ParcelEvent, apply_parcel_event
@@ -45,6 +45,9 @@ from .handlers.timeouts import reject_overdue_orders as reject_overdue
 from .settings import OrdersSettings
 
 log = logging.getLogger(__name__)
+
+# Where the saga's answers come from: a deadline is judged only once these are handled past it.
+ANSWER_TOPICS = (CATALOG_STOCK_RESERVATIONS.name, PICKUP_RESERVATIONS.name)
 
 
 def build_app(settings: Settings | None = None, orders_settings: OrdersSettings | None = None) -> WorkerApp:
@@ -98,8 +101,12 @@ def build_app(settings: Settings | None = None, orders_settings: OrdersSettings 
             state = group_state(app, app.source_topics)
             if not gate.open(state.settled_once and not state.rebalancing, time.monotonic()):
                 return
-            await reject_overdue(app.redis, app.event_producer)
+            now = time.time()
+            mine = await app.watermarks(ANSWER_TOPICS, int(now * 1000))
+            await reject_overdue(app.redis, app.event_producer, watermarks=mine, clock=lambda: now)
         except Exception:  # Redis or the broker away: the next tick tries again
+            # Answers lag behind once they are back: wait the grace period again.
+            gate.interrupted()
             log.exception("scanning saga deadlines failed")
 
     return app

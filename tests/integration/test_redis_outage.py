@@ -21,11 +21,15 @@ from catalog_stack import SECRET, bearer, catalog_processes, operator_token, pro
 from nahnetz.events import new_event
 from nahnetz.messaging import headers as h
 from nahnetz.messaging.handling import RetryPolicy
-from nahnetz.records import ProductListed, StockAdjusted
+from nahnetz.kit.redis import connect
+from nahnetz.records import OrderConfirmed, OrderRejected, ProductListed, StockAdjusted
 from nahnetz.stack.infra import redis_process, start_redis, wait_for_redis
 from nahnetz.stack.processes import free_port
 from nahnetz.testing import TopicReader, WorkerProcess, eventually
-from nahnetz.topics import CATALOG_PRODUCTS
+from nahnetz.topics import CATALOG_PRODUCTS, ORDERS_ORDERS
+from orders_support import compartment_reserved, days_ahead, products_of, stock_reserved
+from pickup_support import line, order_placed
+from services.orders import keys as orders_keys
 
 pytestmark = pytest.mark.integration
 
@@ -175,3 +179,40 @@ async def test_after_a_redis_restart_the_apis_first_requests_are_answered(catalo
         burst = [http.get(f"/v1/shops/s-{unique}") for _ in range(8)]
         statuses = [a.status_code for a in await asyncio.gather(*burst)]
         assert statuses == [200] * 8, statuses
+
+
+async def test_answers_that_came_during_an_outage_longer_than_the_saga_timeout_confirm_the_order(
+        topics, redis_server, producer, broker_bootstrap, run_dir, unique):
+    """The saga's clock does not run out while its answers wait behind an outage:
+    the order placed before it is confirmed afterwards, not rejected with TIMEOUT."""
+    saga_timeout = 4.0
+    worker = WorkerProcess("orders", bootstrap=broker_bootstrap, redis_url=redis_server.url, run_dir=run_dir,
+                           app_id=f"orders-outage-{unique}",
+                           env={"ORDERS_SAGA_TIMEOUT_SECONDS": str(saga_timeout),
+                                "ORDERS_TIMEOUT_SCAN_SECONDS": "0.3"})
+    redis = connect(redis_server.url, client_name="tests")
+    async with worker, TopicReader(broker_bootstrap, [ORDERS_ORDERS]) as log:
+        placed = order_placed(f"o-{unique}", f"pp-{unique}", days_ahead(3), [line("AMBIENT", 2000)])
+        await producer.publish(placed)
+        await eventually(lambda: redis.exists(orders_keys.saga(placed.order_id)), what="the saga started",
+                         watch=[worker])
+        deadline = float(await redis.zscore(orders_keys.SAGA_DEADLINES, placed.order_id))
+        await redis.aclose()
+
+        redis_server.stop()
+        # The answers come while Redis is away; the worker cannot apply them now.
+        for answer in [stock_reserved(placed, p) for p in products_of(placed)] + [compartment_reserved(placed)]:
+            await producer.publish(answer)
+        await eventually(lambda: _past(deadline + saga_timeout), timeout=30, interval=0.5,
+                         what="the outage outlasting the saga's deadline", watch=[worker])
+        redis_server.start_again()
+
+        confirmed = await log.wait_for(ORDERS_ORDERS, OrderConfirmed, order_id=placed.order_id, watch=[worker],
+                                       timeout=60)
+        assert confirmed.order_id == placed.order_id
+        await log.caught_up()
+        assert log.events(ORDERS_ORDERS, OrderRejected, order_id=placed.order_id) == []
+
+
+async def _past(moment: float) -> bool:
+    return time.time() > moment

@@ -26,6 +26,7 @@ from typing import Any, Callable, Iterable, NoReturn
 
 import faust
 import mode
+from faust.types import TP
 from faust.transport.drivers import aiokafka as faust_aiokafka
 import redis.asyncio as aioredis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -38,6 +39,7 @@ from . import worker_health
 from .dead_letter import DeadLetterPublisher, DeadLetterSink
 from .handling import EventHandling, Handler, RetryPolicy
 from .metrics import HandlingMetrics
+from .progress import Partition, Progress, of_topics, watermarks
 from .producer import EventProducer
 
 # Faust's names for log levels differ from ours.
@@ -166,6 +168,7 @@ class WorkerApp(faust.App):
         self.dead_letters = dead_letters or DeadLetterPublisher(event_producer, service)
         self.retry_policy = retry
         self.handling_metrics = HandlingMetrics(service)
+        self.progress = Progress()   # how far the agents have handled their topics (see progress.py)
         self.handlings: dict[str, EventHandling] = {}
         self._event_topics: dict[str, faust.TopicT] = {}
         self._resources = _Resources(self)
@@ -201,7 +204,7 @@ class WorkerApp(faust.App):
                 raise ValueError(f"an agent named {consumer!r} is already registered")
             handling = EventHandling(handler, consumer=consumer, source=source,
                                      dead_letters=self.dead_letters, metrics=self.handling_metrics,
-                                     retry=retry or self.retry_policy)
+                                     retry=retry or self.retry_policy, progress=self.progress)
             self.handlings[consumer] = handling
 
             async def consume(stream: faust.StreamT) -> None:
@@ -218,6 +221,23 @@ class WorkerApp(faust.App):
             return handler
 
         return register
+
+    async def watermarks(self, topics: Iterable[str], now_ms: int) -> dict[Partition, int]:
+        """For each partition of `topics` this worker holds, the record time (ms) up to
+        which it has handled it (`progress.watermarks`); asks the broker for their ends."""
+        mine = of_topics(((tp.topic, tp.partition) for tp in self.consumer.assignment()), topics)
+        if not mine:
+            return {}
+        tps = [TP(topic, partition) for topic, partition in mine]
+        ends = await self.consumer.highwaters(*tps)
+        positions = {}
+        for tp in tps:
+            if (tp.topic, tp.partition) not in self.progress.done:
+                position = await self.consumer.position(tp)
+                if position is not None:
+                    positions[(tp.topic, tp.partition)] = position
+        return watermarks(self.progress, {(tp.topic, tp.partition): end for tp, end in ends.items()},
+                          positions, now_ms)
 
     async def readiness(self) -> worker_health.Readiness:
         return await worker_health.check(self, self.source_topics, self.settings.kafka_bootstrap,

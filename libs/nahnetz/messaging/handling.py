@@ -47,6 +47,7 @@ from ..topics import Topic
 from .dead_letter import DeadLetterReason, DeadLetterSink, Failure
 from .delivery import Delivery
 from .metrics import HandlingMetrics
+from .progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ class EventHandling:
         catalogue: SchemaCatalogue | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
+        progress: Progress | None = None,
     ):
         self.handler = handler
         self.consumer = consumer
@@ -145,6 +147,7 @@ class EventHandling:
         self.catalogue = catalogue
         self.sleep = sleep
         self.clock = clock
+        self.progress = progress
 
     async def run(self, stream: Any) -> None:
         """Handle every message of a Faust stream (`stream.events()` keeps the raw
@@ -153,6 +156,15 @@ class EventHandling:
             await self.handle(Delivery.from_faust(event.message))
 
     async def handle(self, delivery: Delivery) -> Outcome:
+        """Handle one message to its end (handled or dead-lettered), recorded in `progress`."""
+        if self.progress is None:
+            return await self._handle(delivery)
+        self.progress.begin(delivery)
+        outcome = await self._handle(delivery)
+        self.progress.end(delivery)
+        return outcome
+
+    async def _handle(self, delivery: Delivery) -> Outcome:
         started = self.clock()
         try:
             event = self.decode(delivery)

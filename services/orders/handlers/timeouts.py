@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Callable
+from typing import Callable, Mapping
 
 from redis.asyncio import Redis
 
@@ -14,9 +14,11 @@ from nahnetz.events import Event
 from nahnetz.messaging.idempotency import Transaction
 from nahnetz.messaging.outbox import Outbox
 from nahnetz.messaging.producer import EventProducer
+from nahnetz.messaging.progress import Partition
 
 from .. import keys
 from ..domain import saga
+from ..domain.timeout_gate import horizon
 from .events_out import EventRef, decision_event
 from .store import load_saga, write_saga
 
@@ -30,14 +32,27 @@ class _NothingToDecide(Exception):
 
 
 async def reject_overdue_orders(redis: Redis, producer: EventProducer, *, clock: Clock = time.time,
-                                batch: int = 100) -> list[Event]:
-    """Reject every awaiting order whose deadline has passed (TIMEOUT), once."""
+                                batch: int = 100, watermarks: Mapping[Partition, int] | None = None) -> list[Event]:
+    """Reject every awaiting order whose deadline has passed (TIMEOUT), once: passed on
+    the clock and, with `watermarks` (this instance's answer partitions, record time
+    handled up to, ms), behind every instance's answer partitions too."""
     now = clock()
+    if watermarks is not None:
+        now = await _horizon(redis, watermarks, now)
     due = await redis.zrangebyscore(keys.SAGA_DEADLINES, "-inf", now, start=0, num=batch)
     published: list[Event] = []
     for order_id in due:
         published += await _time_out(order_id, redis, producer, now)
     return published
+
+
+async def _horizon(redis: Redis, mine: Mapping[Partition, int], now: float) -> float:
+    """Share this instance's watermarks; the horizon over all instances' (each partition
+    has one holder, who keeps its entry current)."""
+    if mine:
+        await redis.hset(keys.ANSWER_WATERMARKS,
+                         mapping={f"{topic}:{partition}": mark for (topic, partition), mark in mine.items()})
+    return horizon(now, (int(mark) for mark in await redis.hvals(keys.ANSWER_WATERMARKS)))
 
 
 async def _time_out(order_id: str, redis: Redis, producer: EventProducer, now: float) -> list[Event]:
