@@ -4,6 +4,7 @@ are the domain's (domain/placement.py)."""
 
 from __future__ import annotations
 
+from datetime import date
 from enum import Enum
 from typing import Any
 
@@ -190,6 +191,9 @@ def packing_list_json(packing: PackingList) -> dict[str, Any]:
     }
 
 
-def booking_window_json(window: BookingWindow, cutoff: str) -> dict[str, Any]:
+def booking_window_json(window: BookingWindow, cutoff: str, days: list[date] | None = None,
+                        shop_ids: list[str] | None = None) -> dict[str, Any]:
+    """`days`: those of the window the basket's shops can make (all of them by default)."""
     return {"earliest": window.earliest.isoformat(), "latest": window.latest.isoformat(),
-            "cutoff": cutoff, "timezone": "Europe/Berlin", "days": [d.isoformat() for d in window.days()]}
+            "cutoff": cutoff, "timezone": "Europe/Berlin", "shop_ids": shop_ids or [],
+            "days": [d.isoformat() for d in (window.days() if days is None else days)]}

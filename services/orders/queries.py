@@ -77,3 +77,8 @@ async def instead(redis: Redis, order: OrderView, rules: BookingRules, now: date
         "take_available": can_take_available(order),
         "take_url": f"/v1/orders/{order.order_id}/alternative",
     }
+
+
+async def shops(redis: Redis, shop_ids: list[str]) -> dict[str, ShopListing | None]:
+    """The shops' opening hours as projected from catalog.shops (None: not known here)."""
+    return await load_shops(redis, shop_ids)

@@ -19,6 +19,7 @@ from nahnetz.kit.publishing import ProducerDep
 from nahnetz.kit.request_model import Day
 
 from . import queries
+from .domain.alternatives import bookable
 from .domain.booking import booking_window
 from .domain.channels import cancel_channel, who_orders
 from .handlers import commands
@@ -30,6 +31,8 @@ ResidentOrStaff = Annotated[User, Depends(require_roles(Role.RESIDENT, Role.OPER
 ShopOrStaff = Annotated[User, Depends(require_roles(Role.SHOP, Role.OPERATOR, Role.ADMIN))]
 Page = Annotated[int, Query(ge=1, le=queries.MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0, le=queries.MAX_OFFSET)]
+# A basket of more shops than this is not a basket.
+MAX_SHOPS = 20
 
 
 OrdersSettingsDep = Annotated[OrdersSettings, Depends(from_state("orders_settings"))]
@@ -164,8 +167,16 @@ async def packing_list(shop_id: str, day: Day, user: ShopOrStaff, redis: RedisDe
     return packing_list_json(await queries.packing_list(redis, shop_id, day))
 
 
-@router.get("/delivery-days")
-async def delivery_days(user: CurrentUser, config: OrdersSettingsDep, now: ClockDep) -> dict[str, Any]:
-    """The delivery days an order placed now can book."""
-    window = booking_window(now(), config.booking_rules())
-    return booking_window_json(window, config.cutoff.strftime("%H:%M"))
+@router.get("/delivery-days", responses=error_responses((Unprocessable, "Too many shops named")))
+async def delivery_days(user: CurrentUser, config: OrdersSettingsDep, now: ClockDep, redis: RedisDep,
+                        shop_id: Annotated[list[str] | None, Query(max_length=MAX_SHOPS)] = None) -> dict[str, Any]:
+    """The delivery days an order placed now can book; with `shop_id` (repeated: the
+    basket's shops), only the days every one of them can hand its goods over for
+    (opening hours and the hub's collection rule). A shop not known here limits nothing."""
+    rules = config.booking_rules()
+    window = booking_window(now(), rules)
+    if not shop_id:
+        return booking_window_json(window, config.cutoff.strftime("%H:%M"))
+    shops = [s for s in (await queries.shops(redis, shop_id)).values() if s is not None]
+    days = [day for day in window.days() if bookable(day, now(), rules, shops)]
+    return booking_window_json(window, config.cutoff.strftime("%H:%M"), days, sorted(set(shop_id)))

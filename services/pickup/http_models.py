@@ -104,6 +104,10 @@ class DepositIn(RequestModel):
     compartment_ids: list[str] | None = Field(
         None, min_length=1, max_length=50, description="Where the goods went; default: the reserved compartments.")
     tour_id: str | None = Field(None, max_length=64)
+    shop_ids: list[str] | None = Field(
+        None, min_length=1, max_length=20, description=(
+            "The parts put in, by shop, for an order of several shops that comes in parts; default: the "
+            "whole order. The parcel is deposited (and the resident's code sent) with its last part."))
 
 
 class CollectIn(RequestModel):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
 
 from nahnetz.clock import today_in_berlin
 from nahnetz.events import now_utc
@@ -120,22 +121,29 @@ def points_router() -> APIRouter:
 def parcels_router() -> APIRouter:
     router = APIRouter(prefix="/v1/parcels", tags=["parcels"])
 
-    @router.post("/{order_id}/deposit", status_code=201, responses=error_responses(
+    @router.post("/{order_id}/deposit", status_code=201, responses={202: {
+        "description": "A part of an order of several shops is in; the parcel is deposited with its last part",
+        "content": {"application/json": {}}}, **error_responses(
         (403, "The order is not on a tour of this driver"), (404, "No reservation or pick-up point for the order"),
         (409, "Deposited already, or the compartments are held for another order"),
-        (422, "No such compartment at the point"), (503, "The parcel is busy; try again")))
+        (422, "No such compartment at the point, or no such part of the order"),
+        (503, "The parcel is busy; try again"))})
     async def deposit(order_id: str, user: Depositor, redis: RedisDep, producer: ProducerDep,
                       pickup: PickupSettingsDep, once: Idempotency, body: DepositIn | None = None):
         body = body or DepositIn()
 
-        async def put_in() -> dict:
+        async def put_in() -> JSONResponse:
             done = await commands.deposit(
                 order_id, compartment_ids=body.compartment_ids, tour_id=body.tour_id, depositor=user.actor(),
-                redis=redis, producer=producer, settings=pickup, now=now_utc())
-            return {"order_id": done.order_id, "pickup_point_id": done.pickup_point_id, "status": "deposited",
-                    "compartment_ids": done.compartment_ids, "doors": done.doors,
-                    "expires_at": done.expires_at.isoformat(), "event_id": done.event_id,
-                    "status_url": f"/v1/parcels/{order_id}"}
+                shop_ids=body.shop_ids, redis=redis, producer=producer, settings=pickup, now=now_utc())
+            if isinstance(done, commands.PartsIn):
+                return JSONResponse({"order_id": order_id, "status": "waiting_for_parts",
+                                     "parts_in": list(done.parts_in), "waiting_for": list(done.waiting_for),
+                                     "status_url": f"/v1/parcels/{order_id}"}, status_code=202)
+            return JSONResponse({"order_id": done.order_id, "pickup_point_id": done.pickup_point_id,
+                                 "status": "deposited", "compartment_ids": done.compartment_ids, "doors": done.doors,
+                                 "expires_at": done.expires_at.isoformat(), "event_id": done.event_id,
+                                 "status_url": f"/v1/parcels/{order_id}"}, status_code=201)
 
         return await once(put_in, status_code=201)
 

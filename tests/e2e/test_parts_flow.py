@@ -139,7 +139,7 @@ async def test_an_order_of_two_shops_waits_for_its_late_part_and_is_collected_wh
         farm.shop_id: day.isoformat(), bakery.shop_id: next_day.isoformat()}
     told = await road.wait_for(NOTICES, NotificationRequested, template="order_moved",
                                where=lambda e: e.params.get("order_id") == order_id)
-    assert told.recipient_id == resident and next_day.strftime("%d.%m.%Y") in told.params["text_de"]
+    assert told.recipient_id == resident and next_day.strftime("%d.%m.%Y") in told.params["to_day"]
 
     # The bread's compartment is free on the day and held on the next, where the cheese waits too.
     hold = await road.wait_for(PICKUP_RESERVATIONS, CompartmentHoldMoved, order_id=order_id)

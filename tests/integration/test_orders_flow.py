@@ -443,6 +443,15 @@ async def test_a_day_a_shop_cannot_hand_its_goods_over_for_is_refused_naming_the
     assert f"nächster möglicher Liefertag: {next_day.strftime('%d.%m.%Y')}" in problem["message"]
     # The day it names can be booked.
     assert (await place(api, region, delivery_day=next_day.isoformat()))["status"] == "PLACED"
+    # The days offered for a basket of this shop leave out those it cannot make; another shop
+    # (hours not known here) limits nothing.
+    everyone = (await api.get("/v1/delivery-days", headers=bearer(region.resident))).json()["days"]
+    basket = await api.get("/v1/delivery-days", params={"shop_id": [region.shop_a, region.shop_b]},
+                           headers=bearer(region.resident))
+    assert basket.status_code == 200, basket.text
+    assert day.isoformat() in everyone and day.isoformat() not in basket.json()["days"]
+    assert next_day.isoformat() in basket.json()["days"]
+    assert basket.json()["shop_ids"] == sorted([region.shop_a, region.shop_b])
 
 
 # -- after the decision: parcels and cancelling -----------------------------------------------
@@ -549,7 +558,7 @@ async def test_a_part_the_hub_moves_to_another_day_moves_the_order_s_day_and_the
     notice = await log.wait_for(NOTIFY_REQUESTS, NotificationRequested, template="order_moved",
                                 where=lambda e: e.params.get("order_id") == order_id)
     assert notice.recipient_id == region.resident
-    assert next_day.strftime("%d.%m.%Y") in notice.params["text_de"] and "closed" in notice.params["text_en"]
+    assert next_day.strftime("%d.%m.%Y") in notice.params["to_day"] and notice.params["reason"] == "SHOP_CLOSED"
     # The bakery packs the bread for the new day.
     as_operator = bearer("op-1", "operator")
     packed = {d: [o["order_id"] for o in (await api.get(f"/v1/shops/{region.shop_b}/packing-list",

@@ -462,6 +462,44 @@ async def test_an_order_of_two_shops_is_deposited_and_its_code_sent_only_when_it
     assert codes.is_pin(notice.params["pin"]) and notice.params["compartments"] == "A1, K1"
 
 
+async def test_counter_staff_put_in_the_parts_that_came_and_a_part_after_a_whole_deposit_alerts_the_operator(
+        api, producer, watcher, worker, redis):
+    point_id = await register(api, worker, [("A1", "AMBIENT", 20), ("A2", "AMBIENT", 20), ("K1", "CHILLED", 20)])
+    order_id, _ = await two_shop_order(producer, watcher, worker, point_id)
+    deposit = f"/v1/parcels/{order_id}/deposit"
+
+    # The cheese came; the bread did not: recorded, no parcel, no code.
+    unknown = await api.post(deposit, json={"shop_ids": ["shop-nowhere"]}, headers=OPERATOR)
+    assert unknown.status_code == 422 and "shop-nowhere" in unknown.json()["message"]
+    first = await api.post(deposit, json={"shop_ids": ["shop-hof"]}, headers=OPERATOR)
+    assert first.status_code == 202, first.text
+    assert (first.json()["status"], first.json()["parts_in"], first.json()["waiting_for"]) == (
+        "waiting_for_parts", ["shop-hof"], ["shop-baecker"])
+    assert (await redis.exists(keys.parcel(order_id))) == 0
+    # The bread: the parcel is whole, deposited once, with one code.
+    last = await api.post(deposit, json={"shop_ids": ["shop-baecker"]}, headers=OPERATOR)
+    assert last.status_code == 201 and last.json()["status"] == "deposited", last.text
+    await watcher.wait_for(PICKUP_PARCELS, ParcelDeposited, order_id=order_id, watch=[worker])
+
+    # Another order put in whole by staff, and then a tour brings one of its parts.
+    second_point = await register(api, worker, [("A1", "AMBIENT", 20), ("K1", "CHILLED", 20)])
+    other, _ = await two_shop_order(producer, watcher, worker, second_point)
+    whole = await api.post(f"/v1/parcels/{other}/deposit", json={}, headers=OPERATOR)
+    assert whole.status_code == 201, whole.text
+    late = tour_bringing(second_point, DAY, [(other, "shop-baecker")], "driver-7")
+    await producer.publish(late)
+    await producer.publish(new_event(StopCompleted, producer="dispatch-api", actor=Actor("driver-7", "DRIVER"),
+                                     tour_id=late.tour_id, stop_index=0, kind="DELIVERED", order_ids=[other],
+                                     shipment_ids=late.stops[0].shipment_ids))
+
+    async def alerted():
+        return [e for e in watcher.events(NOTIFY_REQUESTS, NotificationRequested)
+                if e.template == "pickup-late-part" and e.params.get("order_id") == other]
+    [alert] = await eventually(alerted, what="the operator told of the late part", watch=[worker])
+    assert alert.recipient_id == "operator-desk" and alert.params["shops"] == "shop-baecker"
+    assert len(watcher.events(PICKUP_PARCELS, ParcelDeposited, order_id=other)) == 1
+
+
 # -- deposit, collection, expiry ----------------------------------------------------------------
 async def test_a_deposit_sends_the_pin_to_the_resident_and_keeps_only_its_hash(api, producer, watcher, worker, redis):
     point_id = await register(api, worker, [("A1", "AMBIENT", 45)])

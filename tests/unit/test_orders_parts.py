@@ -11,6 +11,7 @@ from datetime import date, datetime, timezone
 from nahnetz.events import new_event
 from nahnetz.records import (DeliveryMoveReason, GeoPoint, Money, OrderConfirmed, OrderDeliveryMoved, OrderLine,
                              OrderPart, OrderPlaced, OrderReadyForPickup, ShipmentRequested, TemperatureClass)
+from services.notify.domain.templates import render
 from services.orders.domain.lifecycle import OrderStatus, OrderView, advance, move_part, placed_order
 from services.orders.domain.move_notice import moved_notice
 from services.orders.domain.packing_list import build_packing_list
@@ -100,7 +101,9 @@ def test_the_resident_is_told_which_part_comes_when_and_why_in_german_and_englis
     notice = moved_notice(view, moved(), "Bäckerei Krome", "Pick-up-Point HX Brakel")
     assert notice.recipient_id == "r-1" and notice.channel == "PUSH" and notice.template == "order_moved"
     assert notice.notification_id == "o-1:order_moved:shop-baecker:2026-05-14"
-    text_de, text_en = notice.params["text_de"], notice.params["text_en"]
+    # Rendered by notify from its template, wholly in each language.
+    text_de = render(notice.template, "de", notice.params).text
+    text_en = render(notice.template, "en", notice.params).text
     assert "Bäckerei Krome" in text_de and "Do, 14.05.2026" in text_de and "Mi, 13.05.2026" in text_de
     assert "geschlossen" in text_de and "Abholcode" in text_de
     assert "Thu 14 May 2026" in text_en and "Wed 13 May 2026" in text_en and "closed" in text_en

@@ -17,6 +17,7 @@ each message is then wholly in its language.
 |---|---|---|
 | order_confirmed | resident | order_ref, delivery_day [pickup_point] [total] |
 | order_rejected | resident | order_ref [reason] [lines] [alternative] |
+| order_moved | resident | order_ref shop from_day to_day delivery_day [reason] [pickup_point] |
 | order_ready | resident | order_ref [pickup_point] [compartments] [collect_by] |
 | order_expired | resident | order_ref [pickup_point] |
 | parcel_ready | resident (sent by pickup, with the PIN) | pin [order_ref] [pickup_point] [compartments] [collect_by] |
@@ -82,12 +83,19 @@ REASONS = {
            "TIMEOUT": "keine rechtzeitige Rückmeldung der Läden", "UNKNOWN_PRODUCT": "ein Artikel wird nicht mehr angeboten",
            "UNKNOWN_PICKUP_POINT": "der Abholort ist unbekannt",
            "DELIVERY_DAY_UNAVAILABLE": "der Liefertag ist nicht möglich", "PAYMENT_FAILED": "die Zahlung ist fehlgeschlagen",
-           "INVALID_ORDER": "die Bestellung ist unvollständig", "OTHER": "ein anderer Grund"},
+           "INVALID_ORDER": "die Bestellung ist unvollständig", "OTHER": "ein anderer Grund",
+           # why a part of an order moved to another day (nahnetz.logistics.DeliveryMoveReason)
+           "SHOP_CLOSED": "der Laden hat an dem Tag geschlossen",
+           "PICKUP_POINT_CLOSED": "die Abholstelle hat an dem Tag geschlossen",
+           "MISSED_COLLECTION": "die Ware konnte beim Laden nicht abgeholt werden",
+           "REPLANNED": "die Tour wurde umgeplant"},
     "en": {"OUT_OF_STOCK": "not enough in stock", "NO_COMPARTMENT": "no free compartment at the pick-up point",
            "TIMEOUT": "the shops did not answer in time", "UNKNOWN_PRODUCT": "an item is no longer offered",
            "UNKNOWN_PICKUP_POINT": "the pick-up point is unknown",
            "DELIVERY_DAY_UNAVAILABLE": "the delivery day is not available", "PAYMENT_FAILED": "the payment failed",
-           "INVALID_ORDER": "the order is incomplete", "OTHER": "another reason"},
+           "INVALID_ORDER": "the order is incomplete", "OTHER": "another reason",
+           "SHOP_CLOSED": "the shop is closed that day", "PICKUP_POINT_CLOSED": "the pick-up point is closed that day",
+           "MISSED_COLLECTION": "the goods could not be collected at the shop", "REPLANNED": "the tour was re-planned"},
 }
 
 TEMPLATES: dict[str, Template] = {t.name: t for t in (
@@ -108,6 +116,16 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
                    "Sorry, your order {order_ref} could not be accepted[[ ({reason_text})]]."
                    "[[ Affected: {lines}.]][[ Possible instead: {alternative}; take it in one step in the app "
                    "or by phone.]] You have not been charged."),
+    }),
+    Template("order_moved", {
+        "de": Text("Bestellung {order_ref}: neuer Liefertag {delivery_day}",
+                   "Ihre Bestellung {order_ref}: Die Ware von {shop} kommt erst am {to_day} statt am {from_day}"
+                   "[[ ({reason_text})]]. Ihre Bestellung liegt damit ab {delivery_day}[[ in {pickup_point}]] bereit; "
+                   "den Abholcode erhalten Sie, sobald alles da ist."),
+        "en": Text("Order {order_ref}: new delivery day {delivery_day}",
+                   "Your order {order_ref}: the goods from {shop} arrive on {to_day} instead of {from_day}"
+                   "[[ ({reason_text})]]. Your order will be ready[[ at {pickup_point}]] from {delivery_day}; "
+                   "you get the pick-up code once everything is there."),
     }),
     Template("order_ready", {
         "de": Text("Bestellung {order_ref} liegt bereit",

@@ -18,6 +18,7 @@ from nahnetz.clock import BERLIN
 PARCEL_READY = "parcel-ready"
 CODE_LOCKED = "pickup-code-locked"
 CODE_REISSUED = "pickup-code-reissued"
+LATE_PART = "pickup-late-part"
 _WEEKDAYS_DE = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
 _WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
@@ -92,6 +93,22 @@ def code_reissued(*, reissue_id: str, order_id: str, resident_id: str, pin: str,
     return _notice(CODE_REISSUED, f"{order_id}:{reissue_id}", resident_id, "RESIDENT", text_de, text_en,
                    {"order_id": order_id, "order_ref": order_id, "pin": pin, "qr_payload": qr_payload,
                     "pickup_point": point_name, "collect_by": until_de, "collect_by_en": until_en})
+
+
+def late_part(*, operator_id: str, order_id: str, pickup_point_id: str, point_name: str,
+              shop_ids: tuple[str, ...], tour_id: str) -> Notice:
+    """The operator's task: a part came after the order's parcel was deposited (staff put the
+    whole order in before it), so the resident may have a code for an incomplete parcel."""
+    shops = ", ".join(shop_ids)
+    text_de = (f"Nachzügler: Tour {tour_id} brachte Ware von {shops} für Bestellung {order_id} an {point_name} "
+               f"({pickup_point_id}), nachdem das Paket schon eingelagert war. Bitte zum Paket legen und die "
+               f"Kundin oder den Kunden informieren.")
+    text_en = (f"Late part: tour {tour_id} brought goods of {shops} for order {order_id} to {point_name} "
+               f"({pickup_point_id}) after its parcel was deposited. Please add them to the parcel and tell the "
+               f"customer.")
+    return _notice(LATE_PART, f"{order_id}:{'+'.join(shop_ids)}", operator_id, "OPERATOR", text_de, text_en,
+                   {"order_id": order_id, "pickup_point_id": pickup_point_id, "pickup_point": point_name,
+                    "shops": shops, "tour_id": tour_id})
 
 
 def _notice(template: str, ref: str, recipient_id: str, role: str, text_de: str, text_en: str,

@@ -9,7 +9,7 @@ the request fails with one 503 (`nahnetz.kit.publishing`).
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from redis.asyncio import Redis
@@ -23,6 +23,7 @@ from nahnetz.records import PickupPointRegistered, PickupPointUpdated
 
 from .. import keys
 from ..domain.codes import entered_code
+from ..domain.deposit import Reservation, check_reserved
 from ..domain.points import PickupPoint, description_problems
 from ..domain.rate_limit import CALLER, CALLER_PARCEL
 from ..settings import PickupSettings
@@ -31,6 +32,7 @@ from .collection import Collection, collect_with_code
 from .deposits import Deposit, deposit_parcel
 from .points import load_point
 from .reissue import Reissue, reissue_code
+from .tour_deliveries import record_parts
 
 API = "pickup-api"
 
@@ -75,14 +77,44 @@ async def update_point(point: PickupPoint, *, hold_days: int | None, actor: Acto
     return updated
 
 
+@dataclass(frozen=True)
+class PartsIn:
+    """Parts of an order of several shops are in their compartments; others are still to come."""
+
+    parts_in: tuple[str, ...]
+    waiting_for: tuple[str, ...]
+
+
 async def deposit(order_id: str, *, compartment_ids: list[str] | None, tour_id: str | None, depositor: Actor,
-                  redis: Redis, producer: EventProducer, settings: PickupSettings, now: datetime) -> Deposit:
+                  redis: Redis, producer: EventProducer, settings: PickupSettings, now: datetime,
+                  shop_ids: list[str] | None = None) -> Deposit | PartsIn:
     """A driver or counter staff put the order's goods in: ParcelDeposited and the resident's code.
-    A driver only for an order that a tour of theirs brings to its point; staff for any (recorded)."""
+    A driver only for an order that a tour of theirs brings to its point; staff for any (recorded).
+    `shop_ids`: only these parts of the order came; the parcel is deposited with its last part."""
     await must_carry(redis, depositor, order_id)
+    if shop_ids is not None:
+        waiting = await _record_parts_put_in(redis, order_id, shop_ids)
+        if waiting is not None:
+            return waiting
     return await deposit_parcel(order_id=order_id, compartment_ids=compartment_ids, tour_id=tour_id,
                                 actor=depositor, deposited_by=depositor.user_id, redis=redis, producer=producer,
                                 settings=settings, now=now)
+
+
+async def _record_parts_put_in(redis: Redis, order_id: str, shop_ids: list[str]) -> PartsIn | None:
+    """Record the parts as in; what is still to come (None when the order is whole now)."""
+    reservation = Reservation.from_record(order_id, await redis.hgetall(keys.order(order_id)))
+    check_reserved(reservation)
+    if await redis.exists(keys.parcel(order_id)):
+        raise Conflict(f"the parcel of order {order_id} was deposited already")
+    unknown = sorted(set(shop_ids) - set(reservation.shops)) if reservation.shops else []
+    if unknown:
+        raise Unprocessable(f"order {order_id} has no part of {', '.join(unknown)}; its parts are those of "
+                            f"{', '.join(reservation.shops)}")
+    missing = await record_parts(redis, order_id, set(shop_ids))
+    if not missing:
+        return None
+    return PartsIn(tuple(s for s in reservation.shops if s not in missing), missing)
 
 
 async def collect(pickup_point_id: str, *, order_id: str | None, pin: str | None, qr: str | None,

@@ -25,24 +25,28 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import asdict
 from datetime import datetime
 
 from redis.asyncio import Redis
 from redis.exceptions import WatchError
 
-from nahnetz.events import Actor, Event
+from nahnetz.events import Actor, Event, new_event
 from nahnetz.kit.errors import Conflict, NotFound, Unprocessable
 from nahnetz.messaging.handling import InvalidEvent
 from nahnetz.messaging.producer import EventProducer
-from nahnetz.records import StopCompleted, StopKind, TourDispatched
+from nahnetz.records import NotificationRequested, StopCompleted, StopKind, TourDispatched
 
 from .. import keys
 from ..domain.deposit import Reservation, parts_missing
+from ..domain.notices import late_part
 from ..settings import PickupSettings
 from .deposits import deposit_parcel
+from .points import load_point
 
 log = logging.getLogger(__name__)
 
+WORKER = "pickup-worker"
 # A tour's stops are reported on within days; kept a while longer for late paper sheets.
 TOUR_TTL_S = 30 * 24 * 3600
 
@@ -103,7 +107,9 @@ async def deposit_delivered_orders(event: Event, redis: Redis, producer: EventPr
     brought = await parts_brought(event, redis)
     for order_id in event.order_ids:
         if await redis.exists(keys.parcel(order_id)):
-            continue  # deposited before (a redelivery, or another part of the order came first)
+            # Deposited before: a redelivery, or staff put the whole order in before this part came.
+            await _tell_of_late_parts(redis, producer, settings, event, order_id, brought.get(order_id))
+            continue
         missing = await record_parts(redis, order_id, brought.get(order_id))
         if missing:
             # In their compartments, waiting: no code while a part is still to come.
@@ -126,6 +132,24 @@ async def deposit_delivered_orders(event: Event, redis: Redis, producer: EventPr
         # No reservation, or compartments held by someone else: a person must look.
         raise InvalidEvent(f"tour {event.tour_id} stop {event.stop_index}: cannot deposit " + "; ".join(refused))
     return deposited
+
+
+async def _tell_of_late_parts(redis: Redis, producer: EventProducer, settings: PickupSettings,
+                              event: StopCompleted, order_id: str, shops: set[str] | None) -> None:
+    """A part the deposited parcel did not have: recorded, and the operator told (once;
+    a redelivery of the stop finds it recorded)."""
+    reservation = Reservation.from_record(order_id, await redis.hgetall(keys.order(order_id)))
+    late = tuple(sorted(s for s in (shops or ()) if s in reservation.shops and s not in reservation.delivered))
+    if not late:
+        return
+    point = await load_point(redis, reservation.pickup_point_id) if reservation.pickup_point_id else None
+    notice = late_part(operator_id=settings.operator_recipient, order_id=order_id,
+                       pickup_point_id=reservation.pickup_point_id, point_name=point.name if point else "",
+                       shop_ids=late, tour_id=event.tour_id)
+    log.warning("order %s: the part(s) of %s came after its parcel was deposited; the operator is told", order_id,
+                ", ".join(late), extra={"order_id": order_id, "tour_id": event.tour_id})
+    await producer.publish(new_event(NotificationRequested, producer=WORKER, caused_by=event, **asdict(notice)))
+    await record_parts(redis, order_id, set(late))
 
 
 async def parts_brought(event: StopCompleted, redis: Redis) -> dict[str, set[str] | None]:
