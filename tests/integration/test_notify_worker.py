@@ -2,8 +2,8 @@
 NotificationRequested becomes a message in the file sink (or on the assistants'
 manual list) and one NotificationSent, or a NotificationFailed when the provider
 fails; repeated requests and the worker's own results are not sent again. Its
-rebuild (`python -m services.notify.rebuild --yes`) clears its markers, and only
-those."""
+rebuild (`python -m services.notify.rebuild --yes`) clears its markers and
+rebuilds the contact details from notify.contacts, and touches nothing else."""
 
 from __future__ import annotations
 
@@ -148,6 +148,11 @@ async def test_failures_become_notification_failed(worker, log, producer, sinks,
 
 
 # -- the rebuild ----------------------------------------------------------------------------------
+async def _contact_is(redis, recipient: str, present: bool) -> bool:
+    return bool(await redis.exists(f"notify:contact:{recipient}")) is present
+
+
+
 @dataclass
 class Ran:
     returncode: int
@@ -165,8 +170,8 @@ async def rebuild(broker_bootstrap: str, redis_url: str, *args: str) -> Ran:
     return Ran(process.returncode, output.decode())
 
 
-async def test_a_rebuild_clears_the_markers_and_nothing_else(worker, log, producer, sinks, broker_bootstrap,
-                                                             redis_url, redis, unique):
+async def test_a_rebuild_clears_the_markers_rebuilds_the_contacts_and_nothing_else(
+        worker, log, api, producer, sinks, broker_bootstrap, redis_url, redis, unique):
     recipient = f"r-{unique}"
     first = f"o-{unique}:order_confirmed"
     request = requested(first, recipient)
@@ -178,6 +183,19 @@ async def test_a_rebuild_clears_the_markers_and_nothing_else(worker, log, produc
     others = {f"orders:order:{unique}": "{}", f"nahnetz:processed:orders.lifecycle:{unique}": "",
               f"nahnetz:processed:pickup.deposit:{unique}": "", f"nahnetz:idempotency:orders:{unique}": "{}"}
     await redis.mset(others)
+
+    # Details given, then erased by someone else: the replay ends in the same state.
+    kept, erased = f"r-{unique}-kept", f"r-{unique}-erased"
+    for person in (kept, erased):
+        given = await api.put("/v1/me/contact", headers=bearer(person), json={
+            "preferred_channel": "EMAIL", "email": f"{person}@example.org", "consent": True})
+        assert given.status_code == 202, given.text
+    assert (await api.delete("/v1/me/contact", headers=bearer(erased))).status_code in (200, 202, 204)
+    await log.wait_for(NOTIFY_CONTACTS, ContactDetailsErased, recipient_id=erased, watch=[worker])
+    await eventually(lambda: _contact_is(redis, kept, True), what="kept details projected", watch=[worker])
+    await eventually(lambda: _contact_is(redis, erased, False), what="erased details gone", watch=[worker])
+    before = await redis.hgetall(f"notify:contact:{kept}")
+    await redis.delete(f"notify:contact:{kept}")  # lost, as after a Redis without its data
 
     refused = await rebuild(broker_bootstrap, redis_url)
     assert refused.returncode != 0 and "--yes" in refused.output
@@ -191,7 +209,9 @@ async def test_a_rebuild_clears_the_markers_and_nothing_else(worker, log, produc
     assert done.returncode == 0, done.output
     assert "deleted" in done.output
     assert [key async for key in redis.scan_iter(match="nahnetz:processed:notify.deliver:*")] == []
-    assert await redis.exists(*others) == len(others), "only notify's markers go"
+    assert await redis.exists(*others) == len(others), "only notify's keys go"
+    assert await redis.hgetall(f"notify:contact:{kept}") == before, "the details come back from the topic"
+    assert not await redis.exists(f"notify:contact:{erased}"), "erased details stay erased"
     await worker.restart()
 
     # The same group goes on after what it handled: nothing old is sent again ...
