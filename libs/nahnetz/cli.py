@@ -24,11 +24,14 @@ def main() -> None:
 @click.option("--instances", "instances", multiple=True, metavar="N|SERVICE=N",
               help="Instances of each worker (N) or of one service's worker (SERVICE=N), sharing the "
                    "partitions in one consumer group; repeatable. Default: NAHNETZ_WORKER_INSTANCES, else 1.")
-def up(seed: bool, detach: bool, instances: tuple[str, ...]) -> None:
+@click.option("--region", default=None, metavar="NAME",
+              help="The region pack: kreis-hoexter (default) or ilzer-land. Default: NAHNETZ_REGION.")
+def up(seed: bool, detach: bool, instances: tuple[str, ...], region: str | None) -> None:
     """Start broker, Redis and every service; wait until all are ready."""
     from .stack.supervisor import up as run_up
 
-    sys.exit(run_up(seed=seed, detach=detach, instances=",".join(instances) if instances else None))
+    sys.exit(run_up(seed=seed, detach=detach, instances=",".join(instances) if instances else None,
+                    region=region))
 
 
 @main.command()

@@ -54,3 +54,46 @@ def test_the_hub_has_a_mixed_fleet_with_a_refrigerated_van():
     assert 3 <= len(fleet) <= 5
     assert any("FROZEN" in v.temperatures for v in fleet)
     assert all(v.shift_start < v.shift_end and v.max_kg > 0 and v.max_litres > 0 for v in fleet)
+
+
+# -- Ilzer Land: the freight exchange's region ------------------------------------------------------
+def test_ilzer_land_has_its_twelve_municipalities_and_works_as_a_region_of_its_own():
+    region = load_region("ilzer-land")   # the id works as well as the file name
+    assert region is load_region("ilzer_land")
+    assert {t.name for t in region.towns} == {
+        "Grafenau", "Schönberg", "Perlesreut", "Röhrnbach", "Hutthurm", "Fürsteneck", "Ringelai", "Saldenburg",
+        "Thurmansbang", "Eppenschlag", "Innernzell", "Schöfweg"}
+    assert region.coordinates_approximate and region.hub.municipality == "Perlesreut"
+    for point in [*region.places, *region.shops, *region.pickup_points, region.hub]:
+        assert 48.60 < point.lat < 48.95 and 13.15 < point.lon < 13.65, point
+    assert {p.kind for p in region.pickup_points} == {"LOCKER", "COUNTER"}
+    assert region.fleet and all(s.products and s.opening_hours for s in region.shops)
+    assert all(s.phone.startswith("+49 8552 ") for s in region.shops)
+    # Passau and Freyung are where trips go, not where residents live.
+    assert {p.name for p in region.outside} == {"Passau", "Freyung"}
+    assert not {p.name for p in region.outside} & {p.name for p in region.places}
+
+
+def test_ilzer_land_has_regular_trips_and_a_freight_day_s_loads():
+    region = load_region("ilzer-land")
+    kinds = {t.kind for t in region.freight_trips}
+    assert {"COMMUTER", "FARMER", "SHOP_RUN"} <= kinds
+    destinations = {t.destination.name for t in region.freight_trips}
+    assert {"Passau", "Freyung"} <= destinations
+    assert any(t.by_phone for t in region.freight_trips) and any(load.by_phone for load in region.freight_loads)
+    for trip in region.freight_trips:
+        assert trip.weekdays and set(trip.weekdays) <= set(range(1, 8))
+        assert trip.room_kg > 0 and trip.detour_km >= 0 and trip.price.rule in {"PER_KM", "FIXED", "FREE"}
+    heaviest_room = max(t.room_kg for t in region.freight_trips)
+    assert any(load.weight_kg > heaviest_room for load in region.freight_loads), \
+        "one load no trip could ever carry, to show how it is reported"
+
+
+def test_a_region_is_chosen_for_the_whole_stack():
+    from nahnetz.stack.config import StackConfig, parse_region
+    from nahnetz.stack.processes import StackError
+
+    assert StackConfig.from_env({"NAHNETZ_REGION": "ilzer-land"}).region == "ilzer_land"
+    assert StackConfig.from_env({}).region == "kreis_hoexter"
+    with pytest.raises(StackError, match="ilzer-land, kreis-hoexter"):
+        parse_region("atlantis")

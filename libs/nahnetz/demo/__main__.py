@@ -53,25 +53,30 @@ async def run(urls: dict[str, str], orders: int, seed_value: int, region_name: s
         say(f"  aufgegeben in / placed in {placing:.1f} s ({len(placed) / placing:.0f} pro Sekunde / per second)")
         final = await outcomes(platform, placed)
         print_orders(placed, final, say)
-        second = await take_alternatives(platform, final)
-        print_second_chance(final, second, say)
-        final |= second
+        # Each rejection names what would work instead; a resident takes it (up to three times).
+        for attempt in range(1, 4):
+            second = await take_alternatives(platform, final)
+            if not second:
+                break
+            print_second_chance(final, second, attempt, say)
+            final |= second
         operator = platform.token(OPERATOR, "operator")
         views = await asyncio.gather(*(
             platform.call("pickup", "GET", f"/v1/pickup-points/{p.id}/occupancy", who=operator,
                           params={"day": day.isoformat()}) for p in region.pickup_points))
         print_compartments([v.json() for v in views], {p.id: p.name for p in region.pickup_points}, say)
         if {"hub", "routing", "dispatch"} <= set(urls):
-            await logistics_day(platform, day, final, seed_value, say)
+            await logistics_day(platform, day, final, seed_value, say, region.hub.name)
     finally:
         await platform.close()
 
 
-async def logistics_day(platform: Platform, day, final: dict[str, dict], seed_value: int, say) -> None:
+async def logistics_day(platform: Platform, day, final: dict[str, dict], seed_value: int, say,
+                        hub_name: str = "Logistikport HX") -> None:
     rng = random.Random(seed_value)
     confirmed = [o for o in final.values() if o["status"] == "CONFIRMED"]
     shipments = await wait_for_shipments(platform, day, confirmed)
-    say(f"\nLogistikport HX: {shipments['count']} Sendungen / shipments "
+    say(f"\n{hub_name}: {shipments['count']} Sendungen / shipments "
         f"(je Laden und Bestellung / one per shop and order)")
     plan = await plan_tours(platform, day, budget_s=int(os.environ.get("NAHNETZ_DEMO_PLAN_SECONDS", "10")))
     print_plan(plan, say)

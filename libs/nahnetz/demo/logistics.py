@@ -84,9 +84,7 @@ async def dispatch_and_drive(platform: Platform, plan: dict, say) -> tuple[Count
     tours = []
     for n, tour in enumerate(plan["tours"], start=1):
         driver = f"driver-hx-{n}"
-        dispatched = (await platform.call("dispatch", "POST", "/v1/tours", who=operator, json={
-            "plan_id": plan["plan_id"], "vehicle_id": tour["vehicle_id"], "driver_id": driver},
-            headers={"Idempotency-Key": f"{plan['plan_id']}-{tour['vehicle_id']}"})).json()
+        dispatched = await _dispatch(platform, operator, plan["plan_id"], tour["vehicle_id"], driver)
         tours.append((dispatched["tour_id"], driver))
     say(f"  {len(tours)} Touren an Fahrer übergeben / tours dispatched to drivers "
         f"(Tourenzettel / tour sheet: GET /v1/tours/<id>/sheet)")
@@ -95,6 +93,22 @@ async def dispatch_and_drive(platform: Platform, plan: dict, say) -> tuple[Count
                         if any(c["shop_id"] == stop["place_id"] for c in stop["load"])), None) if tours else None
     await asyncio.gather(*(_drive(platform, tour_id, driver, closed_shop, reports) for tour_id, driver in tours))
     return reports, tours
+
+
+async def _dispatch(platform: Platform, operator: dict, plan_id: str, vehicle_id: str, driver: str,
+                    patience_s: float = 30.0) -> dict:
+    """Hand a planned tour to a driver. Dispatch learns of the plan from the routing
+    service's event: until then it answers 409 "try again when it is planned"."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        answer = await platform.call("dispatch", "POST", "/v1/tours", who=operator, ok=(201, 202, 409),
+                                     json={"plan_id": plan_id, "vehicle_id": vehicle_id, "driver_id": driver},
+                                     headers={"Idempotency-Key": f"{plan_id}-{vehicle_id}"})
+        if answer.status_code != 409:
+            return answer.json()
+        if "try again" not in answer.text or time.monotonic() > deadline:
+            raise DemoError(f"dispatch: POST /v1/tours answered 409: {answer.text[:300]}")
+        await asyncio.sleep(0.5)
 
 
 async def _tour(platform: Platform, tour_id: str, driver: str) -> dict:

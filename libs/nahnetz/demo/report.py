@@ -45,14 +45,13 @@ def print_orders(placed: list[PlacedOrder], final: dict[str, dict], say) -> None
         f"{c}: {sum(n for (ch, _), n in channels.items() if ch == c)}" for c in sorted({c for c, _ in channels})))
 
 
-def print_second_chance(final: dict[str, dict], second: dict[str, dict], say) -> None:
+def print_second_chance(final: dict[str, dict], second: dict[str, dict], attempt: int, say) -> None:
     """How many rejected orders were taken again at another point, and how that went."""
-    rejected = sum(1 for o in final.values() if o["status"] == "REJECTED")
-    if not rejected:
-        return
+    rejected = sum(1 for o in final.values() if o["status"] == "REJECTED" and o.get("replaced_by") in second) \
+        + sum(1 for o in final.values() if o["status"] == "REJECTED" and not o.get("replaced_by"))
     statuses = Counter(o["status"] for o in second.values())
-    say(f"  Zweite Chance / second chance: {len(second)} von / of {rejected} abgelehnten Bestellungen an der "
-        f"nächsten Abholstelle mit Platz neu aufgegeben / taken again at the nearest point with room"
+    say(f"  Neuer Versuch / taken again ({attempt}.): {len(second)} von / of {rejected} abgelehnten Bestellungen "
+        f"an der nächsten Abholstelle mit Platz / at the nearest point with room"
         + "".join(f", {n} {status}" for status, n in statuses.most_common()))
 
 

@@ -138,7 +138,7 @@ async def outcomes(platform: Platform, placed: list[PlacedOrder], timeout: float
 async def take_alternatives(platform: Platform, final: dict[str, dict], concurrency: int = 8) -> dict[str, dict]:
     """Residents whose order found no room take the nearest other point with room that
     day in one step, as the rejection suggests (the demo's day stays one day). Returns
-    the decided replacement orders by id."""
+    the decided replacement orders by id; each order taken again gets `replaced_by`."""
     gate = asyncio.Semaphore(concurrency)
 
     async def take(order: dict) -> str | None:
@@ -151,9 +151,12 @@ async def take_alternatives(platform: Platform, final: dict[str, dict], concurre
             answer = await platform.call("orders", "POST", f"/v1/orders/{order['order_id']}/alternative", who=me,
                                          json={"pickup_point_id": nearest["pickup_point"]["pickup_point_id"]},
                                          headers={"Idempotency-Key": str(uuid.uuid4())}, ok=(202, 409, 422))
-        return answer.json()["order_id"] if answer.status_code == 202 else None
+        if answer.status_code != 202:
+            return None
+        order["replaced_by"] = answer.json()["order_id"]  # as the orders API will show it
+        return order["replaced_by"]
 
-    rejected = [o for o in final.values() if o["status"] == "REJECTED"]
+    rejected = [o for o in final.values() if o["status"] == "REJECTED" and not o.get("replaced_by")]
     taken = [order_id for order_id in await asyncio.gather(*(take(o) for o in rejected)) if order_id]
     decided, pending = await platform.orders_until(taken, lambda o: o["status"] not in ("PLACED", "PENDING"),
                                                    timeout=90.0)

@@ -112,6 +112,52 @@ class VehicleSeed:
 
 
 @dataclass(frozen=True)
+class PriceRule:
+    rule: str            # PER_KM (cents per extra km), FIXED (cents), FREE (between neighbours)
+    cents: int = 0
+
+
+@dataclass(frozen=True)
+class TripSeed:
+    """A trip someone drives anyway, every week on `weekdays`, with room to spare."""
+
+    id: str
+    driver: str
+    kind: str                   # COMMUTER, FARMER, SHOP_RUN, CRAFTSMAN, CARRIER
+    origin: Place
+    destination: Place
+    via: tuple[Place, ...]
+    weekdays: tuple[int, ...]   # 1 = Monday (ISO)
+    departs: time               # local time, Europe/Berlin
+    room_kg: int
+    room_litres: int
+    room_parcels: int
+    detour_km: float
+    detour_minutes: int
+    temperature: str
+    price: PriceRule
+    by_phone: bool = False      # offered through an assistant
+
+
+@dataclass(frozen=True)
+class LoadSeed:
+    """Goods someone wants carried on a freight day."""
+
+    id: str
+    sender: str
+    kind: str                   # PRODUCER, SHOP, RESIDENT, ASSOCIATION, HUB
+    origin: Place
+    destination: Place
+    weight_kg: float
+    volume_litres: float
+    parcels: int
+    temperature: str
+    max_price_cents: int
+    note: str | None = None
+    by_phone: bool = False      # posted through an assistant
+
+
+@dataclass(frozen=True)
 class Region:
     """A region pack as `load_region` reads it: hub, places, shops, pick-up points, fleet."""
 
@@ -124,9 +170,14 @@ class Region:
     coordinates_approximate: bool = True
     municipalities: tuple[str, ...] = field(default=())
     fleet: tuple[VehicleSeed, ...] = field(default=())
+    # Places outside the region that trips go to (a commuter's town), not where residents live.
+    outside: tuple[Place, ...] = field(default=())
+    freight_trips: tuple[TripSeed, ...] = field(default=())
+    freight_loads: tuple[LoadSeed, ...] = field(default=())
+    phone_prefix: str = "+49 5271"
 
     def place(self, name: str) -> Place:
-        for p in self.places:
+        for p in (*self.places, *self.outside):
             if p.name == name:
                 return p
         raise KeyError(f"{self.name} has no place {name!r}")
@@ -169,8 +220,13 @@ def _street(key: str) -> str:
     return f"{streets[digest[2] % len(streets)]} {digest[3] % 40 + 1}"
 
 
-@lru_cache(maxsize=None)
 def load_region(name: str = "kreis_hoexter") -> Region:
+    """The region pack `name` ("ilzer_land"; the region's id "ilzer-land" works too)."""
+    return _load_region(name.strip().replace("-", "_"))
+
+
+@lru_cache(maxsize=None)
+def _load_region(name: str) -> Region:
     path = REGIONS_DIR / f"{name}.yaml"
     if not path.exists():
         known = sorted(p.stem for p in REGIONS_DIR.glob("*.yaml"))
@@ -186,6 +242,7 @@ def load_region(name: str = "kreis_hoexter") -> Region:
         for v in doc["villages"]
     ]
     by_name = {p.name: p for p in places}
+    prefix = doc["region"].get("phone_prefix", "+49 5271")
     shops = []
     for s in doc["shops"]:
         products = tuple(
@@ -199,7 +256,7 @@ def load_region(name: str = "kreis_hoexter") -> Region:
         slug = s["id"].removeprefix("shop-")
         shops.append(ShopSeed(
             **_site(s, by_name),
-            phone=f"+49 5271 {int(hashlib.sha256(slug.encode()).hexdigest(), 16) % 900000 + 100000}",
+            phone=f"{prefix} {int(hashlib.sha256(slug.encode()).hexdigest(), 16) % 900000 + 100000}",
             email=f"kontakt@{slug}.example", phone_listing=bool(s.get("phone_listing", False)),
             opening_hours=_hours(doc["opening_hours"].get(s["kind"])), products=products,
         ))
@@ -227,6 +284,11 @@ def load_region(name: str = "kreis_hoexter") -> Region:
         )
         for v in doc.get("fleet", ())
     )
+    outside = tuple(Place(o["name"], o["name"], o["lat"], o["lon"], o["population"], o.get("postal_code", ""), True)
+                    for o in doc.get("outside", ()))
+    anywhere = {**by_name, **{p.name: p for p in outside}}
+    trips = tuple(_trip(t, anywhere) for t in doc.get("freight_trips", ()))
+    loads = tuple(_load(entry, anywhere) for entry in doc.get("freight_loads", ()))
     hub = doc["hub"]
     return Region(
         id=doc["region"]["id"], name=doc["region"]["name"],
@@ -234,5 +296,24 @@ def load_region(name: str = "kreis_hoexter") -> Region:
         places=tuple(places), shops=tuple(shops), pickup_points=tuple(points),
         coordinates_approximate=doc["region"].get("coordinates") == "approximate",
         municipalities=tuple(t["name"] for t in doc["towns"]),
-        fleet=fleet,
+        fleet=fleet, outside=outside, freight_trips=trips, freight_loads=loads, phone_prefix=prefix,
     )
+
+
+def _trip(entry: dict, places: dict[str, Place]) -> TripSeed:
+    price = entry.get("price") or {"rule": "FREE"}
+    return TripSeed(
+        id=entry["id"], driver=entry["driver"], kind=entry["kind"], origin=places[entry["from"]],
+        destination=places[entry["to"]], via=tuple(places[v] for v in entry.get("via", ())),
+        weekdays=tuple(entry["weekdays"]), departs=time.fromisoformat(entry["departs"]),
+        room_kg=entry["room_kg"], room_litres=entry["room_l"], room_parcels=entry["room_parcels"],
+        detour_km=entry["detour_km"], detour_minutes=entry["detour_min"], temperature=entry["temperature"],
+        price=PriceRule(price["rule"], price.get("cents", 0)), by_phone=bool(entry.get("by_phone", False)))
+
+
+def _load(entry: dict, places: dict[str, Place]) -> LoadSeed:
+    return LoadSeed(
+        id=entry["id"], sender=entry["sender"], kind=entry["kind"], origin=places[entry["from"]],
+        destination=places[entry["to"]], weight_kg=entry["weight_kg"], volume_litres=entry["volume_l"],
+        parcels=entry["parcels"], temperature=entry["temperature"], max_price_cents=entry["max_price_cents"],
+        note=entry.get("note"), by_phone=bool(entry.get("by_phone", False)))

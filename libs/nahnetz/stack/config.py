@@ -54,6 +54,8 @@ class StackConfig:
     python: str = sys.executable
     # service -> instances of its worker; "*" for every worker not named (default 1).
     worker_instances: tuple[tuple[str, int], ...] = ()
+    # The region pack the hub, routing, freight and the demo work with (libs/nahnetz/regions).
+    region: str = "kreis_hoexter"
 
     def instances_of(self, service: str) -> int:
         named = dict(self.worker_instances)
@@ -97,6 +99,7 @@ class StackConfig:
             ready_timeout=_seconds(env, "NAHNETZ_READY_TIMEOUT", 120.0),
             stop_grace=_seconds(env, "NAHNETZ_STOP_GRACE", 5.0),
             worker_instances=parse_instances(env.get("NAHNETZ_WORKER_INSTANCES") or ""),
+            region=parse_region(env.get("NAHNETZ_REGION") or "kreis_hoexter"),
         )
 
 
@@ -147,3 +150,15 @@ def _number(env: Mapping[str, str], name: str, parse: Callable[[str], _N], what:
         return parse(raw)
     except ValueError:
         raise StackError(f"{name}={raw!r} is not {what}") from None
+
+
+def parse_region(name: str) -> str:
+    """The region pack's file name for `name` ("ilzer-land" or "ilzer_land"); a
+    StackError naming the packs there are when there is none."""
+    from ..regions import REGIONS_DIR
+
+    stem = name.strip().replace("-", "_")
+    known = sorted(p.stem for p in REGIONS_DIR.glob("*.yaml"))
+    if stem not in known:
+        raise StackError(f"no region pack {name!r}; there are: {', '.join(k.replace('_', '-') for k in known)}")
+    return stem

@@ -177,6 +177,9 @@ class Stack:
             "PYTHONUNBUFFERED": "1",
             # The demo drives the coming market day's tours at once; set `refuse` to try the rule.
             "DISPATCH_EARLY_REPORTS": os.environ.get("DISPATCH_EARLY_REPORTS") or "allow",
+            # One region for the hub, the routes and the demo.
+            "NAHNETZ_REGION": self.config.region, "NAHNETZ_DEMO_REGION": self.config.region,
+            "HUB_REGION": self.config.region, "ROUTING_REGION": self.config.region,
             **api_urls(self.planned),
         }
 

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from .config import StackConfig, parse_instances
+from .config import StackConfig, parse_instances, parse_region
 from .launcher import Stack, stop_recorded
 from .probes import in_parallel, ready
 from .processes import StackError, last_lines, process_alive
@@ -46,13 +46,16 @@ class StopRequested(Exception):
 
 
 # -- up --------------------------------------------------------------------------------
-def up(seed: bool = True, detach: bool = False, instances: str | None = None) -> int:
+def up(seed: bool = True, detach: bool = False, instances: str | None = None, region: str | None = None) -> int:
     """`instances`: workers' instances as NAHNETZ_WORKER_INSTANCES takes them (`2`,
-    `catalog=2,pickup=3`); given, it replaces the variable."""
+    `catalog=2,pickup=3`); given, it replaces the variable. `region`: the region pack
+    (`ilzer-land`), in place of NAHNETZ_REGION."""
     try:
         config = StackConfig.from_env()
         if instances is not None:
             config = dataclasses.replace(config, worker_instances=parse_instances(instances))
+        if region is not None:
+            config = dataclasses.replace(config, region=parse_region(region))
         config.run_dir.mkdir(parents=True, exist_ok=True)
     except (StackError, OSError) as exc:
         complain("up", str(exc))
