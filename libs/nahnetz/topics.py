@@ -120,8 +120,8 @@ FREIGHT_LOADS = _t(
 )
 FREIGHT_MATCHES = _t(
     "freight.matches", "match_id", "freight",
-    "MatchProposed MatchAccepted MatchDeclined LoadPickedUp LoadDelivered",
-    "Proposed and accepted pairings of a load with a trip, and the hand-over.",
+    "MatchProposed MatchAccepted MatchAgreed MatchDeclined MatchCancelled LoadPickedUp LoadDelivered",
+    "Proposed, accepted and agreed pairings of a load with a trip, and the hand-over.",
     partitions=3,
 )
 # -- internal repartition topics: the same order events, keyed by the deciding entity --

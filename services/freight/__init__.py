@@ -1,9 +1,22 @@
-"""The hybrid freight exchange (Ilzer Land's "Hybride Frachtbörse"): trips driven
-anyway offer their spare room, loads look for a ride, and the matcher puts loads
-on trips so no van runs empty.
+"""The freight exchange (Hybride Frachtbörse, "kein Raum für Leerfahrten"): trips
+driven anyway offer their spare room, loads look for a ride, the worker matches
+them (as many loads as possible, then the fewest extra kilometres; OR-Tools CP-SAT),
+both sides accept, the load is handed over with a code and delivered with proof.
+Every match records the kilometres and CO2 it avoids. The hub's own vans offer the
+room left on each leg of their planned tours. Assistants (town hall, shop counter,
+phone) offer and post for people without a smartphone; proposals reach them through
+notify by SMS, call or letter; the load slip and the weekly board are printable.
 
-This session's slice is the domain: offers (`domain/offers.py`), the route of one
-trip carrying a few loads (`domain/routes.py`), the matching of many trips and
-loads (`domain/matching.py`) and what a match saves (`domain/footprint.py`).
-The API and the worker follow the service skeleton (CONTRIBUTING.md) next.
+Entry points:
+- `api.py` (HTTP, `python -m services.freight.api`): trips, loads, answers, hand-over,
+  load slip, weekly board; its routes call `handlers/commands.py` and `queries.py`.
+- `worker.py` (Faust, `python -m services.freight.worker`): the agents and the matching task.
+- `rebuild.py` (`python -m services.freight.rebuild --yes`): the Redis state again from the topics.
+
+Topics it owns (writes): freight.trips, freight.loads, freight.matches; it also writes
+NotificationRequested to notify.requests. Topics it reads: freight.trips,
+freight.loads, freight.matches, logistics.plans (RoutePlanRequested for the vans'
+capacity, RoutePlanned for their tours).
+
+The pure rules live in `domain/`, what applies them to Redis and Kafka in `handlers/`.
 """

@@ -34,6 +34,7 @@ OWN_RESIDENT = "own resident"         # token sub == the resident of the order /
 OWN_AREA = "own municipality area"    # token municipality == the point's municipality
 CARRYING_DRIVER = "carrying driver"   # token sub == driver of a dispatched tour that carries the order
 TOUR_DRIVER = "tour's driver"         # token sub == driver the tour is dispatched to
+OWN_PARTICIPANT = "own freight participant"  # token sub (a shop: its shop_id) == the trip's, load's or match side's participant
 
 
 @dataclass(frozen=True)
@@ -181,9 +182,34 @@ NOTIFY: dict[tuple[str, str], Policy] = {
     ("DELETE", "/v1/contacts/{recipient_id}"): roles(*STAFF),
 }
 
+# The freight exchange: participants (freight_participant, shop, resident) act for themselves and see
+# only their own trips, loads and the matches they are a side of (others' are 404); staff are the
+# assistants who act for anyone (recorded). The matrix's resources belong to OWN's resident.
+_FREIGHT_PARTICIPANTS = (Role.FREIGHT_PARTICIPANT, Role.SHOP, Role.RESIDENT, *STAFF)
+_FREIGHT_OWN = roles(*_FREIGHT_PARTICIPANTS, scopes=[Scope(Role.RESIDENT, OWN_PARTICIPANT, 404)])
+_FREIGHT_FOR_SELF = roles(*_FREIGHT_PARTICIPANTS, scopes=[Scope(Role.RESIDENT, OWN_PARTICIPANT, 403)])
+
+FREIGHT: dict[tuple[str, str], Policy] = {
+    ("POST", "/v1/freight/trips"): _FREIGHT_FOR_SELF,
+    ("GET", "/v1/freight/trips/{trip_id}"): _FREIGHT_OWN,
+    ("POST", "/v1/freight/trips/{trip_id}/withdraw"): _FREIGHT_OWN,
+    ("POST", "/v1/freight/loads"): _FREIGHT_FOR_SELF,
+    ("GET", "/v1/freight/loads/{load_id}"): _FREIGHT_OWN,
+    ("POST", "/v1/freight/loads/{load_id}/withdraw"): _FREIGHT_OWN,
+    ("GET", "/v1/freight/loads/{load_id}/slip"): _FREIGHT_OWN,
+    ("GET", "/v1/freight/matches/{match_id}"): _FREIGHT_OWN,
+    ("POST", "/v1/freight/matches/{match_id}/accept"): _FREIGHT_OWN,
+    ("POST", "/v1/freight/matches/{match_id}/decline"): _FREIGHT_OWN,
+    ("POST", "/v1/freight/matches/{match_id}/pickup"): _FREIGHT_OWN,
+    ("POST", "/v1/freight/matches/{match_id}/deliver"): _FREIGHT_OWN,
+    ("GET", "/v1/freight/mine"): _FREIGHT_FOR_SELF,
+    # Pinned to the village notice board: every signed-in caller.
+    ("GET", "/v1/freight/board"): signed_in(),
+}
+
 # Every service with an HTTP API (services/<name>/api.py).
 POLICIES: dict[str, dict[tuple[str, str], Policy]] = {
     service: {**OPERATIONS, **routes}
     for service, routes in {"catalog": CATALOG, "orders": ORDERS, "pickup": PICKUP, "dispatch": DISPATCH,
-                            "hub": HUB, "routing": ROUTING, "notify": NOTIFY}.items()
+                            "hub": HUB, "routing": ROUTING, "notify": NOTIFY, "freight": FREIGHT}.items()
 }

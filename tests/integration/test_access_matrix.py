@@ -49,6 +49,8 @@ from services.dispatch import keys as dispatch_keys
 from services.dispatch.api import create_app as dispatch_app
 from services.dispatch.handlers.routing_client import HttpRoutingClient
 from services.dispatch.settings import DispatchSettings
+from services.freight.api import create_app as freight_app
+from services.freight.settings import FreightSettings
 from services.hub.api import create_app as hub_app
 from services.notify.api import create_app as notify_app
 from services.orders import keys as orders_keys
@@ -272,6 +274,89 @@ TENANT_CALLS: dict[tuple[str, str, str], Callable[[World], Call]] = {
 }
 
 
+# The freight exchange's resources of OWN's resident (a trip, a load and a proposal between them),
+# seeded by `seed_freight`. Writes that would change them go to ids nothing has in the role matrix.
+FREIGHT_IDS: dict[str, str] = {}
+
+
+def _freight_trip_body(**more: Any) -> dict[str, Any]:
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
+    return {"origin": {"place_id": "Höxter"}, "destination": {"place_id": "Brakel"},
+            "departure": {"start": start.isoformat(), "end": (start + timedelta(hours=1)).isoformat()},
+            "spare_weight_kg": 50, "max_detour_km": 5} | more
+
+
+def _freight_load_body(**more: Any) -> dict[str, Any]:
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
+    return {"origin": {"place_id": "Höxter"}, "destination": {"place_id": "Brakel"},
+            "pickup_window": {"start": start.isoformat(), "end": (start + timedelta(hours=4)).isoformat()},
+            "delivery_window": {"start": start.isoformat(), "end": (start + timedelta(hours=8)).isoformat()},
+            "description": "Kiste Äpfel", "weight_kg": 8} | more
+
+
+CALLS.update({
+    ("freight", "POST", "/v1/freight/trips"): lambda w: Call(json=_freight_trip_body()),
+    ("freight", "GET", "/v1/freight/trips/{trip_id}"): lambda w: Call({"trip_id": FREIGHT_IDS["trip"]}),
+    ("freight", "POST", "/v1/freight/trips/{trip_id}/withdraw"): lambda w: Call({"trip_id": NOWHERE}, json={}),
+    ("freight", "POST", "/v1/freight/loads"): lambda w: Call(json=_freight_load_body()),
+    ("freight", "GET", "/v1/freight/loads/{load_id}"): lambda w: Call({"load_id": FREIGHT_IDS["load"]}),
+    ("freight", "POST", "/v1/freight/loads/{load_id}/withdraw"): lambda w: Call({"load_id": NOWHERE}, json={}),
+    ("freight", "GET", "/v1/freight/loads/{load_id}/slip"): lambda w: Call({"load_id": FREIGHT_IDS["load"]}),
+    ("freight", "GET", "/v1/freight/matches/{match_id}"): lambda w: Call({"match_id": FREIGHT_IDS["match"]}),
+    # Nothing consumes the answers here (no freight worker): the proposal stays open.
+    ("freight", "POST", "/v1/freight/matches/{match_id}/accept"): lambda w: Call(
+        {"match_id": FREIGHT_IDS["match"]}, json={}),
+    ("freight", "POST", "/v1/freight/matches/{match_id}/decline"): lambda w: Call(
+        {"match_id": FREIGHT_IDS["match"]}, json={"reason": "TIMING"}),
+    # Not agreed: 409 for its driver and staff.
+    ("freight", "POST", "/v1/freight/matches/{match_id}/pickup"): lambda w: Call(
+        {"match_id": FREIGHT_IDS["match"]}, json={"code": "000000"}),
+    ("freight", "POST", "/v1/freight/matches/{match_id}/deliver"): lambda w: Call(
+        {"match_id": FREIGHT_IDS["match"]}, json={"code": "000000", "received_by": "Matrix"}),
+    ("freight", "GET", "/v1/freight/mine"): lambda w: Call(),
+    ("freight", "GET", "/v1/freight/board"): lambda w: Call(query={"day": today_in_berlin().isoformat()}),
+})
+TENANT_CALLS.update({
+    ("freight", "POST", "/v1/freight/trips"): lambda w: Call(json=_freight_trip_body(participant_id=OWN.resident)),
+    ("freight", "POST", "/v1/freight/loads"): lambda w: Call(json=_freight_load_body(participant_id=OWN.resident)),
+    ("freight", "POST", "/v1/freight/trips/{trip_id}/withdraw"): lambda w: Call({"trip_id": FREIGHT_IDS["trip"]},
+                                                                                  json={}),
+    ("freight", "POST", "/v1/freight/loads/{load_id}/withdraw"): lambda w: Call({"load_id": FREIGHT_IDS["load"]},
+                                                                                  json={}),
+    ("freight", "GET", "/v1/freight/mine"): lambda w: Call(query={"participant_id": OWN.resident}),
+})
+
+
+async def seed_freight(redis) -> None:
+    """A trip and a load of OWN's resident and a proposal between them, as the freight worker
+    projects its topics (its handlers' projections, on this module's Redis)."""
+    from nahnetz.events import Actor, new_event
+    from nahnetz.records import LoadPosted, MatchProposed, TripOffered
+    from services.freight.handlers.loads import project_load
+    from services.freight.handlers.matches import project_match
+    from services.freight.handlers.trips import project_trip
+
+    start = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(days=2)
+    here, there = {"name": "Höxter", "location": {"lat": 51.775, "lon": 9.383}}, {
+        "name": "Brakel", "location": {"lat": 51.717, "lon": 9.183}}
+    trip_id, load_id, match_id = f"trip-{RUN}", f"load-{RUN}", f"m-{RUN}"
+    actor = Actor(OWN.resident, "RESIDENT")
+    await project_trip(new_event(TripOffered, producer="freight-api", actor=actor, trip_id=trip_id,
+                                 participant_id=OWN.resident, origin=here, destination=there,
+                                 departure={"start": start, "end": start + timedelta(hours=1)},
+                                 spare_weight_g=50_000, spare_volume_ml=0), redis)
+    await project_load(new_event(LoadPosted, producer="freight-api", actor=actor, load_id=load_id,
+                                 participant_id=OWN.resident, origin=here, destination=there, description="Äpfel",
+                                 weight_g=8000, volume_ml=0,
+                                 pickup_window={"start": start, "end": start + timedelta(hours=4)},
+                                 delivery_window={"start": start, "end": start + timedelta(hours=8)}),
+                       redis, FreightSettings())
+    await project_match(new_event(MatchProposed, producer="freight-worker", match_id=match_id, trip_id=trip_id,
+                                  load_id=load_id, detour_km=0.0, price={"amount_cents": 0}, empty_km_avoided=20.0,
+                                  trip_participant_id=OWN.resident, load_participant_id=OWN.resident), redis)
+    FREIGHT_IDS.update(trip=trip_id, load=load_id, match=match_id)
+
+
 def call_for(world: World, service: str, method: str, path: str, *, tenant_check: bool = False) -> Call:
     key = (service, method, path)
     make = (TENANT_CALLS.get(key) if tenant_check else None) or CALLS.get(key)
@@ -319,6 +404,7 @@ APP_FACTORIES: dict[str, Callable[[Any], Any]] = {
     "hub": hub_app,
     "routing": routing_app,
     "notify": notify_app,
+    "freight": lambda settings: freight_app(settings, FreightSettings(code_secret=CODE_SECRET)),
 }
 
 
@@ -357,6 +443,7 @@ async def world(workers, broker_bootstrap, redis_url, producer):
                              seed_pickup(made, workers["pickup"], producer),
                              seed_tour(made, workers["dispatch"], producer, redis))
         await seed_carried(made, workers["pickup"])
+        await seed_freight(redis)
         yield made
 
 

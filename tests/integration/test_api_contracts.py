@@ -104,9 +104,15 @@ def _notify(settings):
     return create_app(settings)
 
 
+def _freight(settings):
+    from services.freight.api import create_app
+    from services.freight.settings import FreightSettings
+    return create_app(settings, FreightSettings(code_secret="contract-code-secret"))
+
+
 APIS: dict[str, Callable[[Any], Any]] = {"catalog": _catalog, "orders": _orders, "pickup": _pickup,
                                          "dispatch": _dispatch, "hub": _hub, "routing": _routing,
-                                         "notify": _notify}
+                                         "notify": _notify, "freight": _freight}
 
 
 SHOP_ID = "shop-contract"  # the shop token's own shop

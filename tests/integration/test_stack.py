@@ -276,6 +276,28 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
     assert stack.run("status").returncode == 1
 
 
+def test_ilzer_land_s_day_ends_with_a_freight_day_on_trips_driven_anyway(make_stack):
+    """`./run-demo --region ilzer-land`: the same day in Ilzer Land, then the freight
+    exchange: trips offered (some by phone), loads posted, matched, agreed by both
+    sides, handed over with the code and delivered; the load no trip could carry is
+    reported as unmatchable."""
+    stack = make_stack()
+    stack.env["NAHNETZ_DEMO_ORDERS"] = "20"
+    result = stack.run("up", "--detach", "--region", "ilzer-land", timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    assert "Region Ilzer Land" in out and "Regionallager Ilzer Land" in out, out
+    assert "Frachtbörse / freight exchange Ilzer Land" in out, out
+    assert "(am Telefon / by phone)" in out
+    carried = re.search(r"(\d+) von / of (\d+) Ladungen mitgenommen", out)
+    assert carried and int(carried.group(1)) >= 2, out
+    assert re.search(r"Bewohnerin aus Prag .* zugestellt / delivered", out), out
+    assert "heavier than any room on offer" in out
+    saved = re.search(r"([\d.]+) km und / and ([\d.]+) kg CO₂ gespart", out)
+    assert saved and float(saved.group(1)) > 0 and float(saved.group(2)) > 0, out
+    assert stack.run("down").returncode == 0
+
+
 def test_services_get_their_ports_and_env_and_down_stops_whole_process_groups(make_stack, tmp_path):
     stack = make_stack(echo_services(tmp_path))
 

@@ -15,6 +15,7 @@ import time
 
 from ..regions import load_region
 from .client import DemoError, Platform, service_urls
+from .freight import freight_day
 from .logistics import (
     codes_from_messages,
     delivered_orders,
@@ -67,6 +68,7 @@ async def run(urls: dict[str, str], orders: int, seed_value: int, region_name: s
         print_compartments([v.json() for v in views], {p.id: p.name for p in region.pickup_points}, say)
         if {"hub", "routing", "dispatch"} <= set(urls):
             await logistics_day(platform, day, final, seed_value, say, region.hub.name)
+        await freight_day(platform, region, day, os.environ["KAFKA_BOOTSTRAP"], say)
     finally:
         await platform.close()
 

@@ -21,6 +21,7 @@ SERVICE_NUMBERS: Mapping[str, int] = {
     "orders": 4,
     "pickup": 5,
     "routing": 6,
+    "freight": 7,
 }
 
 

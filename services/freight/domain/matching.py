@@ -10,13 +10,18 @@ most once (OR-Tools CP-SAT, a set packing). The bundle size bounds the work: wit
 `max_bundles_per_trip` keeps the cheapest when there are more.
 
 Pairs someone declined (`excluded`) are never proposed again.
+
+A trip that already carries loads (agreed or proposed: `carrying`) is matched
+with them on board: every bundle it is offered is routed together with those
+loads, so its room, windows and detour limit hold for all of them; its cost is
+the extra distance over the route with its loads alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from ortools.sat.python import cp_model
 
@@ -32,6 +37,11 @@ LOAD_VALUE = 10_000_000
 class Match:
     route: Route
     saving: Saving
+    added: tuple[str, ...] = ()   # the loads this match adds (the route may carry others already)
+
+    @property
+    def new_load_ids(self) -> tuple[str, ...]:
+        return self.added or self.route.load_ids
 
 
 @dataclass(frozen=True)
@@ -43,18 +53,22 @@ class Matching:
 
     @property
     def carried(self) -> int:
-        return sum(len(m.route.load_ids) for m in self.matches)
+        return sum(len(m.new_load_ids) for m in self.matches)
 
 
 def bundles(trip: Trip, loads: Sequence[Load], times: Matrix, *, max_bundle: int = 3,
-            max_bundles: int = 300, excluded: Iterable[tuple[str, str]] = ()) -> list[Route]:
-    """The feasible bundles of `loads` the trip could carry, each with its best route."""
+            max_bundles: int = 300, excluded: Iterable[tuple[str, str]] = (),
+            carrying: Sequence[Load] = ()) -> list[Route]:
+    """The feasible bundles of `loads` the trip could carry, each with its best route
+    (together with the loads it `carrying` already)."""
     banned = {load_id for trip_id, load_id in excluded if trip_id == trip.trip_id}
-    by_id = {load.load_id: load for load in loads if load.load_id not in banned}
+    on_board = {load.load_id for load in carrying}
+    by_id = {load.load_id: load for load in loads if load.load_id not in banned and load.load_id not in on_board}
+    carrying = list(carrying)
     feasible: dict[frozenset[str], Route] = {}
     level = []
     for load in by_id.values():
-        route = best_route(trip, [load], times)
+        route = best_route(trip, [*carrying, load], times)
         if route is not None:
             feasible[frozenset([load.load_id])] = route
             level.append(frozenset([load.load_id]))
@@ -65,7 +79,7 @@ def bundles(trip: Trip, loads: Sequence[Load], times: Matrix, *, max_bundle: int
             key = frozenset(combo)
             if any(key - {i} not in feasible for i in combo):
                 continue
-            route = best_route(trip, [by_id[i] for i in combo], times)
+            route = best_route(trip, [*carrying, *(by_id[i] for i in combo)], times)
             if route is not None:
                 feasible[key] = route
                 grown.append(key)
@@ -77,12 +91,24 @@ def bundles(trip: Trip, loads: Sequence[Load], times: Matrix, *, max_bundle: int
 
 def match(trips: Sequence[Trip], loads: Sequence[Load], times: Matrix, *, max_bundle: int = 3,
           max_bundles_per_trip: int = 300, excluded: Iterable[tuple[str, str]] = (),
-          time_limit_s: float = 10.0) -> Matching:
+          time_limit_s: float = 10.0, carrying: Mapping[str, Sequence[Load]] | None = None) -> Matching:
     excluded = list(excluded)
+    carrying = carrying or {}
     by_id = {load.load_id: load for load in loads}
-    candidates = [(trip, route) for trip in trips
-                  for route in bundles(trip, loads, times, max_bundle=max_bundle,
-                                       max_bundles=max_bundles_per_trip, excluded=excluded)]
+    base_m: dict[str, int] = {}
+    candidates = []
+    for trip in trips:
+        aboard = list(carrying.get(trip.trip_id, ()))
+        if len(aboard) >= max_bundle:  # stops grow factorially: a trip takes at most `max_bundle` loads
+            continue
+        if aboard:
+            alone = best_route(trip, aboard, times)
+            if alone is None:  # what it carries no longer works out: offer it nothing more
+                continue
+            base_m[trip.trip_id] = alone.extra_m
+        for route in bundles(trip, loads, times, max_bundle=max_bundle - len(aboard), max_bundles=max_bundles_per_trip,
+                             excluded=excluded, carrying=aboard):
+            candidates.append((trip, route))
     if not candidates:
         return Matching((), tuple(sorted(by_id)), True, 0)
 
@@ -92,7 +118,14 @@ def match(trips: Sequence[Trip], loads: Sequence[Load], times: Matrix, *, max_bu
         model.add_at_most_one(c for c, (t, _) in zip(chosen, candidates) if t.trip_id == trip.trip_id)
     for load_id in by_id:
         model.add_at_most_one(c for c, (_, r) in zip(chosen, candidates) if load_id in r.load_ids)
-    model.maximize(sum(c * (LOAD_VALUE * len(r.load_ids) - r.extra_m) for c, (_, r) in zip(chosen, candidates)))
+
+    def added(route: Route) -> list[str]:
+        return [i for i in route.load_ids if i in by_id]
+
+    def cost(route: Route) -> int:
+        return route.extra_m - base_m.get(route.trip_id, 0)
+
+    model.maximize(sum(c * (LOAD_VALUE * len(added(r)) - cost(r)) for c, (_, r) in zip(chosen, candidates)))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1  # the same answer for the same input
@@ -103,8 +136,9 @@ def match(trips: Sequence[Trip], loads: Sequence[Load], times: Matrix, *, max_bu
     matches = []
     for c, (_, route) in zip(chosen, candidates):
         if solver.value(c):
-            matches.append(Match(route, saving([by_id[i] for i in route.load_ids], route.extra_m, times)))
-    carried = {i for m in matches for i in m.route.load_ids}
+            new = added(route)
+            matches.append(Match(route, saving([by_id[i] for i in new], cost(route), times), tuple(new)))
+    carried = {i for m in matches for i in m.new_load_ids}
     matches.sort(key=lambda m: m.route.trip_id)
     return Matching(tuple(matches), tuple(sorted(set(by_id) - carried)), status == cp_model.OPTIMAL,
                     len(candidates))

@@ -44,6 +44,8 @@ class Trip:
     temperature: str = "AMBIENT"      # the coldest class the vehicle keeps (a cooler box: CHILLED)
     max_detour_m: int | None = None   # None: as far as the windows allow
     max_detour_s: int | None = None
+    via: tuple[int, ...] = ()         # places the trip passes anyway, in this order
+    spare_parcels: int | None = None  # room counted in pieces (crates, boxes); None: not counted
 
     def keeps(self, temperature: str) -> bool:
         """Whether goods of `temperature` may ride: a freezer keeps chilled goods too."""
@@ -60,3 +62,4 @@ class Load:
     weight_g: int
     volume_ml: int
     temperature: str = "AMBIENT"
+    parcels: int = 1

@@ -3,7 +3,8 @@
 The trip drives from its origin to its destination and, on the way, picks up
 each load and later drops it. For a few loads every order of the stops is tried
 (each pick-up before its drop): with three loads that is 90 orders, cheap and
-exact. A way is feasible when the room is never exceeded at any point, every
+exact. A way is feasible when the room (weight, volume and, where the trip counts
+them, pieces) is never exceeded at any point, every
 stop is reached within its window (early means waiting), the trip arrives by
 its `arrive_by`, its goods' temperatures are kept, and the detour stays within
 the driver's limits in metres and seconds. Of the feasible ways the one with the
@@ -11,6 +12,13 @@ fewest extra metres wins (then the shortest time).
 
 The departure is chosen within the trip's window: as early as the driver wants,
 but not so early that they would only wait at a farm gate for the goods.
+
+A trip with via points (places it passes anyway, in order) drives through them:
+for each order of the loads' stops the via points are merged in where they cost
+the fewest metres (keeping both orders; a small dynamic programme), and the extra
+distance is measured against origin, via points, destination. The merge looks at
+metres only, so a route whose only feasible merge is a longer one is missed: the
+answer is always a feasible route, but with via points not always the best.
 """
 
 from __future__ import annotations
@@ -22,12 +30,12 @@ from typing import Sequence
 from .offers import Load, Matrix, Trip
 
 SERVICE_S = 300  # loading or unloading at a stop
-PICKUP, DROP = "PICKUP", "DROP"
+PICKUP, DROP, VIA = "PICKUP", "DROP", "VIA"
 
 
 @dataclass(frozen=True)
 class Stop:
-    kind: str       # PICKUP or DROP
+    kind: str       # PICKUP, DROP, or VIA (a place the trip passes anyway; load_id "")
     load_id: str
     place: int
     arrive_at: int  # seconds since the epoch
@@ -72,6 +80,8 @@ def fits(trip: Trip, load: Load, times: Matrix) -> bool:
         return False
     if load.weight_g > trip.spare_weight_g or load.volume_ml > trip.spare_volume_ml:
         return False
+    if trip.spare_parcels is not None and load.parcels > trip.spare_parcels:
+        return False
     # Even driving straight there it must be possible to pick up before the window closes.
     earliest = trip.departure.start + times.durations_s[trip.origin][load.origin]
     return earliest <= load.pickup.end and load.pickup.start <= load.delivery.end
@@ -83,21 +93,78 @@ def best_route(trip: Trip, loads: Sequence[Load], times: Matrix) -> Route | None
         return None
     best: Route | None = None
     for order in orders(loads):
-        route = _drive(trip, order, times)
+        route = _drive(trip, _with_vias(trip, order, times) if trip.via else order, times)
         if route is not None and (best is None or (route.extra_m, route.extra_s) < (best.extra_m, best.extra_s)):
             best = route
     return best
 
 
+def _place(kind: str, load) -> int:
+    if kind == VIA:
+        return load  # a via entry carries its place index
+    return load.origin if kind == PICKUP else load.destination
+
+
+def _with_vias(trip: Trip, order: list[tuple[str, Load]], times: Matrix) -> list[tuple[str, object]]:
+    """`order` with the trip's via points merged in where they cost the fewest metres."""
+    dist = times.distances_m
+    stops = [_place(kind, load) for kind, load in order]
+    vias = list(trip.via)
+    m, k = len(stops), len(vias)
+    inf = float("inf")
+    # best[i][j][last]: metres with i load stops and j vias placed, ending at a load stop (0) or a via (1)
+    best = [[[inf, inf] for _ in range(k + 1)] for _ in range(m + 1)]
+    back: dict[tuple[int, int, int], tuple[int, int, int] | None] = {}
+
+    def at(i: int, j: int, last: int) -> int:
+        if i == 0 and j == 0:
+            return trip.origin
+        return stops[i - 1] if last == 0 else vias[j - 1]
+
+    best[0][0][0] = 0
+    back[(0, 0, 0)] = None
+    for i in range(m + 1):
+        for j in range(k + 1):
+            for last in (0, 1):
+                here = best[i][j][last]
+                if here == inf:
+                    continue
+                place = at(i, j, last)
+                if i < m and here + dist[place][stops[i]] < best[i + 1][j][0]:
+                    best[i + 1][j][0] = here + dist[place][stops[i]]
+                    back[(i + 1, j, 0)] = (i, j, last)
+                if j < k and here + dist[place][vias[j]] < best[i][j + 1][1]:
+                    best[i][j + 1][1] = here + dist[place][vias[j]]
+                    back[(i, j + 1, 1)] = (i, j, last)
+    ends = [(best[m][k][last] + dist[at(m, k, last)][trip.destination], last) for last in (0, 1)
+            if best[m][k][last] < inf]
+    state: tuple[int, int, int] | None = (m, k, min(ends)[1])
+    merged: list[tuple[str, object]] = []
+    while state is not None and state != (0, 0, 0):
+        i, j, last = state
+        merged.append(order[i - 1] if last == 0 else (VIA, vias[j - 1]))
+        state = back[state]
+    return merged[::-1]
+
+
+def _direct(trip: Trip, times: Matrix) -> tuple[int, int]:
+    """Metres and seconds of the trip alone: origin, via points, destination."""
+    path = [trip.origin, *trip.via, trip.destination]
+    return (sum(times.distances_m[a][b] for a, b in zip(path, path[1:])),
+            sum(times.durations_s[a][b] for a, b in zip(path, path[1:])))
+
+
 def _drive(trip: Trip, order: list[tuple[str, Load]], times: Matrix) -> Route | None:
     dur = times.durations_s
-    places = [trip.origin] + [load.origin if kind == PICKUP else load.destination for kind, load in order]
+    places = [trip.origin] + [_place(kind, load) for kind, load in order]
     places.append(trip.destination)
     # Leave when no stop makes the driver wait, but never so late that a window closes.
     latest, wait_free = trip.departure.end, trip.departure.start
     reach = 0
     for i, (kind, load) in enumerate(order):
         reach += dur[places[i]][places[i + 1]]
+        if kind == VIA:
+            continue
         window = load.pickup if kind == PICKUP else load.delivery
         latest = min(latest, window.end - reach)
         wait_free = max(wait_free, window.start - reach)
@@ -112,29 +179,36 @@ def _drive(trip: Trip, order: list[tuple[str, Load]], times: Matrix) -> Route | 
 def _schedule(trip: Trip, order: list[tuple[str, Load]], places: list[int], departure: int,
               times: Matrix) -> Route | None:
     dist, dur = times.distances_m, times.durations_s
-    clock, weight, volume, metres = departure, 0, 0, 0
+    clock, weight, volume, metres, pieces = departure, 0, 0, 0, 0
     stops = []
     for i, (kind, load) in enumerate(order):
         clock += dur[places[i]][places[i + 1]]
         metres += dist[places[i]][places[i + 1]]
+        if kind == VIA:  # passed on the way: no window, no work
+            stops.append(Stop(VIA, "", places[i + 1], clock, clock))
+            continue
         window = load.pickup if kind == PICKUP else load.delivery
         if clock > window.end:
             return None
         arrive = clock
         clock = max(clock, window.start) + SERVICE_S
         if kind == PICKUP:
-            weight, volume = weight + load.weight_g, volume + load.volume_ml
+            weight, volume, pieces = weight + load.weight_g, volume + load.volume_ml, pieces + load.parcels
             if weight > trip.spare_weight_g or volume > trip.spare_volume_ml:
                 return None
+            if trip.spare_parcels is not None and pieces > trip.spare_parcels:
+                return None
         else:
-            weight, volume = weight - load.weight_g, volume - load.volume_ml
+            weight, volume, pieces = weight - load.weight_g, volume - load.volume_ml, pieces - load.parcels
         stops.append(Stop(kind, load.load_id, places[i + 1], arrive, clock))
     clock += dur[places[-2]][places[-1]]
     metres += dist[places[-2]][places[-1]]
     if trip.arrive_by is not None and clock > trip.arrive_by:
         return None
-    extra_m = metres - dist[trip.origin][trip.destination]
-    extra_s = (clock - departure) - dur[trip.origin][trip.destination]
+    direct_m, direct_s = _direct(trip, times) if trip.via else (dist[trip.origin][trip.destination],
+                                                                dur[trip.origin][trip.destination])
+    extra_m = metres - direct_m
+    extra_s = (clock - departure) - direct_s
     if trip.max_detour_m is not None and extra_m > trip.max_detour_m:
         return None
     if trip.max_detour_s is not None and extra_s > trip.max_detour_s:

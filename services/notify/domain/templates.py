@@ -30,7 +30,6 @@ each message is then wholly in its language.
 | freight_match_declined | the other side of a declined proposal | match_id [load] [pickup_place] [drop_place] |
 | freight_match_overtaken | both sides: the trip had no room left when both accepted | match_id [load] |
 | freight_trip_cancelled | sender whose trip was withdrawn (the load is matched again) | match_id [load] [trip_from] [trip_to] [departure] |
-| freight_trip_cancelled_driver | driver whose hub tour was re-planned | match_id [load] [pickup_place] |
 | freight_load_withdrawn | driver whose agreed or proposed load was withdrawn | match_id [load] [pickup_place] |
 """
 
@@ -222,14 +221,6 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         "en": Text("Trip cancelled[[: {trip_from} – {trip_to}]]",
                    "The trip[[ {trip_from} – {trip_to}]][[ on {departure}]] for your load[[ {load}]] is cancelled "
                    "(match {match_id}). We are looking for a new ride right away."),
-    }),
-    Template("freight_trip_cancelled_driver", {
-        "de": Text("Ladung entfällt auf Ihrer Tour",
-                   "Nach der Neuplanung Ihrer Tour entfällt die Ladung[[ {load}]][[ ab {pickup_place}]] "
-                   "(Vermittlung {match_id})."),
-        "en": Text("Load dropped from your tour",
-                   "After your tour was re-planned, the load[[ {load}]][[ from {pickup_place}]] is dropped "
-                   "(match {match_id})."),
     }),
     Template("freight_load_withdrawn", {
         "de": Text("Ladung zurückgezogen",

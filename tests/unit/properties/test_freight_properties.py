@@ -85,3 +85,40 @@ def test_every_match_keeps_room_order_windows_temperature_and_detour(trip_list, 
         assert route.extra_m == metres - TIMES.distances_m[trip.origin][trip.destination]
         assert trip.max_detour_m is None or route.extra_m <= trip.max_detour_m
         assert m.saving.km_avoided >= 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(trips(2), loads(4), st.lists(places, min_size=1, max_size=2))
+def test_a_trip_with_via_points_passes_them_in_order_and_keeps_its_detour(trip_list, load_list, via):
+    from dataclasses import replace
+
+    from services.freight.domain.routes import VIA
+
+    trip_list = [replace(t, via=tuple(via)) for t in trip_list]
+    result = match(trip_list, load_list, TIMES, time_limit_s=5)
+    by_trip = {t.trip_id: t for t in trip_list}
+    by_load = {l.load_id: l for l in load_list}
+    for m in result.matches:
+        trip, route = by_trip[m.route.trip_id], m.route
+        assert [s.place for s in route.stops if s.kind == VIA] == list(via)
+        path = [trip.origin, *[s.place for s in route.stops], trip.destination]
+        metres = sum(TIMES.distances_m[a][b] for a, b in zip(path, path[1:]))
+        base = [trip.origin, *via, trip.destination]
+        assert route.extra_m == metres - sum(TIMES.distances_m[a][b] for a, b in zip(base, base[1:]))
+        assert trip.max_detour_m is None or route.extra_m <= trip.max_detour_m
+        on_board, weight = set(), 0
+        for stop in route.stops:
+            if stop.kind == VIA:
+                continue
+            load = by_load[stop.load_id]
+            window = load.pickup if stop.kind == PICKUP else load.delivery
+            assert stop.arrive_at <= window.end
+            if stop.kind == PICKUP:
+                on_board.add(load.load_id)
+                weight += load.weight_g
+                assert weight <= trip.spare_weight_g
+            else:
+                assert load.load_id in on_board
+                on_board.discard(load.load_id)
+                weight -= load.weight_g
+        assert not on_board
