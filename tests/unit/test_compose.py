@@ -261,15 +261,16 @@ def test_topics_script_covers_the_registry():
 # -- secrets and listening addresses -----------------------------------------------------------
 def test_compose_runs_in_production_and_refuses_to_start_without_real_secrets():
     from nahnetz.kit.settings import DEV_JWT_SECRET
+    from services.freight.settings import DEV_CODE_SECRET as DEV_FREIGHT_SECRET
     from services.pickup.settings import DEV_CODE_SECRET
 
     text = (REPO / "docker-compose.yml").read_text()
     env = load_compose()["x-nahnetz-env"]
     assert env["NAHNETZ_ENV"] == "${NAHNETZ_ENV:-prod}"
     # `${VAR:?message}`: compose stops before starting anything when the host has none.
-    for name in ("NAHNETZ_JWT_SECRET", "PICKUP_CODE_SECRET"):
+    for name in ("NAHNETZ_JWT_SECRET", "PICKUP_CODE_SECRET", "FREIGHT_CODE_SECRET"):
         assert re.fullmatch(r"\$\{%s:\?.+\}" % name, env[name]), env[name]
-    assert DEV_JWT_SECRET not in text and DEV_CODE_SECRET not in text
+    assert DEV_JWT_SECRET not in text and DEV_CODE_SECRET not in text and DEV_FREIGHT_SECRET not in text
 
 
 def test_every_container_listens_on_all_interfaces_and_every_local_process_on_loopback():
