@@ -28,7 +28,7 @@ from fastapi import FastAPI
 from nahnetz.kit.api import create_api, serve
 from nahnetz.kit.settings import Settings, load_settings
 
-from .routes import board_router, loads_router, matches_router, trips_router
+from .routes import board_router, hub_router, loads_router, matches_router, trips_router
 from .settings import FreightSettings, load_freight_settings
 
 
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, freight: FreightSettings | None
     settings = settings or load_settings()
     freight = freight or load_freight_settings(settings)
     app = create_api(settings, title="Nahnetz freight exchange",
-                     routers=[trips_router(), loads_router(), matches_router(), board_router()], publishes=True,
+                     routers=[trips_router(), loads_router(), matches_router(), board_router(), hub_router()], publishes=True,
                      description="Hybride Frachtbörse: trips with spare room, loads looking for a ride, "
                                  "proposals, hand-over with a code.")
     app.state.freight = freight

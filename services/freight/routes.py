@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 
 from nahnetz.clock import today_in_berlin
@@ -33,7 +33,7 @@ from . import queries
 from .domain.handover import handover_code
 from .domain.listings import load_problems, trip_problems, unmatchable_reason
 from .domain.recurring import dated_trip_id, weekly
-from .handlers import commands
+from .handlers import commands, hub_mode
 from .handlers.places import find_place
 from .handlers.printing import render_board, render_slip
 from .http_models import (
@@ -44,6 +44,7 @@ from .settings import FreightSettings
 PARTICIPANT_ROLES = (Role.FREIGHT_PARTICIPANT, Role.SHOP, Role.RESIDENT)
 Participant = Annotated[User, Depends(require_roles(*PARTICIPANT_ROLES, Role.OPERATOR, Role.ADMIN))]
 FreightDep = Annotated[FreightSettings, Depends(from_state("freight"))]
+Staff = Annotated[User, Depends(require_roles(Role.OPERATOR, Role.ADMIN))]
 
 NO_TRIP = (NotFound, "No such trip, or not yours")
 NO_LOAD = (NotFound, "No such load, or not yours")
@@ -382,3 +383,28 @@ def board_router() -> APIRouter:
 
     return router
 
+
+
+def hub_router() -> APIRouter:
+    router = APIRouter(prefix="/v1/freight/hub-plans", tags=["hub mode"])
+
+    @router.get("/{plan_id}", responses=error_responses((NotFound, "No plan request of that id is known here")))
+    async def hub_plan(plan_id: str, user: Staff, redis: RedisDep, freight: FreightDep,
+                       seconds: Annotated[float, Query(ge=0.5, le=10.0)] = 2.0) -> dict:
+        """Hub mode (staff): the plan's deliveries weighed between the hub's vans and the
+        day's open trips that pass the hub: which go on the vans' tours, which to which
+        trip for what compensation, and what that saves against the vans alone.
+        Advice: nothing is booked; the operator posts the loads a trip should take."""
+        doc = await hub_mode.plan_doc(redis, plan_id)
+        if doc is None or "day" not in doc:
+            raise NotFound(f"no plan request {plan_id} is known to the freight exchange")
+        decision = await hub_mode.hub_mode(redis, doc, freight, seconds)
+        return {"plan_id": plan_id, "day": doc["day"], "depot": doc["depot"],
+                "tours": [list(t) for t in decision.tours],
+                "handovers": [{"place_id": h.place_id, "trip_id": h.trip_id, "participant_id": h.participant_id,
+                               "detour_km": h.detour_km, "compensation_cents": h.compensation_cents}
+                              for h in decision.handovers],
+                "cost_cents": round(decision.cost_cents), "vans_only_cents": round(decision.vans_only_cents),
+                "saved_cents": round(decision.saved_cents), "eligible_pairs": decision.eligible_pairs}
+
+    return router

@@ -472,3 +472,39 @@ async def test_rebuild_gives_the_same_state(worker, redis, settings, watcher):
     after = await snapshot()
     changed = {k: (before[k], after.get(k)) for k in before if before[k] != after.get(k)}
     assert changed == {}
+
+
+async def test_hub_mode_hands_a_delivery_to_a_trip_passing_the_hub_when_that_is_cheaper(api, worker, producer):
+    area = Area()
+    plan_id = f"hubmode-{area.tag}"
+    depot = {"depot_id": "hub-test", "name": "Hub", "location": area.at(0)["location"]}
+    vehicle = {"vehicle_id": f"van-{area.tag}", "name": "HX-NN 2", "max_weight_g": 800_000,
+               "max_volume_ml": 6_000_000, "temperature_classes": ["AMBIENT"],
+               "shift": {"start": DAY + timedelta(hours=6), "end": DAY + timedelta(hours=16)},
+               "cost_per_km": {"amount_cents": 32}}
+
+    def delivery(km: float, kg: float) -> dict:
+        return {"job_id": f"d-{km}-{area.tag}", "kind": "DELIVERY", "shipment_ids": [f"s-{km}"],
+                "place_id": f"pp-{km}-{area.tag}", "location": area.at(km)["location"], "time_windows": [],
+                "service_s": 120, "weight_g": int(kg * 1000), "volume_ml": int(kg * 2000),
+                "temperature_class": "AMBIENT"}
+
+    # A commuter passes the hub on the way to 32 km; the far point lies on their way.
+    trip_id = await offer(api, bearer(f"pendler-{area.tag}"), trip_body(area, -2, 32, kg=40, detour_km=5,
+                                                                      price_rule="PER_KM", price_per_km_cents=30))
+    request = new_event(RoutePlanRequested, producer="routing-api", plan_id=plan_id, day=DAY.date(), depot=depot,
+                        vehicles=[vehicle], jobs=[delivery(2, 50), delivery(30, 8)])
+    await producer.publish(request)
+
+    async def advised():
+        answer = await api.get(f"/v1/freight/hub-plans/{plan_id}", params={"seconds": 1}, headers=OPERATOR)
+        return answer.json() if answer.status_code == 200 else None
+    plan = await eventually(advised, what="the plan request known to the exchange", watch=[worker])
+    [handover] = plan["handovers"]
+    assert (handover["place_id"], handover["trip_id"]) == (f"pp-30-{area.tag}", trip_id)
+    assert handover["detour_km"] <= 5 and handover["compensation_cents"] <= 30 * 5
+    assert plan["tours"] == [[f"pp-2-{area.tag}"]]
+    assert plan["cost_cents"] < plan["vans_only_cents"] and plan["saved_cents"] > 0
+    # Staff only; an unknown plan is a 404.
+    assert (await api.get(f"/v1/freight/hub-plans/{plan_id}", headers=bearer("someone"))).status_code == 403
+    assert (await api.get("/v1/freight/hub-plans/plan-nowhere", headers=OPERATOR)).status_code == 404

@@ -47,9 +47,27 @@ async def remember_vehicles(event: RoutePlanRequested, redis: Redis) -> None:
     vehicles = {v.vehicle_id: {"max_weight_g": v.max_weight_g, "max_volume_ml": v.max_volume_ml,
                                "temperatures": [str(t) for t in v.temperature_classes], "name": v.name}
                 for v in event.vehicles}
-    doc = {"plan_id": event.plan_id, "vehicles": vehicles, "replan_of": event.replan_of,
+    for v in event.vehicles:
+        vehicles[v.vehicle_id]["cost_per_km_cents"] = v.cost_per_km.amount_cents if v.cost_per_km else None
+    # What the day delivers where (hub mode weighs vans against passing trips on it).
+    deliveries: dict[str, dict] = {}
+    for job in event.jobs:
+        if job.kind != "DELIVERY":
+            continue
+        entry = deliveries.setdefault(job.place_id, {"lat": job.location.lat, "lon": job.location.lon,
+                                                     "weight_g": 0, "temperature": "AMBIENT"})
+        entry["weight_g"] += job.weight_g
+        if _colder(str(job.temperature_class), entry["temperature"]):
+            entry["temperature"] = str(job.temperature_class)
+    doc = {"plan_id": event.plan_id, "vehicles": vehicles, "replan_of": event.replan_of, "day": event.day.isoformat(),
+           "deliveries": deliveries,
            "depot": {"name": event.depot.name, "lat": event.depot.location.lat, "lon": event.depot.location.lon}}
     await redis.set(keys.plan(event.plan_id), json.dumps(doc, ensure_ascii=False), nx=True)
+
+
+def _colder(a: str, b: str) -> bool:
+    order = ("AMBIENT", "CHILLED", "FROZEN")
+    return (order.index(a) if a in order else 0) > (order.index(b) if b in order else 0)
 
 
 def leg_offer(leg: Leg, event: RoutePlanned, tour_id: str, vehicle: dict, settings: FreightSettings) -> TripOffered:
