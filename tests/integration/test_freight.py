@@ -466,12 +466,15 @@ async def test_rebuild_gives_the_same_state(worker, redis, settings, watcher):
         await watcher.caught_up()
         return first if first == await snapshot() else None
 
-    before = await eventually(settled, what="the state settled")
-    replayed = await rebuild(settings, redis, FREIGHT)
-    assert replayed.counts[FREIGHT_MATCHES.name] > 0
-    after = await snapshot()
-    changed = {k: (before[k], after.get(k)) for k in before if before[k] != after.get(k)}
-    assert changed == {}
+    try:
+        before = await eventually(settled, what="the state settled")
+        replayed = await rebuild(settings, redis, FREIGHT)
+        assert replayed.counts[FREIGHT_MATCHES.name] > 0
+        after = await snapshot()
+        changed = {k: (before[k], after.get(k)) for k in before if before[k] != after.get(k)}
+        assert changed == {}
+    finally:
+        await worker.start()  # the module's later tests need the worker, whatever their order
 
 
 async def test_hub_mode_hands_a_delivery_to_a_trip_passing_the_hub_when_that_is_cheaper(api, worker, producer):
