@@ -15,6 +15,10 @@ coordinates, ISO times) and a proposal's route as the service published it
   trip's detour limit in km, measured with
   its own great-circle distance times the same road circuity (1.3) the service is
   configured with;
+- the extra time (arrival minus departure, against driving origin, via points,
+  destination straight through) stays within the detour limit in minutes, driving
+  timed by the documented speed brackets of a rural road network (2 km at 30 km/h,
+  up to 15 km at 55 km/h, beyond at 75 km/h; loading and waiting count as detour);
 - each load's temperature class is one the trip keeps.
 """
 
@@ -29,6 +33,7 @@ EARTH_M = 6_371_008.8
 COLD = ("AMBIENT", "CHILLED", "FROZEN")
 TOLERANCE_M = 5        # rounding of the service's whole metres
 TOLERANCE_S = 2        # ETAs carry milliseconds of whole seconds
+BRACKETS = ((2_000, 30.0), (15_000, 55.0), (math.inf, 75.0))  # (up to metres of a leg, km/h)
 
 
 def road_m(a: Mapping[str, float], b: Mapping[str, float]) -> float:
@@ -36,6 +41,18 @@ def road_m(a: Mapping[str, float], b: Mapping[str, float]) -> float:
     dp, dl = p2 - p1, math.radians(b["lon"] - a["lon"])
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
     return 2 * EARTH_M * math.asin(math.sqrt(h)) * CIRCUITY
+
+
+def drive_s(road: float) -> float:
+    """Seconds to drive `road` metres in one leg, bracket by bracket."""
+    seconds, done = 0.0, 0.0
+    for upto, kmh in BRACKETS:
+        stretch = min(road, upto) - done
+        if stretch <= 0:
+            break
+        seconds += stretch / (kmh / 3.6)
+        done += stretch
+    return seconds
 
 
 def _t(value: Any) -> float:
@@ -51,7 +68,7 @@ def _near(a: Mapping[str, float], b: Mapping[str, float]) -> bool:
 def check_plan(trip: Mapping[str, Any], loads: Mapping[str, Mapping[str, Any]],
                stops: Iterable[Mapping[str, Any]]) -> list[str]:
     """`trip`: origin/destination {lat, lon}, via [{lat, lon}], departure {start, end}, arrive_by, spare_weight_kg,
-    spare_volume_litres (0: not counted), temperature, max_detour_km. `loads`: by id, origin/
+    spare_volume_litres (0: not counted), temperature, max_detour_km, max_detour_min. `loads`: by id, origin/
     destination {lat, lon}, pickup_window, delivery_window, weight_kg, volume_litres, temperature.
     `stops`: action, load_id, location {lat, lon}, eta. Returns the problems (none: a good plan)."""
     stops = list(stops)
@@ -125,4 +142,8 @@ def check_plan(trip: Mapping[str, Any], loads: Mapping[str, Mapping[str, Any]],
     extra = driven - sum(road_m(a, b) for a, b in zip(path, path[1:]))
     if trip.get("max_detour_km") is not None and extra > trip["max_detour_km"] * 1000 + TOLERANCE_M:
         problems.append(f"a detour of {extra / 1000:.2f} km over the limit of {trip['max_detour_km']} km")
+    direct_s = sum(drive_s(road_m(a, b)) for a, b in zip(path, path[1:]))
+    extra_s = _t(stops[-1]["eta"]) - _t(stops[0]["eta"]) - direct_s
+    if trip.get("max_detour_min") is not None and extra_s > trip["max_detour_min"] * 60 + len(stops) * TOLERANCE_S:
+        problems.append(f"a detour of {extra_s / 60:.1f} min over the limit of {trip['max_detour_min']} min")
     return problems

@@ -8,7 +8,7 @@ shared ones of `nahnetz.kit.settings`.
 | FREIGHT_MATCH_DEBOUNCE_SECONDS | how long a triggered round waits for more changes (0.2) |
 | FREIGHT_SOLVER_SECONDS | CP-SAT's time limit per round (10) |
 | FREIGHT_MAX_BUNDLE | the most loads one trip takes (3) |
-| FREIGHT_EXACT_CANDIDATES | above this many trip-load pairs a round keeps only the nearest loads per trip (400) |
+| FREIGHT_BUNDLE_BREADTH | a trip's bundles of several loads are built from its this many cheapest single loads (12) |
 | FREIGHT_MAX_LOAD_KG / FREIGHT_MAX_LOAD_LITRES | the most any trip of the exchange carries (3500 kg / 12000 l): heavier loads are unmatchable |
 | FREIGHT_CODE_SECRET | key of the hand-over codes (required in prod, at least 32 characters) |
 | FREIGHT_CODE_ATTEMPTS | wrong hand-over codes per caller and match before it locks for the window (5) |
@@ -41,7 +41,7 @@ class FreightSettings(BaseSettings):
     match_debounce_seconds: float = Field(0.2, ge=0)
     solver_seconds: float = Field(10.0, gt=0)
     max_bundle: int = Field(3, ge=1, le=4)
-    exact_candidates: int = Field(400, ge=1)
+    bundle_breadth: int = Field(12, ge=1)
     max_load_kg: float = Field(3500.0, gt=0)
     max_load_litres: float = Field(12000.0, gt=0)
     code_secret: str = DEV_CODE_SECRET

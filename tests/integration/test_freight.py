@@ -98,7 +98,7 @@ def trip_body(area: Area, start_km: float, end_km: float, *, kg: float = 100, le
               **more) -> dict[str, Any]:
     return {"origin": area.at(start_km), "destination": area.at(end_km),
             "departure": {"start": when(leave[0]), "end": when(leave[1])}, "spare_weight_kg": kg,
-            "max_detour_km": detour_km, "price_rule": "PER_KM", "price_per_km_cents": 40,
+            "max_detour_km": detour_km, "max_detour_min": 30, "price_rule": "PER_KM", "price_per_km_cents": 40,
             "participant_name": "Schreinerei Test"} | more
 
 

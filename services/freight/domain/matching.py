@@ -5,9 +5,10 @@ For each trip the bundles it could carry are found first (`routes.best_route`):
 every single load that fits, then pairs of those, then triples (a bundle is only
 tried when all its smaller bundles work: adding a stop never makes a route
 easier). Then one exact model chooses: at most one bundle per trip, each load at
-most once (OR-Tools CP-SAT, a set packing). The bundle size bounds the work: with
-`max_bundle` 3 and n compatible loads a trip has at most n + n²/2 + n³/6 bundles;
-`max_bundles_per_trip` keeps the cheapest when there are more.
+most once (OR-Tools CP-SAT, a set packing). Every feasible single is a column;
+pairs and triples are built from the trip's `breadth` cheapest singles only (the
+heuristic part: with n compatible loads a trip would have up to n³/6 triples),
+and `max_bundles_per_trip` keeps the cheapest bundles when there are more.
 
 Pairs someone declined (`excluded`) are never proposed again.
 
@@ -58,7 +59,7 @@ class Matching:
 
 def bundles(trip: Trip, loads: Sequence[Load], times: Matrix, *, max_bundle: int = 3,
             max_bundles: int = 300, excluded: Iterable[tuple[str, str]] = (),
-            carrying: Sequence[Load] = ()) -> list[Route]:
+            carrying: Sequence[Load] = (), breadth: int = 12) -> list[Route]:
     """The feasible bundles of `loads` the trip could carry, each with its best route
     (together with the loads it `carrying` already)."""
     banned = {load_id for trip_id, load_id in excluded if trip_id == trip.trip_id}
@@ -72,9 +73,11 @@ def bundles(trip: Trip, loads: Sequence[Load], times: Matrix, *, max_bundle: int
         if route is not None:
             feasible[frozenset([load.load_id])] = route
             level.append(frozenset([load.load_id]))
-    singles = sorted(i for key in level for i in key)
+    ranked_singles = [next(iter(key)) for key in sorted(level, key=lambda key: (feasible[key].extra_m, sorted(key)))]
     for size in range(2, max_bundle + 1):
         grown = []
+        # Each size larger draws on fewer of the cheapest singles: a triple costs 90 orders.
+        singles = sorted(ranked_singles[:max(2, breadth // (size - 1))])
         for combo in combinations(singles, size):
             key = frozenset(combo)
             if any(key - {i} not in feasible for i in combo):
@@ -91,7 +94,8 @@ def bundles(trip: Trip, loads: Sequence[Load], times: Matrix, *, max_bundle: int
 
 def match(trips: Sequence[Trip], loads: Sequence[Load], times: Matrix, *, max_bundle: int = 3,
           max_bundles_per_trip: int = 300, excluded: Iterable[tuple[str, str]] = (),
-          time_limit_s: float = 10.0, carrying: Mapping[str, Sequence[Load]] | None = None) -> Matching:
+          time_limit_s: float = 10.0, carrying: Mapping[str, Sequence[Load]] | None = None,
+          breadth: int = 12) -> Matching:
     excluded = list(excluded)
     carrying = carrying or {}
     by_id = {load.load_id: load for load in loads}
@@ -107,17 +111,10 @@ def match(trips: Sequence[Trip], loads: Sequence[Load], times: Matrix, *, max_bu
                 continue
             base_m[trip.trip_id] = alone.extra_m
         for route in bundles(trip, loads, times, max_bundle=max_bundle - len(aboard), max_bundles=max_bundles_per_trip,
-                             excluded=excluded, carrying=aboard):
+                             excluded=excluded, carrying=aboard, breadth=breadth):
             candidates.append((trip, route))
     if not candidates:
         return Matching((), tuple(sorted(by_id)), True, 0)
-
-    model = cp_model.CpModel()
-    chosen = [model.new_bool_var(f"b{i}") for i in range(len(candidates))]
-    for trip in trips:
-        model.add_at_most_one(c for c, (t, _) in zip(chosen, candidates) if t.trip_id == trip.trip_id)
-    for load_id in by_id:
-        model.add_at_most_one(c for c, (_, r) in zip(chosen, candidates) if load_id in r.load_ids)
 
     def added(route: Route) -> list[str]:
         return [i for i in route.load_ids if i in by_id]
@@ -125,7 +122,19 @@ def match(trips: Sequence[Trip], loads: Sequence[Load], times: Matrix, *, max_bu
     def cost(route: Route) -> int:
         return route.extra_m - base_m.get(route.trip_id, 0)
 
-    model.maximize(sum(c * (LOAD_VALUE * len(added(r)) - cost(r)) for c, (_, r) in zip(chosen, candidates)))
+    model = cp_model.CpModel()
+    chosen = [model.new_bool_var(f"b{i}") for i in range(len(candidates))]
+    per_trip: dict[str, list] = {}
+    per_load: dict[str, list] = {}
+    for c, (trip, route) in zip(chosen, candidates):
+        per_trip.setdefault(trip.trip_id, []).append(c)
+        for load_id in added(route):
+            per_load.setdefault(load_id, []).append(c)
+    for group in (*per_trip.values(), *per_load.values()):
+        if len(group) > 1:
+            model.add_at_most_one(group)
+    model.maximize(cp_model.LinearExpr.weighted_sum(
+        chosen, [LOAD_VALUE * len(added(r)) - cost(r) for _, r in candidates]))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1  # the same answer for the same input

@@ -10,6 +10,14 @@ its `arrive_by`, its goods' temperatures are kept, and the detour stays within
 the driver's limits in metres and seconds. Of the feasible ways the one with the
 fewest extra metres wins (then the shortest time).
 
+The orders are tried cheapest first (their metres without via points are a lower
+bound: merging a via point in never shortens a drive) and the search stops once no
+order left can beat the best feasible one, so the answer stays exact while most
+orders are never scheduled. `fits` rejects a load before any order is built when
+even driving straight to it and on to its drop breaks the room, the temperature,
+the pick-up window or the detour limit (a bound, as a bundle's detour is never
+below any of its loads' own).
+
 The departure is chosen within the trip's window: as early as the driver wants,
 but not so early that they would only wait at a farm gate for the goods.
 
@@ -24,6 +32,7 @@ answer is always a feasible route, but with via points not always the best.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
 from itertools import permutations
 from typing import Sequence
 
@@ -51,27 +60,39 @@ class Route:
     extra_m: int    # against the trip's direct drive
     extra_s: int
 
-    @property
+    @cached_property
     def load_ids(self) -> tuple[str, ...]:
         return tuple(s.load_id for s in self.stops if s.kind == PICKUP)
 
 
-def orders(loads: Sequence[Load]) -> list[list[tuple[str, Load]]]:
-    """Every order of the stops in which each load is picked up before it is dropped."""
-    stops = [(PICKUP, load) for load in loads] + [(DROP, load) for load in loads]
+@lru_cache(maxsize=None)
+def _patterns(n: int) -> tuple[tuple[tuple[bool, int], ...], ...]:
+    """Every order of n loads' stops, each pick-up (True) before its drop, as (pick-up?, load index)."""
+    stops = [(True, i) for i in range(n)] + [(False, i) for i in range(n)]
     found = []
     for order in permutations(stops):
-        seen: set[str] = set()
-        valid = True
-        for kind, load in order:
-            if kind == PICKUP:
-                seen.add(load.load_id)
-            elif load.load_id not in seen:
-                valid = False
-                break
-        if valid:
-            found.append(list(order))
-    return found
+        seen: set[int] = set()
+        if all(seen.add(i) is None if up else i in seen for up, i in order):
+            found.append(order)
+    return tuple(found)
+
+
+def orders(loads: Sequence[Load]) -> list[list[tuple[str, Load]]]:
+    """Every order of the stops in which each load is picked up before it is dropped."""
+    return [[(PICKUP if up else DROP, loads[i]) for up, i in pattern] for pattern in _patterns(len(loads))]
+
+
+def _detour_bound(trip: Trip, load: Load, matrix: Sequence[Sequence[int]]) -> int:
+    """The least any route carrying `load` on `trip` adds in `matrix`'s unit (metres or
+    seconds): straight from its path to the pick-up, to the drop, and back onto it."""
+    path = [trip.origin, *trip.via, trip.destination]
+    legs = list(zip(path, path[1:]))
+    if len(legs) == 1:
+        a, b = legs[0]
+        return matrix[a][load.origin] + matrix[load.origin][load.destination] + matrix[load.destination][b] - matrix[a][b]
+    # With via points pick-up and drop may lie on different legs: each costs at least its own cheapest insertion.
+    return max(min(matrix[a][place] + matrix[place][b] - matrix[a][b] for a, b in legs)
+               for place in (load.origin, load.destination))
 
 
 def fits(trip: Trip, load: Load, times: Matrix) -> bool:
@@ -84,15 +105,38 @@ def fits(trip: Trip, load: Load, times: Matrix) -> bool:
         return False
     # Even driving straight there it must be possible to pick up before the window closes.
     earliest = trip.departure.start + times.durations_s[trip.origin][load.origin]
-    return earliest <= load.pickup.end and load.pickup.start <= load.delivery.end
+    if earliest > load.pickup.end or load.pickup.start > load.delivery.end:
+        return False
+    if trip.max_detour_m is not None and _detour_bound(trip, load, times.distances_m) > trip.max_detour_m:
+        return False
+    # Stopping twice takes its service time on top of the driving.
+    return trip.max_detour_s is None or _detour_bound(trip, load, times.durations_s) + 2 * SERVICE_S <= trip.max_detour_s
 
 
 def best_route(trip: Trip, loads: Sequence[Load], times: Matrix) -> Route | None:
     """The feasible way of carrying all `loads` on `trip` with the fewest extra metres, or None."""
     if any(not fits(trip, load, times) for load in loads):
         return None
+    dist = times.distances_m
+    direct_m = _direct(trip, times)[0] if trip.via else dist[trip.origin][trip.destination]
+    ranked = []
+    for pattern in _patterns(len(loads)):
+        path = [trip.origin]
+        for up, i in pattern:
+            path.append(loads[i].origin if up else loads[i].destination)
+        path.append(trip.destination)
+        if trip.via:  # the exact metres with the via points merged in
+            bound = _merged_metres(path, trip.via, dist) - direct_m
+        else:
+            bound = sum(dist[a][b] for a, b in zip(path, path[1:])) - direct_m
+        if trip.max_detour_m is None or bound <= trip.max_detour_m:
+            ranked.append((bound, pattern))
+    ranked.sort(key=lambda entry: entry[0])
     best: Route | None = None
-    for order in orders(loads):
+    for bound, pattern in ranked:
+        if best is not None and bound > best.extra_m:
+            break  # every order left drives further than the best found
+        order = [(PICKUP if up else DROP, loads[i]) for up, i in pattern]
         route = _drive(trip, _with_vias(trip, order, times) if trip.via else order, times)
         if route is not None and (best is None or (route.extra_m, route.extra_s) < (best.extra_m, best.extra_s)):
             best = route
@@ -103,6 +147,36 @@ def _place(kind: str, load) -> int:
     if kind == VIA:
         return load  # a via entry carries its place index
     return load.origin if kind == PICKUP else load.destination
+
+
+def _merged_metres(path: list[int], vias: Sequence[int], dist: Sequence[Sequence[int]]) -> int:
+    """The metres of `path` (origin, stops, destination) with `vias` merged in, in their
+    order, where they cost least: `_with_vias`'s programme without the way back."""
+    stops, k = path[1:-1], len(vias)
+    inf = float("inf")
+    # row[j] = (metres ending at the last stop placed, metres ending at via j-1), i stops placed
+    row = [(inf, inf)] * (k + 1)
+    row[0] = (0, inf)
+    at_stop = [path[0]]  # where "ending at a stop" stands for each i (the origin before any)
+    for j in range(1, k + 1):
+        before = min(row[j - 1][0] + dist[path[0]][vias[j - 1]], row[j - 1][1] + dist[vias[j - 2]][vias[j - 1]]
+                     if j > 1 else inf)
+        row[j] = (inf, before)
+    for i, place in enumerate(stops):
+        here = at_stop[-1]
+        new = []
+        for j in range(k + 1):
+            came = min(row[j][0] + dist[here][place], row[j][1] + dist[vias[j - 1]][place] if j else inf)
+            via = inf
+            if j:
+                via = min(new[j - 1][0] + dist[place][vias[j - 1]],
+                          new[j - 1][1] + dist[vias[j - 2]][vias[j - 1]] if j > 1 else inf)
+            new.append((came, via))
+        row = new
+        at_stop.append(place)
+    end = path[-1]
+    last_stop, last_via = row[k]
+    return int(min(last_stop + dist[at_stop[-1]][end], last_via + dist[vias[k - 1]][end] if k else inf))
 
 
 def _with_vias(trip: Trip, order: list[tuple[str, Load]], times: Matrix) -> list[tuple[str, object]]:

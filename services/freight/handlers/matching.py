@@ -6,9 +6,10 @@ open loads, leaves out pairs that cannot be (declined before, a price above what
 the sender pays), and asks the domain
 (`domain/matching.py`: bundles, then CP-SAT) for as many loads as possible with the
 fewest extra kilometres. The solver runs in a thread (`asyncio.to_thread`), so the
-worker's agents keep consuming. Above `exact_candidates` trip-load pairs the round
-keeps, per trip, only the loads nearest to its way (a heuristic cut) before the
-exact model.
+worker's agents keep consuming. Every trip-load pair that can work is a candidate;
+bundles of several loads are built per trip from its `bundle_breadth` cheapest
+loads only (a heuristic cut that keeps a round of 200 trips and 500 loads within
+seconds).
 
 Each proposal is one `Outbox` decision keyed by its match id (a trip and a load
 meet once): under WATCH of the trip, its held room and the load, it is written
@@ -39,7 +40,7 @@ from ..domain import lifecycle
 from ..domain.footprint import saving
 from ..domain.matching import match
 from ..domain.pricing import affordable, price_cents
-from ..domain.routes import DROP, PICKUP, VIA, best_route
+from ..domain.routes import DROP, PICKUP, VIA, best_route, fits
 from ..settings import FreightSettings
 from .matches import proposal_doc
 from .notices import PRODUCER, derived_id, match_params, notice, when
@@ -183,16 +184,16 @@ def plan_proposals(trips: list[Doc], loads: list[Doc], carrying: dict[str, list[
             if (tid, lid) in banned:
                 continue
             if trip["price_rule"] == "PER_KM" and load.get("max_price_cents") is not None:
+                if not fits(by_trip[tid], by_load[lid], times):
+                    continue  # no route at all: nothing to price
                 alone = best_route(by_trip[tid], [by_load[lid]], times)
                 if alone is not None and not affordable(_price(trip, load, alone.extra_m, 1), load["max_price_cents"]):
                     banned.add((tid, lid))
             elif not affordable(_price(trip, load, 0, 1), load.get("max_price_cents")):
                 banned.add((tid, lid))
-    candidates = list(by_load.values())
-    if len(by_trip) * len(candidates) > settings.exact_candidates:
-        candidates = _nearest(list(by_trip.values()), candidates, times, settings.exact_candidates)
-    result = match(list(by_trip.values()), candidates, times, max_bundle=settings.max_bundle, excluded=banned,
-                   time_limit_s=settings.solver_seconds, carrying=aboard)
+    result = match(list(by_trip.values()), list(by_load.values()), times, max_bundle=settings.max_bundle,
+                   excluded=banned, time_limit_s=settings.solver_seconds, carrying=aboard,
+                   breadth=settings.bundle_breadth)
     proposals = []
     for found in result.matches:
         route = found.route
@@ -217,19 +218,6 @@ def plan_proposals(trips: list[Doc], loads: list[Doc], carrying: dict[str, list[
 def _price(trip: Doc, load: Doc, detour_m: int, loads: int) -> int:
     return price_cents(trip["price_rule"], detour_m=detour_m, loads=loads, per_km_cents=trip.get("price_per_km_cents"),
                        fixed_cents=trip.get("fixed_price_cents"), offered_cents=load.get("max_price_cents"))
-
-
-def _nearest(trips, loads, times: TravelTimes, budget: int):
-    """Per trip the loads whose ends lie nearest its way (origin to pick-up plus drop to
-    destination), `budget` pairs in all; the union goes to the exact model."""
-    per_trip = max(1, budget // max(1, len(trips)))
-    dist = times.distances_m
-    kept: dict[str, Any] = {}
-    for trip in trips:
-        ranked = sorted(loads, key=lambda l: dist[trip.origin][l.origin] + dist[l.destination][trip.destination])
-        for load in ranked[:per_trip]:
-            kept[load.load_id] = load
-    return list(kept.values())
 
 
 def _stops(trip: Doc, route, loads: dict[str, Doc]) -> list[dict[str, Any]]:

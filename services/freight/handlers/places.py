@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Sequence
 
-from nahnetz.geo import CachedMatrix, GeoPoint, GreatCircleMatrix, MatrixProvider, TravelTimes
+from nahnetz.geo import GeoPoint, GreatCircleMatrix, MatrixProvider, TravelTimes
 from nahnetz.regions import REGIONS_DIR, load_region
 
 
@@ -49,7 +49,9 @@ def find_place(place_id: str) -> KnownPlace | None:
 
 @lru_cache(maxsize=4)
 def matrix_provider(circuity: float = 1.3) -> MatrixProvider:
-    return CachedMatrix(GreatCircleMatrix(circuity))
+    # No pair cache: a round's great-circle matrix costs less to compute afresh than to
+    # look up pair by pair (1,200 places are 1.4 million pairs).
+    return GreatCircleMatrix(circuity)
 
 
 async def travel_times(points: Sequence[tuple[float, float]], circuity: float = 1.3) -> TravelTimes:
