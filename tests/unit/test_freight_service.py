@@ -439,7 +439,9 @@ async def test_a_proposal_nobody_answers_lapses_and_the_load_is_matched_again():
     await run_round(redis, producer, SETTINGS, later)
     [lapsed] = [e for e in producer.published if isinstance(e, MatchDeclined)]
     assert (lapsed.match_id, lapsed.reason, lapsed.declined_by) == (first.match_id, "NO_RESPONSE", "SYSTEM")
-    await matches.handle_match_event(lapsed, redis, producer, SETTINGS)
+    told = await matches.handle_match_event(lapsed, redis, producer, SETTINGS)
+    assert sorted((n.template, n.recipient_id) for n in told) == [("freight_match_lapsed", "drv"),
+                                                                   ("freight_match_lapsed", "snd")]
     await run_round(redis, producer, SETTINGS, later)
     second = [e for e in producer.published if isinstance(e, MatchProposed)][-1]
     assert second.load_id == "l1" and second.trip_id != first.trip_id

@@ -181,12 +181,19 @@ async def _declined(tx: Transaction, event: MatchDeclined, match: Doc, load: Doc
     match = {**match, "status": lifecycle.DECLINED, "declined_by": str(event.declined_by),
              "decline_reason": str(event.reason)}
     stage_match(tx.write, match, load)
+    params = match_params(match, trip, load)
+    if str(event.declined_by) not in (lifecycle.LOAD_SIDE, lifecycle.TRIP_SIDE):
+        # Nobody answered in time: both sides learn that the proposal lapsed, the sender
+        # that the search goes on (a letter or SMS must not leave anyone waiting).
+        return [notice("freight_match_lapsed", side["participant_id"], side.get("channel"), params,
+                       caused_by=event, key=f"{match['match_id']}:{role}")
+                for role, side in (("trip", trip), ("load", load)) if side is not None]
     # The other side learns it (the one who declined knows).
     other = trip if str(event.declined_by) == lifecycle.LOAD_SIDE else load
-    if other is None or str(event.declined_by) not in (lifecycle.LOAD_SIDE, lifecycle.TRIP_SIDE):
+    if other is None:
         return []
     return [notice("freight_match_declined", other["participant_id"], other.get("channel"),
-                   match_params(match, trip, load), caused_by=event, key=match["match_id"])]
+                   params, caused_by=event, key=match["match_id"])]
 
 
 async def project_match(event: Event, redis: Redis) -> None:

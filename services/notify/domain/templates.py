@@ -28,6 +28,7 @@ each message is then wholly in its language.
 | freight_match_agreed_sender | sender, with the hand-over code | match_id code pickup_place [load] [driver] [pickup_at] [price] |
 | freight_match_agreed_driver | driver | match_id pickup_place drop_place [load] [pickup_at] [price] |
 | freight_match_declined | the other side of a declined proposal | match_id [load] [pickup_place] [drop_place] |
+| freight_match_lapsed | both sides of a proposal nobody answered in time | match_id [load] [pickup_place] [drop_place] |
 | freight_match_overtaken | both sides: the trip had no room left when both accepted | match_id [load] |
 | freight_trip_cancelled | sender whose trip was withdrawn (the load is matched again) | match_id [load] [trip_from] [trip_to] [departure] |
 | freight_load_withdrawn | driver whose agreed or proposed load was withdrawn | match_id [load] [pickup_place] |
@@ -206,6 +207,14 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         "en": Text("Proposal {match_id} declined",
                    "The other side declined proposal {match_id}[[ for {load}]][[ ({pickup_place} – {drop_place})]]. "
                    "We keep looking."),
+    }),
+    Template("freight_match_lapsed", {
+        "de": Text("Vorschlag {match_id} verfallen",
+                   "Auf den Vorschlag {match_id}[[ für {load}]][[ ({pickup_place} – {drop_place})]] kam nicht "
+                   "rechtzeitig von beiden Seiten eine Antwort; er gilt nicht mehr. Für die Ladung suchen wir weiter."),
+        "en": Text("Proposal {match_id} lapsed",
+                   "Proposal {match_id}[[ for {load}]][[ ({pickup_place} – {drop_place})]] was not answered by both "
+                   "sides in time and no longer stands. We keep looking for a ride for the load."),
     }),
     Template("freight_match_overtaken", {
         "de": Text("Vorschlag {match_id} nicht mehr möglich",
