@@ -134,6 +134,7 @@ class LoadIn(OnBehalf):
 class WithdrawIn(RequestModel):
     reason: WithdrawalReason = "PLANS_CHANGED"
     note: str | None = Field(None, max_length=500)
+    later_in_series: bool = Field(False, description="A weekly trip: also every later week's trip of its series.")
 
 
 class AnswerIn(RequestModel):

@@ -25,6 +25,19 @@ async def match(redis: Redis, match_id: str) -> Doc | None:
     return await read_doc(redis, keys.match(match_id))
 
 
+async def later_in_series(redis: Redis, first: Doc) -> list[Doc]:
+    """The open trips of `first`'s weekly series leaving after it, earliest first."""
+    if not first.get("recurrence_id"):
+        return []
+    found = []
+    for trip_id in sorted(await redis.smembers(keys.TRIPS_OPEN)):
+        doc = await read_doc(redis, keys.trip(trip_id))
+        if (doc is not None and doc.get("recurrence_id") == first["recurrence_id"] and doc["status"] == "OPEN"
+                and doc["participant_id"] == first["participant_id"] and doc["depart_start"] > first["depart_start"]):
+            found.append(doc)
+    return sorted(found, key=lambda doc: doc["depart_start"])
+
+
 def iso(value_ms: int | None) -> str | None:
     return None if value_ms is None else datetime.fromtimestamp(value_ms / 1000, timezone.utc).isoformat()
 

@@ -215,12 +215,17 @@ def trips_router() -> APIRouter:
         NO_TRIP, (409, "Withdrawn already")))
     async def withdraw_trip(trip_id: str, user: Participant, redis: RedisDep, producer: ProducerDep,
                             body: WithdrawIn | None = None) -> dict:
-        """Its participant or staff. Its loads go back into matching and their senders are told."""
+        """Its participant or staff. Its loads go back into matching and their senders are told.
+        With `later_in_series`, a weekly trip's later weeks are withdrawn with it."""
         body = body or WithdrawIn()
         trip = await _own_trip(redis, user, trip_id)
         actor = user.actor(on_behalf_of=trip["participant_id"]) if user.is_staff else user.actor()
+        later = await queries.later_in_series(redis, trip) if body.later_in_series else []
         event = await commands.withdraw_trip(trip, reason=body.reason, note=body.note, actor=actor, producer=producer)
+        for each in later:
+            await commands.withdraw_trip(each, reason=body.reason, note=body.note, actor=actor, producer=producer)
         return {"trip_id": trip_id, "status": "withdrawing", "event_id": event.event_id,
+                "trip_ids": [trip_id, *(each["trip_id"] for each in later)],
                 "status_url": f"/v1/freight/trips/{trip_id}"}
 
     return router

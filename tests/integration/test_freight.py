@@ -447,6 +447,32 @@ async def test_weekly_trips_are_offered_week_by_week(api, worker, watcher):
     starts = sorted(o.departure.start for o in offered)
     assert all(s.weekday() == 1 for s in starts) and starts[1] - starts[0] == timedelta(days=7)
     assert {o.recurrence_id for o in offered} == {answer.json()["recurrence_id"]}
+    # Plans change from the second week on: that week and every later one go, the first stays.
+    by_start = [o.trip_id for o in sorted(offered, key=lambda o: o.departure.start)]
+
+    async def status(trip_id: str) -> str:
+        return (await api.get(f"/v1/freight/trips/{trip_id}", headers=bearer(f"drv-{area.tag}"))).json()["status"]
+
+    await eventually(lambda: _all_open(status, by_start), what="the weekly trips on offer", watch=[worker])
+    gone = await api.post(f"/v1/freight/trips/{by_start[1]}/withdraw", json={"later_in_series": True},
+                          headers=bearer(f"drv-{area.tag}"))
+    assert gone.status_code == 202, gone.text
+    assert gone.json()["trip_ids"] == by_start[1:]
+    await watcher.wait_for_count(FREIGHT_TRIPS, 2, TripWithdrawn, where=lambda e: e.trip_id in by_start, watch=[worker])
+    await eventually(lambda: _withdrawn_from(status, by_start, 1), what="weeks 2 and 3 withdrawn", watch=[worker])
+    assert await status(by_start[0]) == "OPEN"
+    # Someone else's series is not theirs to withdraw.
+    other = await api.post(f"/v1/freight/trips/{by_start[0]}/withdraw", json={"later_in_series": True},
+                           headers=bearer(f"someone-{area.tag}"))
+    assert other.status_code in (403, 404)
+
+
+async def _all_open(status, trip_ids: list[str]) -> bool:
+    return all([await status(t) == "OPEN" for t in trip_ids])
+
+
+async def _withdrawn_from(status, trip_ids: list[str], first: int) -> bool:
+    return all([await status(t) == "WITHDRAWN" for t in trip_ids[first:]])
 
 
 async def test_rebuild_gives_the_same_state(worker, redis, settings, watcher):
