@@ -454,19 +454,26 @@ def test_why_a_load_found_no_ride_is_said_plainly():
     assert "largest: 50 kg" in unmatched_reason(80_000, 50_000)
 
 
-async def test_beyond_the_exact_size_a_round_keeps_the_nearest_loads_per_trip():
-    redis, producer = FakeRedis(), FakeProducer()
-    few = FreightSettings(code_secret=SETTINGS.code_secret, exact_candidates=2, solver_seconds=5)
+async def test_bundles_are_built_from_each_trips_cheapest_loads_only():
+    async def round_with(settings: FreightSettings) -> tuple[list[MatchProposed], Any]:
+        redis, producer = FakeRedis(), FakeProducer()
+        await trips.handle_trip_event(trip, redis, producer)
+        for load in (*posted_loads, far):
+            await loads.handle_load_event(load, redis, producer, settings)
+        done = await run_round(redis, producer, settings, int((DAY - timedelta(days=1)).timestamp() * 1000))
+        return [e for e in producer.published if isinstance(e, MatchProposed)], done
+
     trip = offered("t1", "drv", 0, 30)
-    await trips.handle_trip_event(trip, redis, producer)
     posted_loads = [posted(f"l{i}", f"s{i}", 5 + i, 20 + i) for i in range(4)]
     far = posted("far", "sx", 200, 230)
-    for load in (*posted_loads, far):
-        await loads.handle_load_event(load, redis, producer, few)
-    done = await run_round(redis, producer, few, int((DAY - timedelta(days=1)).timestamp() * 1000))
-    proposals = [e for e in producer.published if isinstance(e, MatchProposed)]
-    assert 1 <= len(proposals) <= 2 and "far" in done.unmatched
-    for proposal in proposals:
+    # Pairs from the 2 cheapest singles, no triple: the trip takes 2 loads.
+    narrow, done = await round_with(FreightSettings(code_secret=SETTINGS.code_secret, bundle_breadth=2,
+                                                    solver_seconds=5))
+    assert len(narrow) == 2 and "far" in done.unmatched
+    # The default breadth finds the triple.
+    wide, done = await round_with(SETTINGS)
+    assert len(wide) == 3 and "far" in done.unmatched
+    for proposal in (*narrow, *wide):
         check(proposal, trip, posted_loads)
 
 
@@ -562,3 +569,17 @@ async def test_the_matcher_runs_a_round_at_start_and_when_poked_after_a_change()
         assert matcher.rounds == 2
     finally:
         task.cancel()
+
+
+async def test_a_trip_taking_two_new_loads_gets_both_proposed_in_one_round():
+    redis, producer = FakeRedis(), FakeProducer()
+    trip = offered("t1", "drv", 0, 30, kg=100)
+    await trips.handle_trip_event(trip, redis, producer)
+    first, second = posted("a", "s1", 5, 25, kg=30), posted("b", "s2", 6, 24, kg=30)
+    await loads.handle_load_event(first, redis, producer, SETTINGS)
+    await loads.handle_load_event(second, redis, producer, SETTINGS)
+    proposals = [e for e in await a_round(redis, producer) if isinstance(e, MatchProposed)]
+    assert sorted(p.load_id for p in proposals) == ["a", "b"]  # the second is not taken for a stale one
+    for proposal in proposals:
+        check(proposal, trip, [first, second])
+    assert len(await redis.smembers(keys.holding("t1"))) == 2

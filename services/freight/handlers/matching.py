@@ -79,6 +79,7 @@ class Round:
     loads: int = 0
     proposed: list[str] = field(default_factory=list)
     unmatched: list[str] = field(default_factory=list)
+    stale: int = 0          # proposals whose inputs changed meanwhile: the next round follows at once
     optimal: bool = True
     seconds: float = 0.0
 
@@ -134,12 +135,18 @@ async def run_round(redis: Redis, producer: EventProducer, settings: FreightSett
             plan_proposals, trips, loads, carrying, holding, excluded, times, index, settings)
         done.optimal = optimal
     respond_by = now_ms + settings.respond_hours * 3600 * 1000
+    added: dict[str, set[str]] = {}  # per trip, what this round proposed already (a bundle's loads)
     for proposal in proposals:
+        trip_id = proposal.trip["trip_id"]
+        proposal.holding = proposal.holding | added.get(trip_id, set())
         try:
             published = await propose(redis, producer, proposal, now_ms, respond_by)
         except Stale as stale:
             log.info("proposal %s left for the next round: %s", proposal.match_id, stale)
+            await redis.set(keys.MATCHING_DUE, "1")
+            done.stale += 1
             continue
+        added.setdefault(trip_id, set()).add(proposal.match_id)
         if published:
             done.proposed.append(proposal.match_id)
     largest = max((t["spare_weight_g"] for t in trips), default=None)
@@ -352,6 +359,8 @@ class Matcher:
                 self._poked.set()
                 continue
             self.rounds += 1
+            if done.stale:
+                self._poked.set()  # decide those again now, not at the next batch
             if done.proposed or done.loads:
                 say = log.info if done.proposed else log.debug
                 say("matching round: %d trips, %d loads, %d proposed, %d unmatched (%.2f s, optimal %s)",
