@@ -209,9 +209,22 @@ FREIGHT: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/freight/hub-plans/{plan_id}"): roles(*STAFF),
 }
 
+# Supply insights: the catalogue and the open data are public (aggregates only); a municipality
+# reads its own municipality in detail (another's is 403) and the district in aggregate; staff all.
+_OWN_MUNICIPALITY = roles(Role.MUNICIPALITY, *STAFF, scopes=[Scope(Role.MUNICIPALITY, OWN_AREA, 403)])
+
+INSIGHTS: dict[tuple[str, str], Policy] = {
+    ("GET", "/v1/insights/kpis"): public(),
+    ("GET", "/v1/insights/open-data"): public(),
+    ("GET", "/v1/insights/municipalities/{municipality}"): _OWN_MUNICIPALITY,
+    ("GET", "/v1/insights/municipalities/{municipality}/figures.csv"): _OWN_MUNICIPALITY,
+    ("GET", "/v1/insights/district"): roles(Role.MUNICIPALITY, *STAFF),
+}
+
 # Every service with an HTTP API (services/<name>/api.py).
 POLICIES: dict[str, dict[tuple[str, str], Policy]] = {
     service: {**OPERATIONS, **routes}
     for service, routes in {"catalog": CATALOG, "orders": ORDERS, "pickup": PICKUP, "dispatch": DISPATCH,
-                            "hub": HUB, "routing": ROUTING, "notify": NOTIFY, "freight": FREIGHT}.items()
+                            "hub": HUB, "routing": ROUTING, "notify": NOTIFY, "freight": FREIGHT,
+                            "insights": INSIGHTS}.items()
 }

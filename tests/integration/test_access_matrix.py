@@ -52,6 +52,8 @@ from services.dispatch.settings import DispatchSettings
 from services.freight.api import create_app as freight_app
 from services.freight.settings import FreightSettings
 from services.hub.api import create_app as hub_app
+from services.insights.api import create_app as insights_app
+from services.insights.settings import InsightsSettings
 from services.notify.api import create_app as notify_app
 from services.orders import keys as orders_keys
 from services.orders.api import create_app as orders_app
@@ -318,6 +320,16 @@ CALLS.update({
     # No plan of that id: 404 for staff, nothing computed.
     ("freight", "GET", "/v1/freight/hub-plans/{plan_id}"): lambda w: Call({"plan_id": f"plan-{NOWHERE}"}),
 })
+# Supply insights: OWN's municipality (Höxter, in the region pack: 200 for those allowed); OTHER's
+# municipality token (Brakel) asks for Höxter's detail in the tenant check.
+CALLS.update({
+    ("insights", "GET", "/v1/insights/municipalities/{municipality}"): lambda w: Call(
+        {"municipality": OWN.municipality}, query={"period": "week"}),
+    ("insights", "GET", "/v1/insights/municipalities/{municipality}/figures.csv"): lambda w: Call(
+        {"municipality": OWN.municipality}, query={"style": "de"}),
+    ("insights", "GET", "/v1/insights/district"): lambda w: Call(query={"period": "month"}),
+    ("insights", "GET", "/v1/insights/open-data"): lambda w: Call(query={"period": "month"}),
+})
 TENANT_CALLS.update({
     ("freight", "POST", "/v1/freight/trips"): lambda w: Call(json=_freight_trip_body(participant_id=OWN.resident)),
     ("freight", "POST", "/v1/freight/loads"): lambda w: Call(json=_freight_load_body(participant_id=OWN.resident)),
@@ -407,6 +419,7 @@ APP_FACTORIES: dict[str, Callable[[Any], Any]] = {
     "routing": routing_app,
     "notify": notify_app,
     "freight": lambda settings: freight_app(settings, FreightSettings(code_secret=CODE_SECRET)),
+    "insights": lambda settings: insights_app(settings, InsightsSettings()),
 }
 
 

@@ -110,9 +110,15 @@ def _freight(settings):
     return create_app(settings, FreightSettings(code_secret="contract-code-secret"))
 
 
+def _insights(settings):
+    from services.insights.api import create_app
+    from services.insights.settings import InsightsSettings
+    return create_app(settings, InsightsSettings())
+
+
 APIS: dict[str, Callable[[Any], Any]] = {"catalog": _catalog, "orders": _orders, "pickup": _pickup,
                                          "dispatch": _dispatch, "hub": _hub, "routing": _routing,
-                                         "notify": _notify, "freight": _freight}
+                                         "notify": _notify, "freight": _freight, "insights": _insights}
 
 
 SHOP_ID = "shop-contract"  # the shop token's own shop

@@ -22,6 +22,7 @@ SERVICE_NUMBERS: Mapping[str, int] = {
     "pickup": 5,
     "routing": 6,
     "freight": 7,
+    "insights": 8,
 }
 
 

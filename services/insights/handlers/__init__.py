@@ -1,0 +1,13 @@
+"""What applies the topics' events to the insights state in Redis.
+
+- `cells`: writing a fold's changes (counters, samples, day indexes) in one transaction.
+- `events`: one handler per topic family; each runs its fold once per event id
+  (`ProcessedMarkers.apply`: the changes and the marker in one MULTI/EXEC), so a
+  redelivered event changes nothing.
+- `places`: pick-up points and shops as the figures need them (area, compartments, hours).
+
+What the readers use beside the domain:
+- `areas`: the region pack's villages and municipalities; the place of a freight origin.
+- `reach`: straight-line distances from villages to pick-up points and shops (`nahnetz.geo`).
+- `export`: the CSV file (`defusedcsv`), in German or international style.
+"""
