@@ -61,6 +61,21 @@ def logs(process: str | None, follow: bool, lines: int) -> None:
     sys.exit(run_logs(process, follow=follow, lines=lines))
 
 
+@main.command()
+@click.option("--days", type=click.IntRange(1, 366), required=True,
+              help="How many days before today to simulate (market days among them: Thursday, Friday).")
+@click.option("--orders-per-day", type=click.IntRange(1, 2000), default=60, show_default=True,
+              help="Orders on an average market day.")
+@click.option("--seed", "seed_value", type=int, default=2026, show_default=True, help="Random seed.")
+@click.option("--seed-region/--no-seed-region", default=True, show_default=True,
+              help="Register the region's points, shops and goods on the first simulated day (idempotent).")
+def simulate(days: int, orders_per_day: int, seed_value: int, seed_region: bool) -> None:
+    """Run N past days of the region through the running stack (its clock moved), so the KPIs show trends."""
+    from .stack.simulation import simulate_days
+
+    sys.exit(simulate_days(days, orders_per_day, seed_value, seed_region))
+
+
 # -- topics ----------------------------------------------------------------------------
 @main.group()
 def topics() -> None:

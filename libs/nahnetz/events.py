@@ -15,11 +15,12 @@ from __future__ import annotations
 import copy
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, TypeVar, overload
 
 from . import records
 from .avro import codec
+from .clock import utc_now
 from .avro.catalogue import Schema, SchemaCatalogue, default_catalogue
 from .avro.errors import EventValidationError, UnknownSchema
 from .kit.logs import current_correlation_id
@@ -28,7 +29,7 @@ from .records import EventRecord, Record
 
 def now_utc() -> datetime:
     # Avro timestamp-millis keeps milliseconds; round so a round trip is exact.
-    now = datetime.now(timezone.utc)
+    now = utc_now()  # the platform's clock: a simulation moves it
     return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 

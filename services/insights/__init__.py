@@ -7,6 +7,8 @@ Entry points:
 - `api.py` (HTTP, `python -m services.insights.api`): the KPI catalogue, a
   municipality's figures by village, the district aggregate, the CSV export and the
   public open data; its routes call `queries.py`.
+  The GeoJSON and NGSI-LD exports of the same answers are `export_routes.py`.
+  The monthly report for the council (A4 HTML) is `report_routes.py`.
 - `worker.py` (Faust, `python -m services.insights.worker`): the agents folding the topics.
 - `rebuild.py` (`python -m services.insights.rebuild --yes`): the Redis state again from the topics.
 

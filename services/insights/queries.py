@@ -28,7 +28,7 @@ from .domain.compartments import occupancy, point_day
 from .domain.coverage import NATIONAL_REFERENCE, village_tally
 from .domain.days import Period, buckets, days_between
 from .domain.figures import kpi_values
-from .domain.privacy import protect_parts, shown_all
+from .domain.privacy import protect_days, protect_parts, shown_all
 from .domain.tally import Tally, level_at
 from .handlers.reach import supply_sites, village_distances
 from .settings import InsightsSettings
@@ -247,6 +247,45 @@ def detail_rows(figures: PeriodFigures, municipality: str, villages: list[str],
     rows = [area_row(k, figures.tallies.get(k), insights) for k in keys_]
     protect_parts(total["values"], [(row["values"], figures.tallies.get(k) or Tally()) for row, k in zip(rows, keys_)])
     return [total, *rows]
+
+
+def row_key(row: dict[str, Any]) -> AreaKey:
+    if row["level"] == DISTRICT:
+        return DISTRICT_KEY
+    if row["level"] == MUNICIPALITY:
+        return municipality_key(row["name"])
+    return village_key(row["municipality"], row["name"])
+
+
+def _week_and_month(day: date) -> tuple[tuple, tuple]:
+    iso = day.isocalendar()
+    return ("week", iso.year, iso.week), ("month", day.year, day.month)
+
+
+def guard_days(periods: list[PeriodFigures], rows: list[list[dict[str, Any]]], insights: InsightsSettings,
+               municipality: str | None = None) -> None:
+    """Rows by day (whole weeks and months of them): no week or month total minus its shown
+    days gives a suppressed day away (`protect_days`), and, with a municipality's detail, no
+    day's villages give one away either (`protect_parts`); the two rules take turns until
+    neither hides more. Changes the rows in place."""
+    series: dict[AreaKey, list] = {}
+    for figures, day_rows in zip(periods, rows):
+        for row in day_rows:
+            key = row_key(row)
+            series.setdefault(key, []).append((figures.start, row["values"], figures.tallies.get(key) or Tally()))
+    while True:
+        changed = False
+        for days in series.values():
+            changed |= protect_days(days, _week_and_month, insights.min_count)
+        if municipality is not None:
+            for figures, day_rows in zip(periods, rows):
+                total, *parts = day_rows
+                before = json.dumps([r["values"] for r in day_rows], sort_keys=True)
+                protect_parts(total["values"], [(r["values"], figures.tallies.get(row_key(r)) or Tally())
+                                                for r in parts])
+                changed |= before != json.dumps([r["values"] for r in day_rows], sort_keys=True)
+        if not changed:
+            return
 
 
 def villages_with_sites(known_: Known, municipality: str) -> list[str]:

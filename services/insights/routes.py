@@ -29,7 +29,7 @@ from nahnetz.kit.request_model import Day
 from . import queries
 from .domain.catalogue import CATALOGUE
 from .domain.coverage import NATIONAL_REFERENCE
-from .domain.days import Period, whole_periods
+from .domain.days import Period, period_end, period_start, whole_periods
 from .handlers.export import figures_csv
 from .http_models import FiguresOut, KpiCatalogue
 from .settings import InsightsSettings
@@ -84,10 +84,8 @@ def own_area(municipality: str, user: Reader) -> str:
 AreaDep = Annotated[str, Depends(own_area)]
 
 
-def _period_json(figures: queries.PeriodFigures, keys_: list[queries.AreaKey],
-                 insights: InsightsSettings) -> dict[str, Any]:
-    return {"start": figures.start, "end": figures.end,
-            "areas": [queries.area_row(k, figures.tallies.get(k), insights) for k in keys_]}
+def _rows(figures: queries.PeriodFigures, keys_: list[queries.AreaKey], insights: InsightsSettings) -> list[dict]:
+    return [queries.area_row(k, figures.tallies.get(k), insights) for k in keys_]
 
 
 def _answer(insights: InsightsSettings, r: Range, periods: list[dict], municipality: str | None = None,
@@ -97,14 +95,40 @@ def _answer(insights: InsightsSettings, r: Range, periods: list[dict], municipal
             "periods": periods, "reach": reach}
 
 
+def _by_day_span(r: Range) -> tuple[date, date]:
+    """Days are judged with their whole weeks and months around them, whichever range
+    is asked, so every answer hides the same days."""
+    first = min(period_start(r.first, Period.WEEK), period_start(r.first, Period.MONTH))
+    last = max(period_end(r.last, Period.WEEK), period_end(r.last, Period.MONTH))
+    return first, last
+
+
+async def _periods_and_rows(redis, insights: InsightsSettings, r: Range, rows_of,
+                            municipality: str | None = None) -> list[dict[str, Any]]:
+    """Each period's rows (`rows_of(figures)`); by day, protected over time as well."""
+    if r.period is not Period.DAY:
+        periods = await queries.period_figures(redis, insights, r.first, r.last, r.period)
+        return [{"start": p.start, "end": p.end, "areas": rows_of(p)} for p in periods]
+    periods = await queries.period_figures(redis, insights, *_by_day_span(r), r.period)
+    rows = [rows_of(p) for p in periods]
+    queries.guard_days(periods, rows, insights, municipality)
+    return [{"start": p.start, "end": p.end, "areas": areas} for p, areas in zip(periods, rows)
+            if r.first <= p.start <= r.last]
+
+
 async def municipality_figures(redis, insights: InsightsSettings, municipality: str, r: Range) -> dict[str, Any]:
     if not await queries.is_known_municipality(redis, insights, municipality):
         raise NotFound(f"Gemeinde {municipality} ist nicht bekannt (no municipality {municipality} in the region)")
     villages = queries.villages_with_sites(await queries.known(redis), municipality)
-    periods = await queries.period_figures(redis, insights, r.first, r.last, r.period)
-    rows = [{"start": p.start, "end": p.end, "areas": queries.detail_rows(p, municipality, villages, insights)}
-            for p in periods]
+    rows = await _periods_and_rows(redis, insights, r,
+                                   lambda p: queries.detail_rows(p, municipality, villages, insights), municipality)
     return _answer(insights, r, rows, municipality, await queries.reach(redis, insights, municipality))
+
+
+async def open_data_figures(redis, insights: InsightsSettings, r: Range) -> dict[str, Any]:
+    """The public open data: the district's figures in aggregate and reach per municipality and village."""
+    district = await _periods_and_rows(redis, insights, r, lambda p: _rows(p, [queries.DISTRICT_KEY], insights))
+    return _answer(insights, r, district, reach=await queries.reach(redis, insights))
 
 
 def insights_router() -> APIRouter:
@@ -144,21 +168,18 @@ def insights_router() -> APIRouter:
     async def district(user: Reader, r: RangeDep, redis: RedisDep, insights: InsightsDep) -> dict[str, Any]:
         """The district's figures: in aggregate for a municipality; by municipality too for
         operator and admin."""
-        periods = await queries.period_figures(redis, insights, r.first, r.last, r.period)
         area_keys = [queries.DISTRICT_KEY]
         if user.is_staff:
             names = sorted(set(queries.region_areas(insights.region).municipalities)
                            | (await queries.known(redis)).municipalities())
             area_keys += [queries.municipality_key(m) for m in names]
-        return _answer(insights, r, [_period_json(p, area_keys, insights) for p in periods])
+        return _answer(insights, r, await _periods_and_rows(redis, insights, r, lambda p: _rows(p, area_keys, insights)))
 
     @router.get("/open-data", response_model=FiguresOut, responses=error_responses(BAD_RANGE))
     async def open_data(r: RangeDep, redis: RedisDep, insights: InsightsDep) -> dict[str, Any]:
         """Public open data without personal information: the district's figures in aggregate
         (cells below the threshold suppressed) and reach per municipality and village."""
-        periods = await queries.period_figures(redis, insights, r.first, r.last, r.period)
-        return _answer(insights, r, [_period_json(p, [queries.DISTRICT_KEY], insights) for p in periods],
-                       reach=await queries.reach(redis, insights))
+        return await open_data_figures(redis, insights, r)
 
     return router
 

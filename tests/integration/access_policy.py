@@ -218,7 +218,12 @@ INSIGHTS: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/insights/open-data"): public(),
     ("GET", "/v1/insights/municipalities/{municipality}"): _OWN_MUNICIPALITY,
     ("GET", "/v1/insights/municipalities/{municipality}/figures.csv"): _OWN_MUNICIPALITY,
+    ("GET", "/v1/insights/municipalities/{municipality}/report"): _OWN_MUNICIPALITY,
     ("GET", "/v1/insights/district"): roles(Role.MUNICIPALITY, *STAFF),
+    ("GET", "/v1/insights/municipalities/{municipality}/figures.geojson"): _OWN_MUNICIPALITY,
+    ("GET", "/v1/insights/municipalities/{municipality}/kpis.ngsi-ld.json"): _OWN_MUNICIPALITY,
+    ("GET", "/v1/insights/open-data.geojson"): public(),
+    ("GET", "/v1/insights/open-data.ngsi-ld.json"): public(),
 }
 
 # Every service with an HTTP API (services/<name>/api.py).

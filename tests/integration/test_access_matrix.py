@@ -327,8 +327,17 @@ CALLS.update({
         {"municipality": OWN.municipality}, query={"period": "week"}),
     ("insights", "GET", "/v1/insights/municipalities/{municipality}/figures.csv"): lambda w: Call(
         {"municipality": OWN.municipality}, query={"style": "de"}),
+    # No month: the last complete one (a fixed month could lie ahead of a simulated clock).
+    ("insights", "GET", "/v1/insights/municipalities/{municipality}/report"): lambda w: Call(
+        {"municipality": OWN.municipality}),
     ("insights", "GET", "/v1/insights/district"): lambda w: Call(query={"period": "month"}),
     ("insights", "GET", "/v1/insights/open-data"): lambda w: Call(query={"period": "month"}),
+    ("insights", "GET", "/v1/insights/municipalities/{municipality}/figures.geojson"): lambda w: Call(
+        {"municipality": OWN.municipality}, query={"period": "week"}),
+    ("insights", "GET", "/v1/insights/municipalities/{municipality}/kpis.ngsi-ld.json"): lambda w: Call(
+        {"municipality": OWN.municipality}, query={"period": "month"}),
+    ("insights", "GET", "/v1/insights/open-data.geojson"): lambda w: Call(query={"period": "week"}),
+    ("insights", "GET", "/v1/insights/open-data.ngsi-ld.json"): lambda w: Call(query={"period": "month"}),
 })
 TENANT_CALLS.update({
     ("freight", "POST", "/v1/freight/trips"): lambda w: Call(json=_freight_trip_body(participant_id=OWN.resident)),

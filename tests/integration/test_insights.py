@@ -10,6 +10,7 @@ nothing of the region pack or another module mixes in; freight starts in Albaxen
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 import uuid
@@ -331,6 +332,38 @@ async def all_handled(worker, watcher) -> bool:
         if await worker.handled(topic) + dead < published:
             return False
     return True
+
+
+async def test_by_day_no_suppressed_day_can_be_had_from_its_week(api, seeded, worker, watcher, producer):
+    """A village of its own: Monday 2 orders, Tuesday 6, Wednesday 7 (week of 16 March). By day,
+    Monday is suppressed and so is Tuesday (else the week's 15 minus Tuesday and Wednesday
+    would tell Monday's 2); the week itself is shown, and the days shown leave 8 hidden."""
+    town, village, point_id = f"Zeitgemeinde {TAG}", f"Zeitdorf {TAG}", f"pp-zeit-{TAG}"
+    registered = dataclasses.replace(point(point_id, village, 20), municipality=town)
+    monday = datetime(2026, 3, 16, 8, 0, tzinfo=timezone.utc)
+    events: list[Any] = [registered]
+    for n, (offset, count) in enumerate(((0, 2), (1, 6), (2, 7))):
+        for k in range(count):
+            order = placed(f"z-{TAG}-{n}-{k}", point_id, "WEB", f"shop-{TAG}")
+            on_the_day = dataclasses.replace(order.meta, occurred_at=monday + timedelta(days=offset))
+            events.append(dataclasses.replace(order, meta=on_the_day))
+    await producer.publish_all(events)
+    await eventually(lambda: all_handled(worker, watcher), what="the week folded", watch=[worker])
+
+    def orders_of(body: dict[str, Any]) -> list[dict[str, Any]]:
+        return [area({"periods": [p]}, "municipality", town)["orders"] for p in body["periods"]]
+
+    week = {"from": "2026-03-16", "to": "2026-03-18"}
+    by_day = orders_of(await figures(api, f"/v1/insights/municipalities/{town}", STAFF, **week, period="day"))
+    assert [c["suppressed"] for c in by_day] == [True, True, False], by_day
+    assert by_day[2]["value"] == 7
+    whole = orders_of(await figures(api, f"/v1/insights/municipalities/{town}", STAFF, **week, period="week"))
+    assert whole == [{"value": 15, "suppressed": False}]
+    assert whole[0]["value"] - sum(c["value"] for c in by_day if not c["suppressed"]) >= 5
+    # The same days in the district's answer are protected alike.
+    district = await figures(api, "/v1/insights/district", STAFF, **week, period="day")
+    assert [area({"periods": [p]}, "municipality", town)["orders"]["suppressed"] for p in district["periods"]] == \
+        [True, True, False]
 
 
 async def test_a_rebuild_from_the_topics_gives_exactly_the_live_figures(api, seeded, worker, watcher, redis,

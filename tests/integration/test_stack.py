@@ -239,9 +239,13 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
     stack.env["NAHNETZ_DEMO_ORDERS"] = "60"
     expected = {"broker", "redis"} | {p.name for p in discover(project_root() / "services")}
 
-    result = stack.run("up", "--detach", timeout=240)
+    result = stack.run("up", "--detach", timeout=480)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Nahnetz is ready" in result.stdout
+    # First the week before today through the moved clock (nahnetz simulate): market days driven.
+    assert "the last 7 days, simulated" in result.stdout
+    assert re.search(r"(Thu|Fri) \d\d\.\d\d\.\d{4}: \d+ Bestellungen / orders, \d+ bestätigt", result.stdout), \
+        result.stdout
     # The visible result: orders decided by the saga, compartments used per pick-up point.
     confirmed = re.search(r"CONFIRMED\s+(\d+)", result.stdout)
     assert confirmed and int(confirmed.group(1)) > 0, result.stdout
@@ -256,7 +260,18 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
     collected = re.search(r"(\d+) abgeholt / collected\n", result.stdout)
     assert collected and int(collected.group(1)) > 0, result.stdout
 
+    # The day as the town halls see it: the district's KPI table, and the exports written.
+    assert "Kennzahlen des Kreises / district KPIs" in result.stdout
+    orders_today = re.search(r"Bestellungen / Orders\s+(\d+)", result.stdout)
+    assert orders_today and int(orders_today.group(1)) >= 60, result.stdout
+    assert re.search(r"Touren / Tours\s+0\s+[1-9]\d*", result.stdout), result.stdout   # driven on the tour day
     state = stack.state()
+    exports = Path(state.run_dir) / "exports"
+    written = sorted(p.name for p in exports.iterdir())
+    assert "open-data.geojson" in written and "open-data.ngsi-ld.json" in written, written
+    assert any(n.startswith("kennzahlen-") and n.endswith(".csv") for n in written), written
+    assert any(n.startswith("bericht-") and n.endswith(".html") for n in written), written
+    assert not (Path(state.run_dir) / "clock").exists()  # the clock is back on the wall clock
     assert {p.name for p in state.processes} == expected
     assert state.supervisor_pid is None  # detached
 
@@ -283,6 +298,7 @@ def test_ilzer_land_s_day_ends_with_a_freight_day_on_trips_driven_anyway(make_st
     reported as unmatchable."""
     stack = make_stack()
     stack.env["NAHNETZ_DEMO_ORDERS"] = "20"
+    stack.env["NAHNETZ_DEMO_SIMULATE_DAYS"] = "0"   # the main job's test shows the simulated week
     result = stack.run("up", "--detach", "--region", "ilzer-land", timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout

@@ -478,3 +478,51 @@ def test_a_suppressed_village_cannot_be_had_by_subtraction():
     total_row = {"orders": {"value": 6.0, "suppressed": False}}
     protect_parts(total_row, list(zip(rows, alone)))
     assert total_row["orders"] == {"value": None, "suppressed": True}
+
+
+def test_a_kpi_given_by_municipality_only_leaves_the_villages_alone():
+    from services.insights.domain.privacy import protect_parts
+
+    # Freight figures belong to the municipality (a trip's origin), not to a village:
+    # the village rows have no such cell, and the total's stays as it is.
+    villages = [orders_tally(6), orders_tally(2)]
+    rows = [shown_all(kpi_values(t, FACTORS, ["orders"]), t) for t in villages]
+    total_row = {"orders": {"value": 8.0, "suppressed": False}, "loads_matched": {"value": 7.0, "suppressed": False}}
+    protect_parts(total_row, list(zip(rows, villages)))
+    assert total_row["loads_matched"] == {"value": 7.0, "suppressed": False}
+    assert all("loads_matched" not in r for r in rows)
+    assert [r["orders"]["suppressed"] for r in rows] == [True, True]
+
+
+def test_a_suppressed_day_cannot_be_had_from_its_week_or_month():
+    from services.insights.domain.privacy import protect_days
+
+    def week_and_month(day: date):
+        return [("week", day.isocalendar().week), ("month", day.month)]
+
+    # Monday 2 March to Sunday 8 March 2026: six days of ten orders, one of two.
+    counts = [10, 10, 2, 10, 11, 12, 13]
+    tallies = [orders_tally(n) for n in counts]
+    days = [(date(2026, 3, 2) + timedelta(days=n), shown_all(kpi_values(t, FACTORS, ["orders", "tours"]), t), t)
+            for n, t in enumerate(tallies)]
+    assert [d[1]["orders"]["suppressed"] for d in days] == [False, False, True, False, False, False, False]
+    assert protect_days(days, week_and_month) is True
+    # The week's 68 minus the shown days no longer tells Wednesday's 2: Monday (the smallest, earliest) goes too.
+    assert [d[1]["orders"]["suppressed"] for d in days] == [True, False, True, False, False, False, False]
+    assert days[0][1]["tours"]["suppressed"] is False            # no personal basis: never suppressed
+    assert protect_days(days, week_and_month) is False            # it holds now: nothing more to hide
+    # A week with nothing suppressed stays as it is.
+    quiet = [(date(2026, 3, 9) + timedelta(days=n), shown_all(kpi_values(t, FACTORS, ["orders"]), t), t)
+             for n, t in enumerate(orders_tally(9) for _ in range(7))]
+    assert protect_days(quiet, week_and_month) is False
+    assert not any(d[1]["orders"]["suppressed"] for d in quiet)
+
+
+def test_days_when_nothing_happened_hide_no_other_day():
+    from services.insights.domain.privacy import protect_days
+
+    counts = [10, 10, 0, 10, 11, 0, 0]   # closed on Wednesday and at the weekend
+    days = [(date(2026, 3, 2) + timedelta(days=n), shown_all(kpi_values(t, FACTORS, ["orders"]), t), t)
+            for n, t in enumerate(orders_tally(c) for c in counts)]
+    assert protect_days(days, lambda day: [day.isocalendar().week]) is False
+    assert [d[1]["orders"]["suppressed"] for d in days] == [False, False, True, False, False, True, True]

@@ -12,7 +12,7 @@ REQUIRED = {"KAFKA_BOOTSTRAP": "127.0.0.1:9092", "REDIS_URL": "redis://127.0.0.1
 @pytest.fixture
 def env(monkeypatch):
     for name in ("KAFKA_BOOTSTRAP", "REDIS_URL", "NAHNETZ_ENV", "NAHNETZ_JWT_SECRET", "NAHNETZ_LOG_LEVEL",
-                 "NAHNETZ_HTTP_PORT", "NAHNETZ_HTTP_HOST", "NAHNETZ_SERVICE"):
+                 "NAHNETZ_HTTP_PORT", "NAHNETZ_HTTP_HOST", "NAHNETZ_SERVICE", "NAHNETZ_CLOCK_FILE"):
         monkeypatch.delenv(name, raising=False)
     return monkeypatch
 
@@ -61,3 +61,13 @@ def test_development_may_use_the_development_secret(env):
     for name, value in REQUIRED.items():
         env.setenv(name, value)
     assert load_settings().jwt_secret == DEV_JWT_SECRET
+
+
+def test_production_refuses_a_simulated_clock(env, tmp_path):
+    for name, value in {**REQUIRED, "NAHNETZ_ENV": "prod", "NAHNETZ_JWT_SECRET": "x" * 40,
+                        "NAHNETZ_CLOCK_FILE": str(tmp_path / "clock")}.items():
+        env.setenv(name, value)
+    with pytest.raises(SettingsError, match="NAHNETZ_CLOCK_FILE"):
+        load_settings()
+    env.setenv("NAHNETZ_ENV", "dev")
+    assert load_settings().clock_file == str(tmp_path / "clock")

@@ -143,28 +143,38 @@ async def _drive(platform: Platform, tour_id: str, driver: str, closed_shop: str
             reports["abgeholt / collected"] += 1
 
 
-async def delivered_orders(platform: Platform, plan_tours: list[tuple[str, str]]) -> set[str]:
-    """Orders whose goods a driver reported delivered into a pick-up point."""
-    delivered: set[str] = set()
+async def delivered_orders(platform: Platform, plan_tours: list[tuple[str, str]]) -> dict[str, set[str]]:
+    """Orders whose goods a driver reported delivered into a pick-up point, with the
+    shops whose goods arrived (an order across shops is ready once all have)."""
+    delivered: dict[str, set[str]] = {}
     for tour_id, driver in plan_tours:
         for stop in (await _tour(platform, tour_id, driver))["stops"]:
             # Unloaded at a pick-up point (not at the hub on the way).
             if stop["kind"] == "DELIVERY" and stop["status"] == "DONE":
                 unloaded = set(stop["progress"].get("delivered", ()))  # goods not on board stay out
-                delivered.update(c["order_id"] for c in stop["unload"] if c["shipment_id"] in unloaded)
+                for c in stop["unload"]:
+                    if c["shipment_id"] in unloaded:
+                        delivered.setdefault(c["order_id"], set()).add(c["shop_id"])
     return delivered
 
 
-async def wait_until_ready(platform: Platform, order_ids: set[str], timeout: float = 60.0) -> dict[str, dict]:
-    """The delivered orders as the orders API shows them, once each is ready for
-    pick-up (its parcel deposited) — or the deadline passed."""
+async def wait_until_ready(platform: Platform, delivered: dict[str, set[str]],
+                           timeout: float = 60.0) -> dict[str, dict]:
+    """The delivered orders as the orders API shows them, once each whose goods all
+    arrived is ready for pick-up (its parcel deposited) — or the deadline passed.
+    An order still missing a shop's goods (a closed shop) waits for a later tour."""
     operator = platform.token(OPERATOR, "operator")
     deadline = time.monotonic() + timeout
+
+    def waiting_for(order: dict) -> bool:
+        complete = {line["shop_id"] for line in order["lines"]} <= delivered.get(order["order_id"], set())
+        return complete and order["status"] not in SETTLED
+
     while True:
         answers = await asyncio.gather(*(platform.call("orders", "GET", f"/v1/orders/{o}", who=operator)
-                                         for o in order_ids))
+                                         for o in delivered))
         orders = {a.json()["order_id"]: a.json() for a in answers}
-        if all(o["status"] in SETTLED for o in orders.values()) or time.monotonic() > deadline:
+        if not any(map(waiting_for, orders.values())) or time.monotonic() > deadline:
             return orders
         await asyncio.sleep(0.5)
 

@@ -15,6 +15,7 @@ process at once with a message naming it, instead of failing on first use.
 | NAHNETZ_JWT_SECRET | HMAC secret for bearer tokens (required in prod, at least 32 characters) |
 | NAHNETZ_KAFKA_IDEMPOTENCE | idempotent producer on/off (Tansu lacks it: off by default) |
 | NAHNETZ_LOG_LEVEL | debug, info, warning, error |
+| NAHNETZ_CLOCK_FILE | a simulated clock's offset file (`nahnetz.clock`; dev and test only, refused in prod) |
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     # worker's own choice (nahnetz.messaging.faust_app).
     kafka_fetch_wait_ms: int | None = Field(None, ge=1, le=1500, validation_alias="NAHNETZ_KAFKA_FETCH_WAIT_MS")
     log_level: Literal["debug", "info", "warning", "error"] = Field("info", validation_alias="NAHNETZ_LOG_LEVEL")
+    clock_file: str | None = Field(None, validation_alias="NAHNETZ_CLOCK_FILE")
 
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> "Settings":
@@ -52,6 +54,8 @@ class Settings(BaseSettings):
             raise ValueError("NAHNETZ_JWT_SECRET must be set in production")
         if self.env == "prod" and len(self.jwt_secret) < MIN_JWT_SECRET_LENGTH:
             raise ValueError(f"NAHNETZ_JWT_SECRET must have at least {MIN_JWT_SECRET_LENGTH} characters in production")
+        if self.env == "prod" and self.clock_file:
+            raise ValueError("NAHNETZ_CLOCK_FILE (a simulated clock) is for development and simulation, never production")
         return self
 
     @property

@@ -253,7 +253,9 @@ def _add_health_views(app: WorkerApp) -> None:
     @app.page("/readyz")
     async def readyz(view: Any, request: Any) -> Any:
         readiness = await app.readiness()
-        return view.json(readiness.as_json(app.service_name), status=200 if readiness.ready else 503)
+        # The consumer group too: with the partitions, a caller can tell what the worker has yet to handle.
+        answer = readiness.as_json(app.service_name) | {"group": app.conf.id}
+        return view.json(answer, status=200 if readiness.ready else 503)
 
     @app.page("/metrics")
     async def metrics(view: Any, request: Any) -> Any:

@@ -17,6 +17,7 @@ import subprocess
 import time
 from contextlib import nullcontext
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable, ContextManager
 
 from .config import StackConfig
@@ -46,6 +47,11 @@ class Stack:
         self.redis_url = config.local_redis_url
         self.own_redis = True
 
+    @property
+    def clock_file(self) -> Path:
+        """The offset file of this stack's clock (`nahnetz.clock`), written by `nahnetz simulate`."""
+        return self.config.run_dir / "clock"
+
     # -- planning ---------------------------------------------------------------------
     def plan(self) -> None:
         """Find the services, choose Redis, check every port before starting anything."""
@@ -70,6 +76,7 @@ class Stack:
         c = self.config
         began = time.monotonic()
         _clear_old_logs(c)
+        self.clock_file.unlink(missing_ok=True)  # a stack starts on the wall clock, whatever a simulation left
         self.state = StackState(
             run_dir=str(c.run_dir),
             started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -77,6 +84,7 @@ class Stack:
             redis_url=self.redis_url,
             supervisor_pid=os.getpid(),
             supervisor_start_ticks=process_start_ticks(os.getpid()),
+            region=c.region,
         )
         self._save()
 
@@ -169,10 +177,14 @@ class Stack:
         """What every process of the stack (and the demo) gets on top of our environment."""
         from ..kit.settings import DEV_JWT_SECRET
 
+        env = os.environ.get("NAHNETZ_ENV") or "dev"
+        # `nahnetz simulate` moves this stack's clock through past days (never in prod).
+        clock = {} if env == "prod" else {"NAHNETZ_CLOCK_FILE": str(self.clock_file)}
         return {
+            **clock,
             "KAFKA_BOOTSTRAP": self.config.bootstrap,
             "REDIS_URL": self.redis_url,
-            "NAHNETZ_ENV": os.environ.get("NAHNETZ_ENV") or "dev",
+            "NAHNETZ_ENV": env,
             "NAHNETZ_JWT_SECRET": os.environ.get("NAHNETZ_JWT_SECRET") or DEV_JWT_SECRET,
             "PYTHONUNBUFFERED": "1",
             # The demo drives the coming market day's tours at once; set `refuse` to try the rule.
@@ -181,6 +193,8 @@ class Stack:
             "NAHNETZ_REGION": self.config.region, "NAHNETZ_DEMO_REGION": self.config.region,
             "HUB_REGION": self.config.region, "ROUTING_REGION": self.config.region,
             **api_urls(self.planned),
+            # Where a simulation asks whether the workers have caught up (their /readyz).
+            "NAHNETZ_WORKER_URLS": " ".join(p.url for p in self.planned if p.role == "worker"),
         }
 
     # -- the demo ---------------------------------------------------------------------
@@ -192,8 +206,9 @@ class Stack:
             return None
         self.say(f"Seeding the demo region (python -m {DEMO_MODULE}) ...")
         with self.uninterrupted():
+            exports = {"NAHNETZ_DEMO_EXPORTS": str(self.config.run_dir / "exports")}  # the day's KPI files
             popen = subprocess.Popen([self.config.python, "-m", DEMO_MODULE],
-                                     env={**os.environ, **self.child_env()}, cwd=self.config.root,
+                                     env={**os.environ, **self.child_env(), **exports}, cwd=self.config.root,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
             self.state.record(ProcessRecord("demo", "demo", popen.pid, None, "", None,
                                             process_start_ticks(popen.pid)))

@@ -52,6 +52,8 @@ class StackState:
     supervisor_start_ticks: int | None = None
     # The broker's cluster id: names its log, which lives as long as the broker (memory).
     broker_cluster_id: str | None = None
+    # The region pack the services were started with (`nahnetz simulate` orders in it).
+    region: str | None = None
     processes: list[ProcessRecord] = field(default_factory=list)
 
     def record(self, proc: ProcessRecord) -> None:
