@@ -13,8 +13,9 @@ shared ones of `nahnetz.kit.settings`.
 | INSIGHTS_MAX_DAYS | the longest range one request may ask for (400 days) |
 
 The default CO2 factor is the one the freight exchange shows its users for a
-match (average car or small van, German fleet, tank to wheel: 0.17 kg/km), so the
-municipality's figure and the participants' agree. A municipality reporting to a
+match, so the municipality's figure and the participants' agree: fuel-based, 2.67 kg
+CO2e per litre of diesel burnt (tank to wheel, DIN EN 16258:2012 Annex A) times an
+assumed 6.4 l/100 km for a car or small van on rural roads, 0.17 kg/km. A municipality reporting to a
 standard sets its own factor and names the source, e.g. a fuel-based figure
 (litres per 100 km × kg CO2 per litre of diesel) or a published per-km factor.
 """
@@ -33,8 +34,9 @@ from .domain.figures import Factors
 from .domain.privacy import MIN_COUNT
 
 DEFAULT_CO2_G_PER_KM = 170.0
-DEFAULT_CO2_SOURCE = ("Nahnetz freight exchange per-km figure: average car or small van, German fleet, "
-                      "tank to wheel, 0.17 kg CO2/km (as shown to participants for each match)")
+DEFAULT_CO2_SOURCE = ("fuel-based: 2.67 kg CO2e per litre of diesel, tank to wheel (DIN EN 16258:2012, Annex A) "
+                      "x an assumed 6.4 l per 100 km for a car or small van on rural roads = 0.171 kg/km, rounded "
+                      "to 0.17 kg/km (the figure the freight exchange shows for each match)")
 
 
 class InsightsSettings(BaseSettings):

@@ -9,8 +9,10 @@ from typing import Sequence
 
 from .offers import Load, Matrix
 
-# Average CO2 of a car or small van per km (kg), for the figures people see; a
-# rough value (German fleet, tank to wheel), not an audit.
+# CO2 of a car or small van per km (kg), for the figures people see, fuel-based:
+# 2.67 kg CO2e per litre of diesel (tank to wheel, DIN EN 16258:2012 Annex A) x an
+# assumed 6.4 l/100 km on rural roads = 0.171, rounded. An estimate, not an audit;
+# the insights service shows it with this source (INSIGHTS_CO2_SOURCE).
 CO2_KG_PER_KM = 0.17
 
 
