@@ -64,6 +64,7 @@ class ReachOut(BaseModel):
     areas: list[AreaOut]
     reference: dict
     method: str
+    by_road: str = Field(description="how the road shares were measured, or why they have no value")
 
 
 class FiguresOut(BaseModel):

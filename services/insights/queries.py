@@ -14,11 +14,16 @@ live and rebuilt state give the same answers.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable
 
+import httpx
 from redis.asyncio import Redis
+
+from nahnetz.clock import today_in_berlin
+from nahnetz.geo import MatrixUnavailable, OsrmMatrix
 
 from . import keys
 from .handlers.areas import RegionAreas, region_areas
@@ -30,7 +35,7 @@ from .domain.days import Period, buckets, days_between
 from .domain.figures import kpi_values
 from .domain.privacy import protect_days, protect_parts, shown_all
 from .domain.tally import Tally, level_at
-from .handlers.reach import supply_sites, village_distances
+from .handlers.reach import road_distances, supply_sites, village_distances
 from .settings import InsightsSettings
 
 AreaKey = tuple[str, ...]   # ("district",), ("municipality", m), ("village", m, v)
@@ -294,13 +299,22 @@ def villages_with_sites(known_: Known, municipality: str) -> list[str]:
                    if d["municipality"] == municipality})
 
 
+async def full_points(redis: Redis, known_: Known, day: date | None = None) -> set[str]:
+    """The pick-up points full on `day` (default today): every compartment held, or an order refused as FULL."""
+    day = day or today_in_berlin()
+    return {pid for (_, pid), tally in (await _point_tallies(redis, known_, [day])).items()
+            if tally.counts.get("days_full", 0) > 0}
+
+
 async def reach(redis: Redis, insights: InsightsSettings, municipality: str | None = None,
                 villages: bool = True) -> dict[str, Any]:
     """Reach per village and municipality (one municipality's, or all), next to the national reference."""
     areas = region_areas(insights.region)
     known_ = await known(redis)
     places = [p for p in areas.region.places if municipality is None or p.municipality == municipality]
-    distances = village_distances(places, supply_sites(known_.points, known_.shops))
+    sites = supply_sites(known_.points, known_.shops, await full_points(redis, known_))
+    road_m, by_road = await _by_road(places, sites, insights.osrm_url)
+    distances = village_distances(places, sites, road_m)
     ids = [k.id for k in CATALOGUE if k.group == "reach"]
     by_municipality: dict[str, Tally] = {}
     rows = []
@@ -316,7 +330,34 @@ async def reach(redis: Redis, insights: InsightsSettings, municipality: str | No
             for m, t in sorted(by_municipality.items())] + rows
     return {"areas": rows, "reference": NATIONAL_REFERENCE,
             "method": "straight line from each village's centre (region pack, approximate) to the nearest "
-                      "pick-up point in service or open shop selling daily goods; all residents at the centre"}
+                      "pick-up point in service with free room today (not full) or open shop selling daily goods; "
+                      "all residents at the centre",
+            "by_road": by_road}
+
+
+# Road distances change only when a site opens, closes or fills up: the last few answers kept.
+_ROADS: OrderedDict[tuple, list[float | None]] = OrderedDict()
+_ROADS_KEPT = 16
+
+
+async def _by_road(places: list, sites: list, osrm_url: str | None) -> tuple[list[float | None] | None, str]:
+    """Road distances village -> nearest site, and how they were had (or why not)."""
+    if not osrm_url:
+        return None, "no road matrix configured (INSIGHTS_OSRM_URL): straight line only"
+    how = "shortest road distance (OSRM table service) from the village centre"
+    key = (osrm_url, tuple((p.lat, p.lon) for p in places), tuple(sites))
+    if key in _ROADS:
+        _ROADS.move_to_end(key)
+        return _ROADS[key], how
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        try:
+            road_m = await road_distances(places, sites, OsrmMatrix(osrm_url, client))
+        except MatrixUnavailable as exc:
+            return None, f"road matrix unavailable: {exc}"
+    _ROADS[key] = road_m
+    while len(_ROADS) > _ROADS_KEPT:
+        _ROADS.popitem(last=False)
+    return road_m, how
 
 
 async def is_known_municipality(redis: Redis, insights: InsightsSettings, municipality: str) -> bool:

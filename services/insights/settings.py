@@ -11,6 +11,7 @@ shared ones of `nahnetz.kit.settings`.
 | INSIGHTS_PLACE_RADIUS_KM | a freight trip or load counts in the municipality of the nearest village or town within this distance of its origin (5) |
 | INSIGHTS_MIN_COUNT | cells built from fewer orders or residents are suppressed (5; never below 5) |
 | INSIGHTS_MAX_DAYS | the longest range one request may ask for (400 days) |
+| INSIGHTS_OSRM_URL | OSRM base URL: reach by road as well (unset: straight line only; the region packs have no road network) |
 
 The default CO2 factor is the one the freight exchange shows its users for a
 match, so the municipality's figure and the participants' agree: fuel-based, 2.67 kg
@@ -51,6 +52,8 @@ class InsightsSettings(BaseSettings):
     place_radius_km: float = Field(5.0, gt=0)
     min_count: int = Field(MIN_COUNT, ge=MIN_COUNT)
     max_days: int = Field(400, ge=1)
+    # OSRM base URL: reach by road too (its table service); unset: straight line only.
+    osrm_url: str | None = None
 
     @model_validator(mode="after")
     def _factor_has_its_source(self) -> "InsightsSettings":

@@ -366,6 +366,22 @@ async def test_by_day_no_suppressed_day_can_be_had_from_its_week(api, seeded, wo
         [True, True, False]
 
 
+async def test_a_point_full_on_a_day_has_no_free_room_for_reach(seeded, worker, watcher, producer, redis):
+    """Two compartments both held for the 20th: the point is full that day, not the day before."""
+    from services.insights import queries
+
+    point_id, day = f"pp-voll-{TAG}", date(2026, 3, 20)
+    events: list[Any] = [point(point_id, UNTERDORF, 2)]
+    events += [ev(CompartmentReserved, utc(24), order_id=f"v-{TAG}-{n}", pickup_point_id=point_id, delivery_day=day,
+                  compartment_ids=[f"A{n + 1}"]) for n in range(2)]
+    await producer.publish_all(events)
+    await eventually(lambda: all_handled(worker, watcher), what="the holds folded", watch=[worker])
+    known = await queries.known(redis)
+    assert point_id in await queries.full_points(redis, known, day)
+    assert point_id not in await queries.full_points(redis, known, day - timedelta(days=1))
+    assert f"pp-ober-{TAG}" not in await queries.full_points(redis, known, DAY)   # 5 of 8 held
+
+
 async def test_a_rebuild_from_the_topics_gives_exactly_the_live_figures(api, seeded, worker, watcher, redis,
                                                                         settings):
     await eventually(lambda: all_handled(worker, watcher), what="every event handled", watch=[worker])

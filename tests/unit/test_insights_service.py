@@ -157,6 +157,11 @@ def test_reach_measures_straight_lines_to_points_in_service_and_open_daily_goods
     [distance] = village_distances([village], supply_sites(points, shops))
     assert 880 < distance.nearest_m < 920
     assert village_distances([village], [])[0].nearest_m is None
+    # A point full today has no room for a resident ordering now: the next site counts.
+    points["beside"] = {"lat": 51.8005, "lon": 9.380, "in_service": True}     # ~55 m
+    assert village_distances([village], supply_sites(points, shops))[0].nearest_m < 60
+    [distance] = village_distances([village], supply_sites(points, shops, full={"beside"}))
+    assert 880 < distance.nearest_m < 920
 
 
 def test_a_freight_origin_counts_in_the_municipality_of_its_place():
@@ -183,3 +188,40 @@ def test_a_range_is_widened_to_whole_weeks_and_months():
     assert (december.first, december.last) == (date(2026, 12, 1), date(2026, 12, 31))
     days = time_range(InsightsSettings(), period="day", first=date(2026, 11, 3), last=date(2026, 11, 4))
     assert (days.first, days.last) == (date(2026, 11, 3), date(2026, 11, 4))
+
+
+def test_reach_by_road_takes_the_road_matrix_and_says_so_without_one():
+    import asyncio
+
+    from nahnetz.geo import MatrixProvider, TravelTimes
+    from nahnetz.regions import Place
+    from services.insights import queries
+    from services.insights.domain.coverage import village_tally
+    from services.insights.handlers.reach import road_distances, supply_sites, village_distances
+
+    class Winding(MatrixProvider):
+        """Roads twice the straight line (a fake of the road matrix)."""
+
+        async def matrix(self, points):
+            from nahnetz.geo import haversine_m
+            d = [[round(2 * haversine_m(a, b)) for b in points] for a in points]
+            return TravelTimes(d, d)
+
+    near = Place("Albaxen", "Höxter", 51.800, 9.380, 1000, "37671", False)
+    far = Place("Bosseborn", "Höxter", 51.760, 9.300, 500, "37671", False)
+    sites = supply_sites({"p": {"lat": 51.8061, "lon": 9.380, "in_service": True}}, {})   # ~680 m from Albaxen
+    road = asyncio.run(road_distances([near, far], sites, Winding()))
+    [albaxen, bosseborn] = village_distances([near, far], sites, road)
+    assert 650 < albaxen.nearest_m < 700 and 1300 < albaxen.road_m < 1400
+    tally = village_tally(albaxen)
+    tally.merge(village_tally(bosseborn))
+    values = kpi_values(tally, InsightsSettings().factors, ["reach_1000m", "reach_road_1000m", "reach_road_2000m"])
+    assert values == {"reach_1000m": 66.67, "reach_road_1000m": 0.0, "reach_road_2000m": 66.67}
+    assert asyncio.run(road_distances([near], [], Winding())) == [None]
+    # Without a road matrix the road shares have no value (not 0), and the answer says why.
+    plain = village_tally(village_distances([near], sites)[0])
+    assert kpi_values(plain, InsightsSettings().factors, ["reach_road_1000m"]) == {"reach_road_1000m": None}
+    assert asyncio.run(queries._by_road([near], sites, None)) == (
+        None, "no road matrix configured (INSIGHTS_OSRM_URL): straight line only")
+    road_m, why = asyncio.run(queries._by_road([near], sites, "http://127.0.0.1:9"))   # nothing listens there
+    assert road_m is None and why.startswith("road matrix unavailable")

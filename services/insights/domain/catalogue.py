@@ -190,8 +190,14 @@ def _reach() -> list[Kpi]:
     out = []
     for metres, label in ((1000, "1.000 m"), (2000, "2 km"), (5000, "5 km")):
         out.append(Kpi(f"reach_{metres}m", g, f"Einwohner im Umkreis von {label}", f"Residents within {label}",
-                       f"residents of villages within {metres} m (straight line) of a pick-up point in service or an "
-                       "open shop / residents × 100", "%", ("residents",), period_value=LAST))
+                       f"residents of villages within {metres} m (straight line) of a pick-up point in service with "
+                       "free room or an open shop selling daily goods / residents × 100", "%", ("residents",),
+                       period_value=LAST))
+    for metres, label in ((1000, "1.000 m"), (2000, "2 km"), (5000, "5 km")):
+        out.append(Kpi(f"reach_road_{metres}m", g, f"Einwohner bis {label} Straßenweg", f"Residents within {label} by road",
+                       f"residents of villages within {metres} m by road (the road matrix, INSIGHTS_OSRM_URL) of a "
+                       "pick-up point in service with free room or an open shop selling daily goods / residents × 100; "
+                       "none without a road matrix", "%", ("residents",), period_value=LAST))
     return out
 
 

@@ -1,5 +1,6 @@
 """Reach: the share of residents who live within 1,000 m, 2 km and 5 km (straight
-line) of a pick-up point in service or an open shop.
+line, and by road where a road matrix is configured) of a pick-up point in service
+with free room or an open shop selling daily goods.
 
 Villages are points in the region pack (an approximate centre and a population):
 all of a village's residents count at its centre, so a village is in reach or not.
@@ -43,12 +44,21 @@ class VillageDistance:
     municipality: str
     population: int
     nearest_m: float | None   # to the nearest pick-up point or shop; None when there is none
+    by_road: bool = False     # whether a road matrix measured `road_m`
+    road_m: float | None = None   # by road to the nearest one; None when none is reachable
 
 
 def village_tally(v: VillageDistance) -> Tally:
+    """`residents`, `residents_within:<m>`; with a road matrix also `residents_by_road` and
+    `residents_within_road:<m>` (without one, the road shares have no basis: no value)."""
     tally = Tally()
     tally.counts["residents"] = v.population
     for radius in RADII_M:
         tally.counts[f"residents_within:{radius}"] = (
             v.population if v.nearest_m is not None and v.nearest_m <= radius else 0)
+    if v.by_road:
+        tally.counts["residents_by_road"] = v.population
+        for radius in RADII_M:
+            tally.counts[f"residents_within_road:{radius}"] = (
+                v.population if v.road_m is not None and v.road_m <= radius else 0)
     return tally

@@ -91,6 +91,9 @@ def _formulas() -> dict[str, Formula]:
     for metres in (1000, 2000, 5000):
         out[f"reach_{metres}m"] = (
             lambda t, f, m=metres: _share(t.counts.get(f"residents_within:{m}", 0), t.counts.get("residents", 0)))
+        out[f"reach_road_{metres}m"] = (
+            lambda t, f, m=metres: _share(t.counts.get(f"residents_within_road:{m}", 0),
+                                          t.counts.get("residents_by_road", 0)))
     return out
 
 
