@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
-import platform as host
 import random
 import statistics
 import sys
@@ -47,6 +45,7 @@ from services.freight.domain.routes import best_route, fits  # noqa: E402
 from services.freight.handlers.matching import plan_proposals  # noqa: E402
 from services.freight.handlers.places import travel_times  # noqa: E402
 from services.freight.handlers.state import Doc, domain_load, domain_trip, places_of  # noqa: E402
+from benchmarks.machine import machine_line  # noqa: E402
 from services.freight.settings import FreightSettings  # noqa: E402
 
 TARGET_GAP_PCT = 2.0        # issue #11: within 2 % of the proven optimum
@@ -489,20 +488,6 @@ def _who(platform, sub: str) -> dict[str, str]:
 # --- main --------------------------------------------------------------------------
 
 
-def machine() -> str:
-    model = host.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{v:.2f}" for v in os.getloadavg())
-    return (f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}  {os.cpu_count()} cores, {model}, "
-            f"load average {load} (machine shared), Python {host.python_version()}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="a small smoke version of every part")
@@ -516,7 +501,7 @@ def main() -> None:
     args = parser.parse_args()
     parts = set(args.only or ["quality", "scale", "latency"]) - ({"latency"} if args.no_stack else set())
     settings = FreightSettings()  # the worker's defaults (FREIGHT_* in the environment change both)
-    print(machine())
+    print(machine_line())
     if "quality" in parts:
         sizes = [(5, 10)] if args.quick else [(10, 20), (15, 30), (40, 120), (80, 250)]
         quality(sizes, list(range(1, 1 + (args.seeds or (2 if args.quick else 5)))), settings, args.optimum_seconds)

@@ -20,18 +20,18 @@ import argparse
 import csv
 import fnmatch
 import json
-import os
-import platform
 import re
 import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
+
+from benchmarks.machine import machine_info  # noqa: E402
 
 from services.freight.domain.occasional import (  # noqa: E402
     PORTFOLIO,
@@ -267,24 +267,6 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
-def machine() -> dict:
-    model = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cores": os.cpu_count(),
-        "cpu": model,
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
 def print_summary(summary: dict, args: argparse.Namespace) -> None:
     print()
     print(f"{'customers':9} {'n':>3} {'feasible':>8} {'mean gap %':>10} {'target %':>8} {'<= BKS':>6}  worst")
@@ -293,7 +275,7 @@ def print_summary(summary: dict, args: argparse.Namespace) -> None:
         target = "-" if block["target_percent"] is None else f"<= {block['target_percent']:g}"
         print(f"{label:9} {block['instances']:>3} {block['feasible']:>8} {gap:>10} {target:>8} "
               f"{block['at_or_below_bks']:>6}  {block['worst']} ({block['worst_gap_percent']} %)")
-    m = machine()
+    m = machine_info()
     print(f"\n{m['date']}  {m['cores']} cores, {m['cpu']}, load average {m['load_average']} (machine shared), "
           f"{args.seconds:g} s per instance, {args.workers} worker process(es)")
     print("gap = value / bks_dominance - 1 (bks_dominance: best known over dominated instances, see the README)")
@@ -306,7 +288,7 @@ def save(rows: list[dict], summary: dict, args: argparse.Namespace) -> None:
         writer = csv.DictWriter(f, fieldnames=[k for k in rows[0] if k != "violations"], extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    meta = {"seconds": args.seconds, "workers": args.workers, "only": args.only, "machine": machine()}
+    meta = {"seconds": args.seconds, "workers": args.workers, "only": args.only, "machine": machine_info()}
     (RESULTS / f"vrpod-{stamp}.json").write_text(json.dumps({**meta, "summary": summary, "rows": rows}, indent=1))
     print(f"written: {RESULTS / f'vrpod-{stamp}.csv'} and .json")
 

@@ -15,17 +15,17 @@ import argparse
 import asyncio
 import csv
 import json
-import os
-import platform
 import statistics
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
+
+from benchmarks.machine import machine_info  # noqa: E402
 
 from benchmarks.routing.instances import SCALE, find_instances, read_instance, best_known  # noqa: E402
 from services.routing.domain.solver import (  # noqa: E402
@@ -133,24 +133,6 @@ def summarise(rows: list[dict]) -> dict:
     }
 
 
-def machine() -> dict:
-    model = platform.processor() or ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {
-        "cores": os.cpu_count(),
-        "cpu": model,
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-    }
-
-
 def print_summary(summary: dict, args: argparse.Namespace) -> None:
     print()
     print(f"{'class':8} {'n':>3} {'feasible':>8} {'mean gap %':>10} {'compared':>8} {'vehicles':>8} {'BKS veh':>7}")
@@ -158,7 +140,7 @@ def print_summary(summary: dict, args: argparse.Namespace) -> None:
         gap = "-" if block["mean_gap_percent"] is None else f"{block['mean_gap_percent']:.2f}"
         print(f"{label:8} {block['instances']:>3} {block['feasible']:>8} {gap:>10} {block['comparable']:>8} "
               f"{block['vehicles']:>8} {block['bks_vehicles']:>7}")
-    m = machine()
+    m = machine_info()
     print(f"\n{m['date']}  {m['cores']} cores, {m['cpu']}, load average {m['load_average']} (machine shared), "
           f"{args.seconds:g} s per instance, {args.workers} worker process(es)")
     print("Li & Lim gaps only where the vehicle count equals the vehicles-first BKS (others marked *).")
@@ -171,7 +153,7 @@ def save(rows: list[dict], summary: dict, args: argparse.Namespace) -> None:
         writer = csv.DictWriter(f, fieldnames=[k for k in rows[0] if k != "violations"], extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
-    meta = {"seconds": args.seconds, "workers": args.workers, "machine": machine()}
+    meta = {"seconds": args.seconds, "workers": args.workers, "machine": machine_info()}
     (RESULTS / f"routing-{stamp}.json").write_text(json.dumps({**meta, "summary": summary, "rows": rows}, indent=1))
     print(f"written: {RESULTS / f'routing-{stamp}.csv'} and .json")
 

@@ -34,3 +34,8 @@ def test_a_day_s_summary_names_what_happened_and_what_took_the_time():
     line = summary_line(day)
     assert line.startswith("Thu 03.12.2026: 23 Bestellungen / orders, 22 bestätigt / confirmed, 4 Touren / tours")
     assert "18 abgeholt / collected" in line and "(7 s: orders 5, plan 2)" in line
+
+
+def test_a_day_whose_tours_failed_says_so_and_the_simulation_goes_on():
+    day = SimulatedDay(date(2026, 12, 4), orders=30, confirmed=29, problem="planning failed: NO_SOLUTION")
+    assert summary_line(day).endswith("; Problem: planning failed: NO_SOLUTION")

@@ -37,7 +37,7 @@ from .settle import settled
 ORDERS_AT = time(16, 0)      # the evening before, before the 18:00 cut-off
 TOURS_AT = time(5, 30)       # the morning of the market day
 COLLECT_AT = time(17, 0)     # residents fetch their goods after work
-PLAN_BUDGET_S = 3
+PLAN_BUDGET_S = 5
 
 
 @dataclass
@@ -49,6 +49,7 @@ class SimulatedDay:
     ready: int = 0
     collected: int = 0
     seconds: dict[str, float] = field(default_factory=dict)   # real time each phase took
+    problem: str | None = None   # what went wrong with the day's tours (the simulation goes on)
 
     def timed(self, phase: str, began: float) -> None:
         self.seconds[phase] = round(time_module.monotonic() - began, 1)
@@ -137,6 +138,16 @@ async def market_day(platform: Platform, region: Region, clock: Clock, day: date
     if not confirmed:
         return simulated
     await clock.at(day, TOURS_AT)
+    try:
+        await _tours_and_collection(platform, clock, simulated, confirmed, rng)
+    except DemoError as exc:   # e.g. no plan within the budget on a busy machine: as on a real bad day
+        simulated.problem = str(exc)
+    return simulated
+
+
+async def _tours_and_collection(platform: Platform, clock: Clock, simulated: SimulatedDay, confirmed: list[dict],
+                                rng: random.Random) -> None:
+    day = simulated.day
     began = time_module.monotonic()
     await wait_for_shipments(platform, day, confirmed)
     simulated.timed("shipments", began)
@@ -160,13 +171,13 @@ async def market_day(platform: Platform, region: Region, clock: Clock, day: date
     collected = await residents_collect(platform, ready, pins, rng)
     simulated.collected = collected.get("abgeholt / collected", 0)
     simulated.timed("collect", began)
-    return simulated
 
 
 def summary_line(simulated: SimulatedDay) -> str:
     return (f"{simulated.day:%a %d.%m.%Y}: {simulated.orders} Bestellungen / orders, {simulated.confirmed} bestätigt / "
             f"confirmed, {simulated.tours} Touren / tours, {simulated.collected} abgeholt / collected "
             f"({sum(simulated.seconds.values()):.0f} s: "
-            + ", ".join(f"{phase} {s:.0f}" for phase, s in simulated.seconds.items()) + ")")
+            + ", ".join(f"{phase} {s:.0f}" for phase, s in simulated.seconds.items()) + ")"
+            + (f"; Problem: {simulated.problem}" if simulated.problem else ""))
 
 

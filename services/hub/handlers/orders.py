@@ -50,7 +50,7 @@ async def remember_placed_order(event: OrderPlaced, redis: Redis) -> None:
         raise InvalidEvent(f"OrderPlaced {event.order_id}: {'; '.join(problems)}")
     if _long_past(event.delivery_day):
         return  # history being replayed: nothing will be carried any more
-    await redis.set(keys.order(event.order_id), pack([event]), exat=_expiry(event.delivery_day))
+    await redis.set(keys.order(event.order_id), pack([event]), ex=_ttl_s(event.delivery_day))
 
 
 async def confirm_order(event: OrderConfirmed, redis: Redis, producer: EventProducer,
@@ -71,7 +71,7 @@ async def confirm_order(event: OrderConfirmed, redis: Redis, producer: EventProd
             "pickup_point_id": event.pickup_point_id, "delivery_day": event.delivery_day.isoformat(),
             "earliest_collection_day": earliest.isoformat(), "correlation_id": event.correlation_id,
         })
-        pipe.expireat(state_key, _expiry(event.delivery_day))
+        pipe.expire(state_key, _ttl_s(event.delivery_day))
         # Announce what the order needs before looking for it (see requests.py).
         for shop_id in shop_ids(order):
             pipe.sadd(keys.waiting_for_shop(shop_id), order.order_id)
@@ -90,17 +90,24 @@ async def cancel_order(event: OrderCancelled, redis: Redis) -> None:
     requested but not collected leave planning (the read model shows WITHDRAWN)."""
     at = event.meta.occurred_at.isoformat()
     order = await load_order(redis, event.order_id)
-    expiry = _expiry(order.delivery_day) if order else None
+    ttl_s = _ttl_s(order.delivery_day) if order else None
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hset(keys.order_state(event.order_id), mapping={"cancelled": "1", "cancelled_at": at})
         pipe.set(keys.cancelled(event.order_id), at)
-        if expiry is not None:
-            pipe.expireat(keys.order_state(event.order_id), expiry)
+        if ttl_s is not None:
+            pipe.expire(keys.order_state(event.order_id), ttl_s)
         await pipe.execute()
 
 
 def _long_past(delivery_day) -> bool:
     return _expiry(delivery_day) <= utc_now()
+
+
+def _ttl_s(delivery_day) -> int:
+    """Seconds until the order's keys may go, reckoned on the platform's clock, not
+    Redis's: an absolute expiry would be judged by Redis's wall clock, and a simulated
+    past day's keys would vanish as they are written (`nahnetz simulate`)."""
+    return max(1, int((_expiry(delivery_day) - utc_now()).total_seconds()))
 
 
 def _expiry(delivery_day) -> datetime:
