@@ -230,6 +230,7 @@ def make_stack(tmp_path):
 
 
 # -- tests ------------------------------------------------------------------------------
+@pytest.mark.timeout(720)  # the whole demo: a simulated week, then the day (about 4 minutes on 2 cores)
 def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(make_stack):
     """What a user runs (`./run-demo`): every service in services/, the seeded
     region at work (a smaller day of orders), then down leaves nothing."""
@@ -239,7 +240,7 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
     stack.env["NAHNETZ_DEMO_ORDERS"] = "60"
     expected = {"broker", "redis"} | {p.name for p in discover(project_root() / "services")}
 
-    result = stack.run("up", "--detach", timeout=480)
+    result = stack.run("up", "--detach", timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Nahnetz is ready" in result.stdout
     # First the week before today through the moved clock (nahnetz simulate): market days driven.

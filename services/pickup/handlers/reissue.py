@@ -83,5 +83,7 @@ async def _send_new_code(parcel: dict[str, str], resident_id: str, actor: Actor,
     await publish(producer, new_event(NotificationRequested, producer=API, caused_by=reissued, **asdict(notice)),
                   reissued)
     if not await change_parcel(redis, order_id, lambda pipe: apply_reissue(pipe, reissued)):
-        raise Conflict(f"the parcel of order {order_id} was collected or taken out meanwhile")
+        # The worker may have projected our own event first: then the parcel has the new code.
+        if await redis.hget(keys.parcel(order_id), "salt") != reissue_id:
+            raise Conflict(f"the parcel of order {order_id} was collected or taken out meanwhile")
     return Reissue(order_id, point_id, resident_id, reissue_id)

@@ -264,6 +264,8 @@ async def _decided_before(tx: Transaction) -> list[Event]:
 
 
 def failed(request: RoutePlanRequested, reason: str, message: str) -> RoutePlanFailed:
+    # The operator asking sees it in the plan; the log tells whoever watches the worker.
+    log.warning("plan failed: %s: %s", reason, message[:300], extra={"plan_id": request.plan_id, "day": str(request.day)})
     return new_event(RoutePlanFailed, producer=PRODUCER, caused_by=request, plan_id=request.plan_id,
                      reason=reason, message=message)
 
