@@ -74,6 +74,11 @@ class StackConfig:
         return self.run_dir / "state.json"
 
     @property
+    def clock_path(self) -> Path:
+        """The offset file of the stack's clock (`nahnetz.clock`), written by `nahnetz simulate`."""
+        return self.run_dir / "clock"
+
+    @property
     def logs_dir(self) -> Path:
         return self.run_dir / "logs"
 

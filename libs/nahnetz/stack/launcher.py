@@ -17,7 +17,6 @@ import subprocess
 import time
 from contextlib import nullcontext
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable, ContextManager
 
 from .config import StackConfig
@@ -47,11 +46,6 @@ class Stack:
         self.redis_url = config.local_redis_url
         self.own_redis = True
 
-    @property
-    def clock_file(self) -> Path:
-        """The offset file of this stack's clock (`nahnetz.clock`), written by `nahnetz simulate`."""
-        return self.config.run_dir / "clock"
-
     # -- planning ---------------------------------------------------------------------
     def plan(self) -> None:
         """Find the services, choose Redis, check every port before starting anything."""
@@ -76,7 +70,7 @@ class Stack:
         c = self.config
         began = time.monotonic()
         _clear_old_logs(c)
-        self.clock_file.unlink(missing_ok=True)  # a stack starts on the wall clock, whatever a simulation left
+        self.config.clock_path.unlink(missing_ok=True)  # a stack starts on the wall clock, whatever a simulation left
         self.state = StackState(
             run_dir=str(c.run_dir),
             started_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -179,7 +173,7 @@ class Stack:
 
         env = os.environ.get("NAHNETZ_ENV") or "dev"
         # `nahnetz simulate` moves this stack's clock through past days (never in prod).
-        clock = {} if env == "prod" else {"NAHNETZ_CLOCK_FILE": str(self.clock_file)}
+        clock = {} if env == "prod" else {"NAHNETZ_CLOCK_FILE": str(self.config.clock_path)}
         return {
             **clock,
             "KAFKA_BOOTSTRAP": self.config.bootstrap,

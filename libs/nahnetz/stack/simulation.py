@@ -8,7 +8,6 @@ import asyncio
 import os
 import time
 from datetime import datetime, timezone
-from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -20,21 +19,19 @@ from .config import StackConfig
 from .processes import StackError
 from .state import StackState, StateFileError
 
-CLOCK_FILE = "clock"
-
-
-def _stack() -> StackState:
-    state = StackState.load(StackConfig.from_env().state_path)
+def _stack() -> tuple[StackConfig, StackState]:
+    config = StackConfig.from_env()
+    state = StackState.load(config.state_path)
     if state is None or not state.alive():
         raise StackError("no Nahnetz stack is running: start one with `nahnetz up --no-seed --detach`")
-    return state
+    return config, state
 
 
 def _api_urls(state: StackState) -> dict[str, str]:
     return {p.name.removesuffix("-api"): p.url.rstrip("/") for p in state.processes if p.kind == "api"}
 
 
-async def _simulate(state: StackState, days: int, orders_per_day: int, seed_value: int, seed_region: bool,
+async def _simulate(config: StackConfig, state: StackState, days: int, orders_per_day: int, seed_value: int, seed_region: bool,
                     console: Console) -> int:
     from ..demo.simulate import Clock, simulate, summary_line
 
@@ -50,13 +47,15 @@ async def _simulate(state: StackState, days: int, orders_per_day: int, seed_valu
 
         def progress(simulated, done: int, total: int) -> None:
             bar.update(task, completed=done, total=total, description=f"{simulated.day:%d.%m.%Y}")
-            console.print(summary_line(simulated)) if not console.is_terminal else None
+            if not console.is_terminal:
+                console.print(summary_line(simulated))
 
         try:
             workers = [p.url for p in state.processes if p.kind == "worker"]
-            clock = Clock(Path(state.run_dir) / CLOCK_FILE, state.bootstrap, workers)
-            simulation = await simulate(platform, region, clock, days=days, orders_per_day=orders_per_day, seed_value=seed_value,
-                                        today=wall_today, say=say, progress=progress, seed_region=seed_region)
+            clock = Clock(config.clock_path, state.bootstrap, workers)
+            simulation = await simulate(platform, region, clock, days=days, orders_per_day=orders_per_day,
+                                        seed_value=seed_value, today=wall_today, say=say, progress=progress,
+                                        seed_region=seed_region)
         finally:
             await platform.close()
     console.print(f"{len(simulation.days)} Markttage / market days {simulation.first:%d.%m.%Y}–{simulation.last:%d.%m.%Y}, "
@@ -67,10 +66,10 @@ async def _simulate(state: StackState, days: int, orders_per_day: int, seed_valu
 
 
 def simulate_days(days: int, orders_per_day: int, seed_value: int, seed_region: bool) -> int:
-    console = Console(soft_wrap=True)  # a line per day stays one line in a log
+    console = Console(soft_wrap=True, markup=False)  # a line per day stays one line in a log, as written
     try:
-        state = _stack()
-        return asyncio.run(_simulate(state, days, orders_per_day, seed_value, seed_region, console))
+        config, state = _stack()
+        return asyncio.run(_simulate(config, state, days, orders_per_day, seed_value, seed_region, console))
     except (StackError, StateFileError, DemoError) as exc:
-        console.print(f"nahnetz simulate: {exc}", style="red", markup=False)
+        console.print(f"nahnetz simulate: {exc}", style="red")
         return 1
