@@ -39,3 +39,15 @@ def test_a_day_s_summary_names_what_happened_and_what_took_the_time():
 def test_a_day_whose_tours_failed_says_so_and_the_simulation_goes_on():
     day = SimulatedDay(date(2026, 12, 4), orders=30, confirmed=29, problem="planning failed: NO_SOLUTION")
     assert summary_line(day).endswith("; Problem: planning failed: NO_SOLUTION")
+
+
+def test_simulate_without_a_running_stack_says_how_to_start_one(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from nahnetz.cli import main
+
+    monkeypatch.setenv("NAHNETZ_RUN_DIR", str(tmp_path))
+    result = CliRunner().invoke(main, ["simulate", "--days", "3"])
+    assert result.exit_code == 1
+    assert "no Nahnetz stack is running" in result.output and "nahnetz up --no-seed --detach" in result.output
+    assert CliRunner().invoke(main, ["simulate", "--days", "0"]).exit_code == 2     # at least one day
