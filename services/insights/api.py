@@ -6,6 +6,7 @@
 | GET | /v1/insights/municipalities/{municipality}?period=&from=&to= | municipality (its own), operator, admin | 200, 403 (another municipality), 404, 422 |
 | GET | /v1/insights/municipalities/{municipality}/figures.csv?style=de or intl | municipality (its own), operator, admin | 200 (CSV), 403, 404, 422 |
 | GET | /v1/insights/municipalities/{municipality}/report?month=YYYY-MM | municipality (its own), operator, admin | 200 (HTML for A4 print), 403, 404, 422 |
+| GET | /v1/insights/shops/{shop_id}?period=&from=&to= | shop (its own), operator, admin | 200 (its orders, goods listed, active), 403 (another shop), 404, 422 |
 | GET | /v1/insights/district?period=&from=&to= | municipality (aggregate only), operator, admin (by municipality too) | 200, 422 |
 | GET | /v1/insights/open-data?period=&from=&to= | anyone (public): district aggregate and reach, no personal data | 200, 422 |
 | GET | /v1/insights/municipalities/{municipality}/figures.geojson?period=&from=&to= | municipality (its own), operator, admin | 200 (GeoJSON: villages with reach and figures, pick-up points), 403, 404, 422 |

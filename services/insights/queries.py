@@ -228,6 +228,32 @@ async def period_figures(redis: Redis, insights: InsightsSettings, first: date, 
     return periods
 
 
+# A shop's own figures: the shop knows each of its orders (its packing list), so nothing is suppressed.
+SHOP_FIGURES = {
+    "orders": {"de": "Bestellungen mit Waren des Ladens", "en": "Orders with goods from the shop",
+               "formula": "orders placed in the period with at least one line from the shop", "unit": "count"},
+    "goods_listed": {"de": "Gelistete Waren", "en": "Goods listed",
+                     "formula": "the shop's goods listed and not delisted, at the period's end", "unit": "count"},
+    "open": {"de": "Laden aktiv", "en": "Shop active",
+             "formula": "1 if the shop is registered and not closed at the period's end, else 0", "unit": "0/1"},
+}
+
+
+async def shop_periods(redis: Redis, shop_id: str, first: date, last: date, period: Period) -> list[dict[str, Any]]:
+    """One shop's own figures by period (`SHOP_FIGURES`), from its day cells."""
+    by_day = (await _shop_deltas(redis, last)).get(shop_id, {})
+    out = []
+    for start, end, _ in buckets(first, last, period):
+        since, until = start.isoformat(), end.isoformat()
+        out.append({"start": start, "end": end, "values": {
+            "orders": sum(c.get("orders", 0) for d, c in by_day.items() if since <= d <= until),
+            "goods_listed": level_at({d: c.get("goods_delta", 0) for d, c in by_day.items()}, until),
+            "open": int(level_at({d: c.get("shops_opened", 0) - c.get("shops_closed", 0)
+                                  for d, c in by_day.items()}, until) > 0),
+        }})
+    return out
+
+
 def kpi_ids(level: str) -> list[str]:
     return [k.id for k in CATALOGUE if level in k.levels and k.group != "reach"]
 

@@ -7,7 +7,8 @@ Who may see what:
 - a municipality (role `municipality`, its token's `municipality` claim) sees its
   own municipality in detail (by village) and the district only in aggregate; another
   municipality's detail is 403;
-- operator and admin see every municipality in detail and the district by municipality.
+- operator and admin see every municipality in detail and the district by municipality;
+- a shop sees its own figures (`/shops/{shop_id}`), another shop's is 403.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from fastapi.responses import Response
 from nahnetz.clock import today_in_berlin
 from nahnetz.kit.api import RedisDep, from_state
 from nahnetz.kit.auth import Role, User, require_roles, visible_area
-from nahnetz.kit.errors import NotFound, Unprocessable
+from nahnetz.kit.errors import Forbidden, NotFound, Unprocessable
 from nahnetz.kit.http_errors import error_responses
 from nahnetz.kit.request_model import Day
 
@@ -35,6 +36,7 @@ from .http_models import FiguresOut, KpiCatalogue
 from .settings import InsightsSettings
 
 Reader = Annotated[User, Depends(require_roles(Role.MUNICIPALITY, Role.OPERATOR, Role.ADMIN))]
+ShopReader = Annotated[User, Depends(require_roles(Role.SHOP, Role.OPERATOR, Role.ADMIN))]
 InsightsDep = Annotated[InsightsSettings, Depends(from_state("insights"))]
 DEFAULT_DAYS = 30
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
@@ -163,6 +165,20 @@ def insights_router() -> APIRouter:
         filename = "kennzahlen-" + "".join(c if c.isascii() and c.isalnum() else "_" for c in municipality)
         return Response(text, media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{filename}.csv"'})
+
+    @router.get("/shops/{shop_id}", responses=error_responses(
+        BAD_RANGE, (Forbidden, "A shop sees only its own figures"), (NotFound, "No such shop")))
+    async def shop(shop_id: str, user: ShopReader, r: RangeDep, redis: RedisDep) -> dict[str, Any]:
+        """A shop's own figures by period: its orders, goods listed, whether it is active. The
+        shop itself (another shop's is 403), operator and admin; a municipality sees shops only
+        in aggregate (the trade KPIs of its figures)."""
+        if user.role is Role.SHOP and user.shop_id != shop_id:
+            raise Forbidden(f"shop {user.shop_id} sees only its own figures, not those of shop {shop_id}")
+        if shop_id not in (await queries.known(redis)).shops:
+            raise NotFound(f"Laden {shop_id} ist nicht bekannt (no shop {shop_id})")
+        return {"shop_id": shop_id, "period": r.period.value, "from": r.first, "to": r.last,
+                "definitions": queries.SHOP_FIGURES,
+                "periods": await queries.shop_periods(redis, shop_id, r.first, r.last, r.period)}
 
     @router.get("/district", response_model=FiguresOut, responses=error_responses(BAD_RANGE))
     async def district(user: Reader, r: RangeDep, redis: RedisDep, insights: InsightsDep) -> dict[str, Any]:

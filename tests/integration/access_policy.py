@@ -220,6 +220,7 @@ INSIGHTS: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/insights/municipalities/{municipality}/figures.csv"): _OWN_MUNICIPALITY,
     ("GET", "/v1/insights/municipalities/{municipality}/report"): _OWN_MUNICIPALITY,
     ("GET", "/v1/insights/district"): roles(Role.MUNICIPALITY, *STAFF),
+    ("GET", "/v1/insights/shops/{shop_id}"): roles(Role.SHOP, *STAFF, scopes=[Scope(Role.SHOP, OWN_SHOP, 403)]),
     ("GET", "/v1/insights/municipalities/{municipality}/figures.geojson"): _OWN_MUNICIPALITY,
     ("GET", "/v1/insights/municipalities/{municipality}/kpis.ngsi-ld.json"): _OWN_MUNICIPALITY,
     ("GET", "/v1/insights/open-data.geojson"): public(),

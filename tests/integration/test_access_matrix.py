@@ -331,6 +331,8 @@ CALLS.update({
     ("insights", "GET", "/v1/insights/municipalities/{municipality}/report"): lambda w: Call(
         {"municipality": OWN.municipality}),
     ("insights", "GET", "/v1/insights/district"): lambda w: Call(query={"period": "month"}),
+    # A shop the insights have not seen: 404 for those allowed, 403 for another shop's token.
+    ("insights", "GET", "/v1/insights/shops/{shop_id}"): lambda w: Call({"shop_id": OWN.shop}, query={"period": "week"}),
     ("insights", "GET", "/v1/insights/open-data"): lambda w: Call(query={"period": "month"}),
     ("insights", "GET", "/v1/insights/municipalities/{municipality}/figures.geojson"): lambda w: Call(
         {"municipality": OWN.municipality}, query={"period": "week"}),

@@ -382,6 +382,21 @@ async def test_a_point_full_on_a_day_has_no_free_room_for_reach(seeded, worker, 
     assert f"pp-ober-{TAG}" not in await queries.full_points(redis, known, DAY)   # 5 of 8 held
 
 
+async def test_a_shop_sees_its_own_figures_and_no_other_shop_s(api, seeded):
+    """The module's shop: three goods listed two days before, 13 orders with a part from it on DAY."""
+    own = bearer("shop", shop_id=f"shop-{TAG}")
+    answer = await api.get(f"/v1/insights/shops/shop-{TAG}", params={**RANGE, "period": "week"}, headers=own)
+    assert answer.status_code == 200, answer.text
+    [week] = answer.json()["periods"]          # 9-15 March (another test orders on the 16th)
+    assert week["values"] == {"orders": 13, "goods_listed": 3, "open": 1}
+    assert answer.json()["definitions"]["orders"]["de"] == "Bestellungen mit Waren des Ladens"
+    assert (await api.get(f"/v1/insights/shops/shop-{TAG}", params=RANGE, headers=STAFF)).status_code == 200
+    other = bearer("shop", shop_id="shop-elsewhere")
+    assert (await api.get(f"/v1/insights/shops/shop-{TAG}", params=RANGE, headers=other)).status_code == 403
+    assert (await api.get(f"/v1/insights/shops/shop-{TAG}", params=RANGE, headers=TOWN_HALL)).status_code == 403
+    assert (await api.get("/v1/insights/shops/shop-nowhere", params=RANGE, headers=STAFF)).status_code == 404
+
+
 async def test_a_rebuild_from_the_topics_gives_exactly_the_live_figures(api, seeded, worker, watcher, redis,
                                                                         settings):
     await eventually(lambda: all_handled(worker, watcher), what="every event handled", watch=[worker])
