@@ -305,6 +305,8 @@ def logs(process: str | None = None, follow: bool = False, lines: int = 50) -> i
         offsets[name] = path.stat().st_size if path.exists() else 0
     if not follow:
         return 0
+    # Ctrl-C ends following, also where the shell started us with SIGINT ignored (`cmd &`).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         _follow(chosen, offsets, width if prefixed else 0)
     except KeyboardInterrupt:
