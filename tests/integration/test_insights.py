@@ -26,26 +26,18 @@ from nahnetz.records import (
     OrderReadyForPickup, OrderRejected, PickupPointRegistered, ProductListed, RoutePlanned, ShopRegistered,
     TourCompleted, TourDispatched, TripOffered,
 )
-from nahnetz.testing import TopicReader, api_client, eventually, settings_for
-from nahnetz.topics import (
-    CATALOG_PRODUCTS, CATALOG_SHOPS, FREIGHT_LOADS, FREIGHT_MATCHES, FREIGHT_TRIPS, LOGISTICS_PLANS, LOGISTICS_TOURS,
-    ORDERS_ORDERS, PICKUP_POINTS, PICKUP_RESERVATIONS,
-)
-from services.insights.api import create_app
+from insights_support import INSIGHTS, SECRET, TOPICS, all_handled, api, settings, watcher, worker  # noqa: F401
+from nahnetz.testing import eventually
+from nahnetz.topics import ORDERS_ORDERS
 from services.insights.rebuild import rebuild
-from services.insights.settings import InsightsSettings
 
 pytestmark = pytest.mark.integration
 
-SECRET = "insights-integration-secret-long-enough-for-hs256"
-INSIGHTS = InsightsSettings()
 TAG = uuid.uuid4().hex[:6]
 TOWN = f"Testgemeinde {TAG}"
 OBERDORF, MITTELDORF, UNTERDORF = f"Oberdorf {TAG}", f"Mitteldorf {TAG}", f"Unterdorf {TAG}"
 DAY = date(2026, 3, 10)                                      # a Tuesday; Berlin is UTC+1
 MIDNIGHT = datetime(2026, 3, 10, 0, 0, tzinfo=timezone.utc)
-TOPICS = (ORDERS_ORDERS, PICKUP_RESERVATIONS, PICKUP_POINTS, CATALOG_SHOPS, CATALOG_PRODUCTS, LOGISTICS_TOURS,
-          LOGISTICS_PLANS, FREIGHT_TRIPS, FREIGHT_LOADS, FREIGHT_MATCHES)
 RANGE = {"from": DAY.isoformat(), "to": (DAY + timedelta(days=1)).isoformat(), "period": "month"}
 
 
@@ -144,30 +136,7 @@ def tour(prefix: str) -> list[Any]:
     ]
 
 
-# -- fixtures ----------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def settings(broker_bootstrap, redis_url):
-    return settings_for(broker_bootstrap, redis_url, service="insights", jwt_secret=SECRET)
-
-
-@pytest.fixture(scope="module")
-async def worker(topics, own_worker):
-    async with own_worker("insights", "test") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def watcher(topics, broker_bootstrap):
-    async with TopicReader(broker_bootstrap, TOPICS, dead_letters=True) as reader:
-        yield reader
-
-
-@pytest.fixture(scope="module")
-async def api(settings, topics):
-    async with api_client(create_app(settings, INSIGHTS), base_url="http://insights", timeout=30) as client:
-        yield client
-
-
+# -- fixtures (settings, worker, watcher, api: insights_support) ----------------------------------
 @pytest.fixture(scope="module")
 async def seeded(worker, producer, watcher):
     """The module's day: three villages' points, a shop with goods, orders, a tour, freight."""
@@ -322,16 +291,6 @@ async def test_a_redelivered_event_counts_once_and_a_stray_one_is_dead_lettered(
     assert value(area(body, "municipality", TOWN), "orders") == 13
     district = await figures(api, "/v1/insights/district", STAFF)
     assert value(area(district, "municipality", "Höxter"), "trips_offered") == 5
-
-
-async def all_handled(worker, watcher) -> bool:
-    await watcher.caught_up()
-    for topic in TOPICS:
-        published = len([s for s in watcher.seen(topic)])
-        dead = len(watcher.dead_letters(topic))
-        if await worker.handled(topic) + dead < published:
-            return False
-    return True
 
 
 async def test_by_day_no_suppressed_day_can_be_had_from_its_week(api, seeded, worker, watcher, producer):

@@ -13,11 +13,11 @@ from shapely.geometry import Point, shape
 
 from fiware_schema import errors
 from nahnetz.records import ProductListed
-from nahnetz.testing import TopicReader, api_client, eventually, settings_for
-from services.insights.api import create_app
+from insights_support import all_handled, api, settings, watcher, worker  # noqa: F401 (fixtures)
+from nahnetz.testing import eventually
 from test_insights import (
-    INSIGHTS, MITTELDORF, OBERDORF, RANGE, SECRET, STAFF, TAG, TOPICS, TOWN, TOWN_HALL, UNTERDORF, all_handled, area,
-    bearer, ev, freight_deliveries, oberdorf_orders, placed, point, shop, utc,
+    MITTELDORF, OBERDORF, RANGE, STAFF, TAG, TOWN, TOWN_HALL, UNTERDORF, area, bearer, ev, freight_deliveries,
+    oberdorf_orders, placed, point, shop, utc,
 )
 
 pytestmark = pytest.mark.integration
@@ -26,29 +26,7 @@ SUPPRESSED = {"value": None, "suppressed": True}
 GEOJSON, NGSI_LD = "figures.geojson", "kpis.ngsi-ld.json"
 
 
-@pytest.fixture(scope="module")
-def settings(broker_bootstrap, redis_url):
-    return settings_for(broker_bootstrap, redis_url, service="insights", jwt_secret=SECRET)
-
-
-@pytest.fixture(scope="module")
-async def worker(topics, own_worker):
-    async with own_worker("insights", "exports") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def watcher(topics, broker_bootstrap):
-    async with TopicReader(broker_bootstrap, TOPICS, dead_letters=True) as reader:
-        yield reader
-
-
-@pytest.fixture(scope="module")
-async def api(settings, topics):
-    async with api_client(create_app(settings, INSIGHTS), base_url="http://insights", timeout=30) as client:
-        yield client
-
-
+# -- fixtures (settings, worker, watcher, api: insights_support) ----------------------------------
 @pytest.fixture(scope="module")
 async def seeded(worker, producer, watcher, api):
     """Three villages' points and a shop; 6, 5 and 2 orders (Unterdorf's two suppressed); freight from Albaxen."""

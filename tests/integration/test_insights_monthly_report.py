@@ -17,17 +17,15 @@ from typing import Any
 
 import pytest
 from html_tree import Tree, first_text
-from test_insights import SECRET, TOPICS, all_handled, bearer, ev   # the same service set-up and helpers
+from insights_support import all_handled, api, settings, watcher, worker  # noqa: F401 (fixtures)
+from test_insights import bearer, ev   # the same token and event helpers
 
 from nahnetz.records import OrderPlaced, PickupPointRegistered, ShopRegistered
-from nahnetz.testing import TopicReader, api_client, eventually, settings_for
-from services.insights.api import create_app
+from nahnetz.testing import eventually
 from services.insights.handlers.report import TREND_KPIS, VILLAGE_KPIS
-from services.insights.settings import InsightsSettings
 
 pytestmark = pytest.mark.integration
 
-INSIGHTS = InsightsSettings()
 TAG = uuid.uuid4().hex[:6]
 TOWN = f"Berichtsgemeinde {TAG}"
 OBERDORF, MITTELDORF, UNTERDORF = f"Oberdorf {TAG}", f"Mitteldorf {TAG}", f"Unterdorf {TAG}"
@@ -67,30 +65,7 @@ def placed(order_id: str, point_id: str, day: date, shop_id: str, channel: str) 
                       "volume_ml": 2000}])
 
 
-# -- fixtures (as test_insights.py's) ------------------------------------------------------------
-@pytest.fixture(scope="module")
-def settings(broker_bootstrap, redis_url):
-    return settings_for(broker_bootstrap, redis_url, service="insights", jwt_secret=SECRET)
-
-
-@pytest.fixture(scope="module")
-async def worker(topics, own_worker):
-    async with own_worker("insights", "test") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-async def watcher(topics, broker_bootstrap):
-    async with TopicReader(broker_bootstrap, TOPICS, dead_letters=True) as reader:
-        yield reader
-
-
-@pytest.fixture(scope="module")
-async def api(settings, topics):
-    async with api_client(create_app(settings, INSIGHTS), base_url="http://insights", timeout=60) as client:
-        yield client
-
-
+# -- fixtures (settings, worker, watcher, api: insights_support) ----------------------------------
 @pytest.fixture(scope="module")
 async def seeded(worker, producer, watcher, api):
     shop_id = f"shop-{TAG}"
