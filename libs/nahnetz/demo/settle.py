@@ -54,9 +54,11 @@ async def settled(bootstrap: str, worker_urls: list[str], timeout: float = 120.0
         every = sorted({tp for tps in groups.values() for tp in tps})
         reader = next(iter(consumers.values()))
         last_ends = None
+        done: dict[tuple[str, TopicPartition], int] = {}   # committed up to this end already: not asked again
         while time.monotonic() - began < timeout:
             ends = await reader.end_offsets(every)
-            behind = [await _behind(group, consumer, groups[group], ends) for group, consumer in consumers.items()]
+            behind = [await _behind(group, consumer, groups[group], ends, done)
+                      for group, consumer in consumers.items()]
             if not any(behind) and ends == last_ends:
                 return time.monotonic() - began
             last_ends = ends
@@ -68,9 +70,14 @@ async def settled(bootstrap: str, worker_urls: list[str], timeout: float = 120.0
 
 
 async def _behind(group: str, consumer: AIOKafkaConsumer, partitions: set[TopicPartition],
-                  ends: dict[TopicPartition, int]) -> str:
-    """'' when the group has committed every partition to its end, else what it lags on."""
+                  ends: dict[TopicPartition, int], done: dict[tuple[str, TopicPartition], int]) -> str:
+    """'' when the group has committed every partition to its end, else what it lags on.
+    A partition whose end has not moved since the group was seen at it is not asked again
+    (one request per partition: asking all of them at every look was most of the wait)."""
     for tp in sorted(partitions):
+        if done.get((group, tp)) == ends[tp]:
+            continue
         if (await consumer.committed(tp) or 0) < ends[tp]:
             return f"{group} on {tp.topic}[{tp.partition}]"
+        done[(group, tp)] = ends[tp]
     return ""
