@@ -20,10 +20,13 @@ REPO = Path(__file__).resolve().parents[2]
 SERVICES = REPO / "services"
 
 ALWAYS = {"__init__.py", "worker.py", "settings.py", "keys.py", "rebuild.py"}
+# The web front reads and writes only through the APIs: no topic, so no worker and
+# nothing to rebuild (its own records are sign-ins: accounts and sessions).
+NO_WORKER = {"web"}
 WITH_API = {"api.py", "routes.py", "http_models.py"}
 OPTIONAL_MODULES = {"queries.py"}
 PACKAGES = {"domain", "handlers"}
-OPTIONAL_FOLDERS = {"templates", "__pycache__"}
+OPTIONAL_FOLDERS = {"templates", "static", "node_modules", "__pycache__"}
 
 
 def service_folders() -> list[Path]:
@@ -35,7 +38,8 @@ def skeleton_problems(folder: Path) -> list[str]:
     files = {p.name for p in folder.iterdir() if p.is_file() and p.suffix == ".py"}
     folders = {p.name for p in folder.iterdir() if p.is_dir()}
     has_api = "api.py" in files or "routes.py" in files
-    required = ALWAYS | (WITH_API if has_api else set())
+    always = ALWAYS - {"worker.py", "rebuild.py"} if folder.name in NO_WORKER else ALWAYS
+    required = always | (WITH_API if has_api else set())
     problems = [f"missing {name}" for name in sorted(required - files)]
     # More routers of the API, one module per concern (`export_routes.py`, `report_routes.py`).
     more_routes = {name for name in files if has_api and name.endswith("_routes.py")}

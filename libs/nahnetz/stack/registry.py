@@ -23,6 +23,7 @@ SERVICE_NUMBERS: Mapping[str, int] = {
     "routing": 6,
     "freight": 7,
     "insights": 8,
+    "web": 9,
 }
 
 

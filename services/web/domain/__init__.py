@@ -1,0 +1,1 @@
+"""The web front's pure rules: languages, accounts and passwords, the basket, charts."""
