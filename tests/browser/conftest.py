@@ -3,7 +3,8 @@ every service, the web front), the region seeded as the demo seeds it, and Debia
 Chromium driven by Playwright for Python.
 
 NAHNETZ_BROWSER_STACK=<run dir> runs them against a stack already up there (started
-with the test stack's secret, `nahnetz.testing.stack.SECRET`), for quick iterations.
+with the test stack's secret, `nahnetz.testing.stack.SECRET`), for quick iterations;
+NAHNETZ_BROWSER_WEB_URL then names a web front of your own running against it.
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ async def web(web_stack: EmbeddedStack) -> Web:
     if not os.environ.get("NAHNETZ_BROWSER_STACK"):
         await seed(platform, load_region("kreis_hoexter"), lambda *_: None)
     try:
-        yield Web(web_stack, platform, web_stack.urls()["web"], web_stack.run_dir / "notify" / "messages.jsonl")
+        base = os.environ.get("NAHNETZ_BROWSER_WEB_URL") or web_stack.urls()["web"]
+        yield Web(web_stack, platform, base.rstrip("/"), web_stack.run_dir / "notify" / "messages.jsonl")
     finally:
         await platform.close()
 
