@@ -4,9 +4,14 @@
 |---|---|---|---|
 | GET, PUT, DELETE | /v1/me/contact | anyone signed in, for themself | 200 / 202; 404 none (yet) |
 | GET, PUT, DELETE | /v1/contacts/{recipient_id} | operator, admin (recorded as on_behalf_of) | 200 / 202; 404 |
+| POST | /v1/sign-in/codes | anyone (public; the web front, with X-Forwarded-For) | 202 {sent_to, expires_in_s}; 422 no address; 429 |
+| POST | /v1/sign-in/verify | anyone (public; the web front, with X-Forwarded-For) | 200 {resident_id, name, new}; 422 wrong code or address; 429 |
 
 Writes are ContactDetailsSet / ContactDetailsErased on notify.contacts; the notify
 worker projects them and routes every message by them (domain/contacts.py).
+Sign-in (sign_in_routes.py): a one-time code to a resident's phone or e-mail, sent
+as a NotificationRequested through the worker like every message; its check names
+the resident whose details have that address, or makes a new one (ContactDetailsSet).
 
     python -m services.notify.api
 """
@@ -16,15 +21,22 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from nahnetz.kit.api import create_api, serve
+from nahnetz.kit.service_settings import load_service_settings
 from nahnetz.kit.settings import Settings, load_settings
 
 from .routes import contacts_router
+from .settings import NotifySettings
+from .sign_in_routes import sign_in_router
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, notify: NotifySettings | None = None) -> FastAPI:
     settings = settings or load_settings()
-    return create_api(settings, title="Nahnetz notify", routers=[contacts_router()], publishes=True,
-                      description="Contact details: the channel, language and address each person chose.")
+    notify = notify or load_service_settings(NotifySettings)
+    app = create_api(settings, title="Nahnetz notify", routers=[contacts_router(), sign_in_router()],
+                     publishes=True, description="Contact details: the channel, language and address each "
+                     "person chose; residents' sign-in with a one-time code.")
+    app.state.notify = notify
+    return app
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Request bodies of the notify API, checked at the edge: a phone number in any
 German way of writing it becomes E.164 (`phonenumbers`), an e-mail address is
 checked (`email-validator`, syntax only: no lookup leaves the machine), and the
-chosen channel must have its address."""
+chosen channel must have its address. Sign-in's bodies take the address as
+text: `domain/sign_in.normalise_address` says what is wrong with it, in German and English."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Literal
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from nahnetz.kit.request_model import RequestModel
 
@@ -76,3 +77,27 @@ class ContactIn(RequestModel):
     @property
     def address_text(self) -> str | None:
         return "\n".join(self.postal_address) if self.postal_address else None
+
+
+# -- sign-in with a one-time code (sign_in_routes.py) --------------------------------------
+class CodeRequestIn(RequestModel):
+    address: str = Field(min_length=1, max_length=254, description=(
+        "The resident's phone number (any German spelling, or international with +) or e-mail address."))
+    language: Literal["de", "en"] = Field("de", description="The language of the message (for an address "
+                                          "nobody has given yet; a known person gets their own choice)")
+
+
+class CodeSentOut(BaseModel):
+    sent_to: str = Field(description="The address, masked: `+49 171 •••• 67`, `a•••@example.org`")
+    expires_in_s: int = Field(description="How long the code is valid, in seconds")
+
+
+class CodeAnswerIn(RequestModel):
+    address: str = Field(min_length=1, max_length=254, description="The address the code was sent to")
+    code: str = Field(min_length=1, max_length=20, description="The 6 digits of the message (spaces allowed)")
+
+
+class SignedInOut(BaseModel):
+    resident_id: str = Field(description="The resident the code signs in (the token subject to issue)")
+    name: str | None = Field(description="The name notify knows (first line of a postal address), if any")
+    new: bool = Field(description="True when this sign-in made a new resident of an address nobody had given")

@@ -4,10 +4,16 @@
 |---|---|---|
 | nahnetz:processed:notify.deliver:<notification_id> | string, 30 d | handled; until published, its result event |
 | notify:contact:<recipient_id> | hash | a person's chosen channel, language and addresses (`domain/contacts.py`) |
+| notify:address:<address> | string | the recipient id whose details have this phone (E.164) or e-mail (lower-cased): sign-in's reverse index, a projection like the contacts |
+| notify:sign-in:code:<address> | hash, 600 s | the pending sign-in code of an address: its HMAC (never the code), tries, language, notification id (API) |
+| notify:sign-in:new:<address> | string, 1 d | the resident id a sign-in just created for an address, until the projection indexes it (API) |
+| notify:sign-in:limit:<scope>:<who>:<window> | counter, its window | sign-in requests and wrong codes of a caller, codes sent to an address (API) |
 
 (written by the worker: the markers from notify.requests, the remembered
 NotificationSent / NotificationFailed being the Outbox's base64, emptied once
-published; the contacts from notify.contacts, rebuilt by replaying it)
+published; the contacts and the address index from notify.contacts, rebuilt by
+replaying it. Written by the API: the sign-in keys, which live minutes to an hour
+and are not rebuilt)
 
 The markers are what stops a notification from being sent twice (see rebuild.py
 for what clearing them means).
@@ -35,3 +41,23 @@ def contact(recipient_id: str) -> str:
 
 
 CONTACT_PATTERN = "notify:contact:*"
+
+
+def address(normalised: str) -> str:
+    """Who has this phone number or e-mail address (`domain/sign_in.normalise_address`)."""
+    return f"notify:address:{normalised}"
+
+
+ADDRESS_PATTERN = "notify:address:*"
+
+
+def sign_in_code(normalised: str) -> str:
+    return f"notify:sign-in:code:{normalised}"
+
+
+def sign_in_new(normalised: str) -> str:
+    return f"notify:sign-in:new:{normalised}"
+
+
+def sign_in_limit(scope: str, who: str, window: int) -> str:
+    return f"notify:sign-in:limit:{scope}:{who}:{window}"

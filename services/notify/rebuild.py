@@ -3,13 +3,16 @@
     python -m services.notify.rebuild --yes      (KAFKA_BOOTSTRAP, REDIS_URL)
 
 Two kinds of keys (keys.py):
-- the people's contact details (`notify:contact:<recipient_id>`), a projection of
-  notify.contacts: deleted, then rebuilt here by replaying that topic from its
-  beginning with the worker's own projection (the topic is compacted: the last
-  ContactDetailsSet or ContactDetailsErased of each person is what counts);
+- the people's contact details (`notify:contact:<recipient_id>`) and sign-in's
+  address index (`notify:address:<address>`), a projection of notify.contacts:
+  deleted, then rebuilt here by replaying that topic from its beginning with the
+  worker's own projection (the topic is compacted: the last ContactDetailsSet or
+  ContactDetailsErased of each person is what counts);
 - the processed markers `nahnetz:processed:notify.deliver:<notification_id>`,
   which make each notification go out once: deleted. They cannot be rebuilt
   without sending messages again.
+The API's sign-in keys (pending codes, counters, `notify:sign-in:*`) live minutes
+to an hour and are left alone.
 
 Stop the worker first, and start it again with the SAME NOTIFY_APP_ID: it goes
 on after its committed offsets, so nothing old is sent again; only a request
@@ -41,8 +44,8 @@ log = logging.getLogger("services.notify.rebuild")
 
 
 async def clear_state(redis: aioredis.Redis) -> int:
-    """Delete notify's markers and contact details; return how many keys went."""
-    return await delete_matching(redis, [*keys.marker_patterns(), keys.CONTACT_PATTERN])
+    """Delete notify's markers, contact details and address index; return how many keys went."""
+    return await delete_matching(redis, [*keys.marker_patterns(), keys.CONTACT_PATTERN, keys.ADDRESS_PATTERN])
 
 
 async def rebuild(settings: Settings) -> dict[str, int]:

@@ -10,10 +10,12 @@
 | NOTIFY_SEND_ATTEMPTS | 3 | attempts per provider when an error is retryable |
 | NOTIFY_RETRY_DELAY_SECONDS | 0.5 | wait after the first failed attempt (doubles) |
 | NOTIFY_APP_ID | nahnetz-notify | the worker's consumer group |
+| NOTIFY_TRUSTED_PROXIES | - | the API: besides loopback, the proxies (IPs or CIDRs, comma-separated; e.g. the web front's network) whose X-Forwarded-For names the caller that sign-in's limits bind |
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -45,6 +47,7 @@ class NotifySettings(BaseSettings):
     send_attempts: int = Field(3, ge=1, le=10)
     retry_delay_seconds: float = Field(0.5, ge=0)
     app_id: str = "nahnetz-notify"
+    trusted_proxies: str = ""
 
     @field_validator("providers")
     @classmethod
@@ -54,6 +57,17 @@ class NotifySettings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown provider(s) {unknown}; known: {', '.join(KNOWN_PROVIDERS)}")
         return ",".join(names)
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for part in (p.strip() for p in value.split(",")):
+            if part:
+                try:
+                    ipaddress.ip_network(part, strict=False)
+                except ValueError:
+                    raise ValueError(f"{part!r} is no IP address or network") from None
+        return value
 
     @model_validator(mode="after")
     def _configured(self) -> "NotifySettings":

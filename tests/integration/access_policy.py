@@ -180,6 +180,9 @@ NOTIFY: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/contacts/{recipient_id}"): roles(*STAFF),
     ("PUT", "/v1/contacts/{recipient_id}"): roles(*STAFF),
     ("DELETE", "/v1/contacts/{recipient_id}"): roles(*STAFF),
+    # Residents sign in with a one-time code: a login form, so anyone (the web front calls them).
+    ("POST", "/v1/sign-in/codes"): public(),
+    ("POST", "/v1/sign-in/verify"): public(),
 }
 
 # The freight exchange: participants (freight_participant, shop, resident) act for themselves and see

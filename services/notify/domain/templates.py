@@ -32,6 +32,7 @@ each message is then wholly in its language.
 | freight_match_overtaken | both sides: the trip had no room left when both accepted | match_id [load] |
 | freight_trip_cancelled | sender whose trip was withdrawn (the load is matched again) | match_id [load] [trip_from] [trip_to] [departure] |
 | freight_load_withdrawn | driver whose agreed or proposed load was withdrawn | match_id [load] [pickup_place] |
+| sign_in_code | resident signing in (sent by notify's own API, to the address given) | code minutes |
 """
 
 from __future__ import annotations
@@ -238,6 +239,14 @@ TEMPLATES: dict[str, Template] = {t.name: t for t in (
         "en": Text("Load withdrawn",
                    "The load[[ {load}]][[ from {pickup_place}]] was withdrawn; you need not take it "
                    "(match {match_id})."),
+    }),
+    Template("sign_in_code", {
+        "de": Text("Ihr Nahnetz-Anmeldecode: {code}",
+                   "Ihr Nahnetz-Anmeldecode: {code} (gültig {minutes} Minuten). Geben Sie ihn nicht weiter. "
+                   "Haben Sie keinen Code angefordert, können Sie diese Nachricht ignorieren."),
+        "en": Text("Your Nahnetz sign-in code: {code}",
+                   "Your Nahnetz sign-in code: {code} (valid for {minutes} minutes). Do not share it. "
+                   "If you did not ask for a code, you can ignore this message."),
     }),
     Template("pickup_code_reissued", {
         "de": Text("Neuer Abholcode für {order_ref}",
