@@ -1,6 +1,12 @@
 # syntax=docker/dockerfile:1
 # One image for every Nahnetz process: each service's API and worker and the
 # topic-init job differ only in their command (docker-compose.yml, infra/kubernetes).
+# The web front's browser assets (htmx, Leaflet) from npm, exactly as locked.
+FROM node:20-slim AS web-assets
+WORKDIR /assets
+COPY services/web/package.json services/web/package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -27,6 +33,7 @@ COPY README.md ./
 COPY schemas ./schemas
 COPY libs ./libs
 COPY services ./services
+COPY --from=web-assets /assets/node_modules ./services/web/node_modules
 RUN pip install --no-deps --constraint constraints.txt --editable . \
  && nahnetz schemas generate \
  && useradd --system --uid 10001 --create-home --home-dir /var/lib/nahnetz --shell /usr/sbin/nologin nahnetz

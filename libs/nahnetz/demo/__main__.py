@@ -21,7 +21,7 @@ from pathlib import Path
 from ..clock import today_in_berlin
 from ..regions import load_region
 from .client import DemoError, Platform, service_urls
-from .freight import freight_day
+from .freight import freight_day, participant
 from .insights import DemoDays, exports_folder, insights_day
 from .logistics import (
     codes_from_messages,
@@ -37,6 +37,7 @@ from .report import print_compartments, print_orders, print_second_chance
 from .residents import delivery_day, outcomes, place_orders, take_alternatives
 from .seeding import OPERATOR, seed
 from .simulate import Clock, Simulation, simulate, summary_line
+from .web import web_sign_ins
 
 
 WOCHENTAGE = ("Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag")
@@ -82,6 +83,10 @@ async def run(urls: dict[str, str], orders: int, seed_value: int, region_name: s
         if "insights" in urls:  # the day as the town halls see it
             demo_days = DemoDays(today_in_berlin(), day, len(final), tours, past.first if past else None)
             await insights_day(platform, demo_days, say, exports_folder())
+        await web_sign_ins(platform, region, say, driver="driver-hx-1",
+                           participant=participant(region.freight_trips[0].driver) if region.freight_trips else None,
+                           resident_id=next((o.get("resident_id") for o in final.values()
+                                             if o.get("status") == "CONFIRMED"), None))
     finally:
         await platform.close()
 
