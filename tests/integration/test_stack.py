@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+import httpx
 import pytest
 
 from nahnetz.stack.config import project_root
@@ -229,6 +230,15 @@ def make_stack(tmp_path):
         stack.ensure_down()
 
 
+def assert_signs_in(web: str, username: str, password: str) -> None:
+    """The sign-in form takes the account: to the role's start page."""
+    with httpx.Client(base_url=web) as client:
+        form = client.get("/anmelden")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text).group(1)
+        answer = client.post("/anmelden", data={"username": username, "password": password, "csrf": csrf})
+    assert answer.status_code == 303 and answer.headers["location"] == "/betrieb", answer.text
+
+
 # -- tests ------------------------------------------------------------------------------
 @pytest.mark.timeout(720)  # the whole demo: a simulated week, then the day (about 4 minutes on 2 cores)
 def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(make_stack):
@@ -273,6 +283,11 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
     assert any(n.startswith("kennzahlen-") and n.endswith(".csv") for n in written), written
     assert any(n.startswith("bericht-") and n.endswith(".html") for n in written), written
     assert not (Path(state.run_dir) / "clock").exists()  # the clock is back on the wall clock
+    # The web front's address and the demo's sign-ins, which work.
+    web = re.search(r"Webseite / web front: (http://\S+)", result.stdout)
+    operator = re.search(r"^  betrieb\s+(\S+)\s", result.stdout, re.M)
+    assert web and operator and "Bewohner / resident: +49" in result.stdout, result.stdout
+    assert_signs_in(web.group(1), "betrieb", operator.group(1))
     assert {p.name for p in state.processes} == expected
     assert state.supervisor_pid is None  # detached
 
