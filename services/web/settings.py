@@ -26,7 +26,7 @@ from nahnetz.kit.service_settings import load_service_settings
 from nahnetz.kit.settings import Settings
 
 # The APIs the pages use; each must be configured (NAHNETZ_URL_<SERVICE>).
-BACKENDS = ("catalog", "orders", "pickup", "notify", "hub", "dispatch", "freight", "insights")
+BACKENDS = ("catalog", "orders", "pickup", "notify", "hub", "routing", "dispatch", "freight", "insights")
 
 
 def _urls_from_environment() -> dict[str, str]:
