@@ -24,6 +24,7 @@ from nahnetz.kit.settings import Settings, load_settings
 
 from .handlers.accounts import AccountStore
 from .handlers.backend import Backend
+from .handlers.figures_cache import FiguresCache
 from .handlers.pages import PageRefused, SignInRequired, render
 from .handlers.security import SecurityHeaders
 from .handlers.sessions import SessionMiddleware, SessionStore
@@ -53,6 +54,7 @@ def create_app(settings: Settings | None = None, web: WebSettings | None = None)
         app.state.sessions = SessionStore(app.state.redis, int(web.session_hours * 3600))
         app.state.accounts = AccountStore(app.state.redis)
         app.state.backend = Backend(settings, web)
+        app.state.figures_cache = FiguresCache(web.figures_cache_s)
         try:
             yield
         finally:

@@ -78,6 +78,12 @@ async def catalogue_of(page: Page) -> dict[str, Any]:
     return data
 
 
+async def figures(page: Page, path: str, params: dict[str, str]) -> Any:
+    """An insights answer for the signed-in person, from the short-lived figures cache."""
+    return await page.request.app.state.figures_cache.get(
+        page.user, path, params, lambda: page.backend.get("insights", path, user=page.user, params=params))
+
+
 def area_path(municipality: str) -> str:
     return f"/v1/insights/municipalities/{quote(municipality, safe='')}"
 
@@ -112,9 +118,9 @@ def router() -> APIRouter:
             choice = fig.chosen_range(period, first, last, today_in_berlin())
             context.update(period=choice.period, first=choice.first.isoformat(), last=choice.last.isoformat())
             answer, district, catalogue = await asyncio.gather(
-                page.backend.get("insights", area_path(municipality), user=page.user, params=choice.params()),
-                page.backend.get("insights", "/v1/insights/district", user=page.user,
-                                 params=choice.latest().params()),
+                figures(page, area_path(municipality), choice.params()),
+                figures(page, "/v1/insights/district",
+                                 choice.latest().params()),
                 catalogue_of(page))
         except (ApiError, fig.BadInput) as exc:
             return refusal(page, "municipality/dashboard.html", exc, **context)
@@ -213,11 +219,11 @@ def router() -> APIRouter:
             last = fig.month_end(first)
             context["month"] = f"{first:%Y-%m}"
             monthly, daily, district, catalogue = await asyncio.gather(
-                page.backend.get("insights", area_path(municipality), user=page.user, params={
+                figures(page, area_path(municipality), {
                     "period": "month", "from": fig.months_before(first, 1).isoformat(), "to": last.isoformat()}),
-                page.backend.get("insights", area_path(municipality), user=page.user, params={
+                figures(page, area_path(municipality), {
                     "period": "day", "from": first.isoformat(), "to": last.isoformat()}),
-                page.backend.get("insights", "/v1/insights/district", user=page.user, params={
+                figures(page, "/v1/insights/district", {
                     "period": "month", "from": first.isoformat(), "to": last.isoformat()}),
                 catalogue_of(page))
         except (ApiError, fig.BadInput) as exc:

@@ -8,6 +8,7 @@ of `nahnetz.kit.settings`.
 | WEB_TOKEN_SECONDS | lifetime of the token minted for each call to an API (120) |
 | WEB_SIGN_IN_ATTEMPTS | failed sign-ins per caller (address and account) per window before 429 (5) |
 | WEB_SIGN_IN_WINDOW_S | that window, seconds (900) |
+| WEB_FIGURES_CACHE_S | how long the municipality's pages keep an insights answer, seconds (60; 0: never) |
 | WEB_TILE_URL | a map tile URL template where one may be used (unset: the map draws only the region's own data) |
 | WEB_TILE_ATTRIBUTION | the attribution the tile provider asks for |
 | WEB_REGION | region pack the map and the village lists come from (NAHNETZ_REGION, else "kreis_hoexter") |
@@ -43,6 +44,7 @@ class WebSettings(BaseSettings):
     token_seconds: int = Field(120, ge=10, le=3600)
     sign_in_attempts: int = Field(5, ge=1, le=100)
     sign_in_window_s: int = Field(900, ge=10)
+    figures_cache_s: float = Field(60.0, ge=0, le=3600)
     tile_url: str | None = None
     tile_attribution: str = ""
     region: str = Field(default_factory=lambda: os.environ.get("NAHNETZ_REGION") or "kreis_hoexter")
