@@ -1,4 +1,4 @@
-"""What the notify API reads: a person's contact details, as the worker projected them."""
+"""What the notify API reads: a person's contact details and inbox, as the worker projected them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 from redis.asyncio import Redis
 
 from .handlers.contacts import load_contact
+from .handlers.inbox import messages_of
 
 
 async def contact_view(redis: Redis, recipient_id: str) -> dict[str, Any] | None:
@@ -16,3 +17,8 @@ async def contact_view(redis: Redis, recipient_id: str) -> dict[str, Any] | None
     return {"recipient_id": contact.recipient_id, "preferred_channel": contact.preferred_channel,
             "language": contact.language, "phone": contact.phone, "email": contact.email,
             "postal_address": contact.postal_address.split("\n") if contact.postal_address else None}
+
+
+async def messages_view(redis: Redis, recipient_id: str, limit: int) -> dict[str, Any]:
+    """The messages sent to `recipient_id` that notify keeps (never a sign-in code), newest first."""
+    return {"messages": await messages_of(redis, recipient_id, limit)}

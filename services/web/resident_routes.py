@@ -10,7 +10,7 @@ them, a pick-up point and a delivery day, the order, and what became of it.
 | POST | /warenkorb/entfernen | resident | take a line out |
 | POST | /warenkorb/bestellen | resident | place the order (orders API); a refusal keeps the basket and says why |
 | GET | /bestellungen | resident | my orders |
-| GET | /bestellungen/{order_id} | resident | one order: status (refreshed while it waits), pick-up details, alternatives |
+| GET | /bestellungen/{order_id} | resident | one order: status (refreshed while it waits), pick-up details and, once ready, the pick-up code (PIN and QR, from the resident's messages in notify), alternatives |
 | GET | /bestellungen/{order_id}/status | resident | the order's status part alone (htmx polls it) |
 | POST | /bestellungen/{order_id}/stornieren | resident | cancel while the order allows it |
 | POST | /bestellungen/{order_id}/alternative | resident | take an alternative a rejected order offers |
@@ -33,6 +33,8 @@ from nahnetz.kit.roles import Role
 
 from .domain import basket as baskets
 from .domain.geo import collection, point
+from .domain.pickup_code import code_for
+from .domain.qr import qr_svg
 from .handlers.backend import ApiError
 from .handlers.pages import Page, PageRefused, csrf_checked, page_for, safe_next
 from .handlers.region import region_named
@@ -43,6 +45,7 @@ SEARCH_LIMIT = 30
 RADII_KM = (5, 10, 20, 50)
 POINTS_RADIUS_KM = 25.0
 POINTS_SHOWN = 12
+INBOX_READ = 50  # the resident's latest messages searched for a ready order's code
 
 
 def shown_status(error: ApiError) -> int:
@@ -266,6 +269,27 @@ def order_context(page: Page, order: dict[str, Any]) -> dict[str, Any]:
             "ready": status == "READY_FOR_PICKUP"}
 
 
+async def pickup_code(page: Page, order_id: str) -> dict[str, Any] | None:
+    """The PIN and QR code of a ready order, from the message notify sent the resident
+    (their own inbox); None when none is found or notify does not answer: the page
+    then says the code was sent and offers a new one."""
+    try:
+        found = await page.backend.get("notify", "/v1/me/messages", params={"limit": INBOX_READ}, user=page.user)
+    except ApiError:
+        return None
+    code = code_for((found.get("messages") or []) if isinstance(found, dict) else [], order_id)
+    if code is None:
+        return None
+    label = page.t(f"QR-Code zum Abholen der Bestellung {order_id}", f"QR code to collect order {order_id}")
+    return {"pin": code["pin"], "qr": qr_svg(code["qr_payload"], label) if code["qr_payload"] else None}
+
+
+async def with_code(page: Page, context: dict[str, Any]) -> dict[str, Any]:
+    """The order's context with its pick-up code (`code`) once it is ready."""
+    code = await pickup_code(page, str(context["order"].get("order_id"))) if context["ready"] else None
+    return {**context, "code": code}
+
+
 async def my_order(page: Page, order_id: str) -> dict[str, Any]:
     try:
         return await page.backend.get("orders", f"/v1/orders/{order_id}", user=page.user)
@@ -369,13 +393,14 @@ def router() -> APIRouter:
         problem = page.session.data.pop("resident:problem", None)
         if notice or problem:
             await page.save()
-        return page.render("resident/order.html", notice=notice, error=problem, **order_context(page, found),
-                           **helpers(page))
+        return page.render("resident/order.html", notice=notice, error=problem,
+                           **await with_code(page, order_context(page, found)), **helpers(page))
 
     @router.get("/bestellungen/{order_id}/status", response_class=HTMLResponse)
     async def order_status(order_id: str, page: Page = Depends(resident_page)) -> Response:
         found = await my_order(page, order_id)
-        return page.render("resident/_order_status.html", **order_context(page, found), **helpers(page))
+        return page.render("resident/_order_status.html", **await with_code(page, order_context(page, found)),
+                           **helpers(page))
 
     @router.post("/bestellungen/{order_id}/stornieren", dependencies=[Depends(csrf_checked)])
     async def cancel(order_id: str, page: Page = Depends(resident_page)) -> Response:

@@ -1,7 +1,8 @@
 """A resident's journey in a phone-sized browser: signs in with a code, finds goods
 of two shops, one basket, a pick-up point and a delivery day, the order confirmed;
-the hub puts the parcel into the locker and the order page says it is ready (and
-the code reaches the resident's phone); a second order is cancelled; an order the API refuses keeps
+the hub puts the parcel into the locker and the order page says it is ready (the
+code reaches the resident's phone, and the page shows the same PIN and its QR code,
+from the resident's messages in notify; a new code replaces it there); a second order is cancelled; an order the API refuses keeps
 the basket, and a rejected one is taken again with the goods left."""
 
 from __future__ import annotations
@@ -42,17 +43,32 @@ async def add_from_search(page, web: Web, words: str, other_than: set[str]) -> s
     raise AssertionError(f"no orderable goods for {words!r} outside {other_than}")
 
 
-async def pin_sent(web: Web, order_id: str, timeout_s: float = 30.0) -> str:
-    """The PIN of the parcel-ready message of the order (notify's message file)."""
+async def pin_sent(web: Web, order_id: str, timeout_s: float = 30.0, template: str = "parcel_ready",
+                   other_than: str | None = None) -> str:
+    """The PIN of the order's newest message of `template` (notify's message file): parcel_ready,
+    or pickup_code_reissued for a new code (one other than `other_than`)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if web.messages.exists():
-            for line in web.messages.read_text(encoding="utf-8").splitlines():
-                message = json.loads(line)
-                if message.get("template") == "parcel_ready" and order_id in str(message.get("text")):
-                    return re.search(r"\b(\d{6})\b", message["text"].split(order_id, 1)[1]).group(1)
+            pins = [re.search(r"\b(\d{6})\b", message["text"].split(order_id, 1)[1]).group(1)
+                    for message in map(json.loads, web.messages.read_text(encoding="utf-8").splitlines())
+                    if message.get("template") == template and order_id in str(message.get("text"))]
+            if pins and pins[-1] != other_than:
+                return pins[-1]
         await asyncio.sleep(0.2)
-    raise AssertionError(f"no parcel-ready message for {order_id}")
+    raise AssertionError(f"no {template} message for {order_id}")
+
+
+async def page_shows_pin(page, pin: str, timeout_s: float = 30.0) -> None:
+    """The order page shows `pin` (reloaded until notify has kept the message) with its QR code."""
+    deadline = time.monotonic() + timeout_s
+    while (await page.locator("[data-pin]").all_inner_texts()) != [pin]:
+        assert time.monotonic() < deadline, f"the order page never showed the PIN {pin}"
+        await asyncio.sleep(0.3)
+        await page.reload()
+    qr = page.locator(".pickup-code .qr svg[role=img]")
+    await expect(qr).to_have_count(1)
+    await expect(qr).to_have_attribute("aria-label", re.compile("QR"))
 
 
 async def order_basket(page, web: Web) -> str:
@@ -64,7 +80,7 @@ async def order_basket(page, web: Web) -> str:
 
 async def test_a_resident_orders_goods_of_two_shops_sees_the_parcel_ready_and_cancels_another_order(web: Web, phone):
     page = phone
-    address = "+4915" + str(uuid.uuid4().int)[:9]
+    address = f"+49151{uuid.uuid4().int % 10**8:08d}"  # a valid German mobile number
     await web.sign_in_resident(page, address)
     assert page.url.endswith("/einkaufen")
     await check_page(page, "resident-search-empty")
@@ -123,15 +139,20 @@ async def test_a_resident_orders_goods_of_two_shops_sees_the_parcel_ready_and_ca
     for compartment in deposit.json()["compartment_ids"]:
         await expect(page.locator(".pickup-code")).to_contain_text(compartment)
     await expect(page.get_by_role("button", name="Neuen Abholcode schicken")).to_be_visible()
-    assert re.fullmatch(r"\d{6}", await pin_sent(web, order_id))  # the PIN went to the resident's phone
+    pin = await pin_sent(web, order_id)  # the PIN went to the resident's phone ...
+    assert re.fullmatch(r"\d{6}", pin)
+    await page_shows_pin(page, pin)  # ... and shows on the order page, with its QR code (notify's inbox)
     await check_page(page, "resident-order-ready")
     await page.get_by_role("link", name="English").click()
     await expect(page.get_by_text("Your goods are ready.")).to_be_visible()
+    await expect(page.locator("[data-pin]")).to_have_text(pin)
     await check_page(page, "resident-order-ready-en")
     await page.get_by_role("link", name="Deutsch").click()
-    # A code that got lost: a new one goes to the phone (never onto the page).
+    # A code that got lost: a new one goes to the phone, and the page shows the newest.
     await page.get_by_role("button", name="Neuen Abholcode schicken").click()
     await expect(page.get_by_role("status")).to_contain_text("Ein neuer Abholcode ist unterwegs")
+    new_pin = await pin_sent(web, order_id, template="pickup_code_reissued", other_than=pin)
+    await page_shows_pin(page, new_pin)
 
     # A second order, cancelled while that is allowed.
     await add_from_search(page, web, "Eier", set())

@@ -176,6 +176,8 @@ NOTIFY: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/me/contact"): signed_in(),
     ("PUT", "/v1/me/contact"): signed_in(),
     ("DELETE", "/v1/me/contact"): signed_in(),
+    # ... and reads the messages sent to them (their own inbox, never a sign-in code).
+    ("GET", "/v1/me/messages"): signed_in(),
     # An assistant records them for someone (on the phone, at the counter).
     ("GET", "/v1/contacts/{recipient_id}"): roles(*STAFF),
     ("PUT", "/v1/contacts/{recipient_id}"): roles(*STAFF),

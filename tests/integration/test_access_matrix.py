@@ -266,6 +266,7 @@ CALLS: dict[tuple[str, str, str], Callable[[World], Call]] = {
     ("hub", "GET", "/v1/shipments"): lambda w: Call(query={"status": "REQUESTED"}),
 
     ("notify", "PUT", "/v1/me/contact"): lambda w: Call(json=CONTACT),
+    ("notify", "GET", "/v1/me/messages"): lambda w: Call(query={"limit": 5}),
     ("notify", "PUT", "/v1/contacts/{recipient_id}"): lambda w: Call({"recipient_id": OWN.resident}, json=CONTACT),
     ("notify", "GET", "/v1/contacts/{recipient_id}"): lambda w: Call({"recipient_id": OWN.resident}),
     ("notify", "DELETE", "/v1/contacts/{recipient_id}"): lambda w: Call({"recipient_id": NOWHERE}),

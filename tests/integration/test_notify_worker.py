@@ -3,7 +3,8 @@ NotificationRequested becomes a message in the file sink (or on the assistants'
 manual list) and one NotificationSent, or a NotificationFailed when the provider
 fails; repeated requests and the worker's own results are not sent again. Its
 rebuild (`python -m services.notify.rebuild --yes`) clears its markers and
-rebuilds the contact details from notify.contacts, and touches nothing else."""
+rebuilds the contact details from notify.contacts and the inboxes from
+notify.requests, and touches nothing else."""
 
 from __future__ import annotations
 
@@ -179,6 +180,8 @@ async def test_a_rebuild_clears_the_markers_rebuilds_the_contacts_and_nothing_el
     await log.wait_for(NOTIFY_REQUESTS, NotificationSent, notification_id=first, watch=[worker])
     marker = f"nahnetz:processed:notify.deliver:{first}"
     assert await redis.exists(marker), "the worker remembers what it sent"
+    assert await redis.zscore(keys.inbox(recipient), first) is not None, "and keeps it in the inbox"
+    await redis.delete(keys.inbox(recipient), keys.inbox_messages(recipient))  # lost with Redis's data
     # What other services (and the API kit) keep in the same Redis.
     others = {f"orders:order:{unique}": "{}", f"nahnetz:processed:orders.lifecycle:{unique}": "",
               f"nahnetz:processed:pickup.deposit:{unique}": "", f"nahnetz:idempotency:orders:{unique}": "{}"}
@@ -212,6 +215,8 @@ async def test_a_rebuild_clears_the_markers_rebuilds_the_contacts_and_nothing_el
     assert await redis.exists(*others) == len(others), "only notify's keys go"
     assert await redis.hgetall(f"notify:contact:{kept}") == before, "the details come back from the topic"
     assert not await redis.exists(f"notify:contact:{erased}"), "erased details stay erased"
+    assert await redis.zscore(keys.inbox(recipient), first) is not None, "the inbox comes back from notify.requests"
+    assert "inbox messages" in done.output
     await worker.restart()
 
     # The same group goes on after what it handled: nothing old is sent again ...

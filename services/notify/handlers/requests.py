@@ -9,6 +9,10 @@ the send, then published; a crash between send and record sends the message
 again on redelivery. A repeated request (same event, or a new event with the same
 notification id) finds the marker and is not sent again; if the result was not
 published yet, it is published then.
+
+Each request also lands in its recipient's inbox (handlers/inbox.py) before it
+is sent, so the person can read it even if the provider failed; a repeated
+request is kept once there too.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from nahnetz.records import NotificationFailed, NotificationRequested, Notificat
 from .. import keys
 from .contacts import load_contact
 from .delivery import Dispatcher, deliver, result_event
+from .inbox import remember
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +45,9 @@ async def handle_request(event: NotificationRequested | NotificationSent | Notif
     ref = event.notification_id
     outbox = Outbox(redis, producer, keys.DELIVER)
     outcome: Event | None = None
+    contact = await load_contact(redis, event.recipient_id)
+    await remember(redis, event, contact)  # idempotent: once per notification id
     if not await outbox.markers.is_processed(ref):
-        contact = await load_contact(redis, event.recipient_id)
         outcome = result_event(event, await deliver(event, dispatcher, contact=contact, attempts=attempts,
                                                     first_delay=first_delay))
 
