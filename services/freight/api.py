@@ -15,6 +15,7 @@
 | POST | /v1/freight/matches/{id}/deliver | its driver, operator, admin | 202 (LoadDelivered with proof), 403, 404, 409, 429 |
 | GET | /v1/freight/mine | participant (own), operator, admin (naming one) | 200, 403, 422 |
 | GET | /v1/freight/board?day= | any signed-in | 200 (A4 HTML, the week's open trips and loads) |
+| GET | /v1/freight/open?day= | any signed-in | 200 (the same as data: the week's open trips and loads) |
 
 Participants are the roles freight_participant, shop (as its shop) and resident.
 

@@ -365,6 +365,27 @@ def matches_router() -> APIRouter:
     return router
 
 
+def open_trip(trip: dict) -> dict:
+    """A trip as the notice board shows it: where, when, how much room, by whom."""
+    return {"trip_id": trip["trip_id"], "participant": trip.get("participant_name") or trip["participant_id"],
+            "origin": trip["origin"]["name"], "destination": trip["destination"]["name"],
+            "via": [v["name"] for v in trip.get("via", [])], "depart_start": ms_iso(trip["depart_start"]),
+            "spare_weight_kg": trip["spare_weight_g"] / 1000, "temperature": trip.get("temperature", "AMBIENT"),
+            "price_rule": trip.get("price_rule")}
+
+
+def open_load(load: dict) -> dict:
+    """A load as the notice board shows it."""
+    return {"load_id": load["load_id"], "description": load["description"], "origin": load["origin"]["name"],
+            "destination": load["destination"]["name"], "pickup_start": ms_iso(load["pickup_start"]),
+            "pickup_end": ms_iso(load["pickup_end"]), "weight_kg": load["weight_g"] / 1000,
+            "temperature": load.get("temperature", "AMBIENT")}
+
+
+def ms_iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
 def board_router() -> APIRouter:
     router = APIRouter(prefix="/v1/freight", tags=["board"])
 
@@ -379,6 +400,13 @@ def board_router() -> APIRouter:
         if participant_id and participant_id != own_id(user):
             raise Forbidden("a participant sees only their own listings")
         return await queries.mine(redis, own_id(user))
+
+    @router.get("/open")
+    async def open_listings(user: CurrentUser, redis: RedisDep, day: PlausibleDay | None = None) -> dict:
+        """The week's open trips and loads as data: what the printed board shows (any signed-in caller)."""
+        monday, trips, loads = await queries.open_in_week(redis, day or today_in_berlin())
+        return {"week_of": monday.isoformat(), "trips": [open_trip(t) for t in trips],
+                "loads": [open_load(l) for l in loads]}
 
     @router.get("/board", response_class=HTMLResponse)
     async def weekly_board(user: CurrentUser, redis: RedisDep, day: PlausibleDay | None = None) -> HTMLResponse:

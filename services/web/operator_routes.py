@@ -17,7 +17,7 @@ until it has heard of the plan), and a dispatched tour may be re-planned
 | POST | /betrieb/touren/{tour_id}/neu-planen | operator, admin | "Neu planen": re-plan a dispatched tour |
 | GET | /betrieb/touren/{tour_id}/blatt | operator, admin | the printable tour sheet |
 | GET | /betrieb/sendungen | operator, admin | the hub's shipments of a day by destination, and its stock |
-| GET | /betrieb/fracht | operator, admin | freight board: a participant's trips, loads and matches; hub-mode advice for a plan |
+| GET | /betrieb/fracht | operator, admin | freight board: the week's open trips and loads; a participant's trips, loads and matches; hub-mode advice for a plan |
 """
 
 from __future__ import annotations
@@ -223,6 +223,12 @@ def router() -> APIRouter:
         matches: list[dict] = []
         plans: list[dict] = []
         participant = (teilnehmer or "").strip()
+        listings = None
+        try:
+            listings = await page.backend.get("freight", "/v1/freight/open", params={"day": day.isoformat()},
+                                              user=page.user)
+        except ApiError as exc:
+            errors.append(exc.message)
         if participant:
             try:
                 mine = await page.backend.get("freight", "/v1/freight/mine", params={"participant_id": participant},
@@ -246,6 +252,7 @@ def router() -> APIRouter:
                 errors.append(exc.message)
                 status = failed(exc)
         return page.render("operator/freight.html", status=status, participant=participant, mine=mine,
+                           listings=listings,
                            matches=matches, plans=plans, plan_id=plan, advice=advice, day=day, errors=errors,
                            **helpers())
 

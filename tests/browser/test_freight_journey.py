@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 import uuid
 from datetime import date, timedelta
 
@@ -38,6 +39,20 @@ async def proposal_appears(page: Page, web: Web) -> None:
             return
         await page.wait_for_timeout(1000)
     raise AssertionError("no proposal appeared on /fracht: " + await page.locator("main").inner_text())
+
+
+async def listed(page, text: str, timeout_s: float = 30.0) -> None:
+    """The freight worker projects a new trip or load a moment after the API took it:
+    reload the overview until its first table shows `text`."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        table = page.locator("table").first
+        if await table.count() and text in await table.inner_text():
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{text!r} not listed on {page.url} within {timeout_s:.0f} s")
+        await page.wait_for_timeout(500)
+        await page.reload()
 
 
 async def test_a_trip_and_a_load_are_matched_accepted_by_both_and_the_sender_gets_the_hand_over_code(
@@ -80,7 +95,20 @@ async def test_a_trip_and_a_load_are_matched_accepted_by_both_and_the_sender_get
         await a.get_by_label("Preisregel").select_option("FREE")
         await a.get_by_role("button", name="Fahrt anbieten").click()
         await expect(a.get_by_role("status")).to_contain_text("Ihre Fahrt ist angeboten")
-        await expect(a.locator("table").first).to_contain_text("Bad Driburg")
+        await listed(a, "Bad Driburg")
+
+        # -- the order desk sees it on the week's board ----------------------------------------------
+        web.add_account(f"betrieb-{run}", "operator")
+        desk_context = await browser.new_context(locale="de-DE")
+        try:
+            desk = await desk_context.new_page()
+            await web.sign_in(desk, f"betrieb-{run}")
+            await desk.goto(web.url(f"/betrieb/fracht?tag={day}"))
+            trips = desk.locator("section[aria-labelledby=offen] table").first
+            await expect(trips.locator("tr", has_text="Bad Driburg").filter(has_text="Höxter")).not_to_have_count(0)
+            await check_page(desk, "operator-freight-week")
+        finally:
+            await desk_context.close()
 
         # -- B posts a load Brakel -> Ottbergen, on A's way -----------------------------------------
         await web.sign_in(b, sender)
@@ -96,7 +124,7 @@ async def test_a_trip_and_a_load_are_matched_accepted_by_both_and_the_sender_get
         await b.get_by_label("Gewicht (kg)").fill("12")
         await b.get_by_role("button", name="Ladung aufgeben").click()
         await expect(b.get_by_role("status")).to_contain_text("Ihre Ladung ist aufgegeben")
-        await expect(b.locator("table").first).to_contain_text(f"Kartoffeln {run}")
+        await listed(b, f"Kartoffeln {run}")
 
         # -- the worker proposes the pair to both ----------------------------------------------------
         await proposal_appears(b, web)

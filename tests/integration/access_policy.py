@@ -210,6 +210,7 @@ FREIGHT: dict[tuple[str, str], Policy] = {
     ("GET", "/v1/freight/mine"): _FREIGHT_FOR_SELF,
     # Pinned to the village notice board: every signed-in caller.
     ("GET", "/v1/freight/board"): signed_in(),
+    ("GET", "/v1/freight/open"): signed_in(),
     # Hub mode weighs the hub's deliveries against people's trips: the hub's staff only.
     ("GET", "/v1/freight/hub-plans/{plan_id}"): roles(*STAFF),
 }

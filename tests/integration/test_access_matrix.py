@@ -331,6 +331,7 @@ CALLS.update({
         {"match_id": FREIGHT_IDS["match"]}, json={"code": "000000", "received_by": "Matrix"}),
     ("freight", "GET", "/v1/freight/mine"): lambda w: Call(),
     ("freight", "GET", "/v1/freight/board"): lambda w: Call(query={"day": today_in_berlin().isoformat()}),
+    ("freight", "GET", "/v1/freight/open"): lambda w: Call(query={"day": today_in_berlin().isoformat()}),
     # No plan of that id: 404 for staff, nothing computed.
     ("freight", "GET", "/v1/freight/hub-plans/{plan_id}"): lambda w: Call({"plan_id": f"plan-{NOWHERE}"}),
 })

@@ -402,6 +402,10 @@ async def test_an_assistant_posts_and_offers_for_someone_recorded_as_assisted(ap
                            headers=bearer(bauer))).status_code == 403
     board = await api.get("/v1/freight/board", params={"day": DAY.date().isoformat()}, headers=bearer("anyone"))
     assert board.status_code == 200 and "Waren-Mitfahrbörse" in board.text and trip_id in board.text
+    listed = await api.get("/v1/freight/open", params={"day": DAY.date().isoformat()}, headers=bearer("anyone"))
+    assert listed.status_code == 200, listed.text
+    assert trip_id in [t["trip_id"] for t in listed.json()["trips"]]
+    assert all(t["depart_start"].endswith("Z") for t in listed.json()["trips"])
 
 
 async def _get(api, path: str, who: dict) -> dict | None:
