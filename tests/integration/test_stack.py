@@ -247,7 +247,8 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
     from nahnetz.stack.discovery import discover
 
     stack = make_stack()
-    stack.env["NAHNETZ_DEMO_ORDERS"] = "60"
+    stack.env["NAHNETZ_DEMO_ORDERS"] = "40"
+    stack.env["NAHNETZ_DEMO_PLAN_SECONDS"] = "3"   # the routing benchmarks judge the tours; here they need only exist
     expected = {"broker", "redis"} | {p.name for p in discover(project_root() / "services")}
 
     result = stack.run("up", "--detach", timeout=600)
@@ -260,7 +261,7 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
     # The visible result: orders decided by the saga, compartments used per pick-up point.
     confirmed = re.search(r"CONFIRMED\s+(\d+)", result.stdout)
     assert confirmed and int(confirmed.group(1)) > 0, result.stdout
-    assert "60 aufgegeben / placed" in result.stdout
+    assert "40 aufgegeben / placed" in result.stdout
     assert "STILL_PENDING" not in result.stdout
     used = re.search(r"Summe / total\s+(\d+)\s+(\d+)", result.stdout)
     assert used and 0 < int(used.group(1)) <= int(used.group(2)), result.stdout
@@ -274,7 +275,7 @@ def test_the_main_job_seeds_the_region_shows_it_at_work_and_down_leaves_nothing(
     # The day as the town halls see it: the district's KPI table, and the exports written.
     assert "Kennzahlen des Kreises / district KPIs" in result.stdout
     orders_today = re.search(r"Bestellungen / Orders\s+(\d+)", result.stdout)
-    assert orders_today and int(orders_today.group(1)) >= 60, result.stdout
+    assert orders_today and int(orders_today.group(1)) >= 40, result.stdout
     assert re.search(r"Touren / Tours\s+0\s+[1-9]\d*", result.stdout), result.stdout   # driven on the tour day
     state = stack.state()
     exports = Path(state.run_dir) / "exports"
