@@ -29,7 +29,7 @@ from .e2e_support import SAGA_TIMEOUT_S, E2EPlatform, held_by
 
 pytestmark = pytest.mark.e2e
 
-ORDERS = 500
+ORDERS = 300
 BEFORE, DURING = 200, 100  # orders placed before and while the worker is away; the rest after
 KILL_AT = 150              # orders accepted when the worker is killed
 CONCURRENCY = 16
@@ -47,7 +47,7 @@ def stack_variables(env: dict[str, str]) -> dict[str, str]:
     return {k: v for k, v in env.items() if k.startswith(STACK_VARIABLES)}
 
 
-async def test_catalog_worker_killed_and_restarted_during_500_orders_loses_none_and_reserves_none_twice(
+async def test_catalog_worker_killed_and_restarted_during_300_orders_loses_none_and_reserves_none_twice(
         platform: E2EPlatform, unique: str) -> None:
     names = ["Kartoffeln", "Möhren", "Zwiebeln", "Milch", "Mehl"]
     shop = await platform.seed_shop(unique, {name: {"stock": STOCK} for name in names})
