@@ -12,7 +12,7 @@ from services.pickup.domain.collection import (
     COLLECTED, DEPOSITED, EXPIRED, AlreadyCollected, Caller, CodeLocked, Decision, LockedOut, Outcome, ParcelGone,
     ParcelState, WrongCode, collection_method, decide_collection, refusal, register_failure,
 )
-from services.pickup.domain.parcels import after_reissue, is_holder, lock_was_cleared
+from services.pickup.domain.parcels import after_reissue, is_holder, lock_was_cleared, took_reissue
 from services.pickup.domain.rate_limit import (
     CALLER, CALLER_PARCEL, TooManyAttempts, check_attempts, over_limit, window_of,
 )
@@ -176,3 +176,15 @@ def test_a_new_code_ends_the_lock_and_every_count():
     after = {k: v for k, v in {**record, **changes}.items() if k not in stale}
     # The lock's own event, arriving after the new code, must not lock it again.
     assert lock_was_cleared(after, "lock-1") and not lock_was_cleared(after, "lock-2")
+
+
+def test_a_late_projection_of_an_older_code_does_not_bring_it_back():
+    """The API writes each new code at once; the worker projects the events later, in order.
+    By then the parcel may hold a newer code: the older event is known and changes nothing."""
+    record = {"code_hash": "old", "qr_hash": "old", "salt": "dep-1", "status": DEPOSITED}
+    for reissue_id in ("re-1", "re-2"):
+        changes, stale = after_reissue(record, reissued_event(reissue_id, None))
+        record = {k: v for k, v in {**record, **changes}.items() if k not in stale}
+    assert record["salt"] == "re-2" and record["reissues"] == "2"
+    assert took_reissue(record, "re-1") and took_reissue(record, "re-2")
+    assert not took_reissue(record, "re-3") and not took_reissue({"salt": "dep-1"}, "re-1")

@@ -76,12 +76,20 @@ def is_holder(record: Mapping[str, str], who: Actor, staff_id: str | None) -> bo
     return bool(resident) and who.role == Role.RESIDENT.event_role and who.user_id == resident
 
 
+def took_reissue(record: Mapping[str, str], reissue_id: str) -> bool:
+    """Whether the parcel has had the code of this reissue, current or since replaced.
+    The API writes a new code at once and the worker projects the same event later:
+    a projection of an older code, arriving after a newer one, must not bring it back."""
+    return record.get("salt") == reissue_id or reissue_id in json.loads(record.get("reissue_ids", "[]"))
+
+
 def after_reissue(record: Mapping[str, str], reissued: PickupCodeReissued) -> tuple[dict[str, str], list[str]]:
     """(fields to set, fields to delete) once the parcel has the new code of `reissued`:
     the old code stops opening, the lock and every count of wrong codes end."""
+    taken = json.loads(record.get("reissue_ids", "[]")) + [reissued.event_id]
     changes = {"code_hash": reissued.code_hash, "qr_hash": reissued.qr_hash, "salt": reissued.event_id,
                "hash_key_id": reissued.hash_key_id, "failed_attempts": "0", "stranger_failures": "0",
-               "locked": "0", "reissues": str(int(record.get("reissues", 0)) + 1)}
+               "locked": "0", "reissues": str(int(record.get("reissues", 0)) + 1), "reissue_ids": json.dumps(taken)}
     if reissued.cleared_lock_event_id:
         cleared = json.loads(record.get("cleared_locks", "[]")) + [reissued.cleared_lock_event_id]
         changes["cleared_locks"] = json.dumps(cleared)

@@ -27,7 +27,7 @@ from nahnetz.records import ParcelCollected, ParcelDeposited, ParcelExpired, Pic
 from .. import keys
 from ..domain.allocation import RELEASE_REASONS
 from ..domain.collection import COLLECTED, DEPOSITED, EXPIRED
-from ..domain.parcels import after_reissue, lock_was_cleared, parcel_record, to_ms
+from ..domain.parcels import after_reissue, lock_was_cleared, parcel_record, to_ms, took_reissue
 from . import reservations
 
 MAX_CONFLICTS = 10
@@ -123,7 +123,7 @@ async def apply_reissue(pipe: Pipeline, reissued: PickupCodeReissued) -> bool:
     has it already (the API wrote it, or an earlier replay did) or waits no more."""
     key = keys.parcel(reissued.order_id)
     record = await pipe.hgetall(key)
-    if not record or record.get("salt") == reissued.event_id or record.get("status") != DEPOSITED:
+    if not record or took_reissue(record, reissued.event_id) or record.get("status") != DEPOSITED:
         return False
     changes, stale = after_reissue(record, reissued)
     pipe.multi()
