@@ -44,15 +44,14 @@ async def settled(bootstrap: str, worker_urls: list[str], timeout: float = 120.0
     if not worker_urls:
         return 0.0
     groups = await _groups(worker_urls)
-    # In each group only to read its committed offsets: partitions assigned, never joining.
+    # In each group only to read its committed offsets: never joining, nothing assigned (an
+    # assigned consumer starts fetching its partitions, which made every look take seconds).
     consumers = {group: AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
                  for group in groups}
-    await asyncio.gather(*(c.start() for c in consumers.values()))
+    reader = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)   # the topics' ends
+    await asyncio.gather(reader.start(), *(c.start() for c in consumers.values()))
     try:
-        for group, consumer in consumers.items():
-            consumer.assign(sorted(groups[group]))
         every = sorted({tp for tps in groups.values() for tp in tps})
-        reader = next(iter(consumers.values()))
         last_ends = None
         done: dict[tuple[str, TopicPartition], int] = {}   # committed up to this end already: not asked again
         while time.monotonic() - began < timeout:
@@ -66,7 +65,7 @@ async def settled(bootstrap: str, worker_urls: list[str], timeout: float = 120.0
         late = [b for b in behind if b]
         raise DemoError(f"the workers did not catch up within {timeout:.0f} s: {', '.join(late)}")
     finally:
-        await asyncio.gather(*(c.stop() for c in consumers.values()))
+        await asyncio.gather(reader.stop(), *(c.stop() for c in consumers.values()))
 
 
 async def _behind(group: str, consumer: AIOKafkaConsumer, partitions: set[TopicPartition],
