@@ -31,7 +31,7 @@ PARTICIPANT = "freight_participant"
 # How long the exchange may take to propose, and the sides to agree (the worker decides).
 PATIENCE_S = 60.0
 # With no news for this long, the exchange has said all it can for now.
-SETTLED_S = 8.0
+SETTLED_S = 4.0
 ROUNDS = 3
 # The region pack's kinds of driver as the freight API knows them.
 KINDS = {"SHOP_RUN": "SHOP", "PRODUCER": "FARMER", "RESIDENT": "PRIVATE"}

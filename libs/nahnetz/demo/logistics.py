@@ -61,19 +61,26 @@ def print_plan(plan: dict, say) -> None:
     figures = plan["figures"]
     say("")
     say(f"Touren für / tours for {plan['day']} (OR-Tools, {figures['solve_time_ms'] / 1000:.1f} s)")
-    say(f"  {'Fahrzeug / vehicle':<14} {'Stopps':>6} {'km':>7} {'Leer-km':>8} {'Dauer':>7} {'Auslastung':>10}")
+    say(f"  {'Fahrzeug / vehicle':<14} {'Stopps':>6} {'km':>7} {'Kosten / cost €':>15} {'Leer-km':>8} {'Dauer':>7} "
+        f"{'Auslastung':>10}")
     for tour in plan["tours"]:
         stops = len(tour["stops"]) - 2  # without leaving and returning to the hub
         hours, minutes = divmod(round(tour["duration_s"] / 60), 60)
         load = f"{tour['load_factor'] * 100:.0f} %" if tour.get("load_factor") is not None else "-"
-        say(f"  {tour['vehicle_id']:<14} {stops:>6} {tour['distance_km']:>7.1f} {tour['empty_km']:>8.1f} "
-            f"{hours:>4}:{minutes:02d} {load:>10}")
-    say(f"  {'Summe / total':<14} {figures['stops']:>6} {figures['distance_km']:>7.1f} {figures['empty_km']:>8.1f}")
+        say(f"  {tour['vehicle_id']:<14} {stops:>6} {tour['distance_km']:>7.1f} {_euros(tour.get('cost_eur')):>15} "
+            f"{tour['empty_km']:>8.1f} {hours:>4}:{minutes:02d} {load:>10}")
+    say(f"  {'Summe / total':<14} {figures['stops']:>6} {figures['distance_km']:>7.1f} "
+        f"{_euros(plan.get('cost_eur')):>15} {figures['empty_km']:>8.1f}")
     if plan["dropped"]:
         say("  Nicht eingeplant / left out:")
         for reason, count in Counter(d["reason"] for d in plan["dropped"]).most_common():
             detail = next(d.get("detail") for d in plan["dropped"] if d["reason"] == reason)
             say(f"    {count} x {reason}" + (f": {detail}" if detail else ""))
+
+
+def _euros(amount: float | None) -> str:
+    """Euros like the km beside them; a plan from before costs were carried has none (-)."""
+    return "-" if amount is None else f"{amount:.2f}"
 
 
 async def dispatch_and_drive(platform: Platform, plan: dict, say) -> tuple[Counter, list[tuple[str, str]]]:

@@ -4,9 +4,12 @@
 (`nahnetz.records.PlannedTour`, `DroppedJob`); the handler adds the envelope.
 
 Every tour runs from the hub back to the hub; its stops carry the ETA (UTC) and
-the load on board after the stop. The solver's precise reasons for leaving a
-job out map onto the event's coarser DropReason, with the solver's words kept
-in `detail`.
+the load on board after the stop. A reload between two trips is a DEPOT stop at
+the hub; a driver's break is not a stop of the event (its time is in the ETAs
+after it). The plan's cost in euros is `cost_eur`, each tour's in
+`tour_costs_eur` (by tour id). The solver's
+precise reasons for leaving a job out map onto the event's coarser DropReason,
+with the solver's words kept in `detail`.
 
 `plan_as_solution` rebuilds a Solution from a published plan and the problem it
 was made for, so the independent checker (`check_solution`) can re-check what
@@ -36,6 +39,7 @@ from .solver import (
     Tour,
 )
 from .solver.precheck import earliest_service_start
+from .solver.schedule import tour_cost
 
 PLAN_REASON = {
     DropReason.NO_VEHICLE_FOR_TEMPERATURE: "TEMPERATURE_CLASS",
@@ -56,8 +60,8 @@ _SOLVER_WORDS = {
     DropReason.TOUR_TOO_LONG: "longer than every suitable van may drive",
 }
 _STILL_DUE = "the goods stay due for the next plan"
-_STOP_KIND = {StopKind.START: "DEPOT", StopKind.END: "DEPOT", StopKind.PICKUP: "PICKUP",
-              StopKind.DELIVERY: "DELIVERY"}
+_STOP_KIND = {StopKind.START: "DEPOT", StopKind.END: "DEPOT", StopKind.RELOAD: "DEPOT",
+              StopKind.PICKUP: "PICKUP", StopKind.DELIVERY: "DELIVERY"}
 
 
 def tour_id(plan_id: str, vehicle_id: str) -> str:
@@ -87,7 +91,7 @@ def planned_tour(plan_id: str, inp: PlanningInput, tour: Tour, stranded: frozens
     not listed there."""
     shipments = inp.job_shipments
     stops = []
-    for group in _place_groups(tour.stops):
+    for group in _place_groups([s for s in tour.stops if s.kind is not StopKind.BREAK]):
         first = group[0]
         place = inp.places[first.location_id]
         job_stops = [s for s in group if s.job_id]
@@ -156,7 +160,8 @@ def route_planned_fields(plan_id: str, day: date, inp: PlanningInput, solution: 
         "dropped": dropped_jobs(inp, solution),
         "distance_km": solution.distance_m / 1000, "solve_time_ms": int(round(solution.solve_seconds * 1000)),
         "matrix_source": matrix_source, "empty_km": solution.empty_distance_m / 1000,
-        "load_factor": round(solution.load_factor, 6), "replan_of": replan_of,
+        "load_factor": round(solution.load_factor, 6), "replan_of": replan_of, "cost_eur": round(solution.cost, 2),
+        "tour_costs_eur": {tour_id(plan_id, t.vehicle_id): round(t.cost, 2) for t in solution.tours},
     }
 
 
@@ -165,7 +170,7 @@ def empty_plan_fields(plan_id: str, day: date, inp: PlanningInput, *, matrix_sou
     """A plan without tours: everything was left out before solving."""
     return {"plan_id": plan_id, "day": day, "tours": [], "dropped": [_left_out(i) for i in inp.left_out],
             "distance_km": 0.0, "solve_time_ms": 0, "matrix_source": matrix_source, "empty_km": 0.0,
-            "load_factor": 0.0, "replan_of": replan_of}
+            "load_factor": 0.0, "replan_of": replan_of, "cost_eur": 0.0, "tour_costs_eur": {}}
 
 
 def plan_as_solution(problem: Problem, reference: datetime, tours: Iterable[records.PlannedTour],
@@ -181,9 +186,10 @@ def plan_as_solution(problem: Problem, reference: datetime, tours: Iterable[reco
     empty = sum(t.empty_distance_m for t in rebuilt)
     left_out = tuple(DroppedJob(d.job_id, DropReason.LEFT_OUT_BY_OPTIMISER, d.detail or str(d.reason))
                      for d in dropped if d.job_id in problem.job_by_id)
+    cost = sum(t.cost for t in rebuilt)
     return Solution(SolveStatus.SOLVED, tuple(rebuilt), left_out, distance, empty,
                     sum(t.load_factor * t.distance_m for t in rebuilt) / distance if distance else 0.0,
-                    0.0, 0.0, 0.0)
+                    cost, cost, 0.0)
 
 
 def _tour(problem: Problem, reference: datetime, published_tour: records.PlannedTour) -> Tour:
@@ -205,6 +211,8 @@ def _tour(problem: Problem, reference: datetime, published_tour: records.Planned
             kind = StopKind.PICKUP if job.pickup is not None and job.pickup.location_id == place else StopKind.DELIVERY
             visits.append((job, kind))
         parts: list[tuple[StopKind, Job | None]] = [(StopKind.START, None)] if i == 0 else []
+        if 0 < i < last and not visits and place == vehicle.start_location_id:
+            parts.append((StopKind.RELOAD, None))  # a hub visit with nothing named: between two trips
         parts += [(kind, job) for job, kind in visits]
         if i == last and i > 0:
             parts.append((StopKind.END, None))
@@ -213,7 +221,7 @@ def _tour(problem: Problem, reference: datetime, published_tour: records.Planned
                 if kind is StopKind.END:
                     kg = litres = 0.0
                 start = arrival
-                departure = arrival
+                departure = arrival + (vehicle.reload_s if kind is StopKind.RELOAD else 0)
             else:
                 planned = job.pickup if kind is StopKind.PICKUP else job.delivery
                 sign = 1 if kind is StopKind.PICKUP else -1
@@ -226,5 +234,7 @@ def _tour(problem: Problem, reference: datetime, published_tour: records.Planned
                 kg, litres = stop.load_g / 1000, stop.load_ml / 1000  # as published
             stops.append(ScheduledStop(kind, place, job.id if job else None, arrival, start, departure, kg, litres))
             arrival = departure  # the next part is at the same place
-    return Tour(vehicle.id, tuple(stops), int(round(published_tour.distance_km * 1000)), published_tour.duration_s,
-                int(round(published_tour.empty_km * 1000)), published_tour.load_factor, 0.0)
+    distance_m = int(round(published_tour.distance_km * 1000))
+    return Tour(vehicle.id, tuple(stops), distance_m, published_tour.duration_s,
+                int(round(published_tour.empty_km * 1000)), published_tour.load_factor,
+                tour_cost(vehicle, distance_m, published_tour.duration_s))

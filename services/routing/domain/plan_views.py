@@ -33,7 +33,9 @@ def answered_view(view: Mapping[str, Any] | None, outcome: Outcome) -> dict[str,
     answered = dict(view) if view is not None else {"plan_id": outcome.plan_id}
     answered["answered_at"] = outcome.meta.occurred_at.isoformat()
     if isinstance(outcome, RoutePlanned):
-        answered.update(status="PLANNED", day=outcome.day.isoformat(), tours=[_tour(t) for t in outcome.tours],
+        costs = outcome.tour_costs_eur or {}
+        answered.update(status="PLANNED", day=outcome.day.isoformat(),
+                        tours=[_tour(t, costs.get(t.tour_id)) for t in outcome.tours], cost_eur=outcome.cost_eur,
                         dropped=[d.to_avro() for d in outcome.dropped], figures=figures(outcome),
                         matrix_source=outcome.matrix_source, replan_of=outcome.replan_of, failure=None)
     else:
@@ -67,7 +69,8 @@ def summary(view: Mapping[str, Any]) -> dict[str, Any]:
     return {k: view.get(k) for k in SUMMARY_FIELDS}
 
 
-def _tour(tour: PlannedTour) -> dict[str, Any]:
+def _tour(tour: PlannedTour, cost_eur: float | None) -> dict[str, Any]:
+    """The tour as the API shows it, with its cost in euros (None for plans from before costs were carried)."""
     document = tour.to_avro()
-    return {**document, "stops": [{**s, "eta": s["eta"].isoformat(), "kind": str(s["kind"])}
-                                  for s in document["stops"]]}
+    return {**document, "cost_eur": cost_eur,
+            "stops": [{**s, "eta": s["eta"].isoformat(), "kind": str(s["kind"])} for s in document["stops"]]}

@@ -81,6 +81,8 @@ class StopKind(str, Enum):
     PICKUP = "PICKUP"
     DELIVERY = "DELIVERY"
     END = "END"
+    BREAK = "BREAK"  # the driver's rest (Regulation (EC) 561/2006), no job
+    RELOAD = "RELOAD"  # back at the start depot between two trips: unload pickups, load the next deliveries
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,19 @@ class Job:
 
 
 @dataclass(frozen=True)
+class BreakRule:
+    """EU driving time (Regulation (EC) No 561/2006, art. 7): after at most
+    `max_driving_s` of driving a break of at least `break_s`."""
+
+    max_driving_s: int = 16_200  # 4.5 h
+    break_s: int = 2_700  # 45 min
+
+    def __post_init__(self) -> None:
+        if self.max_driving_s <= 0 or self.break_s <= 0:
+            raise ValueError("a break rule needs positive driving and break times")
+
+
+@dataclass(frozen=True)
 class Vehicle:
     id: str
     start_location_id: str
@@ -159,6 +174,15 @@ class Vehicle:
     cost_per_km: float = 0.0
     cost_per_hour: float = 0.0
     fixed_cost: float = 0.0
+    breaks: BreakRule | None = None  # None: no driver breaks planned
+    max_trips: int = 1  # more: the vehicle may come back to its start depot to reload and go out again
+    reload_s: int = 900  # a reload's time at the depot
+
+    def __post_init__(self) -> None:
+        if self.max_trips < 1:
+            raise ValueError(f"vehicle {self.id}: max_trips must be at least 1")
+        if self.reload_s < 0:
+            raise ValueError(f"vehicle {self.id}: reload time must not be negative")
 
     @property
     def refrigerated(self) -> bool:
@@ -265,7 +289,8 @@ def _unique(what: str, ids: Sequence[str]) -> None:
 @dataclass(frozen=True)
 class ScheduledStop:
     """One stop of a tour: when the vehicle arrives, starts service and leaves,
-    and what it carries after the stop."""
+    and what it carries after the stop. A BREAK's or RELOAD's service is the
+    break or the reloading; it has no job."""
 
     kind: StopKind
     location_id: str
@@ -295,16 +320,25 @@ class _Kilometres:
 @dataclass(frozen=True)
 class Tour(_Kilometres):
     vehicle_id: str
-    stops: tuple[ScheduledStop, ...]  # START, job stops in order, END
+    stops: tuple[ScheduledStop, ...]  # START, job stops (and BREAK, RELOAD) in order, END
     distance_m: int
     duration_s: int
     empty_distance_m: int  # driven with nothing on board
     load_factor: float  # mean of load/capacity (the tighter of kg and l), weighted by distance
-    cost: float
+    cost: float  # euros: fixed + per km + per hour of the duration (breaks and reloads included)
 
     @property
     def job_stops(self) -> tuple[ScheduledStop, ...]:
         return tuple(s for s in self.stops if s.job_id is not None)
+
+    @property
+    def breaks(self) -> tuple[ScheduledStop, ...]:
+        return tuple(s for s in self.stops if s.kind is StopKind.BREAK)
+
+    @property
+    def trips(self) -> int:
+        """Trips from the depot: one more than the reloads."""
+        return 1 + sum(1 for s in self.stops if s.kind is StopKind.RELOAD)
 
 
 class DropReason(str, Enum):

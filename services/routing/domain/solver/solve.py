@@ -1,10 +1,12 @@
 """The OR-Tools model: one RoutingModel for the whole problem.
 
 Nodes are the depots (every distinct start or end location) followed by one
-node per job stop. Dimensions: time (travel plus service, windows, shifts,
-maximum duration) and one load dimension per measure (kg, litres). Costs are
-integers in COST_UNITS_PER_EURO: cost per km on the arcs, cost per hour as
-span cost, a fixed cost per vehicle used, and per job the penalty of leaving
+node per job stop, then, for a vehicle that may make several trips, its
+optional reload visits at its start depot. Dimensions: time (travel plus
+service, windows, shifts, maximum duration, driver breaks) and one load
+dimension per measure (kg, litres). Costs are integers in COST_UNITS_PER_EURO:
+cost per km on the arcs, cost per hour as span cost (so breaks and reloads are
+paid time), a fixed cost per vehicle used, and per job the penalty of leaving
 it out (huge for required jobs, so they are only left out if no plan has them).
 """
 
@@ -14,7 +16,7 @@ import asyncio
 import math
 import time
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
@@ -33,7 +35,7 @@ from .model import (
     Tour,
 )
 from .precheck import check_eligibility
-from .schedule import build_tour
+from .schedule import Visit, build_tour
 
 COST_UNITS_PER_EURO = 100_000  # a thousandth of a cent: cost per metre stays integral
 REQUIRED_PENALTY_EUR = 1_000_000.0  # above any tour cost: a required job is only left out if it cannot fit
@@ -77,6 +79,18 @@ PORTFOLIO = (
     SearchStrategy(first_solution="PATH_CHEAPEST_ARC"),
 )
 
+_GLOBAL_INSERTIONS = ("PARALLEL_CHEAPEST_INSERTION", "SEQUENTIAL_CHEAPEST_INSERTION")
+
+
+def with_breaks(strategy: SearchStrategy) -> SearchStrategy:
+    """A search that keeps its plans under break constraints. With OR-Tools 9.15,
+    iterated local search returned no plan at all on generated instances with
+    breaks (plain local search found one), and the global cheapest insertions
+    found no first plan; local cheapest insertion and guided local search do."""
+    first = "LOCAL_CHEAPEST_INSERTION" if strategy.first_solution in _GLOBAL_INSERTIONS else strategy.first_solution
+    return replace(strategy, first_solution=first, metaheuristic="GUIDED_LOCAL_SEARCH", iterated_local_search=False)
+
+
 # Operators that cost more time than they return within a budget of seconds
 # (measured: with them, each ILS step's local search is about three times slower).
 _SLOW_OPERATORS = (
@@ -97,6 +111,8 @@ _SLOW_OPERATORS = (
 def solve(problem: Problem, strategy: SearchStrategy = DEFAULT_STRATEGY) -> Solution:
     """Plan tours within problem.time_budget_s (wall clock, model building included)."""
     started = time.monotonic()
+    if any(v.breaks is not None for v in problem.vehicles):
+        strategy = with_breaks(strategy)
     deadline = started + problem.time_budget_s
     fixed_jobs = frozenset(ref.job_id for p in problem.fixed_prefixes for ref in p.stops)
     eligibility = check_eligibility(problem, exempt=fixed_jobs)
@@ -225,6 +241,13 @@ class _RoutingModel:
                 self.node_location.append(problem.location_index[stop.location_id])
                 self.node_service.append(stop.service_s)
                 self.node_visit.append((job, kind))
+        self.reload_vehicle: dict[int, int] = {}  # reload node -> its vehicle
+        for v, vehicle in enumerate(vehicles):
+            for _ in range(vehicle.max_trips - 1):
+                self.reload_vehicle[len(self.node_location)] = v
+                self.node_location.append(problem.location_index[vehicle.start_location_id])
+                self.node_service.append(vehicle.reload_s)
+                self.node_visit.append(None)
         starts = [depot_node[v.start_location_id] for v in vehicles]
         ends = [depot_node[v.end_location_id] for v in vehicles]
         self.manager = pywrapcp.RoutingIndexManager(len(self.node_location), len(vehicles), starts, ends)
@@ -234,6 +257,7 @@ class _RoutingModel:
         for measure in ("weight_kg", "volume_l"):
             self._add_load(measure)
         self._add_jobs(allowed, fixed_jobs)
+        self._add_reloads()
 
     def index(self, ref: StopRef) -> int:
         return self.manager.NodeToIndex(self.stop_node[ref])
@@ -279,6 +303,7 @@ class _RoutingModel:
             per_second = _cost_units(vehicle.cost_per_hour) // 3600
             if per_second:
                 self.time.SetSpanCostCoefficientForVehicle(per_second, v)
+        self._add_breaks()
         for node, visit in enumerate(self.node_visit):
             if visit is None:
                 continue
@@ -293,6 +318,35 @@ class _RoutingModel:
                 if later.start_s > earlier.end_s + 1:
                     cumul.RemoveInterval(earlier.end_s + 1, later.start_s - 1)
 
+    def _add_breaks(self) -> None:
+        """Optional breaks (45 min by default) on the time dimension, as many as
+        the shift could need; OR-Tools then keeps at most the rule's driving time
+        (4.5 h) between two breaks, and from leaving and up to returning. That
+        counts elapsed working time (driving, service, waiting), not only driving:
+        stricter than the regulation, still legal. The driver's schedule is made
+        in `schedule`, which counts driving time only and so needs no more breaks
+        than this model has room for."""
+        routing, solver = self.routing, self.routing.solver()
+        size = routing.Size() + routing.vehicles()
+        visit = [self.node_service[self.manager.IndexToNode(i)] for i in range(size)]  # a break never splits a service
+        for v, vehicle in enumerate(self.problem.vehicles):
+            rule = vehicle.breaks
+            span = vehicle.shift.end_s - vehicle.shift.start_s
+            if vehicle.max_duration_s is not None:
+                span = min(span, vehicle.max_duration_s)
+            if rule is None or span <= rule.max_driving_s:
+                continue
+            count = math.ceil((span - rule.max_driving_s) / (rule.max_driving_s + rule.break_s))
+            breaks = [
+                solver.FixedDurationIntervalVar(vehicle.shift.start_s, vehicle.shift.end_s - rule.break_s,
+                                                rule.break_s, True, f"break {vehicle.id} {k}")
+                for k in range(count)
+            ]
+            for earlier, later in zip(breaks, breaks[1:]):
+                solver.Add(later.StartsAfterEnd(earlier))  # no two orders of the same breaks
+            self.time.SetBreakIntervalsOfVehicle(breaks, v, visit)
+            self.time.SetBreakDistanceDurationOfVehicle(rule.max_driving_s, rule.break_s, v)
+
     # --- loads ---------------------------------------------------------------
 
     def _add_load(self, measure: str) -> None:
@@ -302,6 +356,9 @@ class _RoutingModel:
         mixed, the start load must equal the deliveries still to come."""
         jobs = [j for j in self.jobs if getattr(j, measure) > 0]
         if not jobs:
+            return
+        if self.reload_vehicle:
+            self._add_load_with_reloads(measure, jobs)
             return
         kinds = {j.kind for j in jobs}
         amount = {j.id: _quantity_units(getattr(j, measure)) for j in jobs}
@@ -339,6 +396,66 @@ class _RoutingModel:
             start = self.routing.Start(v)
             solver.Add(load.CumulVar(start) == remaining.CumulVar(start))
 
+    def _add_load_with_reloads(self, measure: str, jobs: Sequence[Job]) -> None:
+        """On board = shipments riding (S) + single deliveries still to drop on
+        this trip (R) + single pickups collected on this trip. The load dimension
+        counts all of it and may jump at a reload (its slack, free only there) to
+        anything from S plus the next trip's deliveries up to the capacity: a
+        reload unloads the trip's pickups and loads the next trip's deliveries,
+        while shipments stay on board. R counts down to zero at every reload and
+        at the end, so its value after a reload is that trip's deliveries."""
+        routing, solver = self.routing, self.routing.solver()
+        amount = {j.id: _quantity_units(getattr(j, measure)) for j in jobs}
+        ceiling = sum(amount.values()) * 2
+        capacities = [
+            _capacity_units(getattr(v, "capacity_kg" if measure == "weight_kg" else "capacity_l"), ceiling)
+            for v in self.problem.vehicles
+        ]
+        n = len(self.node_location)
+        on_board, to_drop, riding = [0] * n, [0] * n, [0] * n
+        for node, visit in enumerate(self.node_visit):
+            if visit is None or visit[0].id not in amount:
+                continue
+            job, kind = visit
+            change = amount[job.id] if kind is StopKind.PICKUP else -amount[job.id]
+            on_board[node] = change
+            if job.kind is JobKind.DELIVERY:
+                to_drop[node] = change
+            elif job.kind is JobKind.SHIPMENT:
+                riding[node] = change
+        for node in self.reload_vehicle:
+            on_board[node] = -ceiling  # the slack brings it back up to the new load
+
+        def dimension(name: str, transits: list[int], slack: int, fix_start: bool) -> pywrapcp.RoutingDimension:
+            callback = routing.RegisterUnaryTransitVector(transits)
+            routing.AddDimensionWithVehicleCapacity(callback, slack, capacities, fix_start, name)
+            found = routing.GetDimensionOrDie(name)
+            if slack:
+                for index in range(routing.Size()):
+                    if self.manager.IndexToNode(index) not in self.reload_vehicle:
+                        found.SlackVar(index).SetValue(0)
+            return found
+
+        delivers = any(to_drop)
+        load = dimension(f"load_{measure}", on_board, 2 * ceiling, not delivers)
+        drop = dimension(f"load_{measure}_to_deliver", to_drop, ceiling, False) if delivers else None
+        ride = dimension(f"load_{measure}_riding", riding, 0, True) if any(riding) else None
+        if drop is not None:
+            for v in range(len(self.problem.vehicles)):
+                drop.CumulVar(routing.End(v)).SetValue(0)
+                start = routing.Start(v)
+                solver.Add(load.CumulVar(start) == drop.CumulVar(start))
+        for node in self.reload_vehicle:
+            index = self.manager.NodeToIndex(node)
+            if drop is not None:
+                drop.CumulVar(index).SetValue(0)  # the trip's deliveries are done
+            if drop is None and ride is None:
+                continue  # only pickups: empty after a reload, any load above is merely cautious
+            after = load.CumulVar(index) + load.SlackVar(index) - ceiling
+            needed = (ride.CumulVar(index) if ride is not None else 0) + (
+                drop.SlackVar(index) if drop is not None else 0)
+            solver.Add(after >= needed)
+
     # --- jobs ----------------------------------------------------------------
 
     def _add_jobs(self, allowed: dict[str, tuple[int, ...]], fixed_jobs: frozenset[str]) -> None:
@@ -364,6 +481,13 @@ class _RoutingModel:
             share = max(1, penalty // len(indexes)) if penalty else 0
             for idx in indexes:
                 routing.AddDisjunction([idx], share)
+
+    def _add_reloads(self) -> None:
+        """A reload is optional and free to leave out; only its vehicle may make it."""
+        for node, v in self.reload_vehicle.items():
+            index = self.manager.NodeToIndex(node)
+            self.routing.VehicleVar(index).SetValues([-1, v])
+            self.routing.AddDisjunction([index], 0)
 
     # --- solving -------------------------------------------------------------
 
@@ -406,17 +530,34 @@ class _RoutingModel:
         tours = []
         served: set[str] = set()
         for v, vehicle in enumerate(self.problem.vehicles):
-            visits = []
+            visits: list[Visit] = []
             idx = assignment.Value(routing.NextVar(routing.Start(v)))
             while not routing.IsEnd(idx):
-                visit = self.node_visit[manager.IndexToNode(idx)]
-                assert visit is not None
-                visits.append(visit)
-                served.add(visit[0].id)
+                node = manager.IndexToNode(idx)
+                visit = self.node_visit[node]
+                if node in self.reload_vehicle:
+                    visits.append((None, StopKind.RELOAD))
+                else:
+                    assert visit is not None
+                    visits.append(visit)
+                    served.add(visit[0].id)
                 idx = assignment.Value(routing.NextVar(idx))
+            visits = _without_idle_reloads(visits)
             if not visits:
                 continue
             departure = assignment.Value(self.time.CumulVar(routing.Start(v)))
             tours.append(build_tour(self.problem, vehicle, visits, departure))
         left_out = [j for j in self.jobs if j.id not in served]
         return tuple(tours), left_out
+
+
+def _without_idle_reloads(visits: Sequence[Visit]) -> list[Visit]:
+    """Reloads that begin or end no trip (first, last, twice in a row) do nothing but cost time."""
+    kept: list[Visit] = []
+    for visit in visits:
+        if visit[0] is None and (not kept or kept[-1][0] is None):
+            continue
+        kept.append(visit)
+    while kept and kept[-1][0] is None:
+        kept.pop()
+    return kept
