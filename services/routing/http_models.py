@@ -29,12 +29,16 @@ class VehicleIn(RequestModel):
     shift_end: time | None = Field(None, description="Local time (Europe/Berlin) on the planning day.")
     driver_id: str | None = Field(None, max_length=100)
     cost_per_km_cents: int | None = Field(None, ge=0)
+    breaks: bool | None = Field(None, description="Plan driver breaks after Regulation (EC) 561/2006 (45 min "
+                                                  "after at most 4.5 h of driving); default: as the fleet has it.")
+    max_trips: int | None = Field(None, ge=1, le=4, description="Trips a day, reloading at the hub between them; "
+                                                               "default: as the fleet has it (one).")
 
     def asked(self) -> VehicleAsked:
         return VehicleAsked(
             self.vehicle_id, self.name, self.max_weight_kg, self.max_volume_l,
             None if self.temperature_classes is None else tuple(self.temperature_classes),
-            self.shift_start, self.shift_end, self.driver_id, self.cost_per_km_cents)
+            self.shift_start, self.shift_end, self.driver_id, self.cost_per_km_cents, self.breaks, self.max_trips)
 
 
 class PlanIn(RequestModel):

@@ -239,3 +239,19 @@ def test_schemas_generate_check_fails_naming_the_stale_module(copies, monkeypatc
     generated = runner.invoke(main, ["schemas", "generate"])
     assert generated.exit_code == 0 and "pickup.py" in generated.output
     assert runner.invoke(main, ["schemas", "generate", "--check"]).exit_code == 0
+
+
+def test_a_record_stored_before_its_optional_fields_were_added_still_reads():
+    """Read models keep records as dicts (JSON in Redis): a field added later with a default
+    of null or an empty list reads as that default; a field without a default stays required."""
+    tour = records.PlannedTour(tour_id="t-1", vehicle_id="van-1", stops=[], distance_km=1.5, duration_s=60,
+                               empty_km=0.0, load_factor=0.0)
+    stored = {k: v for k, v in tour.to_avro().items() if k != "breaks"}
+    assert records.PlannedTour.from_avro(stored) == tour and tour.breaks == []
+    van = records.Vehicle(vehicle_id="van-1", max_weight_g=1, max_volume_ml=1, temperature_classes=[],
+                          shift=records.TimeWindow(start=datetime(2031, 7, 16, 4, tzinfo=timezone.utc),
+                                                   end=datetime(2031, 7, 16, 14, tzinfo=timezone.utc)))
+    older = {k: v for k, v in van.to_avro().items() if k not in ("break_after_s", "break_s", "max_trips", "reload_s")}
+    assert records.Vehicle.from_avro(older) == van
+    with pytest.raises(KeyError):
+        records.PlannedTour.from_avro({k: v for k, v in stored.items() if k != "duration_s"})

@@ -6,6 +6,7 @@ with a reload still passes the independent checker."""
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 from datetime import date, time
 
@@ -75,7 +76,7 @@ def test_a_reload_is_a_depot_stop_and_the_plan_carries_its_cost():
     assert check_solution(problem, plan_as_solution(problem, inp.reference, event.tours, event.dropped)) == []
 
 
-def test_a_break_is_not_a_stop_of_the_event_but_its_time_is_in_the_etas():
+def test_a_break_is_listed_with_the_tour_not_as_a_stop_and_consumers_can_recheck_it():
     inp = one_direct_shipment()
     problem = inp.problem
     vehicle, job = problem.vehicles[0], problem.jobs[0]
@@ -93,8 +94,18 @@ def test_a_break_is_not_a_stop_of_the_event_but_its_time_is_in_the_etas():
                    cost=tour.cost + 0.75 * vehicle.cost_per_hour)
     solution = Solution(SolveStatus.SOLVED, (tour,), (), tour.distance_m, tour.empty_distance_m, tour.load_factor,
                         tour.cost, tour.cost, 0.1)
-    assert check_solution(replace(problem, vehicles=(replace(vehicle, breaks=BreakRule()),)), solution) == []
-    [planned] = published(inp, solution).tours
+    with_breaks = replace(problem, vehicles=(replace(vehicle, breaks=BreakRule()),))
+    assert check_solution(with_breaks, solution) == []
+    event = published(inp, solution)
+    [planned] = event.tours
     assert [s.kind for s in planned.stops] == ["DEPOT", "PICKUP", "DELIVERY", "DEPOT"]
     assert planned.stops[2].eta == inp.instant(later[0].arrival_s)
     assert planned.duration_s == tour.duration_s
+    assert [(b.place_id, b.starts_at, b.ends_at) for b in planned.breaks] == [
+        (pickup.location_id, inp.instant(rest.service_start_s), inp.instant(rest.departure_s))]
+    # The plan's view (stored as JSON) shows it; the published plan, breaks put back, passes the checker.
+    view = json.loads(json.dumps(answered_view(None, event)))
+    assert view["tours"][0]["breaks"] == [{"place_id": pickup.location_id,
+                                           "starts_at": inp.instant(rest.service_start_s).isoformat(),
+                                           "ends_at": inp.instant(rest.departure_s).isoformat()}]
+    assert check_solution(with_breaks, plan_as_solution(with_breaks, inp.reference, event.tours)) == []

@@ -184,7 +184,12 @@ class Generator:
             ann = self.annotation(f["type"], mod)
             default = self.default(f["type"], f["default"], mod) if "default" in f else ""
             lines.append(f"    {fname}: {ann}{default}")
-            readers.append(f"            {fname}={self.reader(f['type'], f'r[{_q(fname)}]', mod)},")
+            # A field that may be absent reads as its default: a record stored before the field
+            # was added (a dict in Redis, say) still reads.
+            value = f"r[{_q(fname)}]"
+            if "default" in f and f["default"] in (None, [], {}):
+                value = f"r.get({_q(fname)})" if f["default"] is None else f"r.get({_q(fname)}, {f['default']!r})"
+            readers.append(f"            {fname}={self.reader(f['type'], value, mod)},")
             writers.append(f"            {_q(fname)}: {self.writer(f['type'], f'self.{fname}', mod)},")
         lines += ["", "    @classmethod", f"    def from_avro(cls, r: dict[str, Any]) -> {name}:",
                   "        return cls(", *readers, "        )", "",

@@ -109,6 +109,9 @@ class VehicleSeed:
     cost_per_km_cents: int
     cost_per_hour_cents: int
     fixed_cents: int
+    breaks: bool = False   # driver breaks after Regulation (EC) 561/2006 planned
+    max_trips: int = 1     # more: back to the hub to reload and out again
+    reload_minutes: int = 15
 
 
 @dataclass(frozen=True)
@@ -281,6 +284,8 @@ def _load_region(name: str) -> Region:
             temperatures=tuple(v["temperatures"]), shift_start=time.fromisoformat(v["shift"][0]),
             shift_end=time.fromisoformat(v["shift"][1]), cost_per_km_cents=v["cost_per_km_cents"],
             cost_per_hour_cents=v["cost_per_hour_cents"], fixed_cents=v["fixed_cents"],
+            breaks=bool(v.get("breaks", False)), max_trips=int(v.get("max_trips", 1)),
+            reload_minutes=int(v.get("reload_minutes", 15)),
         )
         for v in doc.get("fleet", ())
     )

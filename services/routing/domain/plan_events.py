@@ -5,8 +5,8 @@
 
 Every tour runs from the hub back to the hub; its stops carry the ETA (UTC) and
 the load on board after the stop. A reload between two trips is a DEPOT stop at
-the hub; a driver's break is not a stop of the event (its time is in the ETAs
-after it). The plan's cost in euros is `cost_eur`, each tour's in
+the hub; a driver's break is not a stop but listed in the tour's `breaks` (the
+ETAs after it allow for it). The plan's cost in euros is `cost_eur`, each tour's in
 `tour_costs_eur` (by tour id). The solver's
 precise reasons for leaving a job out map onto the event's coarser DropReason,
 with the solver's words kept in `detail`.
@@ -110,7 +110,9 @@ def planned_tour(plan_id: str, inp: PlanningInput, tour: Tour, stranded: frozens
     return records.PlannedTour(
         tour_id=tour_id(plan_id, tour.vehicle_id), vehicle_id=tour.vehicle_id, stops=stops,
         distance_km=tour.distance_m / 1000, duration_s=tour.duration_s, empty_km=tour.empty_distance_m / 1000,
-        load_factor=round(tour.load_factor, 6))
+        load_factor=round(tour.load_factor, 6),
+        breaks=[records.DriverBreak(place_id=b.location_id, starts_at=inp.instant(b.service_start_s),
+                                    ends_at=inp.instant(b.departure_s)) for b in tour.breaks])
 
 
 def dropped_jobs(inp: PlanningInput, solution: Solution) -> list[records.DroppedJob]:
@@ -199,6 +201,8 @@ def _tour(problem: Problem, reference: datetime, published_tour: records.Planned
     kg = sum(j.weight_kg for j in jobs if j.kind is JobKind.DELIVERY)  # loaded at the start depot
     litres = sum(j.volume_l for j in jobs if j.kind is JobKind.DELIVERY)
     stops: list[ScheduledStop] = []
+    breaks = sorted((int(round((b.starts_at - reference).total_seconds())),
+                     int(round((b.ends_at - reference).total_seconds())), b.place_id) for b in published_tour.breaks)
     last = len(published) - 1
     for i, stop in enumerate(published):
         arrival = int(round((stop.eta - reference).total_seconds()))
@@ -217,6 +221,11 @@ def _tour(problem: Problem, reference: datetime, published_tour: records.Planned
         if i == last and i > 0:
             parts.append((StopKind.END, None))
         for n, (kind, job) in enumerate(parts):
+            if n and breaks and breaks[0][2] == place and breaks[0][0] <= arrival + 1:
+                # A rest between two jobs at one place (one stop for the driver): the next job waits for it.
+                start, end, _ = breaks.pop(0)
+                stops.append(ScheduledStop(StopKind.BREAK, place, None, start, start, end, kg, litres))
+                arrival = max(arrival, end)
             if job is None:
                 if kind is StopKind.END:
                     kg = litres = 0.0
@@ -234,7 +243,20 @@ def _tour(problem: Problem, reference: datetime, published_tour: records.Planned
                 kg, litres = stop.load_g / 1000, stop.load_ml / 1000  # as published
             stops.append(ScheduledStop(kind, place, job.id if job else None, arrival, start, departure, kg, litres))
             arrival = departure  # the next part is at the same place
+    stops = _with_breaks(stops, breaks)
     distance_m = int(round(published_tour.distance_km * 1000))
     return Tour(vehicle.id, tuple(stops), distance_m, published_tour.duration_s,
                 int(round(published_tour.empty_km * 1000)), published_tour.load_factor,
                 tour_cost(vehicle, distance_m, published_tour.duration_s))
+
+
+def _with_breaks(stops: list[ScheduledStop], breaks: Sequence[tuple[int, int, str]]) -> list[ScheduledStop]:
+    """The published breaks (start, end, place) put back among the stops: each before
+    the first stop the van reaches once the break is over."""
+    merged = list(stops)
+    for start, end, place in sorted(breaks):
+        at = next((i for i, s in enumerate(merged) if i > 0 and s.kind is not StopKind.BREAK and s.arrival_s >= end),
+                  len(merged) - 1)
+        before = merged[at - 1]
+        merged.insert(at, ScheduledStop(StopKind.BREAK, place, None, start, start, end, before.load_kg, before.load_l))
+    return merged

@@ -26,7 +26,8 @@ from nahnetz.kit.errors import Unprocessable
 from nahnetz.records import Depot, GeoPoint, TemperatureClass, TimeWindow, Vehicle
 from nahnetz.regions import Region, VehicleSeed
 
-from .fleet import fleet_vehicle, local_instant, money, unique_ids_problem, vehicle_problems
+from .fleet import (EU_BREAK_S, EU_DRIVING_BEFORE_BREAK_S, fleet_vehicle, local_instant, money, unique_ids_problem,
+                    vehicle_problems)
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,8 @@ class VehicleAsked:
     shift_end: time | None = None
     driver_id: str | None = None
     cost_per_km_cents: int | None = None
+    breaks: bool | None = None   # driver breaks after Regulation (EC) 561/2006
+    max_trips: int | None = None
 
 
 @dataclass(frozen=True)
@@ -130,14 +133,18 @@ def _vehicle(given: VehicleAsked, day: date, fleet: dict[str, VehicleSeed]) -> V
         "max_volume_ml": None if given.max_volume_l is None else int(round(given.max_volume_l * 1000)),
         "temperature_classes": (None if given.temperature_classes is None
                                 else [TemperatureClass(t) for t in given.temperature_classes]),
+        "max_trips": given.max_trips,
     }
+    # Breaks asked for or not (False: none planned, whatever the fleet says); None keeps the fleet's.
+    breaks = {} if given.breaks is None else {"break_after_s": EU_DRIVING_BEFORE_BREAK_S if given.breaks else None,
+                                              "break_s": EU_BREAK_S if given.breaks else None}
     start = None if given.shift_start is None else local_instant(day, given.shift_start)
     end = None if given.shift_end is None else local_instant(day, given.shift_end)
     seed = fleet.get(given.vehicle_id)
     if seed is not None:
         vehicle = fleet_vehicle(seed, day)
         shift = TimeWindow(start=start or vehicle.shift.start, end=end or vehicle.shift.end)
-        return replace(vehicle, shift=shift, **{k: v for k, v in changes.items() if v is not None})
+        return replace(vehicle, shift=shift, **{k: v for k, v in changes.items() if v is not None}, **breaks)
     missing = [name for name, value in (("max_weight_kg", changes["max_weight_g"]),
                                         ("max_volume_l", changes["max_volume_ml"]),
                                         ("temperature_classes", changes["temperature_classes"]),
@@ -146,4 +153,4 @@ def _vehicle(given: VehicleAsked, day: date, fleet: dict[str, VehicleSeed]) -> V
     if missing:
         raise Unprocessable(f"vehicle {given.vehicle_id} is not in the fleet; it needs {', '.join(missing)}")
     return Vehicle(vehicle_id=given.vehicle_id, shift=TimeWindow(start=start, end=end),
-                   **{k: v for k, v in changes.items() if v is not None})
+                   **{k: v for k, v in changes.items() if v is not None}, **breaks)

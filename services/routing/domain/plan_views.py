@@ -73,4 +73,6 @@ def _tour(tour: PlannedTour, cost_eur: float | None) -> dict[str, Any]:
     """The tour as the API shows it, with its cost in euros (None for plans from before costs were carried)."""
     document = tour.to_avro()
     return {**document, "cost_eur": cost_eur,
-            "stops": [{**s, "eta": s["eta"].isoformat(), "kind": str(s["kind"])} for s in document["stops"]]}
+            "stops": [{**s, "eta": s["eta"].isoformat(), "kind": str(s["kind"])} for s in document["stops"]],
+            "breaks": [{**b, "starts_at": b["starts_at"].isoformat(), "ends_at": b["ends_at"].isoformat()}
+                       for b in document["breaks"]]}

@@ -47,11 +47,11 @@ from .consolidation import (
     point_service_s,
     shop_service_s,
 )
-from .fleet import cents, local_instant, local_midnight, vehicle_problems
+from .fleet import EU_BREAK_S, cents, local_instant, local_midnight, vehicle_problems
 from .replanning import TourProgress
 from .shipments import LeftOut, Place, ServiceTimes, ShipmentRecord, UtcWindow
-from .solver import (DropReason, FixedPrefix, Job, JobKind, Location, Problem, Solution, SolveStatus, Stop,
-                     StopKind, StopRef, TemperatureClass, TimeWindow, TravelMatrix, Vehicle)
+from .solver import (DEFAULT_RELOAD_S, BreakRule, DropReason, FixedPrefix, Job, JobKind, Location, Problem, Solution,
+                     SolveStatus, Stop, StopKind, StopRef, TemperatureClass, TimeWindow, TravelMatrix, Vehicle)
 
 
 class PlanningError(ValueError):
@@ -224,6 +224,9 @@ class _Builder:
             temperatures=frozenset(TemperatureClass(t) for t in record.temperature_classes),
             cost_per_km=(cents(record.cost_per_km) or 0) / 100, cost_per_hour=(cents(record.cost_per_hour) or 0) / 100,
             fixed_cost=(cents(record.fixed_cost) or 0) / 100,
+            breaks=None if record.break_after_s is None else BreakRule(
+                record.break_after_s, record.break_s or EU_BREAK_S),
+            max_trips=record.max_trips or 1, reload_s=DEFAULT_RELOAD_S if record.reload_s is None else record.reload_s,
         )
 
 

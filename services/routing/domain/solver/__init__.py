@@ -11,12 +11,12 @@
 """
 
 from .checker import Violation, check_solution, recompute_distance
-from .model import (BreakRule, DroppedJob, DropReason, FixedPrefix, Job, JobKind, Location, Problem, ScheduledStop,
+from .model import (DEFAULT_RELOAD_S, BreakRule, DroppedJob, DropReason, FixedPrefix, Job, JobKind, Location, Problem, ScheduledStop,
                     Solution, SolveStatus, Stop, StopKind, StopRef, TemperatureClass, TimeWindow, Tour,
                     TravelMatrix, Vehicle)
 from .solve import DEFAULT_STRATEGY, PORTFOLIO, SearchStrategy, best_of, solve, solve_in_pool
 
-__all__ = ["DEFAULT_STRATEGY", "PORTFOLIO", "BreakRule", "DropReason", "DroppedJob", "FixedPrefix", "Job", "JobKind",
+__all__ = ["DEFAULT_RELOAD_S", "DEFAULT_STRATEGY", "PORTFOLIO", "BreakRule", "DropReason", "DroppedJob", "FixedPrefix", "Job", "JobKind",
            "Location", "Problem", "ScheduledStop", "SearchStrategy", "Solution", "SolveStatus", "Stop",
            "StopKind", "StopRef", "TemperatureClass", "TimeWindow", "Tour", "TravelMatrix", "Vehicle",
            "Violation", "best_of", "check_solution", "recompute_distance", "solve", "solve_in_pool"]

@@ -148,6 +148,9 @@ class Job:
             yield StopKind.DELIVERY, self.delivery
 
 
+DEFAULT_RELOAD_S = 900  # unloading what was collected, loading the next trip: 15 min
+
+
 @dataclass(frozen=True)
 class BreakRule:
     """EU driving time (Regulation (EC) No 561/2006, art. 7): after at most
@@ -176,7 +179,7 @@ class Vehicle:
     fixed_cost: float = 0.0
     breaks: BreakRule | None = None  # None: no driver breaks planned
     max_trips: int = 1  # more: the vehicle may come back to its start depot to reload and go out again
-    reload_s: int = 900  # a reload's time at the depot
+    reload_s: int = DEFAULT_RELOAD_S  # a reload's time at the depot
 
     def __post_init__(self) -> None:
         if self.max_trips < 1:

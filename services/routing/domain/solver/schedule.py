@@ -42,13 +42,28 @@ class _Row:
     departure_s: int
 
 
-def build_tour(problem: Problem, vehicle: Vehicle, visits: Sequence[Visit], departure_s: int) -> Tour:
+@dataclass(frozen=True)
+class SolverTimes:
+    """The optimiser's own timing of a tour: when each visit's service starts, and
+    when its breaks start (each lasts the rule's break time)."""
+
+    service_starts: tuple[int, ...]
+    end_s: int   # back at the end depot
+    break_starts: tuple[int, ...]
+
+
+def build_tour(problem: Problem, vehicle: Vehicle, visits: Sequence[Visit], departure_s: int,
+               solver_times: SolverTimes | None = None) -> Tour:
     stops = [_stop(vehicle, job, kind) for job, kind in visits]
     if vehicle.breaks is None:
         rows = _rows(vehicle, visits, stops, _leave_later(vehicle, stops, _forward_times(problem, vehicle, stops,
                                                                                           departure_s)))
     else:
-        rows = _with_breaks(problem, vehicle, [kind for _, kind in visits], stops, departure_s, vehicle.breaks)
+        kinds = [kind for _, kind in visits]
+        rows, feasible = _with_breaks(problem, vehicle, kinds, stops, departure_s, vehicle.breaks)
+        if not feasible and solver_times is not None:
+            # Breaks at stops and in lay-bys both missed here: the optimiser's breaks hold by its model.
+            rows = _rows_of_solver(problem, vehicle, kinds, stops, departure_s, solver_times, vehicle.breaks)
     after_visit = _loads(visits)
     scheduled: list[ScheduledStop] = []
     for row in rows:
@@ -163,8 +178,9 @@ def _leave_later(
 
 
 def _with_breaks(problem: Problem, vehicle: Vehicle, kinds: Sequence[StopKind], stops: Sequence[Stop],
-                 departure_s: int, rule: BreakRule) -> list[_Row]:
-    """The schedule with breaks, leaving as late as keeps it feasible and its end."""
+                 departure_s: int, rule: BreakRule) -> tuple[list[_Row], bool]:
+    """The schedule with breaks, leaving as late as keeps it feasible and its end;
+    whether one was found that keeps every window, the shift and the driving time."""
     first = None
     for forward in (_forward_with_breaks, _forward_breaking_on_the_road):
         rows, feasible = forward(problem, vehicle, kinds, stops, departure_s, rule)
@@ -186,8 +202,37 @@ def _with_breaks(problem: Problem, vehicle: Vehicle, kinds: Sequence[StopKind], 
                 low = middle
             else:
                 high = middle - 1
-        return forward(problem, vehicle, kinds, stops, low, rule)[0] if low != departure_s else rows
-    return first  # the checker will say why; never invent a better time
+        return (forward(problem, vehicle, kinds, stops, low, rule)[0] if low != departure_s else rows), True
+    return first or [], False  # the checker will say why; never invent a better time
+
+
+def _rows_of_solver(problem: Problem, vehicle: Vehicle, kinds: Sequence[StopKind], stops: Sequence[Stop],
+                    departure_s: int, times: SolverTimes, rule: BreakRule) -> list[_Row]:
+    """The schedule as the optimiser timed it. Each break goes on the leg during
+    which it starts; the van drives first, rests (on the road if the leg is not
+    done), drives on and waits at the stop, so every stretch between breaks drives
+    no longer than the optimiser's elapsed time, which its model bounds."""
+    places = [vehicle.start_location_id] + [s.location_id for s in stops] + [vehicle.end_location_id]
+    rows = [_Row(StopKind.START, None, places[0], departure_s, departure_s, departure_s)]
+    breaks = sorted(b for b in times.break_starts if b >= departure_s)
+    t = departure_s
+    for i, (here, there) in enumerate(zip(places, places[1:])):
+        left = problem.duration_s(here, there)
+        # The next service start as the optimiser has it, or its return to the end depot.
+        due = times.service_starts[i] if i < len(stops) else times.end_s
+        while breaks and breaks[0] < due:
+            start = max(breaks.pop(0), t)
+            left -= min(left, start - t)
+            rows.append(_Row(StopKind.BREAK, None, there, start, start, start + rule.break_s))
+            t = start + rule.break_s
+        arrival = t + left
+        if i == len(stops):
+            rows.append(_Row(StopKind.END, None, there, arrival, arrival, arrival))
+            break
+        start = max(arrival, due)
+        t = start + stops[i].service_s
+        rows.append(_Row(kinds[i], i, there, arrival, start, t))
+    return rows
 
 
 def _forward_breaking_on_the_road(problem: Problem, vehicle: Vehicle, kinds: Sequence[StopKind],

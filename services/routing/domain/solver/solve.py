@@ -35,7 +35,7 @@ from .model import (
     Tour,
 )
 from .precheck import check_eligibility
-from .schedule import Visit, build_tour
+from .schedule import SolverTimes, Visit, build_tour
 
 COST_UNITS_PER_EURO = 100_000  # a thousandth of a cent: cost per metre stays integral
 REQUIRED_PENALTY_EUR = 1_000_000.0  # above any tour cost: a required job is only left out if it cannot fit
@@ -327,6 +327,7 @@ class _RoutingModel:
         in `schedule`, which counts driving time only and so needs no more breaks
         than this model has room for."""
         routing, solver = self.routing, self.routing.solver()
+        self.breaks: dict[int, list[pywrapcp.IntervalVar]] = {}
         size = routing.Size() + routing.vehicles()
         visit = [self.node_service[self.manager.IndexToNode(i)] for i in range(size)]  # a break never splits a service
         for v, vehicle in enumerate(self.problem.vehicles):
@@ -344,6 +345,7 @@ class _RoutingModel:
             ]
             for earlier, later in zip(breaks, breaks[1:]):
                 solver.Add(later.StartsAfterEnd(earlier))  # no two orders of the same breaks
+            self.breaks[v] = breaks
             self.time.SetBreakIntervalsOfVehicle(breaks, v, visit)
             self.time.SetBreakDistanceDurationOfVehicle(rule.max_driving_s, rule.break_s, v)
 
@@ -530,34 +532,37 @@ class _RoutingModel:
         tours = []
         served: set[str] = set()
         for v, vehicle in enumerate(self.problem.vehicles):
-            visits: list[Visit] = []
+            visits: list[tuple[Visit, int]] = []   # with its service start as timed here
             idx = assignment.Value(routing.NextVar(routing.Start(v)))
             while not routing.IsEnd(idx):
                 node = manager.IndexToNode(idx)
                 visit = self.node_visit[node]
                 if node in self.reload_vehicle:
-                    visits.append((None, StopKind.RELOAD))
+                    visit = (None, StopKind.RELOAD)
                 else:
                     assert visit is not None
-                    visits.append(visit)
                     served.add(visit[0].id)
+                visits.append((visit, assignment.Value(self.time.CumulVar(idx))))
                 idx = assignment.Value(routing.NextVar(idx))
             visits = _without_idle_reloads(visits)
             if not visits:
                 continue
             departure = assignment.Value(self.time.CumulVar(routing.Start(v)))
-            tours.append(build_tour(self.problem, vehicle, visits, departure))
+            times = SolverTimes(tuple(start for _, start in visits), assignment.Value(self.time.CumulVar(idx)),
+                                tuple(assignment.StartValue(b) for b in self.breaks.get(v, ())
+                                      if assignment.PerformedValue(b)))
+            tours.append(build_tour(self.problem, vehicle, [visit for visit, _ in visits], departure, times))
         left_out = [j for j in self.jobs if j.id not in served]
         return tuple(tours), left_out
 
 
-def _without_idle_reloads(visits: Sequence[Visit]) -> list[Visit]:
+def _without_idle_reloads(visits: Sequence[tuple[Visit, int]]) -> list[tuple[Visit, int]]:
     """Reloads that begin or end no trip (first, last, twice in a row) do nothing but cost time."""
-    kept: list[Visit] = []
+    kept: list[tuple[Visit, int]] = []
     for visit in visits:
-        if visit[0] is None and (not kept or kept[-1][0] is None):
+        if visit[0][0] is None and (not kept or kept[-1][0][0] is None):
             continue
         kept.append(visit)
-    while kept and kept[-1][0] is None:
+    while kept and kept[-1][0][0] is None:
         kept.pop()
     return kept
