@@ -11,21 +11,15 @@ from dataclasses import replace
 
 import pytest
 
-from services.routing.domain.solver import (BreakRule, Job, Location, Problem, Solution, SolveStatus, Stop,
-                                            StopKind, TimeWindow, Tour, TravelMatrix, Vehicle, check_solution,
+from routing_plane import plane
+from services.routing.domain.solver import (BreakRule, Job, Problem, Solution, SolveStatus, Stop,
+                                            StopKind, TimeWindow, Tour, Vehicle, check_solution,
                                             solve)
 
 H = 3600
-SPEED_MPS = 10.0  # 36 km/h: 1 km = 100 s
 RULE = BreakRule()  # 4.5 h of driving, then 45 min
 
 
-def plane(points: dict[str, tuple[float, float]]) -> tuple[tuple[Location, ...], TravelMatrix]:
-    locations = tuple(Location(name, x=x, y=y) for name, (x, y) in points.items())
-    coords = list(points.values())
-    distances = [[round(math.dist(a, b)) for b in coords] for a in coords]
-    durations = [[round(d / SPEED_MPS) for d in row] for row in distances]
-    return locations, TravelMatrix.from_rows(distances, durations)
 
 
 def problem(points, vehicles, jobs, budget=1.0) -> Problem:

@@ -9,29 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import math
 import random
 from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from services.routing.domain.solver import (DropReason, FixedPrefix, Job, JobKind, Location, Problem,
+from routing_plane import plane
+from services.routing.domain.solver import (DropReason, FixedPrefix, Job, JobKind, Problem,
                                             SearchStrategy, Solution, SolveStatus, Stop, StopKind, StopRef,
-                                            TemperatureClass, TimeWindow, TravelMatrix, Vehicle,
+                                            TemperatureClass, TimeWindow, Vehicle,
                                             check_solution, solve, solve_in_pool)
 
 H = 3600
-SPEED_MPS = 10.0  # 36 km/h: easy arithmetic, 1 km = 100 s
 AMBIENT, CHILLED, FROZEN = TemperatureClass.AMBIENT, TemperatureClass.CHILLED, TemperatureClass.FROZEN
 DAY = TimeWindow(8 * H, 18 * H)
 
 
-def plane(points: dict[str, tuple[float, float]]) -> tuple[tuple[Location, ...], TravelMatrix]:
-    locations = tuple(Location(name, x=x, y=y) for name, (x, y) in points.items())
-    coords = list(points.values())
-    distances = [[round(math.dist(a, b)) for b in coords] for a in coords]
-    durations = [[round(d / SPEED_MPS) for d in row] for row in distances]
-    return locations, TravelMatrix.from_rows(distances, durations)
 
 
 def problem(points, vehicles, jobs, fixed=(), budget=0.5) -> Problem:

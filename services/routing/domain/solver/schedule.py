@@ -212,12 +212,11 @@ def _rows_of_solver(problem: Problem, vehicle: Vehicle, kinds: Sequence[StopKind
     which it starts; the van drives first, rests (on the road if the leg is not
     done), drives on and waits at the stop, so every stretch between breaks drives
     no longer than the optimiser's elapsed time, which its model bounds."""
-    places = [vehicle.start_location_id] + [s.location_id for s in stops] + [vehicle.end_location_id]
+    places, legs, _ = _route(problem, vehicle, stops)
     rows = [_Row(StopKind.START, None, places[0], departure_s, departure_s, departure_s)]
     breaks = sorted(b for b in times.break_starts if b >= departure_s)
     t = departure_s
-    for i, (here, there) in enumerate(zip(places, places[1:])):
-        left = problem.duration_s(here, there)
+    for i, (there, left) in enumerate(zip(places[1:], legs)):
         # The next service start as the optimiser has it, or its return to the end depot.
         due = times.service_starts[i] if i < len(stops) else times.end_s
         while breaks and breaks[0] < due:
@@ -235,12 +234,17 @@ def _rows_of_solver(problem: Problem, vehicle: Vehicle, kinds: Sequence[StopKind
     return rows
 
 
+def _route(problem: Problem, vehicle: Vehicle, stops: Sequence[Stop]) -> tuple[list[str], list[int], list[int]]:
+    """The places from start to end, the driving time of each leg, and the driving left from each leg on."""
+    places = [vehicle.start_location_id] + [s.location_id for s in stops] + [vehicle.end_location_id]
+    legs = [problem.duration_s(a, b) for a, b in zip(places, places[1:])]
+    return places, legs, [sum(legs[i:]) for i in range(len(legs) + 1)]
+
+
 def _forward_breaking_on_the_road(problem: Problem, vehicle: Vehicle, kinds: Sequence[StopKind],
                                   stops: Sequence[Stop], departure_s: int, rule: BreakRule) -> tuple[list[_Row], bool]:
     """Serve as early as possible, resting the moment the driving time is used up."""
-    places = [vehicle.start_location_id] + [s.location_id for s in stops] + [vehicle.end_location_id]
-    legs = [problem.duration_s(a, b) for a, b in zip(places, places[1:])]
-    still_to_drive = [sum(legs[i:]) for i in range(len(legs) + 1)]
+    places, legs, still_to_drive = _route(problem, vehicle, stops)
     rows = [_Row(StopKind.START, None, places[0], departure_s, departure_s, departure_s)]
     feasible = True
     driven, t = 0, departure_s
@@ -271,9 +275,7 @@ def _forward_with_breaks(problem: Problem, vehicle: Vehicle, kinds: Sequence[Sto
                          departure_s: int, rule: BreakRule) -> tuple[list[_Row], bool]:
     """Serve as early as possible with breaks at stops; also whether every window,
     the shift and the driving time hold (a leg longer than the driving time cannot)."""
-    places = [vehicle.start_location_id] + [s.location_id for s in stops] + [vehicle.end_location_id]
-    legs = [problem.duration_s(a, b) for a, b in zip(places, places[1:])]
-    still_to_drive = [sum(legs[i:]) for i in range(len(legs) + 1)]
+    places, legs, still_to_drive = _route(problem, vehicle, stops)
     rows = [_Row(StopKind.START, None, places[0], departure_s, departure_s, departure_s)]
     feasible = True
     driven, t = 0, departure_s
