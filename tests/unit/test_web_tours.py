@@ -78,9 +78,14 @@ def test_the_sheet_lists_the_stops_in_order_with_address_time_parcels_and_compar
 
 def test_a_plans_tours_count_stops_without_leaving_and_returning_to_the_hub():
     plan = {"tours": [{"vehicle_id": "van-hx-1", "stops": [{}, {}, {}, {}], "distance_km": 12.0, "duration_s": 3900,
-                       "load_factor": 0.25}]}
-    assert tours.plan_rows(plan) == [{"vehicle_id": "van-hx-1", "driver_id": None, "stops": 2, "km": "12,0",
-                                      "duration": "1:05", "load": "25 %"}]
+                       "load_factor": 0.25, "cost_eur": 1234.5, "breaks": [{"place_id": "shop-1"}]},
+                      {"vehicle_id": "van-hx-2", "stops": [{}, {}, {}], "distance_km": 3.0, "duration_s": 600}]}
+    assert tours.plan_rows(plan) == [
+        {"vehicle_id": "van-hx-1", "driver_id": None, "stops": 2, "km": "12,0", "cost": "1 234,50 €", "breaks": 1,
+         "duration": "1:05", "load": "25 %"},
+        # A plan from before costs and breaks were carried.
+        {"vehicle_id": "van-hx-2", "driver_id": None, "stops": 1, "km": "3,0", "cost": "–", "breaks": 0,
+         "duration": "0:10", "load": "–"}]
     assert tours.driver_for("van-hx-1", None) == "driver-van-hx-1"
     assert tours.driver_for("van-hx-1", "drv-7") == "drv-7"
 

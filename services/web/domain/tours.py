@@ -99,6 +99,11 @@ def km(value: float | None) -> str:
     return "–" if value is None else f"{value:.1f}".replace(".", ",")
 
 
+def euros(value: float | None) -> str:
+    """A plan's euros as people read them here (plans from before costs were carried have none)."""
+    return "–" if value is None else f"{value:,.2f} €".replace(",", " ").replace(".", ",")
+
+
 def tour_row(summary: Mapping[str, Any], view: Mapping[str, Any] | None) -> dict[str, Any]:
     """A line of the day's table from the summary and (when loaded) the tour's view."""
     stops = (view or {}).get("stops") or []
@@ -150,13 +155,15 @@ def sheet_rows(tour: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def plan_rows(plan: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """A planned tour per line: vehicle, stops (without leaving and returning to the hub), km, hours."""
+    """A planned tour per line: vehicle, stops (without leaving and returning to the hub), km, euros,
+    hours, and the driver's breaks."""
     rows = []
     for tour in plan.get("tours") or []:
         minutes = round((tour.get("duration_s") or 0) / 60)
         load = tour.get("load_factor")
         rows.append({"vehicle_id": tour.get("vehicle_id"), "driver_id": tour.get("driver_id"),
                      "stops": max(0, len(tour.get("stops") or []) - 2), "km": km(tour.get("distance_km")),
+                     "cost": euros(tour.get("cost_eur")), "breaks": len(tour.get("breaks") or []),
                      "duration": f"{minutes // 60}:{minutes % 60:02d}",
                      "load": "–" if load is None else f"{load * 100:.0f} %"})
     return rows
