@@ -17,7 +17,7 @@ import subprocess
 import time
 from contextlib import nullcontext
 from datetime import datetime, timezone
-from typing import Callable, ContextManager
+from typing import Callable, ContextManager, Mapping
 
 from .config import StackConfig
 from .discovery import PlannedProcess, api_urls, assign_ports, discover, service_names
@@ -167,11 +167,13 @@ class Stack:
                 next_progress = now + 5
             time.sleep(0.25)
 
-    def child_env(self) -> dict[str, str]:
-        """What every process of the stack (and the demo) gets on top of our environment."""
+    def child_env(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+        """What every process of the stack (and the demo) gets on top of our environment
+        (`environ`: the environment `nahnetz up` ran in, when not this process's)."""
         from ..kit.settings import DEV_JWT_SECRET
 
-        env = os.environ.get("NAHNETZ_ENV") or "dev"
+        environ = os.environ if environ is None else environ
+        env = environ.get("NAHNETZ_ENV") or "dev"
         # `nahnetz simulate` moves this stack's clock through past days (never in prod).
         clock = {} if env == "prod" else {"NAHNETZ_CLOCK_FILE": str(self.config.clock_path)}
         return {
@@ -179,10 +181,10 @@ class Stack:
             "KAFKA_BOOTSTRAP": self.config.bootstrap,
             "REDIS_URL": self.redis_url,
             "NAHNETZ_ENV": env,
-            "NAHNETZ_JWT_SECRET": os.environ.get("NAHNETZ_JWT_SECRET") or DEV_JWT_SECRET,
+            "NAHNETZ_JWT_SECRET": environ.get("NAHNETZ_JWT_SECRET") or DEV_JWT_SECRET,
             "PYTHONUNBUFFERED": "1",
             # The demo drives the coming market day's tours at once; set `refuse` to try the rule.
-            "DISPATCH_EARLY_REPORTS": os.environ.get("DISPATCH_EARLY_REPORTS") or "allow",
+            "DISPATCH_EARLY_REPORTS": environ.get("DISPATCH_EARLY_REPORTS") or "allow",
             # One region for the hub, the routes and the demo.
             "NAHNETZ_REGION": self.config.region, "NAHNETZ_DEMO_REGION": self.config.region,
             "HUB_REGION": self.config.region, "ROUTING_REGION": self.config.region,

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import Mapping
 
 from ..demo.client import Platform
-from ..stack.config import project_root
-from ..stack.discovery import ServiceProcess, api_urls, assign_ports, discover
+from ..stack.config import StackConfig, project_root
+from ..stack.discovery import ServiceProcess, assign_ports, discover
+from ..stack.launcher import Stack, with_instances
 from ..stack.processes import ManagedProcess, free_port_block, process_start_ticks
 from ..stack.state import ProcessRecord, StackState
 
@@ -128,13 +129,14 @@ class EmbeddedStack:
 
     # -- restarting a process ------------------------------------------------------------
     def service_env(self, process: ServiceProcess, port: int) -> dict[str, str]:
-        """What `nahnetz up` gives a service process (see Stack.child_env and
-        ServiceProcess.env): our environment, the broker, Redis, the API URLs."""
-        state = self.state()
-        planned = assign_ports(discover(self.services_dir), self.api_base, self.worker_base)
-        return {**self.env, "KAFKA_BOOTSTRAP": state.bootstrap, "REDIS_URL": state.redis_url,
-                "NAHNETZ_ENV": "test", "NAHNETZ_JWT_SECRET": self.secret, "PYTHONUNBUFFERED": "1",
-                **api_urls(planned), **process.env(port)}
+        """What `nahnetz up` gives a service process: its environment, then what the
+        launcher adds for every process (`Stack.child_env`), then the process's own."""
+        config = StackConfig.from_env(self.env)
+        launcher = Stack(config, say=lambda _line: None)
+        launcher.planned = with_instances(assign_ports(discover(config.services_dir), config.api_port_base,
+                                                       config.worker_port_base), config, config.worker_port_base)
+        launcher.redis_url = self.state().redis_url
+        return {**self.env, **launcher.child_env(self.env), **process.env(port)}
 
     def start_again(self, name: str) -> ManagedProcess:
         """Start a stopped service process with the same command and environment, and
