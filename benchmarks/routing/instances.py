@@ -1,4 +1,4 @@
-"""Read Solomon VRPTW and Li & Lim PDPTW instances into the solver's input model.
+"""Read Solomon / Homberger VRPTW and Li & Lim PDPTW instances into the solver's input model.
 
 Distances are Euclidean in double precision. The solver gets them scaled by
 SCALE: distance rounded, travel time rounded *up*, so a plan on time with
@@ -11,19 +11,27 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from services.routing.domain.solver import Job, Location, Problem, Stop, TimeWindow, TravelMatrix, Vehicle
 
 SCALE = 1000
 
+# Where each set lives under the benchmarks folder, and its family name.
+SETS = {
+    "solomon": ("vrptw/solomon", "solomon"),
+    "homberger": ("vrptw/homberger_200", "homberger"),
+    "lilim": ("pdptw/li_lim_100", "li_lim"),
+}
+FAMILY_OF_FOLDER = {folder.rsplit("/", 1)[1]: family for folder, family in SETS.values()}
+
 
 @dataclass(frozen=True)
 class Instance:
     name: str
-    family: str  # "solomon" or "li_lim"
-    group: str  # C1, RC2, lc1, lrc2, ...
+    family: str  # "solomon", "homberger" or "li_lim"
+    group: str  # C1, RC2, C1_2, lc1, lrc2, ...
     problem: Problem
     exact: TravelMatrix  # float distances and times, times SCALE
 
@@ -34,29 +42,41 @@ class BestKnown:
     distance: float
 
 
-def find_instances(root: Path) -> list[Path]:
-    return sorted((root / "vrptw" / "solomon").glob("*.txt")) + sorted((root / "pdptw" / "li_lim_100").glob("*.txt"))
+def find_instances(root: Path, sets: tuple[str, ...] = ("solomon", "lilim")) -> list[Path]:
+    return [p for name in sets for p in sorted((root / SETS[name][0]).glob("*.txt"))]
 
 
 def read_instance(path: Path, seconds: float) -> Instance:
-    if path.parent.name == "solomon":
-        return _read_solomon(path, seconds)
-    return _read_li_lim(path, seconds)
+    family = FAMILY_OF_FOLDER.get(path.parent.name, "solomon")
+    if family == "li_lim":
+        return _read_li_lim(path, seconds)
+    return _read_solomon(path, seconds, family)
 
 
-def best_known(root: Path, instance: Instance) -> BestKnown | None:
-    if instance.family == "solomon":
-        table = json.loads((root / "vrptw" / "BKS.json").read_text())
-        entry = table.get(f"{instance.name}_distance")  # distance-first, with the fleet as given
-    else:
+def with_fixed_cost(instance: Instance, fixed_cost: float) -> Instance:
+    """The same instance where each van used costs `fixed_cost` (in distance units) on top."""
+    vehicles = tuple(replace(v, fixed_cost=fixed_cost) for v in instance.problem.vehicles)
+    return replace(instance, problem=replace(instance.problem, vehicles=vehicles))
+
+
+def best_known(root: Path, instance: Instance, objective: str = "distance") -> BestKnown | None:
+    """Solomon has distance BKS for the fleet as given; everything else is vehicles-first."""
+    if instance.family == "li_lim":
         table = json.loads((root / "pdptw" / "BKS.json").read_text())
-        entry = table.get(instance.name)  # vehicles-first
+    else:
+        table = json.loads((root / "vrptw" / "BKS.json").read_text())
+    key = instance.name
+    if instance.family == "solomon" and objective == "distance":
+        key = f"{instance.name}_distance"  # distance-first, with the fleet as given
+    entry = table.get(key)
     if entry is None:
         return None
     return BestKnown(entry["solved_with_vehicles"], entry["best_known_cost"])
 
 
 def _group(name: str) -> str:
+    if name.count("_") == 2:
+        return name.rsplit("_", 1)[0].upper()  # Homberger c1_2_4 -> C1_2
     return re.sub(r"\d\d$", "", name)
 
 
@@ -94,7 +114,7 @@ def _stop(node: int, ready: float, due: float, service: float) -> Stop:
     return Stop(f"n{node}", (TimeWindow(int(ready * SCALE), int(due * SCALE)),), int(service * SCALE))
 
 
-def _read_solomon(path: Path, seconds: float) -> Instance:
+def _read_solomon(path: Path, seconds: float, family: str = "solomon") -> Instance:
     lines = [line.split() for line in path.read_text().splitlines() if line.strip()]
     fleet_row = next(i for i, parts in enumerate(lines) if parts[0] == "NUMBER") + 1
     vehicles, capacity = int(lines[fleet_row][0]), float(lines[fleet_row][1])
@@ -106,7 +126,7 @@ def _read_solomon(path: Path, seconds: float) -> Instance:
         for r in rows[1:]
     ]
     problem, exact = _problem(path.stem, coords, vehicles, capacity, (depot[4], depot[5]), jobs, seconds)
-    return Instance(path.stem, "solomon", _group(path.stem), problem, exact)
+    return Instance(path.stem, family, _group(path.stem), problem, exact)
 
 
 def _read_li_lim(path: Path, seconds: float) -> Instance:
