@@ -97,9 +97,10 @@ def test_plan_rebuilds_schedule_loads_and_distance(root: Path):
     plan = plan_from_sequences(instance.problem, [_refs("c1", "c2"), _refs("c3")], [], "peer")
     assert check_solution(instance.problem, plan, travel=instance.exact) == []
     first = plan.tours[0]
-    # x1000: c1 reached at 3000, served 1000; c2 reached at 8000, waits for 10000.
+    # x1000: c1 3000 away, served 1000; c2 4000 further, opens at 10000: the van leaves
+    # 2000 later rather than wait there (as our own tours are timed).
     assert [(s.arrival_s, s.service_start_s, s.departure_s) for s in first.stops] == [
-        (0, 0, 0), (3000, 3000, 4000), (8000, 10000, 11000), (16000, 16000, 16000)]
+        (2000, 2000, 2000), (5000, 5000, 6000), (10000, 10000, 11000), (16000, 16000, 16000)]
     assert [s.load_kg for s in first.stops] == [9, 5, 0, 0]
     assert first.distance_m == 3000 + 4000 + 5000
     assert plan.distance_m == 12000 + 8000
