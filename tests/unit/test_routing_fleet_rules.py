@@ -79,3 +79,35 @@ def test_rules_outside_the_law_or_reason_are_named(change, words):
     van = replace(fleet_vehicle(REGION.fleet[0], DAY), **change)
     assert any(words in problem for problem in vehicle_problems(van))
     assert vehicle_problems(fleet_vehicle(REGION.fleet[0], DAY)) == []
+
+
+@pytest.mark.parametrize("orders, seed", [(20, 1), (30, 3), (40, 3)])
+def test_region_days_with_every_drivers_breaks_pass_the_checker_as_planned_and_as_published(orders, seed):
+    """Days (found by trying) where breaks at stops or in lay-bys miss a window or the
+    shift's end: the tours then take the optimiser's own break times, which hold, and
+    consumers re-check the published plan with its breaks."""
+    from benchmarks.routing.hoexter_day import DAY as GENERATED_DAY, demo_day
+    from services.routing.domain.plan_events import plan_as_solution, route_planned_fields
+    from services.routing.domain.planning import solve_in_rounds
+    from services.routing.domain.solver import check_solution, solve
+
+    hub = REGION.hub
+    depot = records.Depot(depot_id=hub.id, name=hub.name, location=records.GeoPoint(lat=hub.lat, lon=hub.lon))
+    vans = [replace(fleet_vehicle(seed_, GENERATED_DAY), break_after_s=EU_DRIVING_BEFORE_BREAK_S, break_s=EU_BREAK_S)
+            for seed_ in REGION.fleet]
+    request = new_event(records.RoutePlanRequested, producer="test", plan_id="plan-b", day=GENERATED_DAY,
+                        depot=depot, vehicles=vans, jobs=[], time_budget_s=2)
+    source = great_circle_source()
+    inp = build_problem(request, demo_day(orders=orders, seed=seed),
+                        lambda locations: asyncio.run(source.matrix(locations)))
+
+    async def here(problem):
+        return solve(problem)
+
+    final, solution = asyncio.run(solve_in_rounds(inp, here))
+    assert solution.tours and any(t.breaks for t in solution.tours)
+    assert check_solution(final.problem, solution) == []
+    fields = route_planned_fields("plan-b", GENERATED_DAY, final, solution, matrix_source="great-circle")
+    assert sum(len(t.breaks) for t in fields["tours"]) == sum(len(t.breaks) for t in solution.tours)
+    assert check_solution(final.problem, plan_as_solution(final.problem, final.reference, fields["tours"],
+                                                          fields["dropped"])) == []
