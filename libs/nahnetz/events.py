@@ -127,8 +127,13 @@ def new_event(
     }
     record = {"meta": meta, **_with_defaults(schema, {k: _plain(v) for k, v in fields.items()})}
     # Through the codec once, so the value equals what a reader gets back
-    # (defaults of nested records filled in, logical types as dates and times).
-    return cls.from_avro(codec.normalise(schema, record))
+    # (defaults of nested records filled in, logical types as dates and times);
+    # the bytes written on the way are what `encode()` returns later.
+    data, normalised = codec.encode_normalised(schema, record)
+    event = cls.from_avro(normalised)
+    if catalogue is None:
+        event.remember_encoding(data)
+    return event
 
 
 def _with_defaults(schema: Schema, fields: dict[str, Any]) -> dict[str, Any]:
@@ -155,4 +160,9 @@ def read_event(data: bytes, catalogue: SchemaCatalogue | None = None) -> EventRe
     """Decode single-object-encoded bytes into the event's generated class; raises an
     `EventDecodeError` subclass."""
     schema, record = codec.decode(data, catalogue or default_catalogue())
-    return event_class(schema.full_name).from_avro(record)
+    event = event_class(schema.full_name).from_avro(record)
+    if catalogue is None and codec.written_with(data, schema):
+        # Written with the current schema: these bytes are its encoding, and a
+        # worker forwarding or re-publishing the event need not write it again.
+        event.remember_encoding(bytes(data))
+    return event

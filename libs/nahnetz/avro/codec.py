@@ -29,20 +29,29 @@ HEADER_LEN = len(MARKER) + 8
 
 def check(schema: Schema, record: dict[str, Any]) -> None:
     """Raise `EventValidationError` naming the field when `record` does not fit."""
+    # With raise_errors, fastavro builds (and JSON-formats) an error for every union
+    # branch it tries and drops, valid records included: ask yes or no first, and
+    # for the message only when the answer is no.
+    if validate(record, schema.parsed, raise_errors=False, strict=True):
+        return
     try:
         validate(record, schema.parsed, raise_errors=True, strict=True)
     except ValidationError as exc:
         raise EventValidationError(f"{schema.name}: {exc}") from None
+    raise EventValidationError(f"{schema.name}: the record does not fit the schema")
 
 
 def normalise(schema: Schema, record: dict[str, Any]) -> dict[str, Any]:
     """The record as a reader will see it: nested defaults filled in, logical types
     (dates, times) as Python values. Validates first."""
-    check(schema, record)
-    out = io.BytesIO()
-    fastavro.schemaless_writer(out, schema.parsed, record)
-    out.seek(0)
-    return fastavro.schemaless_reader(out, schema.parsed, None)
+    return encode_normalised(schema, record)[1]
+
+
+def encode_normalised(schema: Schema, record: dict[str, Any]) -> tuple[bytes, dict[str, Any]]:
+    """(single-object encoding, the record as a reader sees it), validated: what a new
+    event needs, written once."""
+    data = encode(schema, record)
+    return data, fastavro.schemaless_reader(io.BytesIO(data[HEADER_LEN:]), schema.parsed, None)
 
 
 def encode(schema: Schema, record: dict[str, Any]) -> bytes:
@@ -67,6 +76,11 @@ def writer_of(data: bytes, catalogue: SchemaCatalogue) -> Schema:
         return catalogue.by_fingerprint(fp)
     except UnknownSchema:
         raise UnknownFingerprint(fp) from None
+
+
+def written_with(data: bytes, schema: Schema) -> bool:
+    """True when `data` (a decodable encoding) was written with `schema` itself."""
+    return data[2:HEADER_LEN] == schema.fingerprint
 
 
 def decode(data: bytes, catalogue: SchemaCatalogue) -> tuple[Schema, dict[str, Any]]:

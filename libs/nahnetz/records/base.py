@@ -45,7 +45,10 @@ class Record:
 class EventRecord(Record):
     """An event: a record whose first field is `meta` (nahnetz.common.EventMeta)."""
 
-    __slots__ = ()
+    # The event's encoding with the default catalogue, once known (written by
+    # `new_event` or read by `read_event`): events are immutable, so it stays true,
+    # and a record built or replaced by hand has none and is encoded anew.
+    __slots__ = ("_encoded",)
     if TYPE_CHECKING:
         meta: EventMeta
 
@@ -77,8 +80,16 @@ class EventRecord(Record):
         return (catalogue or default_catalogue()).get(cls.AVRO_NAME)
 
     def encode(self, catalogue: "SchemaCatalogue | None" = None) -> bytes:
+        if catalogue is None:
+            known = getattr(self, "_encoded", None)
+            if known is not None:
+                return known
         from ..avro import codec
         return codec.encode(self.schema(catalogue), self.to_avro())
+
+    def remember_encoding(self, data: bytes) -> None:
+        """Keep `data` as this event's encoding (it must be: see `new_event`, `read_event`)."""
+        object.__setattr__(self, "_encoded", data)
 
     def as_dict(self) -> dict[str, Any]:
         """The event as the plain dict fastavro writes, with its type (for logs and JSON)."""
