@@ -11,12 +11,12 @@ from typing import Any
 from redis.asyncio import Redis
 
 from nahnetz.clock import in_berlin
-from nahnetz.records import StopConsignment
+from nahnetz.records import DriverBreak, StopConsignment
 
 from . import keys
 from .domain.progress import StopStatus
 from .domain.sheet import tour_sheet
-from .domain.tours import loads, order_ids, parcels, unloads
+from .domain.tours import break_minutes, breaks_before_stops, loads, order_ids, parcels, unloads
 from .handlers.places import load_places
 from .handlers.sheet import render_sheet
 from .handlers.tours import TourState, load_tours
@@ -65,9 +65,16 @@ def tour_summary(state: TourState) -> dict[str, Any]:
     }
 
 
+def break_view(rest: DriverBreak) -> dict[str, Any]:
+    return {"place_id": rest.place_id, "starts_at": rest.starts_at.isoformat(), "ends_at": rest.ends_at.isoformat(),
+            "starts_local": in_berlin(rest.starts_at).strftime("%H:%M"),
+            "ends_local": in_berlin(rest.ends_at).strftime("%H:%M"), "minutes": break_minutes(rest)}
+
+
 def tour_view(state: TourState) -> dict[str, Any]:
     tour, progress = state.tour, state.progress
     stops = []
+    breaks, breaks_after = breaks_before_stops(tour)
     for index, (stop, done, status) in enumerate(zip(tour.stops, progress.stops, progress.statuses(tour))):
         stops.append({
             "seq": index, "kind": stop.kind.value, "place_id": stop.place_id, "name": stop.name,
@@ -79,9 +86,12 @@ def tour_view(state: TourState) -> dict[str, Any]:
             "load": [_consignment(c) for c in loads(stop)], "unload": [_consignment(c) for c in unloads(stop)],
             "load_g_after": stop.load_g, "load_ml_after": stop.load_ml,
             "status": status.value, "progress": _progress(asdict(done)),
+            # The driver's breaks that fall before this stop (the ETA allows for them).
+            "breaks_before": [break_view(b) for b in breaks[index]],
         })
     return {**tour_summary(state), "planned_distance_km": tour.planned_distance_km,
-            "planned_duration_s": tour.planned_duration_s, "stops": stops}
+            "planned_duration_s": tour.planned_duration_s, "stops": stops,
+            "breaks": [break_view(b) for b in tour.breaks], "breaks_after": [break_view(b) for b in breaks_after]}
 
 
 def _consignment(c: StopConsignment) -> dict[str, Any]:

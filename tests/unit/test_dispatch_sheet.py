@@ -116,3 +116,26 @@ def test_a_reprint_marks_the_stops_already_done():
     texts = [r["text"] for r in parsed.rows]
     assert "erledigt / done" in texts[0] and "nicht erledigt / failed" in texts[1]
     assert "erledigt" not in texts[2]
+
+
+def test_the_drivers_breaks_are_printed_where_they_fall_with_their_times_and_counted():
+    from test_dispatch_tours import DAY, dispatched, shipments, with_breaks
+    tour = dispatched(with_breaks((55, 100), (166, 196)), plan_id="plan-1", day=DAY, driver_id="driver-1",
+                      shipments=shipments(), places=places())
+    html, parsed = rendered(tour)
+    # Still five numbered stop rows (the driver ticks stops, not breaks).
+    assert [r["seq"] for r in parsed.rows] == [0, 1, 2, 3, 4]
+    breaks = re.findall(r'<tr class="break">(.*?)</tr>', html, re.S)
+    assert len(breaks) == 2
+    first, last = (" ".join(re.sub(r"<[^>]+>", " ", b).split()) for b in breaks)
+    assert "08:25–09:10" in first and "45 min" in first and "Pause" in first and "561/2006" in first
+    assert "10:16–10:46" in last and "30 min" in last
+    # The first break sits between shop B's row and the pick-up point's, the last after the hub's return.
+    assert html.index('data-seq="2"') < html.index(breaks[0]) < html.index('data-seq="3"')
+    assert html.index('data-seq="4"') < html.index(breaks[1])
+    assert re.search(r'class="breaks-total">\s*2 · 75 min', html)
+
+
+def test_a_sheet_without_breaks_prints_no_break_rows():
+    html, _ = rendered()
+    assert 'class="break"' not in html and "breaks-total" not in html

@@ -8,7 +8,8 @@ import pytest
 
 from nahnetz.events import new_event, read_event
 from nahnetz.records import Address, PlannedTour, ShipmentRequested, StopKind, TourDispatched
-from services.dispatch.domain.tours import (Place, ShipmentsUnknown, build_tour, label, load_stop_of, loads,
+from services.dispatch.domain.tours import (Place, ShipmentsUnknown, break_minutes, breaks_before_stops, build_tour,
+                                            label, load_stop_of, loads,
                                             order_ids, parcels, place_ids_of, shipment_ids_of, tour_for_vehicle,
                                             unloads)
 
@@ -173,3 +174,33 @@ def test_helpers_find_the_vehicles_tour_and_what_it_needs():
     assert tour_for_vehicle([planned], "van-9") is None
     assert shipment_ids_of(planned) == ["s1", "s2"]
     assert place_ids_of(planned) == ["hub-hx", "shop-a", "shop-b", "pp-1"]
+
+
+def with_breaks(*breaks: tuple[int, int]) -> dict:
+    """The planned tour with driver breaks, as (start, end) in minutes after the first
+    stop, and ETAs that allow for a 45-minute break after shop B."""
+    planned = planned_tour()
+    planned["stops"][3]["eta"] = START + timedelta(minutes=125)
+    planned["stops"][4]["eta"] = START + timedelta(minutes=165)
+    planned["breaks"] = [{"place_id": "shop-b", "starts_at": START + timedelta(minutes=a),
+                          "ends_at": START + timedelta(minutes=b)} for a, b in breaks]
+    return planned
+
+
+def test_the_drivers_breaks_go_with_the_tour_and_sit_before_the_stop_reached_after_them():
+    tour = dispatched(with_breaks((166, 196), (55, 100)), plan_id="p", day=DAY, driver_id="d",
+                      shipments=shipments(), places=places())
+    assert [(b.starts_at, b.ends_at) for b in tour.breaks] == [
+        (START + timedelta(minutes=166), START + timedelta(minutes=196)),
+        (START + timedelta(minutes=55), START + timedelta(minutes=100))]
+    before, after = breaks_before_stops(tour)
+    # Rested after shop B (ETA 50) until 100: shown before the pick-up point (ETA 125),
+    # the first stop reached after it; the one after the hub's return (ETA 165) comes last.
+    assert [[break_minutes(b) for b in rests] for rests in before] == [[], [], [], [45], []]
+    assert [break_minutes(b) for b in after] == [30]
+
+
+def test_a_tour_without_breaks_has_none_to_show():
+    tour = a_tour()
+    assert tour.breaks == []
+    assert breaks_before_stops(tour) == ([[] for _ in tour.stops], [])

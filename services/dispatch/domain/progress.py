@@ -127,7 +127,7 @@ class TourProgress:
     replaced_by: str | None = None
 
     @classmethod
-    def start(cls, tour: TourDispatchedDispatched) -> "TourProgress":
+    def start(cls, tour: TourDispatched) -> "TourProgress":
         """No stop reported yet, except those done on the tour this one replaces."""
         stops = []
         for index, stop in enumerate(tour.stops):

@@ -13,10 +13,10 @@ from datetime import datetime
 from typing import Mapping
 
 from nahnetz.clock import in_berlin
-from nahnetz.records import Address, Stop, StopKind, TemperatureClass, TourDispatched
+from nahnetz.records import Address, DriverBreak, Stop, StopKind, TemperatureClass, TourDispatched
 
 from .progress import StopStatus, TourProgress
-from .tours import Place, label, loads, unloads
+from .tours import Place, break_minutes, breaks_before_stops, label, loads, unloads
 
 KIND_LABELS = {
     StopKind.DEPOT: ("Hub", "depot"),
@@ -53,6 +53,15 @@ class UnloadLine:
 
 
 @dataclass(frozen=True)
+class BreakLine:
+    """A planned driver break, printed between the stops where it falls."""
+
+    starts: str
+    ends: str
+    minutes: int
+
+
+@dataclass(frozen=True)
 class SheetRow:
     seq: int
     time: str
@@ -64,6 +73,7 @@ class SheetRow:
     loads: tuple[LoadLine, ...]
     unloads: tuple[UnloadLine, ...]
     status: str | None           # filled in on a reprint of a tour under way
+    breaks_before: tuple[BreakLine, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,8 @@ class SheetTotals:
     by_temperature: tuple[tuple[str, str, int], ...]  # (de, en, parcels)
     planned_km: str | None
     planned_duration: str | None
+    breaks: int = 0
+    break_minutes: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +101,7 @@ class TourSheet:
     printed_at: str
     rows: tuple[SheetRow, ...]
     totals: SheetTotals
+    breaks_after: tuple[BreakLine, ...] = ()
 
 
 def _local(moment: datetime, fmt: str) -> str:
@@ -105,7 +118,12 @@ def address_line(address: Address | None) -> str:
     return f"{address.street}, {address.postal_code} {address.locality}".strip(", ")
 
 
-def _row(index: int, stop: Stop, place: Place, status: StopStatus | None) -> SheetRow:
+def _break(rest: DriverBreak) -> BreakLine:
+    return BreakLine(_local(rest.starts_at, "%H:%M"), _local(rest.ends_at, "%H:%M"), break_minutes(rest))
+
+
+def _row(index: int, stop: Stop, place: Place, status: StopStatus | None,
+         breaks: list[DriverBreak]) -> SheetRow:
     kind, kind_en = KIND_LABELS.get(stop.kind, ("Halt", "stop"))
     to_load = tuple(LoadLine(c.shipment_id, c.order_id, c.parcels, *TEMPERATURE_LABELS[c.temperature_class],
                              _kg(c.weight_g)) for c in loads(stop))
@@ -114,7 +132,7 @@ def _row(index: int, stop: Stop, place: Place, status: StopStatus | None) -> She
                                  *TEMPERATURE_LABELS[c.temperature_class]) for c in unloads(stop))
     return SheetRow(index, _local(stop.eta, "%H:%M"), kind, kind_en, label(stop),
                     address_line(stop.address), stop.driver_note, to_load, to_unload,
-                    STATUS_MARKS.get(status) if status else None)
+                    STATUS_MARKS.get(status) if status else None, tuple(_break(b) for b in breaks))
 
 
 def _duration(seconds: int | None) -> str | None:
@@ -128,8 +146,9 @@ def tour_sheet(tour: TourDispatched, *, places: Mapping[str, Place], now: dateti
     """The sheet of a tour. `places` gives the compartment labels printed on the
     doors; `progress` marks stops already done on a reprint."""
     statuses = progress.statuses(tour) if progress else [None] * len(tour.stops)
-    rows = tuple(_row(index, stop, places.get(stop.place_id) or Place(stop.place_id), status)
-                 for index, (stop, status) in enumerate(zip(tour.stops, statuses)))
+    breaks, breaks_after = breaks_before_stops(tour)
+    rows = tuple(_row(index, stop, places.get(stop.place_id) or Place(stop.place_id), status, rests)
+                 for index, (stop, status, rests) in enumerate(zip(tour.stops, statuses, breaks)))
     loaded = [c for s in tour.stops for c in loads(s)]
     unloaded = [c for s in tour.stops for c in unloads(s)]
     handled = {c.shipment_id: c for c in loaded + unloaded}.values()
@@ -144,7 +163,9 @@ def tour_sheet(tour: TourDispatched, *, places: Mapping[str, Place], now: dateti
         orders=len({c.order_id for c in loaded + unloaded}),
         weight_kg=_kg(sum(c.weight_g for c in handled)), by_temperature=tuple(by_temperature),
         planned_km=f"{tour.planned_distance_km:.1f}".replace(".", ",") if tour.planned_distance_km is not None else None,
-        planned_duration=_duration(tour.planned_duration_s))
+        planned_duration=_duration(tour.planned_duration_s), breaks=len(tour.breaks),
+        break_minutes=sum(break_minutes(b) for b in tour.breaks))
     vehicle = f"{tour.vehicle_name} ({tour.vehicle_id})" if tour.vehicle_name else tour.vehicle_id
     return TourSheet(tour.tour_id, tour.plan_id, tour.day.strftime("%d.%m.%Y"), WEEKDAYS_DE[tour.day.weekday()],
-                     vehicle, tour.driver_id, _local(now, "%d.%m.%Y %H:%M"), rows, totals)
+                     vehicle, tour.driver_id, _local(now, "%d.%m.%Y %H:%M"), rows, totals,
+                     tuple(_break(b) for b in breaks_after))

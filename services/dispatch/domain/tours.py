@@ -19,6 +19,7 @@ from nahnetz.kit.errors import Conflict
 from nahnetz.records import (
     Address,
     CargoAction,
+    DriverBreak,
     PlannedTour,
     ShipmentRequested,
     Stop,
@@ -83,6 +84,22 @@ def parcels(tour: TourDispatched) -> int:
     return sum(c.parcels for s in tour.stops for c in loads(s))
 
 
+def breaks_before_stops(tour: TourDispatched) -> tuple[list[list[DriverBreak]], list[DriverBreak]]:
+    """The planned breaks placed where the driver meets them: before the first stop
+    the van reaches after the break has ended (the stops' ETAs allow for it), and
+    those after the last stop apart. Returns (per stop, after the last stop)."""
+    before: list[list[DriverBreak]] = [[] for _ in tour.stops]
+    after: list[DriverBreak] = []
+    for rest in sorted(tour.breaks, key=lambda b: b.starts_at):
+        index = next((i for i, stop in enumerate(tour.stops) if stop.eta >= rest.ends_at), None)
+        (after if index is None else before[index]).append(rest)
+    return before, after
+
+
+def break_minutes(rest: DriverBreak) -> int:
+    return round((rest.ends_at - rest.starts_at).total_seconds() / 60)
+
+
 # -- building a tour -------------------------------------------------------------------------------
 class ShipmentsUnknown(Conflict):
     """The plan names shipments dispatch has not seen on logistics.shipments (yet)."""
@@ -137,7 +154,7 @@ def build_tour(planned: PlannedTour, *, plan_id: str, day: date, driver_id: str,
     return {"tour_id": planned.tour_id, "plan_id": plan_id, "day": day, "driver_id": driver_id,
             "vehicle_id": planned.vehicle_id, "stops": stops, "vehicle_name": vehicle_name,
             "planned_distance_km": planned.distance_km, "planned_duration_s": planned.duration_s,
-            "replaces_tour_id": replaces_tour_id, "done_stops": list(done_stops)}
+            "replaces_tour_id": replaces_tour_id, "done_stops": list(done_stops), "breaks": list(planned.breaks)}
 
 
 def _names_from_shipments(shipments: Iterable[ShipmentRequested]) -> dict[str, str]:
