@@ -64,6 +64,21 @@ def build_tour(problem: Problem, vehicle: Vehicle, visits: Sequence[Visit], depa
         if not feasible and solver_times is not None:
             # Breaks at stops and in lay-bys both missed here: the optimiser's breaks hold by its model.
             rows = _rows_of_solver(problem, vehicle, kinds, stops, departure_s, solver_times, vehicle.breaks)
+    return _scheduled_tour(problem, vehicle, visits, rows)
+
+
+def rested_tour(problem: Problem, vehicle: Vehicle, visits: Sequence[Visit], departure_s: int) -> Tour | None:
+    """The tour with the vehicle's breaks placed by its driving time, as `build_tour`
+    places them; None when they do not fit (a window, the shift or the driving time
+    would be broken)."""
+    assert vehicle.breaks is not None
+    stops = [_stop(vehicle, job, kind) for job, kind in visits]
+    rows, feasible = _with_breaks(problem, vehicle, [kind for _, kind in visits], stops, departure_s,
+                                  vehicle.breaks)
+    return _scheduled_tour(problem, vehicle, visits, rows) if feasible else None
+
+
+def _scheduled_tour(problem: Problem, vehicle: Vehicle, visits: Sequence[Visit], rows: Sequence[_Row]) -> Tour:
     after_visit = _loads(visits)
     scheduled: list[ScheduledStop] = []
     for row in rows:

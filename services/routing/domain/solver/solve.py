@@ -34,6 +34,7 @@ from .model import (
     StopRef,
     Tour,
 )
+from . import break_reserve
 from .precheck import check_eligibility
 from .schedule import SolverTimes, Visit, build_tour
 
@@ -58,6 +59,10 @@ class SearchStrategy:
     ruin_removed_visits: int = 10
     ruin_max_sequence: int = 10
     improve_after_ruin: bool = True
+    # Driver breaks: plan on shifts that keep time for them and place them by the
+    # driving time (break_reserve.py), the break model only where they do not fit;
+    # False: the optimiser's break model from the start.
+    reserve_breaks: bool = True
 
     @property
     def name(self) -> str:
@@ -112,7 +117,35 @@ def solve(problem: Problem, strategy: SearchStrategy = DEFAULT_STRATEGY) -> Solu
     """Plan tours within problem.time_budget_s (wall clock, model building included)."""
     started = time.monotonic()
     if any(v.breaks is not None for v in problem.vehicles):
-        strategy = with_breaks(strategy)
+        if strategy.reserve_breaks:
+            return _solve_with_breaks(problem, strategy, started)
+        return _solve(problem, with_breaks(strategy), started)
+    return _solve(problem, strategy, started)
+
+
+# The share of the budget for planning on reserved shifts; the rest stays for the
+# break model when a tour's breaks do not fit (rare: see break_reserve.py).
+_RESERVE_SHARE = 0.85
+_MIN_BREAK_MODEL_S = 1.0
+
+
+def _solve_with_breaks(problem: Problem, strategy: SearchStrategy, started: float) -> Solution:
+    """Plan on shifts that keep time for the breaks and place the breaks by the
+    driving time (break_reserve.py); if a tour's breaks do not fit, plan again with
+    the optimiser's break model in the time left. (Planning with the break model
+    whenever the reserve left a job out, and keeping the better plan, served fewer
+    on busy days: benchmarks/routing/breaks.py.)"""
+    first = _solve(break_reserve.reserved(problem, problem.time_budget_s * _RESERVE_SHARE), strategy, started)
+    if first.status is SolveStatus.SOLVED:
+        tours = break_reserve.rested(problem, first)
+        if tours is not None:
+            return _solution(problem, SolveStatus.SOLVED, tours, first.dropped, started, strategy,
+                             note="+breaks by schedule")
+    left = max(_MIN_BREAK_MODEL_S, problem.time_budget_s - (time.monotonic() - started))
+    return _solve(replace(problem, time_budget_s=left), with_breaks(strategy), time.monotonic())
+
+
+def _solve(problem: Problem, strategy: SearchStrategy, started: float) -> Solution:
     deadline = started + problem.time_budget_s
     fixed_jobs = frozenset(ref.job_id for p in problem.fixed_prefixes for ref in p.stops)
     eligibility = check_eligibility(problem, exempt=fixed_jobs)
@@ -169,6 +202,7 @@ def _solution(
     dropped: tuple[DroppedJob, ...],
     started: float,
     strategy: SearchStrategy,
+    note: str = "",
 ) -> Solution:
     distance = sum(t.distance_m for t in tours)
     cost = sum(t.cost for t in tours)
@@ -183,7 +217,7 @@ def _solution(
         cost=cost,
         objective=cost + penalties,
         solve_seconds=time.monotonic() - started,
-        strategy=strategy.name,
+        strategy=strategy.name + note,
     )
 
 
