@@ -393,6 +393,18 @@ async def throughput_runs(stack, reader, templates, rates, burst) -> list[Throug
     return results
 
 
+async def api_templates(stack, platform, reader, seeded, region, count: int = 60) -> list[OrderPlaced]:
+    """OrderPlaced events as this stack's orders API writes them: `count` orders POSTed
+    at 20/s (the events part b clones)."""
+    days = list(dict.fromkeys([await delivery_day(platform), *await bookable_days(platform)]))
+    bodies = prepared_orders(seeded, region, days, count, random.Random(7))
+    watch = await SagaWatch(stack.bootstrap).start()
+    try:
+        return (await everyday(platform, watch, reader, bodies, 20.0, count / 20.0)).templates
+    finally:
+        await watch.stop()
+
+
 async def bookable_days(platform) -> list[date]:
     answer = (await platform.call("orders", "GET", "/v1/delivery-days",
                                   who=platform.token(OPERATOR, "operator"))).json()
@@ -435,9 +447,12 @@ async def run(options: Options) -> None:
         if day is None:
             day, by_instances[instances], baseline = await with_stack(instances, first_stack)
         else:
-            templates = day.templates
-
             async def again(stack, platform, reader, seeded, region):
+                # This stack's seeding gave the goods and points new ids: (a)'s events would
+                # name goods it does not know, and every order would be rejected. Its own
+                # API writes the templates here (a few orders, like (a)'s first seconds).
+                await settled(stack)
+                templates = await api_templates(stack, platform, reader, seeded, region)
                 await settled(stack)
                 return await throughput_runs(stack, reader, templates, options.rates, options.burst)
             print("  (d) the same saga throughput with more worker instances", flush=True)
