@@ -13,6 +13,7 @@ import pytest
 
 from messaging_worker import SERVICE, from_text, seen_key, worker_topic
 from nahnetz.events import Event, new_event, read_event
+from nahnetz.kit.redis import connect
 from nahnetz.messaging import headers as h
 from nahnetz.messaging.admin import create_topics
 from nahnetz.messaging.dead_letter import dead_letter_topic
@@ -311,6 +312,27 @@ async def test_racing_steps_decide_on_fresh_state(redis, unique):
     assert await redis.hget(stock, "available") == "0"
 
 
+async def test_a_step_runs_on_a_connection_that_redis_dropped(redis, redis_url, unique):
+    """The marker is read together with the WATCH on a pooled connection; when Redis dropped that
+    connection (a restart, a timeout), both go again on a new one instead of failing the handler."""
+    markers = ProcessedMarkers(redis, "test.reserve")
+    key = f"test:state:{unique}"
+
+    async def write(tx: Transaction) -> str:
+        tx.write.incr(key)
+        return "done"
+
+    assert (await markers.apply(f"first-{unique}", write, watch=[key])).applied
+    killer = connect(redis_url, client_name="tests-killer")
+    try:
+        assert await killer.client_kill_filter(_type="normal", skipme=True) >= 1
+    finally:
+        await killer.aclose()
+    outcome = await markers.apply(f"second-{unique}", write, watch=[key])
+    assert (outcome.applied, outcome.result) == (True, "done")
+    assert await redis.get(key) == "2"
+
+
 # -- the Outbox: state, marker and events on a real Redis and broker ------------------------------
 @pytest.fixture(scope="module")
 async def orders_topic(broker_bootstrap):
@@ -349,8 +371,11 @@ async def test_a_decision_commits_and_publishes_once_and_a_redelivery_publishes_
     first = await outbox.decide(f"e-{unique}", step, watch=[state])
     assert first == runs[0] and [e.type for e in first] == ["OrderCollected", "OrderCancelled"]
     assert await redis.get(state) == "COLLECTED"
-    # Published: the marker stays (a redelivery must find it) but no longer holds the events.
+    # Published: a redelivery now publishes nothing, while the marker waits to be emptied...
     marker = outbox.markers.key(f"e-{unique}")
+    assert await outbox.decide(f"e-{unique}", step, watch=[state]) == [] and len(runs) == 1
+    # ...and once it was: the marker stays (a redelivery must find it) but no longer holds the events.
+    await outbox.sweeper.sweep()
     assert await redis.get(marker) == "" and await redis.pttl(marker) > 0
 
     again = await outbox.decide(f"e-{unique}", step, watch=[state])
@@ -379,10 +404,25 @@ async def test_a_crash_between_commit_and_publish_publishes_the_same_events_on_r
     assert redelivered == runs[0], "the very events decided before the crash, same ids"
     await orders_topic.wait_for(ORDERS_ORDERS, OrderCancelled, order_id=order_id, timeout=EFFECT)
     assert await published(orders_topic, order_id) == [e.event_id for e in redelivered]
+    await outbox.sweeper.sweep()
     assert await redis.get(marker) == ""
 
     assert await outbox.decide(f"e-{unique}", step, watch=[state]) == []
     assert await published(orders_topic, order_id) == [e.event_id for e in redelivered]
+
+
+async def test_published_markers_are_emptied_in_the_background_together(redis, producer, orders_topic, unique):
+    outbox = Outbox(redis, producer, consumer="test.collect")
+    refs = [f"e-{n}-{unique}" for n in range(5)]
+    steps = [collection_step(f"o-{n}-{unique}", f"test:order:{n}:{unique}", []) for n in range(5)]
+    await asyncio.gather(*(outbox.decide(ref, step) for ref, step in zip(refs, steps)))
+    markers = [outbox.markers.key(ref) for ref in refs]
+
+    async def all_emptied() -> bool:
+        return await redis.mget(markers) == [""] * len(markers)
+
+    await eventually(all_emptied, timeout=EFFECT, what="the published markers emptied")
+    assert not outbox.sweeper.pending
 
 
 async def test_publish_once_publishes_the_first_events_of_a_reference_only(redis, producer, orders_topic, unique):

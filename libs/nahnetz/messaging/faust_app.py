@@ -42,6 +42,7 @@ from . import worker_health
 from .dead_letter import DeadLetterPublisher, DeadLetterSink
 from .handling import EventHandling, Handler, RetryPolicy
 from .metrics import HandlingMetrics
+from .outbox import MarkerSweeper
 from .progress import Partition, Progress, of_topics, watermarks
 from .producer import EventProducer
 
@@ -152,6 +153,7 @@ class _Resources(mode.Service):
 
     async def on_stop(self) -> None:
         await self.app.event_producer.stop()
+        await MarkerSweeper.of(self.app.redis).sweep()
         await self.app.redis.aclose()
 
 

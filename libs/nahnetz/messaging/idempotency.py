@@ -43,6 +43,7 @@ from typing import Any, Awaitable, Callable, Iterable
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import WatchError
 
 MARKER_PREFIX = "nahnetz:processed"
@@ -117,8 +118,7 @@ class ProcessedMarkers:
         watched = [marker, *watch]
         for _ in range(MAX_CONFLICTS):
             async with self.redis.pipeline(transaction=True) as pipe:
-                await pipe.watch(*watched)
-                remembered = await pipe.get(marker)
+                remembered = await watch_then_get(pipe, watched, marker)
                 if remembered is not None:
                     return Outcome(False, remembered or None)
                 tx = Transaction(pipe)
@@ -130,6 +130,39 @@ class ProcessedMarkers:
                     continue  # someone changed what we read: decide again on fresh state
                 return Outcome(True, result)
         raise ConcurrentChange(f"{marker}: watched keys changed {MAX_CONFLICTS} times in a row")
+
+
+async def watch_then_get(pipe: Pipeline, watched: list[str], key: str) -> Any:
+    """WATCH `watched`, then GET `key`, in one round trip; the pipeline is then
+    watching, as after `pipe.watch`. redis-py sends the two one after the other,
+    and every round trip costs a worker a socket write, a read and their timeouts:
+    this is the first of each decision's three (then the step's reads, then EXEC).
+    A pooled connection that went stale (Redis restarted) fails before Redis saw
+    either command: both are sent once more on a new connection, as redis-py's
+    retry would (they are reads; a WATCH on a dropped connection is gone with it)."""
+    if not isinstance(pipe, Pipeline):  # a unit test's stand-in
+        await pipe.watch(*watched)
+        return await pipe.get(key)
+    commands = [("WATCH", *watched), ("GET", key)]
+    for attempt in (1, 2):
+        connection = pipe.connection
+        if connection is None:
+            connection = pipe.connection = await pipe.connection_pool.get_connection()
+        try:
+            await connection.send_packed_command(connection.pack_commands(commands))
+            await pipe.parse_response(connection, "WATCH")  # marks the pipeline as watching
+            return await pipe.parse_response(connection, "GET")
+        except RedisConnectionError:
+            # Both are reads: sending them again cannot do anything twice.
+            await connection.disconnect()
+            pipe.watching = False
+            if attempt == 2:
+                raise
+        except BaseException:
+            # A reply left unread would be served to the next command on this connection.
+            await connection.disconnect()
+            raise
+    raise AssertionError("unreachable")
 
 
 async def once(redis: Redis, consumer: str, ref: str, *, ttl: timedelta = DEFAULT_TTL) -> bool:

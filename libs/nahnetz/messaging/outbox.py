@@ -17,14 +17,22 @@ with a processed marker that remembers those events, then publishes them
 
 If the worker dies after the Redis step and before the publish, the redelivered
 event finds the marker and publishes the same events (same event ids) again;
-consumers dedupe by event id. Once published, a redelivery publishes nothing.
+consumers dedupe by event id. Once published, a redelivery publishes nothing:
+the marker is emptied, a few milliseconds later and together with the markers
+of the decisions published beside it (`MarkerSweeper`: one Redis round trip for
+a batch, not one per decision). A worker that dies within those milliseconds
+leaves full markers behind: a redelivery then publishes those same events again,
+which is the case above.
 `publish_once(ref, *events)` is the same for a handler with no state of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import logging
 import struct
+import weakref
 from typing import Awaitable, Callable, Iterable, Sequence
 
 from redis.asyncio import Redis
@@ -33,7 +41,11 @@ from ..events import Event, read_event
 from .idempotency import ProcessedMarkers, Transaction
 from .producer import EventProducer
 
+log = logging.getLogger(__name__)
+
 _LENGTH = struct.Struct(">I")
+# How long a published decision's marker waits to be emptied with others.
+SWEEP_DELAY_S = 0.01
 
 DecisionStep = Callable[[Transaction], Awaitable[Sequence[Event]]]
 
@@ -67,10 +79,55 @@ def unpack_bodies(packed: bytes | str | None) -> list[bytes]:
     return bodies
 
 
+class MarkerSweeper:
+    """Empties the markers of published decisions in batches, one pipeline each
+    (SET "" XX KEEPTTL: only a marker still there, expiring as it would have).
+    One per Redis client (`of`): the Outbox of every handler in a worker shares it."""
+
+    _of: "weakref.WeakKeyDictionary[Redis, MarkerSweeper]" = weakref.WeakKeyDictionary()
+
+    def __init__(self, redis: Redis, delay_s: float = SWEEP_DELAY_S):
+        self.redis = redis
+        self.delay_s = delay_s
+        self.pending: set[str] = set()   # published, not yet emptied
+        self._task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of(cls, redis: Redis) -> "MarkerSweeper":
+        found = cls._of.get(redis)
+        if found is None:
+            found = cls._of[redis] = cls(redis)
+        return found
+
+    def published(self, marker: str) -> None:
+        self.pending.add(marker)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._sweep_soon())
+
+    async def _sweep_soon(self) -> None:
+        while self.pending:  # also those published while a sweep was under way
+            await asyncio.sleep(self.delay_s)
+            await self.sweep()
+
+    async def sweep(self) -> None:
+        """Empty every pending marker now."""
+        markers, self.pending = self.pending, set()
+        if not markers:
+            return
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for marker in markers:
+                    pipe.set(marker, "", xx=True, keepttl=True)
+                await pipe.execute()
+        except Exception as exc:  # Redis away: left full, a redelivery publishes the same events again
+            log.warning("could not empty %d published markers: %s: %s", len(markers), type(exc).__name__, exc)
+
+
 class Outbox:
     def __init__(self, redis: Redis, producer: EventProducer, consumer: str):
         self.markers = ProcessedMarkers(redis, consumer)
         self.producer = producer
+        self.sweeper = MarkerSweeper.of(redis)
 
     async def decide(self, ref: str, step: DecisionStep, *, watch: Iterable[str] = ()) -> list[Event]:
         """Run `step` once per `ref` (atomically with its writes), then publish what it
@@ -85,6 +142,8 @@ class Outbox:
 
         outcome = await self.markers.apply(ref, packed, watch=watch)
         if not outcome.applied:  # decided before: publish what the marker remembers, if anything
+            if self.markers.key(ref) in self.sweeper.pending:
+                return []  # published by this process, the marker not emptied yet
             decided[:] = [(read_event(body), body) for body in unpack_bodies(outcome.result)]
         return await self._publish(ref, decided)
 
@@ -102,6 +161,5 @@ class Outbox:
         if events:
             # Queued together, acknowledged together: one round trip, not one per event.
             await self.producer.publish_all(events, bodies=[body for _, body in decided])
-            # XX: only if the marker is still there; KEEPTTL: it expires as it would have.
-            await self.markers.redis.set(self.markers.key(ref), "", xx=True, keepttl=True)
+            self.sweeper.published(self.markers.key(ref))
         return events
