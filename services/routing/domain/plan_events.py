@@ -201,11 +201,11 @@ def _tour(problem: Problem, reference: datetime, published_tour: records.Planned
     kg = sum(j.weight_kg for j in jobs if j.kind is JobKind.DELIVERY)  # loaded at the start depot
     litres = sum(j.volume_l for j in jobs if j.kind is JobKind.DELIVERY)
     stops: list[ScheduledStop] = []
-    breaks = sorted((int(round((b.starts_at - reference).total_seconds())),
-                     int(round((b.ends_at - reference).total_seconds())), b.place_id) for b in published_tour.breaks)
+    breaks = sorted((_seconds(b.starts_at, reference), _seconds(b.ends_at, reference), b.place_id)
+                    for b in published_tour.breaks)
     last = len(published) - 1
     for i, stop in enumerate(published):
-        arrival = int(round((stop.eta - reference).total_seconds()))
+        arrival = _seconds(stop.eta, reference)
         place = stop.place_id
         visits = []
         for job_id in stop.job_ids:
@@ -248,6 +248,11 @@ def _tour(problem: Problem, reference: datetime, published_tour: records.Planned
     return Tour(vehicle.id, tuple(stops), distance_m, published_tour.duration_s,
                 int(round(published_tour.empty_km * 1000)), published_tour.load_factor,
                 tour_cost(vehicle, distance_m, published_tour.duration_s))
+
+
+def _seconds(at: datetime, reference: datetime) -> int:
+    """A published time as the solver's seconds since `reference`."""
+    return int(round((at - reference).total_seconds()))
 
 
 def _with_breaks(stops: list[ScheduledStop], breaks: Sequence[tuple[int, int, str]]) -> list[ScheduledStop]:

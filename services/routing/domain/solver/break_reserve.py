@@ -20,9 +20,6 @@ from dataclasses import replace
 from .model import Problem, Solution, StopKind, Tour, Vehicle
 from .schedule import Visit, rested_tour
 
-# Regulation (EC) 561/2006, Art. 6(1): at most 9 hours of driving a day.
-DAILY_DRIVING_S = 9 * 3600
-
 # Not visits: the schedule makes these itself.
 _SCHEDULED_BY_SCHEDULE = (StopKind.START, StopKind.END, StopKind.BREAK)
 
@@ -30,7 +27,7 @@ _SCHEDULED_BY_SCHEDULE = (StopKind.START, StopKind.END, StopKind.BREAK)
 def break_reserve_s(vehicle: Vehicle) -> int:
     """The break time the vehicle's working day can call for: the fewest breaks n
     such that the driving left beside them (the day less n breaks, at most the
-    daily 9 hours) needs no more."""
+    daily driving limit) needs no more."""
     rule = vehicle.breaks
     if rule is None:
         return 0
@@ -38,18 +35,19 @@ def break_reserve_s(vehicle: Vehicle) -> int:
     if vehicle.max_duration_s is not None:
         day = min(day, vehicle.max_duration_s)
     breaks = 0
-    while min(day - breaks * rule.break_s, DAILY_DRIVING_S) > (breaks + 1) * rule.max_driving_s:
+    while min(day - breaks * rule.break_s, rule.max_daily_driving_s) > (breaks + 1) * rule.max_driving_s:
         breaks += 1
     return breaks * rule.break_s
 
 
 def reserved(problem: Problem, time_budget_s: float) -> Problem:
     """The problem without break rules, each shift (and longest tour) shortened by its
-    vehicle's break reserve; solved with `time_budget_s`."""
+    vehicle's break reserve, the daily driving limit kept; solved with `time_budget_s`."""
 
     def shortened(vehicle: Vehicle) -> Vehicle:
         reserve = break_reserve_s(vehicle)
-        return replace(vehicle, breaks=None, shift=replace(vehicle.shift, end_s=vehicle.shift.end_s - reserve),
+        return replace(vehicle, breaks=None, max_driving_s=vehicle.driving_limit_s,
+                       shift=replace(vehicle.shift, end_s=vehicle.shift.end_s - reserve),
                        max_duration_s=None if vehicle.max_duration_s is None else vehicle.max_duration_s - reserve)
 
     return replace(problem, vehicles=tuple(shortened(v) for v in problem.vehicles), time_budget_s=time_budget_s)

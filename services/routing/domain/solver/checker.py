@@ -7,11 +7,12 @@ solver's model or in its schedule shows up here instead of being repeated.
 
 Driver breaks (a vehicle's `breaks` rule) are checked as the regulation
 reads: the driving between two BREAK stops (and from leaving, and up to
-returning) adds up to at most the rule's driving time, and each break lasts at
-least its break time. A vehicle with several trips returns to its start depot
-(RELOAD) between them: no more trips than it may make, and on every trip its
-load, recomputed from the jobs, stays within its capacity. A tour's cost is
-recomputed in euros from the vehicle's prices.
+returning) adds up to at most the rule's driving time, each break lasts at
+least its break time, and all the tour's driving at most the daily limit (the
+rule's, or the vehicle's own `max_driving_s`). A vehicle with several trips
+returns to its start depot (RELOAD) between them: no more trips than it may
+make, and on every trip its load, recomputed from the jobs, stays within its
+capacity. A tour's cost is recomputed in euros from the vehicle's prices.
 
 `travel` replaces the problem's integer matrix when checking against other
 figures, e.g. the double-precision distances of a benchmark instance.
@@ -31,7 +32,7 @@ _CENT = 0.005  # euros: costs agree when they round to the same cent
 @dataclass(frozen=True)
 class Violation:
     # coverage, tour, precedence, temperature, capacity, trips, time_window, shift, duration, breaks,
-    # fixed_stops, figures, cost
+    # daily_driving, fixed_stops, figures, cost
     rule: str
     message: str
 
@@ -56,6 +57,7 @@ def check_solution(problem: Problem, solution: Solution, travel: TravelMatrix | 
             _check_loads(problem, vehicle, tour, violations)
             _check_times(problem, vehicle, tour, travel, violations)
             _check_breaks(problem, vehicle, tour, travel, violations)
+            _check_daily_driving(problem, vehicle, tour, travel, violations)
             _check_fixed_prefix(problem, vehicle, tour, violations)
             _check_figures(problem, tour, travel, violations)
             _check_cost(vehicle, tour, travel, violations)
@@ -259,6 +261,20 @@ def _check_breaks(
                 driven = 0.0
             clock = max(clock, rest.departure_s)
         drive(left, _name(stop))
+
+
+def _check_daily_driving(
+    problem: Problem, vehicle: Vehicle, tour: Tour, travel: TravelMatrix | None, out: list[Violation]
+) -> None:
+    limits = [x for x in (vehicle.max_driving_s, vehicle.breaks and vehicle.breaks.max_daily_driving_s) if x]
+    if not limits:
+        return
+    durations = (travel or problem.matrix).durations_s
+    idx = problem.location_index
+    driven = sum(durations[idx[before.location_id]][idx[stop.location_id]] for before, _, stop in _legs(tour))
+    if driven > min(limits) + _TOLERANCE:
+        out.append(Violation("daily_driving", f"{vehicle.id} drives {driven:g} s in the day, "
+                                              f"more than {min(limits)} s"))
 
 
 def _legs(tour: Tour) -> list[tuple[ScheduledStop, tuple[ScheduledStop, ...], ScheduledStop]]:

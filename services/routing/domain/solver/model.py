@@ -153,14 +153,16 @@ DEFAULT_RELOAD_S = 900  # unloading what was collected, loading the next trip: 1
 
 @dataclass(frozen=True)
 class BreakRule:
-    """EU driving time (Regulation (EC) No 561/2006, art. 7): after at most
-    `max_driving_s` of driving a break of at least `break_s`."""
+    """EU driving time (Regulation (EC) No 561/2006): after at most `max_driving_s`
+    of driving a break of at least `break_s` (art. 7), and at most
+    `max_daily_driving_s` of driving in the day (art. 6(1))."""
 
     max_driving_s: int = 16_200  # 4.5 h
     break_s: int = 2_700  # 45 min
+    max_daily_driving_s: int = 32_400  # 9 h
 
     def __post_init__(self) -> None:
-        if self.max_driving_s <= 0 or self.break_s <= 0:
+        if self.max_driving_s <= 0 or self.break_s <= 0 or self.max_daily_driving_s <= 0:
             raise ValueError("a break rule needs positive driving and break times")
 
 
@@ -180,12 +182,21 @@ class Vehicle:
     breaks: BreakRule | None = None  # None: no driver breaks planned
     max_trips: int = 1  # more: the vehicle may come back to its start depot to reload and go out again
     reload_s: int = DEFAULT_RELOAD_S  # a reload's time at the depot
+    max_driving_s: int | None = None  # at most this much driving in the day (None: as the break rule says)
 
     def __post_init__(self) -> None:
+        if self.max_driving_s is not None and self.max_driving_s <= 0:
+            raise ValueError(f"vehicle {self.id}: max_driving_s must be positive")
         if self.max_trips < 1:
             raise ValueError(f"vehicle {self.id}: max_trips must be at least 1")
         if self.reload_s < 0:
             raise ValueError(f"vehicle {self.id}: reload time must not be negative")
+
+    @property
+    def driving_limit_s(self) -> int | None:
+        """The most driving its tour may hold: its own limit, or its driver's daily one."""
+        limits = [limit for limit in (self.max_driving_s, self.breaks and self.breaks.max_daily_driving_s) if limit]
+        return min(limits) if limits else None
 
     @property
     def refrigerated(self) -> bool:

@@ -3,11 +3,11 @@
 Nodes are the depots (every distinct start or end location) followed by one
 node per job stop, then, for a vehicle that may make several trips, its
 optional reload visits at its start depot. Dimensions: time (travel plus
-service, windows, shifts, maximum duration, driver breaks) and one load
-dimension per measure (kg, litres). Costs are integers in COST_UNITS_PER_EURO:
-cost per km on the arcs, cost per hour as span cost (so breaks and reloads are
-paid time), a fixed cost per vehicle used, and per job the penalty of leaving
-it out (huge for required jobs, so they are only left out if no plan has them).
+service, windows, shifts, maximum duration, driver breaks), driving (the
+driver's daily limit) and one load dimension per measure (kg, litres). Costs
+are integers in COST_UNITS_PER_EURO: cost per km on the arcs, cost per hour as
+span cost (so breaks and reloads are paid time), a fixed cost per vehicle used,
+and per job the penalty of leaving it out (huge for required jobs, so they are only left out if no plan has them).
 """
 
 from __future__ import annotations
@@ -288,6 +288,7 @@ class _RoutingModel:
         self.routing = pywrapcp.RoutingModel(self.manager)
         self._add_costs()
         self._add_time()
+        self._add_driving()
         for measure in ("weight_kg", "volume_l"):
             self._add_load(measure)
         self._add_jobs(allowed, fixed_jobs)
@@ -351,6 +352,18 @@ class _RoutingModel:
             for earlier, later in zip(stop.time_windows, stop.time_windows[1:]):
                 if later.start_s > earlier.end_s + 1:
                     cumul.RemoveInterval(earlier.end_s + 1, later.start_s - 1)
+
+    def _add_driving(self) -> None:
+        """The driver's daily driving limit (Regulation (EC) 561/2006, art. 6(1)): the
+        drives of a tour, without its stops, waits and breaks, add up to at most it."""
+        limits = [v.driving_limit_s for v in self.problem.vehicles]
+        if not any(limits):
+            return
+        tm, loc = self.problem.matrix.durations_s, self.node_location
+        callback = self.routing.RegisterTransitMatrix([[tm[a][b] for b in loc] for a in loc])
+        unlimited = sum(max(row) for row in tm) + 1  # more than any tour can drive
+        self.routing.AddDimensionWithVehicleCapacity(callback, 0, [limit or unlimited for limit in limits], True,
+                                                     "driving")
 
     def _add_breaks(self) -> None:
         """Optional breaks (45 min by default) on the time dimension, as many as
