@@ -101,8 +101,10 @@ class MarkerSweeper:
 
     def published(self, marker: str) -> None:
         self.pending.add(marker)
-        if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._sweep_soon())
+        loop = asyncio.get_running_loop()
+        # A sweep is under way, unless the last one ended or went with a loop that closed.
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._task = loop.create_task(self._sweep_soon())
 
     async def _sweep_soon(self) -> None:
         while self.pending:  # also those published while a sweep was under way

@@ -266,6 +266,7 @@ def _check_breaks(
 def _check_daily_driving(
     problem: Problem, vehicle: Vehicle, tour: Tour, travel: TravelMatrix | None, out: list[Violation]
 ) -> None:
+    # Read off the vehicle here, not through the model's `driving_limit_s`: the checker stays independent.
     limits = [x for x in (vehicle.max_driving_s, vehicle.breaks and vehicle.breaks.max_daily_driving_s) if x]
     if not limits:
         return

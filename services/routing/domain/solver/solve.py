@@ -7,7 +7,8 @@ service, windows, shifts, maximum duration, driver breaks), driving (the
 driver's daily limit) and one load dimension per measure (kg, litres). Costs
 are integers in COST_UNITS_PER_EURO: cost per km on the arcs, cost per hour as
 span cost (so breaks and reloads are paid time), a fixed cost per vehicle used,
-and per job the penalty of leaving it out (huge for required jobs, so they are only left out if no plan has them).
+and per job the penalty of leaving it out (huge for required jobs, so they are
+only left out if no plan has them).
 """
 
 from __future__ import annotations
