@@ -411,7 +411,7 @@ async def test_a_crash_between_commit_and_publish_publishes_the_same_events_on_r
     assert await published(orders_topic, order_id) == [e.event_id for e in redelivered]
 
 
-async def test_published_markers_are_emptied_in_the_background_together(redis, producer, orders_topic, unique):
+async def test_published_markers_are_emptied_in_the_background(redis, producer, orders_topic, unique):
     outbox = Outbox(redis, producer, consumer="test.collect")
     refs = [f"e-{n}-{unique}" for n in range(5)]
     steps = [collection_step(f"o-{n}-{unique}", f"test:order:{n}:{unique}", []) for n in range(5)]

@@ -9,8 +9,8 @@ from dataclasses import replace
 import pytest
 
 from routing_plane import plane
-from services.routing.domain.solver import (BreakRule, DropReason, Job, Problem, SolveStatus, Stop, TimeWindow,
-                                            Vehicle, check_solution, solve)
+from services.routing.domain.solver import (BreakRule, DropReason, Job, Problem, SolveStatus, Stop, StopKind,
+                                            TimeWindow, Vehicle, check_solution, solve)
 from services.routing.domain.solver.break_reserve import break_reserve_s
 
 DAY = TimeWindow(0, 12 * 3600)
@@ -31,8 +31,9 @@ def van(**kw) -> Vehicle:
 
 
 def driving_s(problem: Problem, tour) -> int:
+    """Counted here from the matrix, not by the checker under test."""
     idx, durations = problem.location_index, problem.matrix.durations_s
-    stops = [s for s in tour.stops if s.kind.value != "BREAK"]
+    stops = [s for s in tour.stops if s.kind is not StopKind.BREAK]
     return sum(durations[idx[a.location_id]][idx[b.location_id]] for a, b in zip(stops, stops[1:]))
 
 
