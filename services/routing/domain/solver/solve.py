@@ -35,7 +35,7 @@ from .model import (
     StopRef,
     Tour,
 )
-from . import break_reserve
+from . import break_reserve, fewer_vans
 from .precheck import check_eligibility
 from .schedule import SolverTimes, Visit, build_tour
 
@@ -60,16 +60,29 @@ class SearchStrategy:
     ruin_removed_visits: int = 10
     ruin_max_sequence: int = 10
     improve_after_ruin: bool = True
+    # Where vans cost per day: iterated local search without the local search
+    # after each ruin. About four times the steps in the same time, which empty
+    # vans more often than fewer, more thorough ones do; the kilometres of a
+    # given fleet come out a little longer (Li & Lim and Solomon with a cost per
+    # van, see benchmarks/routing/).
+    fleet_first: bool = False
     # Driver breaks: plan on shifts that keep time for them and place them by the
     # driving time (break_reserve.py), the break model only where they do not fit;
     # False: the optimiser's break model from the start.
     reserve_breaks: bool = True
+    # Where vans cost per day: plan a share of the budget with the whole fleet,
+    # then the rest with one van less (fewer_vans.py), and keep the better plan.
+    fewer_vans: bool = False
 
     @property
     def name(self) -> str:
         if not self.iterated_local_search:
-            return f"{self.first_solution}+{self.metaheuristic}"
-        return f"{self.first_solution}+ILS(sisr {self.ruin_removed_visits}/{self.ruin_max_sequence})"
+            name = f"{self.first_solution}+{self.metaheuristic}"
+        else:
+            name = f"{self.first_solution}+ILS(sisr {self.ruin_removed_visits}/{self.ruin_max_sequence})"
+        if self.fleet_first:
+            name += "+fleet first"
+        return name + "+fewer vans" if self.fewer_vans else name
 
 
 # Cheapest insertion never fails to give a first plan: it only makes insertions
@@ -80,9 +93,13 @@ DEFAULT_STRATEGY = SearchStrategy(first_solution="PARALLEL_CHEAPEST_INSERTION")
 # different first solutions side by side in two processes, keeping the better
 # plan, beat either one alone for the same wall-clock time (measured on the
 # Solomon instances, see benchmarks/routing/). The safe strategy comes first.
+# Where vans cost per day, the second searches fleet first and tries to plan
+# with one van less; the first keeps the thorough search, which served more of
+# a busy Höxter day more reliably (measured on Li & Lim with a cost per van and
+# on generated Höxter days, see benchmarks/routing/).
 PORTFOLIO = (
     DEFAULT_STRATEGY,
-    SearchStrategy(first_solution="PATH_CHEAPEST_ARC"),
+    SearchStrategy(first_solution="PATH_CHEAPEST_ARC", fleet_first=True, fewer_vans=True),
 )
 
 _GLOBAL_INSERTIONS = ("PARALLEL_CHEAPEST_INSERTION", "SEQUENTIAL_CHEAPEST_INSERTION")
@@ -121,6 +138,8 @@ def solve(problem: Problem, strategy: SearchStrategy = DEFAULT_STRATEGY) -> Solu
         if strategy.reserve_breaks:
             return _solve_with_breaks(problem, strategy, started)
         return _solve(problem, with_breaks(strategy), started)
+    if strategy.fewer_vans and fewer_vans.applies(problem):
+        return _solve_with_fewer_vans(problem, strategy, started)
     return _solve(problem, strategy, started)
 
 
@@ -144,6 +163,30 @@ def _solve_with_breaks(problem: Problem, strategy: SearchStrategy, started: floa
                              note="+breaks by schedule")
     left = max(_MIN_BREAK_MODEL_S, problem.time_budget_s - (time.monotonic() - started))
     return _solve(replace(problem, time_budget_s=left), with_breaks(strategy), time.monotonic())
+
+
+# The share of the budget for the plan with the whole fleet; the rest is for the
+# search with one van less, which starts afresh (OR-Tools' iterated local search
+# cannot start from a given plan) and needs the longer part.
+_WHOLE_FLEET_SHARE = 0.3
+_MIN_SECOND_SEARCH_S = 0.5
+
+
+def _solve_with_fewer_vans(problem: Problem, strategy: SearchStrategy, started: float) -> Solution:
+    """Plan with the whole fleet, then search the rest of the budget with the
+    plan's vans but one (fewer_vans.py); the better plan is kept, so a day that
+    needs every van loses only the time. Where no van can go, the rest of the
+    budget is a second search with the whole fleet."""
+    first = _solve(replace(problem, time_budget_s=problem.time_budget_s * _WHOLE_FLEET_SHARE), strategy, started)
+    left = problem.time_budget_s - (time.monotonic() - started)
+    if left < _MIN_SECOND_SEARCH_S:
+        return first
+    smaller = fewer_vans.with_one_van_less(problem, first, left) if fewer_vans.worth_trying(problem, first) else None
+    # Cheapest insertion for the smaller fleet: a first plan that may leave jobs out, never none at all.
+    second = (_solve(smaller, replace(strategy, first_solution=DEFAULT_STRATEGY.first_solution), time.monotonic())
+              if smaller is not None else _solve(replace(problem, time_budget_s=left), strategy, time.monotonic()))
+    best = best_of(problem, (first, second))
+    return replace(best, solve_seconds=time.monotonic() - started, strategy=strategy.name)
 
 
 def _solve(problem: Problem, strategy: SearchStrategy, started: float) -> Solution:
@@ -237,7 +280,7 @@ def _capacity_units(amount: float, ceiling: int) -> int:
     return min(ceiling, int(math.floor(amount * QUANTITY_UNITS + 1e-6)))
 
 
-def _ruin_and_recreate(params: pywrapcp.RoutingSearchParameters, strategy: SearchStrategy) -> None:
+def _ruin_and_recreate(params: pywrapcp.RoutingSearchParameters, strategy: SearchStrategy, vans_cost: bool) -> None:
     """Iterated local search: remove strings of nearby stops (SISR, Christiaens &
     Vanden Berghe 2020), reinsert them cheapest first, accept by simulated annealing."""
     ils = params.iterated_local_search_parameters
@@ -247,7 +290,7 @@ def _ruin_and_recreate(params: pywrapcp.RoutingSearchParameters, strategy: Searc
     sisr.max_removed_sequence_size = strategy.ruin_max_sequence
     sisr.avg_num_removed_visits = strategy.ruin_removed_visits
     sisr.bypass_factor = 0.01
-    ils.improve_perturbed_solution = strategy.improve_after_ruin
+    ils.improve_perturbed_solution = strategy.improve_after_ruin and not (strategy.fleet_first and vans_cost)
     annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
     annealing.cooling_schedule_strategy = routing_ils_pb2.CoolingScheduleStrategy.EXPONENTIAL
     annealing.automatic_temperatures = True
@@ -548,7 +591,8 @@ class _RoutingModel:
         params.guided_local_search_lambda_coefficient = strategy.guided_local_search_lambda
         if strategy.iterated_local_search:
             params.use_iterated_local_search = True
-            _ruin_and_recreate(params, strategy)
+            vans_cost = any(v.fixed_cost > 0 for v in self.problem.vehicles)
+            _ruin_and_recreate(params, strategy, vans_cost)
         params.use_full_propagation = False
         for operator in _SLOW_OPERATORS:
             setattr(params.local_search_operators, operator, BOOL_FALSE)
