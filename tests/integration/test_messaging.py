@@ -425,6 +425,25 @@ async def test_published_markers_are_emptied_in_the_background(redis, producer, 
     assert not outbox.sweeper.pending
 
 
+async def test_a_redelivery_while_its_marker_is_being_emptied_publishes_nothing(
+        redis, producer, orders_topic, unique):
+    """The sweep takes the markers off its list before Redis has emptied them: a redelivery
+    in that round trip still reads the full marker and must not publish its events again."""
+    order_id, state, runs = f"o-{unique}", f"test:order:{unique}", []
+    step = collection_step(order_id, state, runs)
+    outbox = Outbox(redis, producer, "test.collect")
+    first = await outbox.decide(f"e-{unique}", step, watch=[state])
+    marker = outbox.markers.key(f"e-{unique}")
+    sweeping = asyncio.create_task(outbox.sweeper.sweep())
+    await asyncio.sleep(0)  # the sweep has taken the marker off its list and waits for Redis
+    assert not outbox.sweeper.pending and outbox.sweeper.holds(marker)
+    assert await outbox.decide(f"e-{unique}", step, watch=[state]) == []
+    await sweeping
+    assert await redis.get(marker) == ""
+    await orders_topic.wait_for(ORDERS_ORDERS, OrderCancelled, order_id=order_id, timeout=EFFECT)
+    assert await published(orders_topic, order_id) == [e.event_id for e in first]
+
+
 async def test_publish_once_publishes_the_first_events_of_a_reference_only(redis, producer, orders_topic, unique):
     outbox = Outbox(redis, producer, "test.notify-once")
     first, second = cancelled(f"o-{unique}", reason="first"), cancelled(f"o-{unique}", reason="second")

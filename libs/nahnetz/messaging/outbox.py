@@ -90,6 +90,7 @@ class MarkerSweeper:
         self.redis = redis
         self.delay_s = delay_s
         self.pending: set[str] = set()   # published, not yet emptied
+        self._sweeping: set[str] = set()  # being emptied: still full until the pipeline returns
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -98,6 +99,10 @@ class MarkerSweeper:
         if found is None:
             found = cls._of[redis] = cls(redis)
         return found
+
+    def holds(self, marker: str) -> bool:
+        """Published by this process, and perhaps not emptied yet."""
+        return marker in self.pending or marker in self._sweeping
 
     def published(self, marker: str) -> None:
         self.pending.add(marker)
@@ -116,6 +121,7 @@ class MarkerSweeper:
         markers, self.pending = self.pending, set()
         if not markers:
             return
+        self._sweeping |= markers  # a redelivery meanwhile must not read them as unpublished
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for marker in markers:
@@ -123,6 +129,8 @@ class MarkerSweeper:
                 await pipe.execute()
         except Exception as exc:  # Redis away: left full, a redelivery publishes the same events again
             log.warning("could not empty %d published markers: %s: %s", len(markers), type(exc).__name__, exc)
+        finally:
+            self._sweeping -= markers
 
 
 class Outbox:
@@ -144,7 +152,7 @@ class Outbox:
 
         outcome = await self.markers.apply(ref, packed, watch=watch)
         if not outcome.applied:  # decided before: publish what the marker remembers, if anything
-            if self.markers.key(ref) in self.sweeper.pending:
+            if self.sweeper.holds(self.markers.key(ref)):
                 return []  # published by this process, the marker not emptied yet
             decided[:] = [(read_event(body), body) for body in unpack_bodies(outcome.result)]
         return await self._publish(ref, decided)

@@ -15,12 +15,16 @@ from dataclasses import replace
 from .model import Problem, Solution, SolveStatus
 
 
+def vans_cost_per_day(problem: Problem) -> bool:
+    return any(v.fixed_cost > 0 for v in problem.vehicles)
+
+
 def applies(problem: Problem) -> bool:
     """Vans that cost per day, at least two of them, and no driver breaks (plans
     with breaks go through the break reserve, which keeps its own vans)."""
     if len(problem.vehicles) < 2 or any(v.breaks is not None for v in problem.vehicles):
         return False
-    return any(v.fixed_cost > 0 for v in problem.vehicles)
+    return vans_cost_per_day(problem)
 
 
 def worth_trying(problem: Problem, plan: Solution) -> bool:

@@ -182,9 +182,10 @@ def _solve_with_fewer_vans(problem: Problem, strategy: SearchStrategy, started: 
     if left < _MIN_SECOND_SEARCH_S:
         return first
     smaller = fewer_vans.with_one_van_less(problem, first, left) if fewer_vans.worth_trying(problem, first) else None
-    # Cheapest insertion for the smaller fleet: a first plan that may leave jobs out, never none at all.
-    second = (_solve(smaller, replace(strategy, first_solution=DEFAULT_STRATEGY.first_solution), time.monotonic())
-              if smaller is not None else _solve(replace(problem, time_budget_s=left), strategy, time.monotonic()))
+    # Cheapest insertion: a first plan that may leave jobs out (with a van less it
+    # will at first), never none at all, also where the first search found none.
+    safe = replace(strategy, first_solution=DEFAULT_STRATEGY.first_solution)
+    second = _solve(smaller or replace(problem, time_budget_s=left), safe, time.monotonic())
     best = best_of(problem, (first, second))
     return replace(best, solve_seconds=time.monotonic() - started, strategy=strategy.name)
 
@@ -591,8 +592,7 @@ class _RoutingModel:
         params.guided_local_search_lambda_coefficient = strategy.guided_local_search_lambda
         if strategy.iterated_local_search:
             params.use_iterated_local_search = True
-            vans_cost = any(v.fixed_cost > 0 for v in self.problem.vehicles)
-            _ruin_and_recreate(params, strategy, vans_cost)
+            _ruin_and_recreate(params, strategy, fewer_vans.vans_cost_per_day(self.problem))
         params.use_full_propagation = False
         for operator in _SLOW_OPERATORS:
             setattr(params.local_search_operators, operator, BOOL_FALSE)
