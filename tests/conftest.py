@@ -29,6 +29,56 @@ from nahnetz.testing import WorkerProcess, event_producer
 os.environ.setdefault("NAHNETZ_ENV", "test")
 
 
+# -- spreading the run over processes (pytest-xdist, `./run-tests -n N`) ------------------------
+# The e2e and browser packages each share one whole stack (package-scoped fixtures): each goes
+# to one process as a whole. Every other file is a unit of its own, as module-scoped brokers
+# and tests that build on the one before expect. The units that run whole stacks are CPU-bound
+# (three at once made the main job's test four times slower): one process takes them one after
+# the other while the others share the rest, and takes the last of them only when that is done.
+_WHOLE_PACKAGES = ("tests/e2e/", "tests/browser/")
+_STACKS = ("tests/integration/test_stack.py", "tests/e2e/", "tests/browser/")
+
+
+def _unit_of(nodeid: str) -> str:
+    return next((p for p in _WHOLE_PACKAGES if nodeid.startswith(p)), nodeid.split("::", 1)[0])
+
+
+def _runs_stacks(unit: str) -> bool:
+    return unit.startswith(_STACKS)
+
+
+try:
+    from xdist.scheduler import LoadScopeScheduling
+except ImportError:  # a run without pytest-xdist has nothing to schedule
+    pass
+else:
+    class _StackScheduling(LoadScopeScheduling):
+        """--dist loadscope with the units above; the first process is the stacks' lane."""
+
+        def __init__(self, config: Any, log: Any = None) -> None:
+            super().__init__(config, log)
+            config.option.loadscopereorder = False
+            self._stack_lane: Any = None
+
+        def _split_scope(self, nodeid: str) -> str:
+            return _unit_of(nodeid)
+
+        def _assign_work_unit(self, node: Any) -> None:
+            if self._stack_lane is None:
+                self._stack_lane = node
+            stacks = [u for u in self.workqueue if _runs_stacks(u)]
+            others = [u for u in self.workqueue if not _runs_stacks(u)]
+            if node is self._stack_lane:
+                chosen = (stacks or others)[0]
+            else:   # the stacks' lane takes them from the front; another, once idle, from the back
+                chosen = others[0] if others else stacks[-1]
+            self.workqueue.move_to_end(chosen, last=False)
+            super()._assign_work_unit(node)
+
+    def pytest_xdist_make_scheduler(config: Any, log: Any) -> Any:
+        return _StackScheduling(config, log)
+
+
 @pytest.fixture(scope="session")
 def run_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("nahnetz-run")

@@ -6,6 +6,7 @@ sends the plan to the break model. Every plan is re-checked by the checker."""
 from __future__ import annotations
 
 import asyncio
+import importlib
 from dataclasses import replace
 
 import pytest
@@ -18,6 +19,8 @@ from services.routing.domain.solver.break_reserve import break_reserve_s, reserv
 
 H = 3600
 RULE = BreakRule()  # 4.5 h of driving, then 45 min
+# The module, not the package's `solve` function of the same name.
+solve_module = importlib.import_module("services.routing.domain.solver.solve")
 
 
 def van(shift_h: float, **kw) -> Vehicle:
@@ -84,7 +87,7 @@ def test_the_reserved_plan_timed_on_the_real_van_is_the_plan_with_breaks():
 
 
 def test_a_plan_whose_breaks_do_not_fit_is_made_again_with_the_break_model(monkeypatch):
-    monkeypatch.setattr(break_reserve, "rested", lambda problem, solution: None)
+    monkeypatch.setattr(break_reserve, "rested_each", lambda problem, solution: [None] * len(solution.tours))
     p = ring_problem(budget=2.0)
     solution = solve(p)
     assert not solution.strategy.endswith("+breaks by schedule")
@@ -130,3 +133,34 @@ def test_region_days_with_every_drivers_breaks_planned_by_the_reserve_pass_the_c
     fields = route_planned_fields("plan-r", DAY, final, solution, matrix_source="great-circle")
     assert check_solution(final.problem, plan_as_solution(final.problem, final.reference, fields["tours"],
                                                           fields["dropped"])) == []
+
+
+def test_where_the_break_model_finds_nothing_the_tours_whose_breaks_fit_are_kept(monkeypatch):
+    """On a busy machine the break model, with only the rest of the budget, found no
+    first plan and a whole Höxter day went unplanned. Now the reserved plan's tours
+    whose breaks fit stay; the other tour's jobs are left out with the reason."""
+    locations, matrix = plane(RING)
+    jobs = tuple(Job.single_delivery(f"d-{name}", Stop(name, service_s=15 * 60), weight_kg=10)
+                 for name in RING if name != "depot")
+    # About 9 h of work, each van 7 h less a 45 min reserve: both vans are needed.
+    p = Problem(locations, matrix, (replace(van(7.0), id="van-1"), replace(van(7.0), id="van-2")), jobs,
+                time_budget_s=2.0)
+    timed_for_real = break_reserve.rested_each
+    monkeypatch.setattr(break_reserve, "rested_each",
+                        lambda problem, solution: [*timed_for_real(problem, solution)[:-1], None])
+    solve_for_real = solve_module._solve
+
+    def break_model_finds_nothing(problem, strategy, started):
+        if strategy.metaheuristic == "GUIDED_LOCAL_SEARCH":   # with_breaks: the break model
+            return solve_module._solution(problem, SolveStatus.NO_SOLUTION, (), (), started, strategy)
+        return solve_for_real(problem, strategy, started)
+
+    monkeypatch.setattr(solve_module, "_solve", break_model_finds_nothing)
+    solution = solve(p)
+    assert solution.status is SolveStatus.SOLVED
+    assert len(solution.tours) == 1
+    kept = {s.job_id for s in solution.tours[0].stops if s.job_id}
+    why = {d.job_id: d.detail for d in solution.dropped}
+    assert kept and set(why) == {j.id for j in jobs} - kept
+    assert "left out: no time for the driver's breaks on its tour" in why.values()
+    assert check_solution(p, solution) == []

@@ -56,17 +56,21 @@ def reserved(problem: Problem, time_budget_s: float) -> Problem:
 def rested(problem: Problem, solution: Solution) -> tuple[Tour, ...] | None:
     """The tours of `solution` (planned on `reserved(problem)`) timed again on the real
     vehicles, with their breaks; None when one tour's breaks do not fit."""
+    timed = rested_each(problem, solution)
+    return None if None in timed else tuple(t for t in timed if t is not None)
+
+
+def rested_each(problem: Problem, solution: Solution) -> list[Tour | None]:
+    """Each tour of `solution` timed again on its real vehicle with its breaks, or None
+    where its breaks do not fit; in the order of `solution.tours`."""
     vehicles = {v.id: v for v in problem.vehicles}
-    tours = []
+    timed: list[Tour | None] = []
     for tour in solution.tours:
         vehicle = vehicles[tour.vehicle_id]
         if vehicle.breaks is None:
-            tours.append(tour)
+            timed.append(tour)
             continue
         visits: list[Visit] = [(problem.job_by_id[s.job_id] if s.job_id else None, s.kind)
                                for s in tour.stops if s.kind not in _SCHEDULED_BY_SCHEDULE]
-        timed = rested_tour(problem, vehicle, visits, tour.stops[0].departure_s)
-        if timed is None:
-            return None
-        tours.append(timed)
-    return tuple(tours)
+        timed.append(rested_tour(problem, vehicle, visits, tour.stops[0].departure_s))
+    return timed
