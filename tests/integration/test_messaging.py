@@ -444,6 +444,45 @@ async def test_a_redelivery_while_its_marker_is_being_emptied_publishes_nothing(
     assert await published(orders_topic, order_id) == [e.event_id for e in first]
 
 
+async def test_a_redelivery_that_read_its_marker_before_the_sweep_emptied_it_publishes_nothing(
+        redis, producer, orders_topic, unique):
+    """The sweep may empty the marker, and let go of it, between Redis answering a
+    redelivery's read and the answer arriving: the full marker read must still count as
+    published by this process (seen in CI: a collected order sold its units twice)."""
+    order_id, state, runs = f"o-{unique}", f"test:order:{unique}", []
+    step = collection_step(order_id, state, runs)
+    outbox = Outbox(redis, producer, "test.collect")
+    first = await outbox.decide(f"e-{unique}", step, watch=[state])
+    marker = outbox.markers.key(f"e-{unique}")
+    read_marker = outbox.markers.apply
+
+    async def read_then_sweep(*args, **kwargs):
+        outcome = await read_marker(*args, **kwargs)
+        await outbox.sweeper.sweep()   # emptied and let go of before the answer is looked at
+        return outcome
+
+    outbox.markers.apply = read_then_sweep
+    assert await outbox.decide(f"e-{unique}", step, watch=[state]) == []
+    assert not outbox.sweeper.holds(marker) and await redis.get(marker) == ""
+    await orders_topic.wait_for(ORDERS_ORDERS, OrderCancelled, order_id=order_id, timeout=EFFECT)
+    assert await published(orders_topic, order_id) == [e.event_id for e in first]
+
+
+async def test_a_sweep_waits_for_the_sweep_under_way(redis, producer, unique):
+    """What was published before a sweep is emptied when it returns, also where a sweep
+    in the background had taken those markers first (a worker's last sweep on stop)."""
+    outbox = Outbox(redis, producer, "test.collect")
+    await outbox.decide(f"e-{unique}", collection_step(f"o-{unique}", f"test:order:{unique}", []),
+                        watch=[f"test:order:{unique}"])
+    marker = outbox.markers.key(f"e-{unique}")
+    under_way = asyncio.create_task(outbox.sweeper.sweep())
+    await asyncio.sleep(0)  # it has taken the marker and waits for Redis
+    assert not outbox.sweeper.pending and outbox.sweeper.holds(marker)
+    await outbox.sweeper.sweep()
+    assert not outbox.sweeper.holds(marker) and under_way.done()  # it waited for the one under way
+    assert await redis.get(marker) == ""
+
+
 async def test_publish_once_publishes_the_first_events_of_a_reference_only(redis, producer, orders_topic, unique):
     outbox = Outbox(redis, producer, "test.notify-once")
     first, second = cancelled(f"o-{unique}", reason="first"), cancelled(f"o-{unique}", reason="second")

@@ -15,7 +15,7 @@ from routing_plane import plane
 from services.routing.domain.solver import (DEFAULT_STRATEGY, BreakRule, Job, Problem, SolveStatus, Stop,
                                             TimeWindow, Vehicle, check_solution, solve)
 from services.routing.domain.solver import break_reserve
-from services.routing.domain.solver.break_reserve import break_reserve_s, reserved, rested
+from services.routing.domain.solver.break_reserve import break_reserve_s, reserved, rested_each
 
 H = 3600
 RULE = BreakRule()  # 4.5 h of driving, then 45 min
@@ -80,8 +80,8 @@ def test_a_long_day_gets_its_break_from_the_schedule_and_passes_the_checker():
 def test_the_reserved_plan_timed_on_the_real_van_is_the_plan_with_breaks():
     p = ring_problem()
     first = solve(reserved(p, 1.0))
-    tours = rested(p, first)
-    assert tours is not None
+    tours = rested_each(p, first)
+    assert None not in tours
     assert [s.job_id for s in tours[0].stops if s.job_id] == [s.job_id for s in first.tours[0].stops if s.job_id]
     assert tours[0].breaks and not first.tours[0].breaks
 

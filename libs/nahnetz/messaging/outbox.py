@@ -91,6 +91,7 @@ class MarkerSweeper:
         self.delay_s = delay_s
         self.pending: set[str] = set()   # published, not yet emptied
         self._sweeping: set[str] = set()  # being emptied: still full until the pipeline returns
+        self._flights: list[asyncio.Future[None]] = []  # the sweeps under way, to wait for
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -117,10 +118,19 @@ class MarkerSweeper:
             await self.sweep()
 
     async def sweep(self) -> None:
-        """Empty every pending marker now."""
+        """Empty every pending marker now, and wait for the sweeps under way (a caller
+        that swept must find every marker published before its call emptied)."""
+        loop = asyncio.get_running_loop()
+        earlier = [f for f in self._flights if not f.done() and f.get_loop() is loop]
         markers, self.pending = self.pending, set()
-        if not markers:
-            return
+        if markers:
+            await self._empty(markers, loop)
+        for flight in earlier:
+            await flight
+
+    async def _empty(self, markers: set[str], loop: asyncio.AbstractEventLoop) -> None:
+        flight = loop.create_future()
+        self._flights.append(flight)
         self._sweeping |= markers  # a redelivery meanwhile must not read them as unpublished
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
@@ -131,6 +141,8 @@ class MarkerSweeper:
             log.warning("could not empty %d published markers: %s: %s", len(markers), type(exc).__name__, exc)
         finally:
             self._sweeping -= markers
+            self._flights.remove(flight)
+            flight.set_result(None)
 
 
 class Outbox:
@@ -150,10 +162,13 @@ class Outbox:
             decided[:] = [(event, event.encode()) for event in await step(tx)]
             return pack_bodies([body for _, body in decided])
 
+        # Asked before the marker is read too: a sweep may empty it, and let go of it,
+        # between Redis answering the read and the answer arriving here.
+        held = self.sweeper.holds(self.markers.key(ref))
         outcome = await self.markers.apply(ref, packed, watch=watch)
         if not outcome.applied:  # decided before: publish what the marker remembers, if anything
-            if self.sweeper.holds(self.markers.key(ref)):
-                return []  # published by this process, the marker not emptied yet
+            if held or self.sweeper.holds(self.markers.key(ref)):
+                return []  # published by this process, the marker not emptied yet when read
             decided[:] = [(read_event(body), body) for body in unpack_bodies(outcome.result)]
         return await self._publish(ref, decided)
 

@@ -53,16 +53,10 @@ def reserved(problem: Problem, time_budget_s: float) -> Problem:
     return replace(problem, vehicles=tuple(shortened(v) for v in problem.vehicles), time_budget_s=time_budget_s)
 
 
-def rested(problem: Problem, solution: Solution) -> tuple[Tour, ...] | None:
-    """The tours of `solution` (planned on `reserved(problem)`) timed again on the real
-    vehicles, with their breaks; None when one tour's breaks do not fit."""
-    timed = rested_each(problem, solution)
-    return None if None in timed else tuple(t for t in timed if t is not None)
-
-
 def rested_each(problem: Problem, solution: Solution) -> list[Tour | None]:
-    """Each tour of `solution` timed again on its real vehicle with its breaks, or None
-    where its breaks do not fit; in the order of `solution.tours`."""
+    """Each tour of `solution` (planned on `reserved(problem)`) timed again on its real
+    vehicle, with its breaks, or None where its breaks do not fit; in the order of
+    `solution.tours`."""
     vehicles = {v.id: v for v in problem.vehicles}
     timed: list[Tour | None] = []
     for tour in solution.tours:

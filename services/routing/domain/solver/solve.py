@@ -152,7 +152,8 @@ _MIN_BREAK_MODEL_S = 1.0
 def _solve_with_breaks(problem: Problem, strategy: SearchStrategy, started: float) -> Solution:
     """Plan on shifts that keep time for the breaks and place the breaks by the
     driving time (break_reserve.py); if a tour's breaks do not fit, plan again with
-    the optimiser's break model in the time left. (Planning with the break model
+    the optimiser's break model in the time left, and keep the better of that plan and
+    the first without the tours that do not fit. (Planning with the break model
     whenever the reserve left a job out, and keeping the better plan, served fewer
     on busy days: benchmarks/routing/breaks.py.)"""
     first = _solve(break_reserve.reserved(problem, problem.time_budget_s * _RESERVE_SHARE), strategy, started)
