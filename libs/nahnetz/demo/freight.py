@@ -149,8 +149,11 @@ async def post(platform: Platform, load: LoadSeed, day: date) -> Posted:
 
 
 async def _load_view(platform: Platform, load_id: str) -> dict:
-    return (await platform.call("freight", "GET", f"/v1/freight/loads/{load_id}",
-                                who=platform.token(ASSISTANT, "operator"))).json()
+    """The load as the exchange shows it; empty while its worker has not taken in the
+    post yet (accepted with 202: on a busy machine the first look came before it)."""
+    answer = await platform.call("freight", "GET", f"/v1/freight/loads/{load_id}",
+                                 who=platform.token(ASSISTANT, "operator"), ok=(200, 404))
+    return {} if answer.status_code == 404 else answer.json()
 
 
 async def proposed(platform: Platform, posted: list[Posted]) -> None:
