@@ -12,8 +12,8 @@ from dataclasses import replace
 import pytest
 
 from routing_plane import plane
-from services.routing.domain.solver import (DEFAULT_STRATEGY, BreakRule, Job, Problem, SolveStatus, Stop,
-                                            TimeWindow, Vehicle, check_solution, solve)
+from services.routing.domain.solver import (DEFAULT_STRATEGY, BreakRule, FixedPrefix, Job, Problem, SolveStatus,
+                                            Stop, StopKind, StopRef, TimeWindow, Vehicle, check_solution, solve)
 from services.routing.domain.solver import break_reserve
 from services.routing.domain.solver.break_reserve import break_reserve_s, reserved, rested_each
 
@@ -135,16 +135,18 @@ def test_region_days_with_every_drivers_breaks_planned_by_the_reserve_pass_the_c
                                                           fields["dropped"])) == []
 
 
-def test_where_the_break_model_finds_nothing_the_tours_whose_breaks_fit_are_kept(monkeypatch):
-    """On a busy machine the break model, with only the rest of the budget, found no
-    first plan and a whole Höxter day went unplanned. Now the reserved plan's tours
-    whose breaks fit stay; the other tour's jobs are left out with the reason."""
+def two_vans_on_the_ring(**kw) -> Problem:
     locations, matrix = plane(RING)
     jobs = tuple(Job.single_delivery(f"d-{name}", Stop(name, service_s=15 * 60), weight_kg=10)
                  for name in RING if name != "depot")
     # About 9 h of work, each van 7 h less a 45 min reserve: both vans are needed.
-    p = Problem(locations, matrix, (replace(van(7.0), id="van-1"), replace(van(7.0), id="van-2")), jobs,
-                time_budget_s=2.0)
+    return Problem(locations, matrix, (replace(van(7.0), id="van-1"), replace(van(7.0), id="van-2")), jobs,
+                   time_budget_s=2.0, **kw)
+
+
+def last_tour_without_room_and_no_break_model(monkeypatch) -> None:
+    """The reserved plan's last tour has no room for its breaks, and the break model,
+    given the rest of the budget, finds no plan (as it did on a busy machine)."""
     timed_for_real = break_reserve.rested_each
     monkeypatch.setattr(break_reserve, "rested_each",
                         lambda problem, solution: [*timed_for_real(problem, solution)[:-1], None])
@@ -156,11 +158,28 @@ def test_where_the_break_model_finds_nothing_the_tours_whose_breaks_fit_are_kept
         return solve_for_real(problem, strategy, started)
 
     monkeypatch.setattr(solve_module, "_solve", break_model_finds_nothing)
+
+
+def test_where_the_break_model_finds_nothing_the_tours_whose_breaks_fit_are_kept(monkeypatch):
+    """On a busy machine the break model, with only the rest of the budget, found no
+    first plan and a whole Höxter day went unplanned. Now the reserved plan's tours
+    whose breaks fit stay; the other tour's jobs are left out with the reason."""
+    p = two_vans_on_the_ring()
+    last_tour_without_room_and_no_break_model(monkeypatch)
     solution = solve(p)
     assert solution.status is SolveStatus.SOLVED
     assert len(solution.tours) == 1
     kept = {s.job_id for s in solution.tours[0].stops if s.job_id}
     why = {d.job_id: d.detail for d in solution.dropped}
-    assert kept and set(why) == {j.id for j in jobs} - kept
+    assert kept and set(why) == {j.id for j in p.jobs} - kept
     assert "left out: no time for the driver's breaks on its tour" in why.values()
     assert check_solution(p, solution) == []
+
+
+def test_goods_already_on_a_van_are_never_left_out_for_its_breaks(monkeypatch):
+    """A tour with fixed stops (a van on the road) that has no room for its breaks is not
+    cut from the plan: the break model's answer stands, here that it found none."""
+    p = two_vans_on_the_ring(fixed_prefixes=(FixedPrefix("van-2", (StopRef("d-c5", StopKind.DELIVERY),)),))
+    last_tour_without_room_and_no_break_model(monkeypatch)
+    solution = solve(p)
+    assert solution.status is SolveStatus.NO_SOLUTION and solution.tours == ()

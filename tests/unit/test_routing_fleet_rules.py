@@ -98,7 +98,7 @@ def test_region_days_with_every_drivers_breaks_pass_the_checker_as_planned_and_a
     vans = [replace(fleet_vehicle(seed_, GENERATED_DAY), break_after_s=EU_DRIVING_BEFORE_BREAK_S, break_s=EU_BREAK_S)
             for seed_ in REGION.fleet]
     request = new_event(records.RoutePlanRequested, producer="test", plan_id="plan-b", day=GENERATED_DAY,
-                        depot=depot, vehicles=vans, jobs=[], time_budget_s=4)
+                        depot=depot, vehicles=vans, jobs=[], time_budget_s=2)
     source = great_circle_source()
     inp = build_problem(request, demo_day(orders=orders, seed=seed),
                         lambda locations: asyncio.run(source.matrix(locations)))

@@ -157,14 +157,18 @@ def _solve_with_breaks(problem: Problem, strategy: SearchStrategy, started: floa
     whenever the reserve left a job out, and keeping the better plan, served fewer
     on busy days: benchmarks/routing/breaks.py.)"""
     first = _solve(break_reserve.reserved(problem, problem.time_budget_s * _RESERVE_SHARE), strategy, started)
-    timed = break_reserve.rested_each(problem, first) if first.status is SolveStatus.SOLVED else []
-    if first.status is SolveStatus.SOLVED and None not in timed:
-        return _solution(problem, SolveStatus.SOLVED, tuple(t for t in timed if t is not None), first.dropped,
-                         started, strategy, note="+breaks by schedule")
+    timed = break_reserve.rested_each(problem, first) if first.status is SolveStatus.SOLVED else None
+    if timed is not None and None not in timed:
+        return _solution(problem, SolveStatus.SOLVED, _fitting(timed), first.dropped, started, strategy,
+                         note="+breaks by schedule")
     left = max(_MIN_BREAK_MODEL_S, problem.time_budget_s - (time.monotonic() - started))
     modelled = _solve(replace(problem, time_budget_s=left), with_breaks(strategy), time.monotonic())
-    without = _without_unrested_tours(problem, first, timed, started, strategy)
+    without = None if timed is None else _without_unrested_tours(problem, first, timed, started, strategy)
     return modelled if without is None else best_of(problem, (modelled, without))
+
+
+def _fitting(timed: list[Tour | None]) -> tuple[Tour, ...]:
+    return tuple(t for t in timed if t is not None)
 
 
 def _without_unrested_tours(problem: Problem, first: Solution, timed: list[Tour | None], started: float,
@@ -173,8 +177,6 @@ def _without_unrested_tours(problem: Problem, first: Solution, timed: list[Tour 
     break model has only the rest of the budget and, on a busy machine, found no first
     plan in it (a whole Höxter day unplanned): this keeps what the reserve planned well.
     None where a tour that does not fit carries fixed stops (goods already on a van)."""
-    if first.status is not SolveStatus.SOLVED:
-        return None
     unfit = [tour for tour, rested in zip(first.tours, timed) if rested is None]
     fixed = {ref.job_id for prefix in problem.fixed_prefixes for ref in prefix.stops}
     left_out = {s.job_id for tour in unfit for s in tour.stops if s.job_id}
@@ -183,8 +185,8 @@ def _without_unrested_tours(problem: Problem, first: Solution, timed: list[Tour 
     dropped = first.dropped + tuple(
         DroppedJob(job_id, DropReason.LEFT_OUT_BY_OPTIMISER, "left out: no time for the driver's breaks on its tour")
         for job_id in sorted(left_out))
-    return _solution(problem, SolveStatus.SOLVED, tuple(t for t in timed if t is not None), dropped, started,
-                     strategy, note="+breaks by schedule, tours without room for breaks left out")
+    return _solution(problem, SolveStatus.SOLVED, _fitting(timed), dropped, started, strategy,
+                     note="+breaks by schedule, tours without room for breaks left out")
 
 
 # The share of the budget for the plan with the whole fleet; the rest is for the
