@@ -4,6 +4,7 @@
 |---|---|---|---|
 | GET, PUT, DELETE | /v1/me/contact | anyone signed in, for themself | 200 / 202; 404 none (yet) |
 | GET | /v1/me/messages?limit=20 | anyone signed in, their own | 200 {messages: [...]}, newest first (limit 1-50) |
+| GET | /v1/contacts?address= | operator, admin | 200 the details whose phone number or e-mail address this is; 404; 422 neither |
 | GET, PUT, DELETE | /v1/contacts/{recipient_id} | operator, admin (recorded as on_behalf_of) | 200 / 202; 404 |
 | POST | /v1/sign-in/codes | anyone (public; the web front, with X-Forwarded-For) | 202 {sent_to, expires_in_s}; 422 no address; 429 |
 | POST | /v1/sign-in/verify | anyone (public; the web front, with X-Forwarded-For) | 200 {resident_id, name, new}; 422 wrong code or address; 429 |

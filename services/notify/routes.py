@@ -1,7 +1,8 @@
 """HTTP routes of notify: how a person wants to be told things. Each person sets
 their own details (`/v1/me/contact`); an assistant or operator records them for
 someone on the phone or at the counter (`/v1/contacts/{recipient_id}`, recorded as
-on_behalf_of). Writes are events on notify.contacts (202); the worker projects
+on_behalf_of), and finds a caller by the phone number or e-mail address they give
+(`/v1/contacts?address=`). Writes are events on notify.contacts (202); the worker projects
 them, so a read right after a write may still show the earlier details.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from nahnetz.events import Actor, new_event
 from nahnetz.kit.api import RedisDep
@@ -21,6 +22,7 @@ from nahnetz.messaging.producer import EventProducer
 from nahnetz.records import ContactDetailsErased, ContactDetailsSet
 
 from . import queries
+from .domain.sign_in import InvalidAddress
 from .http_models import ContactIn
 
 API = "notify-api"
@@ -58,6 +60,19 @@ def contacts_router() -> APIRouter:
     async def erase_my_contact(user: CurrentUser, producer: ProducerDep) -> dict:
         """Withdraw consent: your details are deleted; messages go nowhere personal any more."""
         return await _erase(user.sub, user.actor(), producer, "/v1/me/contact")
+
+    @router.get("/contacts", responses=error_responses(
+        (InvalidAddress, "Neither a phone number nor an e-mail address (German and English message)"),
+        (404, "Nobody's contact details have this phone number or e-mail address")))
+    async def find_contact(user: Staff, redis: RedisDep, address: Annotated[str, Query(
+            max_length=200, description="A phone number (any German spelling, or international with +) "
+                                        "or an e-mail address")]) -> dict:
+        """Whose details have this phone number or e-mail address: an assistant finds the
+        resident who calls or stands at the counter. Only details a resident gave, or an
+        assistant recorded for them, are found (as for signing in)."""
+        return found_or_404(await queries.contact_by_address(redis, address),
+                            "Niemand hat diese Telefonnummer oder E-Mail-Adresse angegeben. "
+                            "Nobody has given this phone number or e-mail address.")
 
     @router.get("/contacts/{recipient_id}", responses=error_responses(NONE_YET))
     async def get_contact(recipient_id: str, user: Staff, redis: RedisDep) -> dict:

@@ -4,7 +4,7 @@ for a resident who does not order online (digital werden UND analog bleiben).
 | method | path | who | what |
 |---|---|---|---|
 | GET | /assistenz | operator, admin | whom for (resident id, phone or counter), then search, basket, point and day, order |
-| POST | /assistenz/bewohner | operator, admin | name the resident and the channel (a new resident starts an empty basket) |
+| POST | /assistenz/bewohner | operator, admin | name the resident (by id, or by the phone number or e-mail address they give: notify's GET /v1/contacts) and the channel (a new resident starts an empty basket) |
 | POST | /assistenz/neu | operator, admin | forget the resident and the basket |
 | POST | /assistenz/warenkorb/hinzufuegen | operator, admin | put a product into the assisted basket |
 | POST | /assistenz/warenkorb/menge | operator, admin | change a line's quantity |
@@ -47,7 +47,7 @@ def router() -> APIRouter:
                    radius_km: str = "", day: str | None = None, **extra: Any) -> Response:
         holder = page.session.data.get(KEY) or {}
         context: dict[str, Any] = {"resident_id": holder.get("resident_id"), "channel": holder.get("channel"),
-                                   "channels": baskets.ORDER_CHANNELS}
+                                   "resident_name": holder.get("name"), "channels": baskets.ORDER_CHANNELS}
         problem = page.session.data.pop(f"{KEY}:problem", None)
         if problem:
             extra.setdefault("error", problem)
@@ -81,15 +81,28 @@ def router() -> APIRouter:
     async def for_resident(request: Request, page: Page = Depends(assistant_page)) -> Response:
         form = await form_of(request)
         resident_id = (form.get("resident_id") or "").strip()
+        address = (form.get("address") or "").strip()
         channel = (form.get("channel") or "PHONE").upper()
+        name = None
+        if not resident_id and address and channel in baskets.ORDER_CHANNELS:
+            # Callers know their number, rarely their resident id.
+            try:
+                found = await page.backend.get("notify", "/v1/contacts", params={"address": address[:200]},
+                                               user=page.user)
+            except ApiError as refused:
+                return await show(page, status=refused.status if refused.status in (404, 422) else 503,
+                                  error=refused.message, address=address)
+            resident_id, name = str(found.get("recipient_id") or ""), (found.get("postal_address") or [None])[0]
         if not RESIDENT_ID.match(resident_id) or channel not in baskets.ORDER_CHANNELS:
-            return await show(page, status=422, error=page.t(
-                "Bitte die Kundennummer (Bewohner-ID) und den Weg (Telefon oder Theke) angeben.",
-                "Please give the resident id and the channel (phone or counter)."))
+            return await show(page, status=422, address=address, error=page.t(
+                "Bitte die Kundennummer (Bewohner-ID) oder die Telefonnummer bzw. E-Mail-Adresse der Person "
+                "und den Weg (Telefon oder Theke) angeben.",
+                "Please give the resident id, or the person's phone number or e-mail address, and the channel "
+                "(phone or counter)."))
         holder = dict(page.session.data.get(KEY) or {})
         if holder.get("resident_id") != resident_id:
             holder = {}  # another person: another basket
-        holder.update(resident_id=resident_id, channel=channel)
+        holder.update(resident_id=resident_id, channel=channel, name=name or holder.get("name"))
         page.session.data[KEY] = holder
         await page.save()
         return page.redirect("/assistenz")

@@ -1,7 +1,7 @@
 """An assistant takes an order by phone for a resident who does not order online:
 names the resident, finds goods, chooses point and day, orders on their behalf; the
 order is recorded as taken by phone and entered by the assistant, and the slip is
-ready to print."""
+ready to print. A caller who knows only their phone number is found by it."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import uuid
 import pytest
 from playwright.async_api import expect
 
+from test_shop_journey import eventually
 from web_support import Web, check_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -47,7 +48,7 @@ async def test_an_operator_takes_an_order_by_phone_for_a_resident_and_prints_the
     await check_page(page, "assistant-start")
 
     await page.get_by_label("Kundennummer (Bewohner-ID)").fill(resident_id)
-    await page.get_by_label("Telefon").check()
+    await page.get_by_label("Telefon", exact=True).check()
     await page.get_by_role("button", name="Weiter").click()
     await expect(page.locator("[data-resident]")).to_have_text(resident_id)
 
@@ -83,3 +84,37 @@ async def test_an_operator_takes_an_order_by_phone_for_a_resident_and_prints_the
     # The assistant's basket is emptied by the order; their next caller starts afresh.
     await page.get_by_role("link", name="Nächste Bestellung aufnehmen").click()
     await expect(page.get_by_text("Der Warenkorb ist leer.")).to_be_visible()
+
+
+async def test_an_operator_finds_a_caller_by_the_phone_number_they_give(web: Web, page):
+    run = uuid.uuid4().hex[:8]
+    web.add_account(f"assistenz-{run}", "operator", subject=f"op-find-{run}", name="Anna Assistenz")
+    resident_id = f"res-caller-{run}"
+    digits = f"{int(run, 16) % 10**8:08d}"  # a mobile number of this run's own
+    # Recorded once, say at the counter, with the caller's consent.
+    operator = web.platform.token("op-recorder", "operator")
+    await web.platform.call("notify", "PUT", f"/v1/contacts/{resident_id}", who=operator, json={
+        "preferred_channel": "PHONE_CALL", "phone": f"0151 {digits}", "consent": True,
+        "postal_address": ["Erna Beispiel", "Marktstr. 1", "37688 Beverungen"]})
+
+    async def indexed():
+        found = await web.platform.call("notify", "GET", "/v1/contacts", who=operator, ok=(200, 404),
+                                        params={"address": f"+49151{digits}"})
+        return found.status_code == 200
+    await eventually(indexed, "the caller's number indexed")
+
+    await web.sign_in(page, f"assistenz-{run}")
+    await page.goto(web.url("/assistenz"))
+    someone_else = f"{(int(digits) + 1) % 10**8:08d}"
+    await page.get_by_label("Telefonnummer oder E-Mail-Adresse").fill(f"0151-{someone_else}")
+    await page.get_by_role("button", name="Weiter").click()
+    await expect(page.get_by_role("alert")).to_contain_text("Niemand hat diese Telefonnummer")
+    await expect(page.get_by_label("Telefonnummer oder E-Mail-Adresse")).to_have_value(f"0151-{someone_else}")
+
+    # The caller says it the way people do.
+    await page.get_by_label("Telefonnummer oder E-Mail-Adresse").fill(f"0151 / {digits[:4]} {digits[4:]}")
+    await page.get_by_label("Telefon", exact=True).check()
+    await page.get_by_role("button", name="Weiter").click()
+    await expect(page.locator("[data-resident]")).to_have_text(resident_id)
+    await expect(page.locator("[data-resident-name]")).to_have_text("Erna Beispiel")
+    await check_page(page, "assistant-found-by-phone")

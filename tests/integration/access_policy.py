@@ -179,6 +179,7 @@ NOTIFY: dict[tuple[str, str], Policy] = {
     # ... and reads the messages sent to them (their own inbox, never a sign-in code).
     ("GET", "/v1/me/messages"): signed_in(),
     # An assistant records them for someone (on the phone, at the counter).
+    ("GET", "/v1/contacts"): roles(*STAFF),
     ("GET", "/v1/contacts/{recipient_id}"): roles(*STAFF),
     ("PUT", "/v1/contacts/{recipient_id}"): roles(*STAFF),
     ("DELETE", "/v1/contacts/{recipient_id}"): roles(*STAFF),

@@ -269,6 +269,7 @@ CALLS: dict[tuple[str, str, str], Callable[[World], Call]] = {
     ("notify", "GET", "/v1/me/messages"): lambda w: Call(query={"limit": 5}),
     ("notify", "PUT", "/v1/contacts/{recipient_id}"): lambda w: Call({"recipient_id": OWN.resident}, json=CONTACT),
     ("notify", "GET", "/v1/contacts/{recipient_id}"): lambda w: Call({"recipient_id": OWN.resident}),
+    ("notify", "GET", "/v1/contacts"): lambda w: Call(query={"address": CONTACT["phone"]}),
     ("notify", "DELETE", "/v1/contacts/{recipient_id}"): lambda w: Call({"recipient_id": NOWHERE}),
     # A code to a fresh address (202); a code for an address without one (422 for anyone).
     ("notify", "POST", "/v1/sign-in/codes"): lambda w: sign_in_call(),

@@ -276,3 +276,31 @@ async def test_a_person_s_own_details_decide_how_and_in_which_language_they_are_
                                      params={"order_ref": "3F2A9C1E"}))
     await log.wait_for(NOTIFY_REQUESTS, NotificationSent, notification_id=later, watch=[worker])
     assert written(sinks / "manual.jsonl", later) == [] and len(written(sinks / "messages.jsonl", later)) == 1
+
+
+async def test_an_assistant_finds_a_caller_by_the_number_they_give(worker, log, api, unique):
+    caller = f"r-{unique}"
+    digits = f"{int(unique, 16) % 10**8:08d}"  # a mobile number of this run's own: 0151 and 8 digits
+    recorded = await api.put(f"/v1/contacts/{caller}", headers=bearer("op-1", "operator"), json={
+        "preferred_channel": "PHONE_CALL", "phone": f"0151 {digits}", "consent": True,
+        "postal_address": ["Erna Beispiel", "Marktstr. 1", "37688 Beverungen"]})
+    assert recorded.status_code == 202, recorded.text
+    await log.wait_for(NOTIFY_CONTACTS, ContactDetailsSet, recipient_id=caller, watch=[worker])
+
+    async def found_by(spelling: str):
+        answer = await api.get("/v1/contacts", params={"address": spelling}, headers=bearer("op-2", "operator"))
+        return answer.json() if answer.status_code == 200 else None
+    # The caller says the number the way people do; the index has it in E.164.
+    found = await eventually(lambda: found_by(f"+49 151 {digits[:4]} {digits[4:]}"), what="the caller found",
+                             watch=[worker])
+    assert found["recipient_id"] == caller and found["postal_address"][0] == "Erna Beispiel"
+    assert (await found_by(f"0151/{digits}"))["recipient_id"] == caller
+
+    others = f"{(int(digits) + 1) % 10**8:08d}"
+    nobody = await api.get("/v1/contacts", params={"address": f"0151 {others}"}, headers=bearer("op-2", "operator"))
+    assert nobody.status_code == 404 and "Niemand" in nobody.json()["message"]
+    garbled = await api.get("/v1/contacts", params={"address": "zwölf"}, headers=bearer("op-2", "operator"))
+    assert garbled.status_code == 422 and "Telefonnummer" in garbled.json()["message"]
+    # Residents do not look others up.
+    refused = await api.get("/v1/contacts", params={"address": f"0151 {digits}"}, headers=bearer(caller))
+    assert refused.status_code == 403
