@@ -28,7 +28,6 @@ from .handlers.pages import Page, csrf_checked, page_for
 from .handlers.region import region_named
 
 Participant = page_for(Role.FREIGHT_PARTICIPANT)
-DECLINE_REASONS = ("PRICE", "TIMING", "DETOUR_TOO_LONG", "NO_LONGER_AVAILABLE", "OTHER")
 
 
 async def form_of(request: Request) -> dict[str, str]:
@@ -81,7 +80,7 @@ def router() -> APIRouter:
             await page.save()
         return page.render("freight/home.html", status=status, error=error, trips=mine.get("trips", []),
                            loads=mine.get("loads", []), matches=matches, freight=freight,
-                           reasons=DECLINE_REASONS, notice=notice)
+                           reasons=freight.DECLINE_REASONS, notice=notice)
 
     async def tell(page: Page, german: str, english: str) -> Response:
         page.session.data["freight_notice"] = page.t(german, english)
@@ -101,7 +100,7 @@ def router() -> APIRouter:
         form = await form_of(request)
         body: dict = {"channel": "WEB"}
         if answer == "ablehnen":
-            body["reason"] = freight.choice(form.get("reason"), DECLINE_REASONS, "OTHER")
+            body["reason"] = freight.choice(form.get("reason"), freight.DECLINE_REASONS, "OTHER")
         action = "accept" if answer == "annehmen" else "decline"
         try:
             await page.backend.post("freight", f"/v1/freight/matches/{match_id}/{action}", json=body, user=page.user)

@@ -18,6 +18,7 @@ until it has heard of the plan), and a dispatched tour may be re-planned
 | GET | /betrieb/touren/{tour_id}/blatt | operator, admin | the printable tour sheet |
 | GET | /betrieb/sendungen | operator, admin | the hub's shipments of a day by destination, and its stock |
 | GET | /betrieb/fracht | operator, admin | freight board: the week's open trips and loads; a participant's trips, loads and matches; hub-mode advice for a plan |
+| POST | /betrieb/fracht/vorschlaege/{match_id}/{answer} | operator, admin | accept (annehmen) or decline (ablehnen) a proposal for the participant's side, who answered by phone, at the counter or on paper |
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import asyncio
 import time
 import uuid
 from datetime import date
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -34,12 +36,15 @@ from nahnetz.clock import today_in_berlin
 from nahnetz.kit.roles import Role
 
 from .domain import tours as tours_domain
-from .domain.freight import kilograms, local_time, money, span, status_label
+from .domain.freight import DECLINE_REASONS, SIDES, answered, choice, kilograms, local_time, money, my_side, span, status_label
 from .handlers.backend import ApiError, error_of
 from .handlers.pages import Page, csrf_checked, page_for
 from .handlers.region import region_named
 
 Staff = page_for(Role.OPERATOR, Role.ADMIN)
+# How a participant who is not online gave their answer (the freight API's channel).
+ANSWER_CHANNELS = {"PHONE": ("am Telefon", "on the phone"), "COUNTER": ("an der Theke", "at the counter"),
+                   "PAPER": ("auf Papier", "on paper")}
 # Dispatch hears of a plan from the routing service's event; until then it says "try again".
 DISPATCH_PATIENCE_S = 15.0
 FRAGMENT_HEADERS = {"Cache-Control": "no-store"}
@@ -56,7 +61,7 @@ def failed(exc: ApiError) -> int:
 
 def helpers() -> dict:
     return {"tours": tours_domain, "local_time": local_time, "money": money, "kilograms": kilograms,
-            "span": span, "status_label": status_label}
+            "span": span, "status_label": status_label, "my_side": my_side, "answered": answered}
 
 
 async def plans_of(page: Page, day: date) -> list[dict]:
@@ -213,12 +218,10 @@ def router() -> APIRouter:
                            groups=tours_domain.shipments_by_destination(found.get("shipments") or []),
                            stock=stock, days=tours_domain.next_days(day), **helpers())
 
-    @router.get("/betrieb/fracht", response_class=HTMLResponse)
-    async def freight_board(teilnehmer: str | None = None, tag: str | None = None, plan: str | None = None,
-                            page: Page = Depends(Staff)) -> Response:
+    async def board(page: Page, teilnehmer: str | None, tag: str | None, plan: str | None = None, *,
+                    status: int = 200, error: str | None = None) -> Response:
         day = tours_domain.day_asked(tag, today_in_berlin())
-        errors: list[str] = []
-        status = 200
+        errors: list[str] = [error] if error else []
         mine = advice = None
         matches: list[dict] = []
         plans: list[dict] = []
@@ -240,7 +243,7 @@ def router() -> APIRouter:
                 matches = [m for m in found if isinstance(m, dict)]
             except ApiError as exc:
                 errors.append(exc.message)
-                status = failed(exc)
+                status = status if status != 200 else failed(exc)
         try:
             plans = [p for p in await plans_of(page, day) if p.get("status") == "PLANNED"]
         except ApiError as exc:
@@ -250,10 +253,47 @@ def router() -> APIRouter:
                 advice = await page.backend.get("freight", f"/v1/freight/hub-plans/{plan}", user=page.user)
             except ApiError as exc:
                 errors.append(exc.message)
-                status = failed(exc)
+                status = status if status != 200 else failed(exc)
+        notice = page.session.data.pop("operator_freight_notice", None)
+        if notice is not None:
+            await page.save()
         return page.render("operator/freight.html", status=status, participant=participant, mine=mine,
-                           listings=listings,
-                           matches=matches, plans=plans, plan_id=plan, advice=advice, day=day, errors=errors,
+                           listings=listings, matches=matches, plans=plans, plan_id=plan, advice=advice, day=day,
+                           errors=errors, notice=notice, reasons=DECLINE_REASONS, answer_channels=ANSWER_CHANNELS,
                            **helpers())
+
+    @router.get("/betrieb/fracht", response_class=HTMLResponse)
+    async def freight_board(teilnehmer: str | None = None, tag: str | None = None, plan: str | None = None,
+                            page: Page = Depends(Staff)) -> Response:
+        return await board(page, teilnehmer, tag, plan)
+
+    @router.post("/betrieb/fracht/vorschlaege/{match_id}/{answer}", response_class=HTMLResponse,
+                 dependencies=[Depends(csrf_checked)])
+    async def answer_for(match_id: str, answer: str, request: Request, page: Page = Depends(Staff)) -> Response:
+        """A participant who is not online answers a proposal by phone or at the counter;
+        the desk answers for their side (the freight API records the staff member)."""
+        form = await form_of(request)
+        participant, tag = (form.get("teilnehmer") or "").strip(), form.get("tag")
+        side = form.get("side")
+        if answer not in ("annehmen", "ablehnen") or side not in SIDES:
+            return await board(page, participant, tag, status=404 if side in SIDES else 422, error=page.t(
+                "Diese Antwort gibt es nicht: annehmen oder ablehnen, für die Fahrt oder die Ladung.",
+                "No such answer: accept or decline, for the trip or the load."))
+        body: dict = {"side": side, "channel": choice(form.get("channel"), tuple(ANSWER_CHANNELS), "PHONE")}
+        if answer == "ablehnen":
+            body["reason"] = choice(form.get("reason"), DECLINE_REASONS, "OTHER")
+        action = "accept" if answer == "annehmen" else "decline"
+        try:
+            await page.backend.post("freight", f"/v1/freight/matches/{match_id}/{action}", json=body, user=page.user)
+        except ApiError as exc:
+            return await board(page, participant, tag, status=failed(exc), error=exc.message)
+        who = participant or page.t("die Seite", "the side")
+        page.session.data["operator_freight_notice"] = (
+            page.t(f"Zusage für {who} ist eingetragen. Sobald auch die andere Seite zustimmt, ist die Fahrt vereinbart.",
+                   f"{who}'s acceptance is recorded. Once the other side accepts too, the ride is agreed.")
+            if answer == "annehmen" else
+            page.t(f"Absage für {who} ist eingetragen.", f"{who}'s refusal is recorded."))
+        await page.save()
+        return page.redirect("/betrieb/fracht?" + urlencode({"teilnehmer": participant, "tag": tag or ""}))
 
     return router

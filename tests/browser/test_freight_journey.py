@@ -1,7 +1,8 @@
 """The freight exchange in a real browser: participant A offers a trip through Kreis
 Höxter on the trip page, participant B posts a load along the way on the load page;
-the freight worker proposes the pair to both, both accept on their own pages, and B
-sees the hand-over code. Every page passes the accessibility check."""
+the freight worker proposes the pair to both, B accepts on their own page, A phones
+the order desk, which records A's acceptance, and B sees the hand-over code. Every
+page passes the accessibility check."""
 
 from __future__ import annotations
 
@@ -136,8 +137,21 @@ async def test_a_trip_and_a_load_are_matched_accepted_by_both_and_the_sender_get
         # -- both accept; the sender sees the hand-over code -----------------------------------------
         await b.locator("article.match").get_by_role("button", name="Annehmen").click()
         await expect(b.get_by_role("status")).to_contain_text("Sie haben zugestimmt")
-        await a.locator("article.match").get_by_role("button", name="Annehmen").click()
-        await expect(a.get_by_role("status")).to_contain_text("Sie haben zugestimmt")
+        # A is on the road and phones the order desk, which answers for A's side.
+        desk_context = await browser.new_context(locale="de-DE")
+        try:
+            desk = await desk_context.new_page()
+            await web.sign_in(desk, f"betrieb-{run}")
+            await desk.goto(web.url(f"/betrieb/fracht?tag={day}&teilnehmer=fp-a-{run}"))
+            answer = desk.locator("article[data-answer-for]")
+            await expect(answer).to_have_count(1)
+            await expect(answer).to_contain_text(f"Antwort von fp-a-{run} (Fahrt)")
+            await check_page(desk, "operator-freight-answer")
+            await answer.get_by_label("Antwort kam").first.select_option("PHONE")
+            await answer.get_by_role("button", name="Zusage eintragen").click()
+            await expect(desk.get_by_role("status")).to_contain_text(f"Zusage für fp-a-{run} ist eingetragen")
+        finally:
+            await desk_context.close()
         code = b.locator(".handover-code")
         for _ in range(60):
             await b.goto(web.url("/fracht"))

@@ -126,6 +126,11 @@ def place_of(form: Mapping[str, str], prefix: str, problems: Problems, known: It
     return {"name": name[:200], "location": {"lat": lat, "lon": lon}}
 
 
+# Why a side may decline a proposal (the freight API's DeclineReason), and the two sides.
+DECLINE_REASONS = ("PRICE", "TIMING", "DETOUR_TOO_LONG", "NO_LONGER_AVAILABLE", "OTHER")
+SIDES = ("TRIP_PROVIDER", "LOAD_PROVIDER")
+
+
 def choice(value: str | None, allowed: tuple[str, ...], default: str) -> str:
     return value if value in allowed else default
 
