@@ -24,39 +24,20 @@ from nahnetz.messaging.admin import create_topics
 from nahnetz.stack.infra import start_broker, start_redis
 from nahnetz.stack.processes import free_port
 from nahnetz.testing import WorkerProcess, event_producer
+from scheduling import next_unit, unit_of
 
 # Short group timeouts: a group's first join takes about half the session timeout.
 os.environ.setdefault("NAHNETZ_ENV", "test")
 
 
-# -- spreading the run over processes (pytest-xdist, `./run-tests -n N`) ------------------------
-# The e2e and browser packages each share one whole stack (package-scoped fixtures): each goes
-# to one process as a whole. Every other file is a unit of its own, as module-scoped brokers
-# and tests that build on the one before expect. The units that run whole stacks are CPU-bound
-# (three at once made the main job's test four times slower): one process, the lane, takes them
-# one after the other while the others share the rest, and takes the last of them only when
-# that is done. The lane starts with the solver's tests, which judge plans found in seconds of
-# wall clock and need a core of their own: beside a whole stack a Höxter day served 188
-# shipments instead of 212. Meanwhile the other process runs tests that do not start stacks.
-_WHOLE_PACKAGES = ("tests/e2e/", "tests/browser/")
-_LANE = ("tests/unit/test_routing_", "tests/integration/test_stack.py", "tests/e2e/", "tests/browser/")
-
-
-def _unit_of(nodeid: str) -> str:
-    return next((p for p in _WHOLE_PACKAGES if nodeid.startswith(p)), nodeid.split("::", 1)[0])
-
-
-def _in_lane(unit: str) -> bool:
-    return unit.startswith(_LANE)
-
-
+# -- spreading the run over processes (pytest-xdist): which unit goes where, see scheduling.py --
 try:
     from xdist.scheduler import LoadScopeScheduling
 except ImportError:  # a run without pytest-xdist has nothing to schedule
     pass
 else:
     class _StackScheduling(LoadScopeScheduling):
-        """--dist loadscope with the units above; the first process is the lane."""
+        """--dist loadscope with the units of scheduling.py; the first process is the lane."""
 
         def __init__(self, config: Any, log: Any = None) -> None:
             super().__init__(config, log)
@@ -64,18 +45,12 @@ else:
             self._lane: Any = None
 
         def _split_scope(self, nodeid: str) -> str:
-            return _unit_of(nodeid)
+            return unit_of(nodeid)
 
         def _assign_work_unit(self, node: Any) -> None:
             if self._lane is None:
                 self._lane = node
-            lane = sorted((u for u in self.workqueue if _in_lane(u)),
-                          key=lambda u: next(i for i, p in enumerate(_LANE) if u.startswith(p)))
-            others = [u for u in self.workqueue if not _in_lane(u)]
-            if node is self._lane:
-                chosen = (lane or others)[0]
-            else:   # the lane takes its units from the front; another process, once idle, from the back
-                chosen = others[0] if others else lane[-1]
+            chosen = next_unit(self.workqueue, for_lane=node is self._lane)
             self.workqueue.move_to_end(chosen, last=False)
             super()._assign_work_unit(node)
 

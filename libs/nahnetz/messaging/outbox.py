@@ -90,8 +90,9 @@ class MarkerSweeper:
         self.redis = redis
         self.delay_s = delay_s
         self.pending: set[str] = set()   # published, not yet emptied
-        self._sweeping: set[str] = set()  # being emptied: still full until the pipeline returns
-        self._flights: list[asyncio.Future[None]] = []  # the sweeps under way, to wait for
+        # The sweeps under way (to wait for), each with the markers it empties: those
+        # are still full until its pipeline returns.
+        self._flights: dict[asyncio.Future[None], set[str]] = {}
         self._task: asyncio.Task[None] | None = None
 
     @classmethod
@@ -103,7 +104,7 @@ class MarkerSweeper:
 
     def holds(self, marker: str) -> bool:
         """Published by this process, and perhaps not emptied yet."""
-        return marker in self.pending or marker in self._sweeping
+        return marker in self.pending or any(marker in emptying for emptying in self._flights.values())
 
     def published(self, marker: str) -> None:
         self.pending.add(marker)
@@ -121,7 +122,7 @@ class MarkerSweeper:
         """Empty every pending marker now, and wait for the sweeps under way (a caller
         that swept must find every marker published before its call emptied)."""
         loop = asyncio.get_running_loop()
-        earlier = [f for f in self._flights if not f.done() and f.get_loop() is loop]
+        earlier = [f for f in self._flights if f.get_loop() is loop]
         markers, self.pending = self.pending, set()
         if markers:
             await self._empty(markers, loop)
@@ -130,8 +131,7 @@ class MarkerSweeper:
 
     async def _empty(self, markers: set[str], loop: asyncio.AbstractEventLoop) -> None:
         flight = loop.create_future()
-        self._flights.append(flight)
-        self._sweeping |= markers  # a redelivery meanwhile must not read them as unpublished
+        self._flights[flight] = markers  # a redelivery meanwhile must not read them as unpublished
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
                 for marker in markers:
@@ -140,8 +140,7 @@ class MarkerSweeper:
         except Exception as exc:  # Redis away: left full, a redelivery publishes the same events again
             log.warning("could not empty %d published markers: %s: %s", len(markers), type(exc).__name__, exc)
         finally:
-            self._sweeping -= markers
-            self._flights.remove(flight)
+            del self._flights[flight]
             flight.set_result(None)
 
 
