@@ -36,7 +36,8 @@ from nahnetz.clock import today_in_berlin
 from nahnetz.kit.roles import Role
 
 from .domain import tours as tours_domain
-from .domain.freight import DECLINE_REASONS, SIDES, answered, choice, kilograms, local_time, money, my_side, span, status_label
+from .domain.freight import (DECLINE_REASONS, SIDES, answered, choice, kilograms, local_time, money, my_side, span,
+                             status_label)
 from .handlers.backend import ApiError, error_of
 from .handlers.pages import Page, csrf_checked, page_for
 from .handlers.region import region_named
@@ -288,11 +289,13 @@ def router() -> APIRouter:
         except ApiError as exc:
             return await board(page, participant, tag, status=failed(exc), error=exc.message)
         who = participant or page.t("die Seite", "the side")
-        page.session.data["operator_freight_notice"] = (
-            page.t(f"Zusage für {who} ist eingetragen. Sobald auch die andere Seite zustimmt, ist die Fahrt vereinbart.",
-                   f"{who}'s acceptance is recorded. Once the other side accepts too, the ride is agreed.")
-            if answer == "annehmen" else
-            page.t(f"Absage für {who} ist eingetragen.", f"{who}'s refusal is recorded."))
+        if answer == "annehmen":
+            notice = page.t(f"Zusage für {who} ist eingetragen. Sobald auch die andere Seite zustimmt, ist die "
+                            "Fahrt vereinbart.",
+                            f"{who}'s acceptance is recorded. Once the other side accepts too, the ride is agreed.")
+        else:
+            notice = page.t(f"Absage für {who} ist eingetragen.", f"{who}'s refusal is recorded.")
+        page.session.data["operator_freight_notice"] = notice
         await page.save()
         return page.redirect("/betrieb/fracht?" + urlencode({"teilnehmer": participant, "tag": tag or ""}))
 
