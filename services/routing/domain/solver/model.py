@@ -277,6 +277,11 @@ class Problem:
     def vehicle_by_id(self) -> dict[str, Vehicle]:
         return {v.id: v for v in self.vehicles}
 
+    @cached_property
+    def fixed_job_ids(self) -> frozenset[str]:
+        """The jobs already on a vehicle (its fixed prefix): they may not be left out."""
+        return frozenset(ref.job_id for prefix in self.fixed_prefixes for ref in prefix.stops)
+
     def fixed_prefix_of(self, vehicle_id: str) -> tuple[StopRef, ...]:
         for prefix in self.fixed_prefixes:
             if prefix.vehicle_id == vehicle_id:

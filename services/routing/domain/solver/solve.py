@@ -81,7 +81,8 @@ class SearchStrategy:
         if not self.iterated_local_search:
             name = f"{self.first_solution}+{self.metaheuristic}"
         else:
-            sizes = f"{self.ruin_removed_visits}/{self.ruin_max_sequence}" if self.ruin_removed_visits else "by size"
+            sizes = (f"{self.ruin_removed_visits or 'by size'}/{self.ruin_max_sequence or 'by size'}"
+                     if self.ruin_removed_visits or self.ruin_max_sequence else "by size")
             name = f"{self.first_solution}+ILS(sisr {sizes})"
         if self.fleet_first:
             name += "+fleet first"
@@ -181,9 +182,8 @@ def _without_unrested_tours(problem: Problem, first: Solution, timed: list[Tour 
     plan in it (a whole Höxter day unplanned): this keeps what the reserve planned well.
     None where a tour that does not fit carries fixed stops (goods already on a van)."""
     unfit = [tour for tour, rested in zip(first.tours, timed) if rested is None]
-    fixed = {ref.job_id for prefix in problem.fixed_prefixes for ref in prefix.stops}
     left_out = {s.job_id for tour in unfit for s in tour.stops if s.job_id}
-    if left_out & fixed:
+    if left_out & problem.fixed_job_ids:
         return None
     dropped = first.dropped + tuple(
         DroppedJob(job_id, DropReason.LEFT_OUT_BY_OPTIMISER, "left out: no time for the driver's breaks on its tour")
@@ -219,7 +219,7 @@ def _solve_with_fewer_vans(problem: Problem, strategy: SearchStrategy, started: 
 
 def _solve(problem: Problem, strategy: SearchStrategy, started: float) -> Solution:
     deadline = started + problem.time_budget_s
-    fixed_jobs = frozenset(ref.job_id for p in problem.fixed_prefixes for ref in p.stops)
+    fixed_jobs = problem.fixed_job_ids
     eligibility = check_eligibility(problem, exempt=fixed_jobs)
     jobs = [j for j in problem.jobs if j.id in eligibility.allowed]
     if not jobs:
