@@ -65,6 +65,7 @@ async def test_a_trip_and_a_load_are_matched_accepted_by_both_and_the_sender_get
     web.add_account(sender, "freight_participant", subject=f"fp-b-{run}", name="Hofladen B")
     a_context = await browser.new_context(locale="de-DE")
     b_context = await browser.new_context(locale="de-DE")
+    desk_context = None
     problems: list[str] = []
     try:
         a, b = await a_context.new_page(), await b_context.new_page()
@@ -139,19 +140,18 @@ async def test_a_trip_and_a_load_are_matched_accepted_by_both_and_the_sender_get
         await expect(b.get_by_role("status")).to_contain_text("Sie haben zugestimmt")
         # A is on the road and phones the order desk, which answers for A's side.
         desk_context = await browser.new_context(locale="de-DE")
-        try:
-            desk = await desk_context.new_page()
-            await web.sign_in(desk, f"betrieb-{run}")
-            await desk.goto(web.url(f"/betrieb/fracht?tag={day}&teilnehmer=fp-a-{run}"))
-            answer = desk.locator("article[data-answer-for]")
-            await expect(answer).to_have_count(1)
-            await expect(answer).to_contain_text(f"Antwort von fp-a-{run} (Fahrt)")
-            await check_page(desk, "operator-freight-answer")
-            await answer.get_by_label("Antwort kam").first.select_option("PHONE")
-            await answer.get_by_role("button", name="Zusage eintragen").click()
-            await expect(desk.get_by_role("status")).to_contain_text(f"Zusage für fp-a-{run} ist eingetragen")
-        finally:
-            await desk_context.close()
+        desk = await desk_context.new_page()
+        await web.sign_in(desk, f"betrieb-{run}")
+        board = web.url(f"/betrieb/fracht?tag={day}&teilnehmer=fp-a-{run}")
+        await desk.goto(board)
+        answer = desk.locator("article[data-answer-for]")
+        await expect(answer).to_have_count(1)
+        await expect(answer).to_contain_text(f"Antwort von fp-a-{run} (Fahrt)")
+        match_id = await answer.get_attribute("data-answer-for")
+        await check_page(desk, "operator-freight-answer")
+        await answer.get_by_label("Antwort kam").first.select_option("PHONE")
+        await answer.get_by_role("button", name="Zusage eintragen").click()
+        await expect(desk.get_by_role("status")).to_contain_text(f"Zusage für fp-a-{run} ist eingetragen")
         code = b.locator(".handover-code")
         for _ in range(60):
             await b.goto(web.url("/fracht"))
@@ -165,9 +165,20 @@ async def test_a_trip_and_a_load_are_matched_accepted_by_both_and_the_sender_get
         await expect(a.locator("article.match")).to_contain_text("Den Übergabe-Code nennt Ihnen der Absender")
         assert await a.locator(".handover-code").count() == 0
         await check_page(a, "freight-home-driver-agreed")
+
+        # The desk's answer to a match no longer open, or for no side, is refused with a reason.
+        csrf = await desk.locator('meta[name="csrf-token"]').get_attribute("content")
+        form = {"csrf": csrf, "side": "TRIP_PROVIDER", "teilnehmer": f"fp-a-{run}", "tag": day}
+        late = await desk.request.post(web.url(f"/betrieb/fracht/vorschlaege/{match_id}/annehmen"), form=form)
+        assert late.status == 409 and 'role="alert"' in await late.text()
+        sideless = await desk.request.post(web.url(f"/betrieb/fracht/vorschlaege/{match_id}/annehmen"),
+                                           form={**form, "side": "DRIVER"})
+        assert sideless.status == 422 and "Diese Antwort gibt es nicht" in await sideless.text()
     finally:
         await a_context.close()
         await b_context.close()
+        if desk_context is not None:
+            await desk_context.close()
     assert problems == [], f"errors in the browser console: {problems}"
 
 
