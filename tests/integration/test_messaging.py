@@ -282,8 +282,37 @@ async def test_a_failing_step_leaves_neither_state_nor_marker(redis, unique):
     assert await redis.exists(key, markers.key(f"e-{unique}")) == 0
 
 
-async def test_racing_steps_decide_on_fresh_state(redis, unique):
-    """Two orders race for the last item of a product: WATCH makes the loser decide again."""
+async def calls_of(redis, *commands: str) -> list[int]:
+    """How often Redis has run each command so far (INFO commandstats)."""
+    stats = await redis.info("commandstats")
+    return [int(stats.get(f"cmdstat_{command.lower()}", {}).get("calls", 0)) for command in commands]
+
+
+async def test_reads_sent_ahead_answer_the_step_without_a_round_trip_of_their_own(redis, unique):
+    markers = ProcessedMarkers(redis, "test.reserve")
+    stock, held = f"test:stock:{unique}", f"test:held:{unique}"
+    await redis.hset(stock, mapping={"available": 5, "shop_id": "shop-1"})
+    await redis.sadd(held, "order-0")
+    before = await calls_of(redis, "HGETALL", "SMEMBERS")
+
+    async def reserve(tx: Transaction) -> str:
+        fields = await tx.read.hgetall(stock)
+        assert await tx.read.hgetall(stock) == fields
+        members = await tx.read.smembers(held)
+        tx.write.hset(stock, "available", int(fields["available"]) - 2)
+        return f"{fields['shop_id']} {sorted(members)}"
+
+    outcome = await markers.apply(f"order-{unique}", reserve, read_ahead=[("HGETALL", stock), ("SMEMBERS", held)])
+    assert (outcome.applied, outcome.result) == (True, "shop-1 ['order-0']")
+    # Each read reached Redis once, with the marker's, though the step asked for the stock twice.
+    assert [after - then for after, then in zip(await calls_of(redis, "HGETALL", "SMEMBERS"), before)] == [1, 1]
+    assert await redis.hget(stock, "available") == "3"
+
+
+@pytest.mark.parametrize("read", ["watched", "sent ahead"])
+async def test_racing_steps_decide_on_fresh_state(redis, unique, read):
+    """Two orders race for the last item of a product: WATCH makes the loser decide again
+    (a key read ahead is watched without being named in `watch`)."""
     markers = ProcessedMarkers(redis, "test.reserve")
     stock = f"test:stock:{unique}"
     await redis.hset(stock, "available", 1)
@@ -304,7 +333,8 @@ async def test_racing_steps_decide_on_fresh_state(redis, unique):
             return "reserved"
         return reserve
 
-    outcomes = await asyncio.gather(*(markers.apply(f"{order}-{unique}", reserve_for(order), watch=[stock])
+    how = dict(watch=[stock]) if read == "watched" else dict(read_ahead=[("HGET", stock, "available")])
+    outcomes = await asyncio.gather(*(markers.apply(f"{order}-{unique}", reserve_for(order), **how)
                                       for order in ("a", "b")))
     assert sorted(o.result for o in outcomes) == ["rejected", "reserved"]
     assert all(o.applied for o in outcomes)
@@ -313,8 +343,9 @@ async def test_racing_steps_decide_on_fresh_state(redis, unique):
 
 
 async def test_a_step_runs_on_a_connection_that_redis_dropped(redis, redis_url, unique):
-    """The marker is read together with the WATCH on a pooled connection; when Redis dropped that
-    connection (a restart, a timeout), both go again on a new one instead of failing the handler."""
+    """The marker and the reads ahead go together with the WATCH on a pooled connection; when Redis
+    dropped that connection (a restart, a timeout), they go again on a new one instead of failing
+    the handler."""
     markers = ProcessedMarkers(redis, "test.reserve")
     key = f"test:state:{unique}"
 
@@ -328,7 +359,7 @@ async def test_a_step_runs_on_a_connection_that_redis_dropped(redis, redis_url, 
         assert await killer.client_kill_filter(_type="normal", skipme=True) >= 1
     finally:
         await killer.aclose()
-    outcome = await markers.apply(f"second-{unique}", write, watch=[key])
+    outcome = await markers.apply(f"second-{unique}", write, read_ahead=[("GET", key)])
     assert (outcome.applied, outcome.result) == (True, "done")
     assert await redis.get(key) == "2"
 

@@ -23,6 +23,13 @@ and publishes them. `apply` is the building block:
 
     outcome = await markers.apply(order_id, reserve, watch=[stock_key, reservations_key])
 
+A step that knows its reads before it starts names them (`read_ahead`): they go
+to Redis in the same round trip as the WATCH and the marker, and the step's own
+calls of those commands are answered from there, so the step reads nothing more:
+
+    outcome = await markers.apply(order_id, reserve, watch=[reservations_key],
+                                  read_ahead=[("HGET", stock_key, "available")])
+
 On a redelivery `apply` does not run `reserve` again; it returns the
 remembered result (`outcome.applied` is False). Results are text (Redis replies
 are decoded, see `nahnetz.kit.redis`; the Outbox keeps events as base64). Reads
@@ -39,7 +46,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Awaitable, Callable, Iterable
+from typing import Any, Awaitable, Callable, Iterable, Mapping, Sequence
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -58,19 +65,24 @@ class ConcurrentChange(RuntimeError):
     """The watched keys kept changing under the step; the caller may retry later."""
 
 
+# A read command as Redis names it, with its arguments: ("HGETALL", key), ("HGET", key, field).
+ReadCommand = tuple[str, ...]
+
+
 class Transaction:
     """What a step's function gets: `read` runs commands at once (keys are
     watched), `write` queues them for the atomic EXEC with the marker."""
 
-    def __init__(self, pipe: Pipeline):
+    def __init__(self, pipe: Pipeline, answers: Mapping[ReadCommand, Any] | None = None):
         self._pipe = pipe
         self._writing = False
+        self._reader: Any = ReadAhead(pipe, answers) if answers else pipe
 
     @property
     def read(self) -> Pipeline:
         if self._writing:
             raise RuntimeError("read before the first write: queued commands run only at EXEC")
-        return self._pipe
+        return self._reader
 
     @property
     def write(self) -> Pipeline:
@@ -82,6 +94,31 @@ class Transaction:
     async def watch(self, *keys: str) -> None:
         """Watch more keys found while reading (e.g. a key named in a read value)."""
         await self.read.watch(*keys)
+
+
+class ReadAhead:
+    """The read side of a transaction whose reads were sent ahead: a call of a
+    command read ahead, with the same arguments, is answered from what Redis
+    said then (its keys are watched and nothing is written before EXEC, so that
+    answer is as good as a new one); any other call goes to the pipeline."""
+
+    def __init__(self, pipe: Pipeline, answers: Mapping[ReadCommand, Any]):
+        self._pipe = pipe
+        self._answers = answers
+        self._commands = {command[0] for command in answers}
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._pipe, name)
+        if name.upper() not in self._commands:
+            return method
+
+        async def answer(*args: Any, **kwargs: Any) -> Any:
+            command = (name.upper(), *args)
+            if not kwargs and command in self._answers:
+                return self._answers[command]
+            return await method(*args, **kwargs)
+
+        return answer
 
 
 @dataclass(frozen=True)
@@ -111,17 +148,19 @@ class ProcessedMarkers:
         """Claim `ref`: True the first time, False ever after (within the TTL)."""
         return bool(await self.redis.set(self.key(ref), b"", nx=True, px=self.ttl_ms))
 
-    async def apply(self, ref: str, step: Step, *, watch: Iterable[str] = ()) -> Outcome:
+    async def apply(self, ref: str, step: Step, *, watch: Iterable[str] = (),
+                    read_ahead: Sequence[ReadCommand] = ()) -> Outcome:
         """Run `step` and commit its writes with the marker in one MULTI/EXEC,
-        unless `ref` was processed before; then return the remembered result."""
+        unless `ref` was processed before; then return the remembered result.
+        The keys of the `read_ahead` commands are watched too."""
         marker = self.key(ref)
-        watched = [marker, *watch]
+        watched = list(dict.fromkeys([marker, *watch, *(command[1] for command in read_ahead)]))
         for _ in range(MAX_CONFLICTS):
             async with self.redis.pipeline(transaction=True) as pipe:
-                remembered = await watch_then_get(pipe, watched, marker)
+                remembered, answers = await watch_then_get(pipe, watched, marker, read_ahead)
                 if remembered is not None:
                     return Outcome(False, remembered or None)
-                tx = Transaction(pipe)
+                tx = Transaction(pipe, answers)
                 result = await step(tx)
                 tx.write.set(marker, b"" if result is None else result, px=self.ttl_ms)
                 try:
@@ -132,18 +171,21 @@ class ProcessedMarkers:
         raise ConcurrentChange(f"{marker}: watched keys changed {MAX_CONFLICTS} times in a row")
 
 
-async def watch_then_get(pipe: Pipeline, watched: list[str], key: str) -> Any:
-    """WATCH `watched`, then GET `key`, in one round trip; the pipeline is then
-    watching, as after `pipe.watch`. redis-py sends the two one after the other,
-    and every round trip costs a worker a socket write, a read and their timeouts:
-    this is the first of each decision's three (then the step's reads, then EXEC).
+async def watch_then_get(pipe: Pipeline, watched: list[str], key: str,
+                         read_ahead: Sequence[ReadCommand] = ()) -> tuple[Any, dict[ReadCommand, Any]]:
+    """WATCH `watched`, GET `key` and send the `read_ahead` commands, in one round
+    trip; return GET's answer and the read-ahead answers by command. The pipeline
+    is then watching, as after `pipe.watch`. redis-py would send them one after the
+    other, and every round trip costs a worker a socket write, a read and their
+    timeouts: with its reads ahead, a decision takes two (this one, then EXEC).
     A pooled connection that went stale (Redis restarted) fails before Redis saw
-    either command: both are sent once more on a new connection, as redis-py's
-    retry would (they are reads; a WATCH on a dropped connection is gone with it)."""
+    any of them: they are sent once more on a new connection, as redis-py's retry
+    would (they are reads; a WATCH on a dropped connection is gone with it)."""
     if not isinstance(pipe, Pipeline):  # a unit test's stand-in
         await pipe.watch(*watched)
-        return await pipe.get(key)
-    commands = [("WATCH", *watched), ("GET", key)]
+        remembered = await pipe.get(key)
+        return remembered, {command: await pipe.execute_command(*command) for command in read_ahead}
+    commands = [("WATCH", *watched), ("GET", key), *read_ahead]
     for attempt in (1, 2):
         connection = pipe.connection
         if connection is None:
@@ -151,7 +193,10 @@ async def watch_then_get(pipe: Pipeline, watched: list[str], key: str) -> Any:
         try:
             await connection.send_packed_command(connection.pack_commands(commands))
             await pipe.parse_response(connection, "WATCH")  # marks the pipeline as watching
-            return await pipe.parse_response(connection, "GET")
+            remembered = await pipe.parse_response(connection, "GET")
+            # Each answer read as its command's own call would (HGETALL gives a dict).
+            answers = {command: await pipe.parse_response(connection, command[0]) for command in read_ahead}
+            return remembered, answers
         except RedisConnectionError:
             # Both are reads: sending them again cannot do anything twice.
             await connection.disconnect()

@@ -38,7 +38,7 @@ from typing import Awaitable, Callable, Iterable, Sequence
 from redis.asyncio import Redis
 
 from ..events import Event, read_event
-from .idempotency import ProcessedMarkers, Transaction
+from .idempotency import ProcessedMarkers, ReadCommand, Transaction
 from .producer import EventProducer
 
 log = logging.getLogger(__name__)
@@ -150,9 +150,12 @@ class Outbox:
         self.producer = producer
         self.sweeper = MarkerSweeper.of(redis)
 
-    async def decide(self, ref: str, step: DecisionStep, *, watch: Iterable[str] = ()) -> list[Event]:
+    async def decide(self, ref: str, step: DecisionStep, *, watch: Iterable[str] = (),
+                     read_ahead: Sequence[ReadCommand] = ()) -> list[Event]:
         """Run `step` once per `ref` (atomically with its writes), then publish what it
-        decided. Returns the events published now (none on a later redelivery)."""
+        decided. Returns the events published now (none on a later redelivery).
+        `read_ahead`: the reads the step will make, sent with the marker's (see
+        `ProcessedMarkers.apply`)."""
         decided: list[tuple[Event, bytes]] = []
 
         async def packed(tx: Transaction) -> str | None:
@@ -164,7 +167,7 @@ class Outbox:
         # Asked before the marker is read too: a sweep may empty it, and let go of it,
         # between Redis answering the read and the answer arriving here.
         held = self.sweeper.holds(self.markers.key(ref))
-        outcome = await self.markers.apply(ref, packed, watch=watch)
+        outcome = await self.markers.apply(ref, packed, watch=watch, read_ahead=read_ahead)
         if not outcome.applied:  # decided before: publish what the marker remembers, if anything
             if held or self.sweeper.holds(self.markers.key(ref)):
                 return []  # published by this process, the marker not emptied yet when read

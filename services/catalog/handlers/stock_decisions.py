@@ -60,6 +60,11 @@ def stock_keys(product_id: str) -> list[str]:
     return [keys.stock(product_id), keys.held(product_id)]
 
 
+def stock_reads(product_id: str) -> list[tuple[str, ...]]:
+    """What `load_stock` reads, sent ahead with the decision's marker (one round trip)."""
+    return [("HGETALL", key) for key in stock_keys(product_id)]
+
+
 async def handle_stock_request(event: StockRequest, product_id: str, redis: Redis, producer: EventProducer
                                ) -> list[Event]:
     """An order event copied to catalog.stock-requests for `product_id` (the record
@@ -98,7 +103,7 @@ async def reserve(order: OrderPlaced, product_id: str, redis: Redis, producer: E
         return [decision_event(decision, order)]
 
     published = await outbox(redis, producer).decide(decision_ref(product_id, order.order_id), step,
-                                                      watch=stock_keys(product_id))
+                                                      read_ahead=stock_reads(product_id))
     if published:
         log.info("stock decided: %s", published[0].type, extra={"order_id": order.order_id,
                                                                  "product_id": product_id})
@@ -135,7 +140,7 @@ async def release(ended: OrderEnded, product_id: str, redis: Redis, producer: Ev
                                            quantity=released.quantity)])]
 
     published = await box.decide(release_ref(product_id, order_id), step,
-                                 watch=[*stock_keys(product_id), reservation_marker])
+                                 read_ahead=[*stock_reads(product_id), ("EXISTS", reservation_marker)])
     if not published:
         log.info("nothing held to release", extra={"order_id": order_id, "product_id": product_id})
     return published
@@ -156,7 +161,7 @@ async def sell(collected: OrderCollected, product_id: str, redis: Redis, produce
                           lines=[StockLine(product_id=product_id, shop_id=before.shop_id, quantity=sold.quantity)])]
 
     published = await outbox(redis, producer).decide(sale_ref(product_id, order_id), step,
-                                                     watch=stock_keys(product_id))
+                                                     read_ahead=stock_reads(product_id))
     if not published:
         log.info("nothing held to sell", extra={"order_id": order_id, "product_id": product_id})
     return published

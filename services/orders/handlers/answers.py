@@ -39,4 +39,5 @@ async def record_answer(event: Event, order_id: str, redis: Redis, producer: Eve
         tx.write.zrem(keys.SAGA_DEADLINES, order_id)
         return [decision_event(order_id, decision, caused_by=event)]
 
-    return await Outbox(redis, producer, consumer).decide(event.event_id, step, watch=[keys.saga(order_id)])
+    return await Outbox(redis, producer, consumer).decide(event.event_id, step,
+                                                        read_ahead=[("GET", keys.saga(order_id))])

@@ -83,7 +83,8 @@ async def apply_order_event(event: OrderEvent, redis: Redis, producer: EventProd
         return out
 
     outbox = Outbox(redis, producer, keys.LIFECYCLE)
-    return await outbox.decide(event.event_id, step, watch=[keys.order(order_id), keys.saga(order_id)])
+    return await outbox.decide(event.event_id, step,
+                               read_ahead=[("GET", keys.order(order_id)), ("GET", keys.saga(order_id))])
 
 
 async def _move(tx: Transaction, view: OrderView, event: OrderDeliveryMoved, point_name: str | None) -> list[Event]:

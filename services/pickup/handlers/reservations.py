@@ -121,7 +121,7 @@ async def decide_reservation(event: OrderPlaced, redis: Redis, producer: EventPr
                                                 distance_m=a.distance_m) for a in instead], **common)]
 
     published = await Outbox(redis, producer, keys.RESERVE).decide(
-        order_id, reserve, watch=[point_key, day_key, order_key])
+        order_id, reserve, read_ahead=[("GET", point_key), ("HGET", order_key, "status"), ("HGETALL", day_key)])
     return published[0] if published else None
 
 
