@@ -111,7 +111,8 @@ async def _decide(outbox: Outbox, planned: ShipmentRequest, state: dict[str, Any
         tx.write.sadd(keys.order_shipments(planned.order_id), planned.shipment_id)
         return [event]
 
-    return await outbox.decide(f"{planned.shipment_id}:{planned.attempt}", step, watch=[order_state])
+    return await outbox.decide(f"{planned.shipment_id}:{planned.attempt}", step,
+                               read_ahead=[("HGET", order_state, "cancelled")])
 
 
 async def _stop_waiting(redis: Redis, order: OrderPlaced) -> None:

@@ -46,7 +46,7 @@ async def handle_order_event(event: EventRecord, redis: Redis) -> None:
             tx.write.set(key, dump(trace.as_json()))
         stage(tx.write, changes)
 
-    await ProcessedMarkers(redis, keys.ORDER_EVENT).apply(event.event_id, step, watch=[key])
+    await ProcessedMarkers(redis, keys.ORDER_EVENT).apply(event.event_id, step, read_ahead=[("GET", key)])
 
 
 async def handle_reservation_event(event: EventRecord, redis: Redis) -> None:

@@ -42,4 +42,5 @@ async def apply_parcel_event(event: ParcelEvent, redis: Redis, producer: EventPr
         tx.write.set(parcel_key, dumps(after.to_dict()))
         return [parcel_order_event(order_event, event, order)]
 
-    return await Outbox(redis, producer, keys.PARCELS).decide(event.event_id, step, watch=[parcel_key])
+    return await Outbox(redis, producer, keys.PARCELS).decide(
+        event.event_id, step, read_ahead=[("GET", parcel_key), ("GET", keys.order(order_id))])

@@ -60,4 +60,5 @@ async def apply_shipment_event(event: Event, redis: Redis, producer: EventProduc
                           pickup_point_id=event.pickup_point_id, from_day=move.from_day, to_day=move.to_day,
                           reason=move.reason)]
 
-    return await Outbox(redis, producer, keys.SHIPMENTS).decide(event.event_id, step, watch=[keys.order(order_id)])
+    return await Outbox(redis, producer, keys.SHIPMENTS).decide(event.event_id, step,
+                                                                read_ahead=[("GET", keys.order(order_id))])

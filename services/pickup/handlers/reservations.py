@@ -235,7 +235,8 @@ async def release_compartments(order_id: str, reason: str, caused_by: Event, red
         # A part moved away from a day holds nothing there any more: say nothing of that day.
         return [e for e in released if e.compartment_ids] or released[:1]
 
-    published = await Outbox(redis, producer, keys.RELEASE).decide(order_id, release, watch=[order_key])
+    published = await Outbox(redis, producer, keys.RELEASE).decide(order_id, release,
+                                                                   read_ahead=[("HGETALL", order_key)])
     return published[0] if published else None
 
 
