@@ -14,7 +14,7 @@ live and rebuilt state give the same answers.
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable
@@ -117,36 +117,52 @@ async def _indexed(redis: Redis, days: list[date], kind: str) -> list[tuple[date
 
 
 async def _point_tallies(redis: Redis, known_: Known, days: list[date]) -> dict[tuple[date, str], Tally]:
-    """Every point's day (also the days nothing happened: its compartments were there)."""
-    indexed = {ref for _, _, ref in await _indexed(redis, days, POINT)}
-    point_ids = sorted(set(known_.points) | indexed)
-    wanted = [(day, POINT, pid) for day in days for pid in point_ids]
-    cells = await _cells(redis, wanted)
+    """Every point's day (also the days nothing happened: its compartments were there).
+    Only the days in a day's index have cells or samples (`cells.stage` indexes every
+    write), so only those are read; a point's empty day is the same every day."""
+    indexed = await _indexed(redis, days, POINT)
+    point_ids = sorted(set(known_.points) | {ref for _, _, ref in indexed})
+    cells = await _cells(redis, indexed)
     async with redis.pipeline(transaction=False) as pipe:
-        for day, _, pid in wanted:
+        for day, _, pid in indexed:
             for measure in SAMPLE_MEASURES:
                 pipe.hvals(keys.samples(day, POINT, pid, measure))
         samples = await pipe.execute()
+    written = {(day, pid): (counters, samples[n * len(SAMPLE_MEASURES):(n + 1) * len(SAMPLE_MEASURES)])
+               for n, ((day, _, pid), counters) in enumerate(zip(indexed, cells))}
     shops_by_municipality: dict[str, list[dict]] = {}
     for shop in known_.shops.values():
         if shop.get("open", True):
             shops_by_municipality.setdefault(shop["municipality"], []).append(shop)
-    out = {}
-    for n, ((day, _, pid), counters) in enumerate(zip(wanted, cells)):
+    compartments_of, empty = {}, {}
+    for pid in point_ids:
         doc = known_.points.get(pid)
         in_service = doc is not None and doc.get("in_service", True)
-        compartments = {c: tuple(st) for c, st in doc["compartments"].items()} if in_service else {}
-        open_at = None
-        if doc is not None and doc.get("kind") != "COUNTER":  # a counter hands out only while open
-            open_at = _shops_open(shops_by_municipality.get(doc["municipality"], []), day)
-        derived = point_day(counters, compartments, open_at)
-        tally = Tally()
-        tally.add_counts(derived)
-        tally.add_maximum("occupancy", occupancy(derived))
-        for m, measure in enumerate(SAMPLE_MEASURES):
-            tally.add_samples(measure, (int(v) for v in samples[n * len(SAMPLE_MEASURES) + m]))
-        out[(day, pid)] = tally
+        compartments_of[pid] = {c: tuple(st) for c, st in doc["compartments"].items()} if in_service else {}
+        empty[pid] = _point_tally(point_day({}, compartments_of[pid], None), [])
+    out = {}
+    for day in days:
+        for pid in point_ids:
+            found = written.get((day, pid))
+            if found is None:
+                out[(day, pid)] = empty[pid]
+                continue
+            counters, measured = found
+            doc = known_.points.get(pid)
+            open_at = None
+            if doc is not None and doc.get("kind") != "COUNTER":  # a counter hands out only while open
+                open_at = _shops_open(shops_by_municipality.get(doc["municipality"], []), day)
+            out[(day, pid)] = _point_tally(point_day(counters, compartments_of[pid], open_at), measured)
     return out
+
+
+def _point_tally(derived: Counter, measured: list[list[str]]) -> Tally:
+    tally = Tally()
+    tally.add_counts(derived)
+    tally.add_maximum("occupancy", occupancy(derived))
+    for measure, values in zip(SAMPLE_MEASURES, measured):
+        tally.add_samples(measure, (int(v) for v in values))
+    return tally
 
 
 async def _shop_deltas(redis: Redis, last: date) -> dict[str, dict[str, dict[str, int]]]:
@@ -311,10 +327,8 @@ def guard_days(periods: list[PeriodFigures], rows: list[list[dict[str, Any]]], i
         if municipality is not None:
             for figures, day_rows in zip(periods, rows):
                 total, *parts = day_rows
-                before = json.dumps([r["values"] for r in day_rows], sort_keys=True)
-                protect_parts(total["values"], [(r["values"], figures.tallies.get(row_key(r)) or Tally())
-                                                for r in parts])
-                changed |= before != json.dumps([r["values"] for r in day_rows], sort_keys=True)
+                changed |= protect_parts(total["values"], [(r["values"], figures.tallies.get(row_key(r)) or Tally())
+                                                           for r in parts])
         if not changed:
             return
 

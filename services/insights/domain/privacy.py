@@ -30,23 +30,31 @@ from .tally import Tally
 MIN_COUNT = 5
 
 
-def shown(kpi_id: str, value: float | None, tally: Tally, min_count: int = MIN_COUNT) -> dict:
-    """One KPI cell as the API shows it."""
+def shown(kpi_id: str, value: float | None, tally: Tally, min_count: int = MIN_COUNT,
+          counted: dict[tuple[str, ...], float] | None = None) -> dict:
+    """One KPI cell as the API shows it. `counted`: the tally's basis counts found so far
+    (KPIs share bases; a row asks for each of them once)."""
     basis = KPIS[kpi_id].basis
-    if basis and basis_count(tally, basis) < max(min_count, MIN_COUNT):
-        return {"value": None, "suppressed": True}
+    if basis:
+        counted = {} if counted is None else counted
+        if basis not in counted:
+            counted[basis] = basis_count(tally, basis)
+        if counted[basis] < max(min_count, MIN_COUNT):
+            return {"value": None, "suppressed": True}
     return {"value": value, "suppressed": False}
 
 
 def shown_all(values: Mapping[str, float | None], tally: Tally, min_count: int = MIN_COUNT) -> dict[str, dict]:
-    return {kpi_id: shown(kpi_id, value, tally, min_count) for kpi_id, value in values.items()}
+    counted: dict[tuple[str, ...], float] = {}
+    return {kpi_id: shown(kpi_id, value, tally, min_count, counted) for kpi_id, value in values.items()}
 
 
-def protect_parts(total: dict[str, dict], parts: list[tuple[dict[str, dict], Tally]]) -> None:
+def protect_parts(total: dict[str, dict], parts: list[tuple[dict[str, dict], Tally]]) -> bool:
     """Secondary suppression: the parts (villages) of a shown total (the municipality)
     must not give a suppressed part away by subtraction. Where exactly one part of a
     KPI is suppressed, the next smallest part is suppressed too; where no other part
-    is left to hide, the total is. Changes the cells in place."""
+    is left to hide, the total is. Changes the cells in place; says whether it did."""
+    changed = False
     for kpi_id, cell in total.items():
         basis = KPIS[kpi_id].basis
         given = [(cells, tally) for cells, tally in parts if kpi_id in cells]
@@ -61,6 +69,8 @@ def protect_parts(total: dict[str, dict], parts: list[tuple[dict[str, dict], Tal
             given[min(visible)[1]][0][kpi_id] = {"value": None, "suppressed": True}
         else:
             total[kpi_id] = {"value": None, "suppressed": True}
+        changed = True
+    return changed
 
 
 def protect_days(days: list[tuple[date, dict[str, dict], Tally]], groups: Callable[[date], Iterable[Hashable]],
@@ -77,12 +87,19 @@ def protect_days(days: list[tuple[date, dict[str, dict], Tally]], groups: Callab
             members.setdefault(group, []).append(n)
     changed = False
     kpi_ids = {kpi_id for _, cells, _ in days for kpi_id in cells}
+    counted: dict[tuple[str, ...], list[float]] = {}  # each day's count of a basis, once (KPIs share bases)
     for kpi_id in sorted(kpi_ids):
         kpi = KPIS[kpi_id]
         if not kpi.basis or kpi.period_value != SUM:
             continue
+        basis = kpi.basis
+        if basis not in counted:
+            counted[basis] = [basis_count(tally, basis) for _, _, tally in days]
+        counts = counted[basis]
+        if not any(counts[n] > 0 and cells.get(kpi_id, {}).get("suppressed") for n, (_, cells, _) in enumerate(days)):
+            continue  # no day hides anyone: no group can give one away
         for indices in members.values():
-            cells = [(basis_count(days[n][2], kpi.basis), n) for n in indices if kpi_id in days[n][1]]
+            cells = [(counts[n], n) for n in indices if kpi_id in days[n][1]]
             hidden = [count for count, n in cells if days[n][1][kpi_id]["suppressed"]]
             visible = sorted((count, days[n][0], n) for count, n in cells if not days[n][1][kpi_id]["suppressed"])
             # A hidden sum of 0 tells only that nothing happened (a Sunday): no one to protect.

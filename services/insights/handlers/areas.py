@@ -5,10 +5,13 @@ origin (a name the region knows, else the nearest place within a radius)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 from nahnetz.geo import GeoPoint, haversine_m
 from nahnetz.regions import Place, Region, load_region
+
+
+PLACES_KEPT = 10_000  # origins looked up, kept (a bound, not a size ever expected)
 
 
 @dataclass(frozen=True)
@@ -27,7 +30,20 @@ class RegionAreas:
         """The municipality's places (the town itself and its villages) in the region pack."""
         return tuple(p for p in self.region.places if p.municipality == municipality)
 
+    @cached_property
+    def _found(self) -> dict[tuple[str, float, float, float], Place | None]:
+        return {}
+
     def place_of(self, name: str, lat: float, lon: float, radius_km: float) -> Place | None:
+        # Every answer asks this for each freight trip and load of its days; the region does not change.
+        key = (name, lat, lon, radius_km)
+        if key not in self._found:
+            if len(self._found) >= PLACES_KEPT:
+                self._found.clear()
+            self._found[key] = self._nearest(name, lat, lon, radius_km)
+        return self._found[key]
+
+    def _nearest(self, name: str, lat: float, lon: float, radius_km: float) -> Place | None:
         for place in self.region.places:
             if place.name.casefold() == name.strip().casefold():
                 return place
