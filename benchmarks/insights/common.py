@@ -8,6 +8,7 @@ import math
 import os
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -52,6 +53,20 @@ class Stack:
 
 def nahnetz(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([NAHNETZ, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def simulate(days: int, orders_per_day: int, seed: int) -> None:
+    """`nahnetz simulate` on the stack: market days with residents ordering, timed."""
+    print(f"\n## Simulation: nahnetz simulate --days {days} --orders-per-day {orders_per_day} --seed {seed}",
+          flush=True)
+    began = time.monotonic()
+    result = nahnetz("simulate", "--days", str(days), "--orders-per-day", str(orders_per_day), "--seed", str(seed),
+                     timeout=4 * 3600)
+    took = time.monotonic() - began
+    lines = [line for line in result.stdout.splitlines() if line.strip()]
+    print(f"took {took:.0f} s ({took / 60:.1f} min); its last line: {lines[-1] if lines else '(none)'}")
+    if result.returncode != 0:
+        raise SystemExit(f"nahnetz simulate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
 def running_stack() -> Stack | None:

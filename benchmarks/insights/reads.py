@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
 
 from benchmarks.insights.common import (  # noqa: E402
-    Stack, nahnetz, percentile, start_stack, stop_stack, use_private_stack,
+    Stack, percentile, simulate, start_stack, stop_stack, use_private_stack,
 )
 from benchmarks.machine import machine_line  # noqa: E402
 
@@ -71,18 +71,6 @@ def questions(platform, municipality: str, shop_id: str | None, today: date) -> 
         asked.append(Question("shop: its own figures, 90 days by week", f"/v1/insights/shops/{shop_id}",
                               platform.operator, {"period": "week", **quarter}))
     return asked
-
-
-def simulate(days: int, orders_per_day: int, seed: int) -> None:
-    print(f"simulating: nahnetz simulate --days {days} --orders-per-day {orders_per_day} --seed {seed} ...",
-          flush=True)
-    began = time.monotonic()
-    result = nahnetz("simulate", "--days", str(days), "--orders-per-day", str(orders_per_day), "--seed", str(seed),
-                     timeout=3600)
-    if result.returncode != 0:
-        raise SystemExit(f"nahnetz simulate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    summary = [line for line in result.stdout.splitlines() if line.strip()]
-    print(f"  {summary[-1] if summary else 'done'} ({time.monotonic() - began:.0f} s)")
 
 
 async def ask(client, question: Question, times: int) -> list[float]:

@@ -54,7 +54,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))  # run as a script from anywhere
 
 from benchmarks.insights.common import (  # noqa: E402
-    Stack, nahnetz, start_stack, stop_stack, use_private_stack,
+    Stack, simulate, start_stack, stop_stack, use_private_stack,
 )
 from benchmarks.machine import machine_line  # noqa: E402
 
@@ -125,19 +125,6 @@ async def snapshot(redis) -> dict[str, tuple[str, Any]]:
             value = f"<{kind}>"
         out[key] = (kind, value)
     return out
-
-
-def simulate(days: int, orders_per_day: int, seed: int) -> None:
-    print(f"\n## Simulation: nahnetz simulate --days {days} --orders-per-day {orders_per_day} --seed {seed}",
-          flush=True)
-    began = time.monotonic()
-    result = nahnetz("simulate", "--days", str(days), "--orders-per-day", str(orders_per_day), "--seed", str(seed),
-                     timeout=4 * 3600)
-    took = time.monotonic() - began
-    lines = [line for line in result.stdout.splitlines() if line.strip()]
-    print(f"took {took:.0f} s ({took / 60:.1f} min); its last line: {lines[-1] if lines else '(none)'}")
-    if result.returncode != 0:
-        raise SystemExit(f"nahnetz simulate failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
 
 
 async def answers(settings, insights, first: date, last: date) -> dict[str, Any]:

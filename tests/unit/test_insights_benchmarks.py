@@ -99,3 +99,28 @@ def test_weekly_orders_name_the_iso_week():
     answer = {"periods": [week("2026-09-07", {"value": 88, "suppressed": False}),
                           week("2026-09-14", {"value": None, "suppressed": True})]}
     assert rebuild.weekly_orders(answer) == [("2026-W37", 88), ("2026-W38", None)]
+
+
+class _Tokens:
+    """What `reads.questions` asks of the demo platform: headers for a role."""
+
+    operator = {"Authorization": "Bearer operator"}
+
+    def token(self, sub: str, role: str, **scopes) -> dict[str, str]:
+        return {"Authorization": f"Bearer {role}:{scopes.get('municipality')}"}
+
+
+def test_the_read_benchmark_asks_what_the_pages_ask_over_whole_ranges():
+    reads = _load("reads")
+    from datetime import date
+
+    asked = reads.questions(_Tokens(), "Brakel", "shop-7", date(2026, 12, 7))
+    by_name = {q.name: q for q in asked}
+    own = by_name["municipality Brakel, 30 days by day"]
+    assert own.path == "/v1/insights/municipalities/Brakel"
+    assert own.headers == {"Authorization": "Bearer municipality:Brakel"}
+    assert own.params == {"period": "day", "from": "2026-11-08", "to": "2026-12-07"}
+    assert by_name["public: open data, 90 days by week"].headers == {}
+    assert by_name["public: open data, 90 days by week"].params["from"] == "2026-09-09"
+    assert by_name["shop: its own figures, 90 days by week"].path == "/v1/insights/shops/shop-7"
+    assert not [q for q in reads.questions(_Tokens(), "Brakel", None, date(2026, 12, 7)) if "shop" in q.name]
