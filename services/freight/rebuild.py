@@ -21,27 +21,23 @@ The API's id claims and code-attempt counters stay.
 
 from __future__ import annotations
 
-import logging
 import sys
-from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
-from nahnetz.avro.errors import EventDecodeError
-from nahnetz.events import Event, read_event
+from nahnetz.events import Event
 from nahnetz.kit.rebuild import delete_matching
 from nahnetz.kit.redis import connect
-from nahnetz.kit.replay import replay, replay_command
+from nahnetz.kit.replay import Replayed, read_topic, replay_command
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
 from nahnetz.records import RoutePlanRequested
-from nahnetz.topics import FREIGHT_LOADS, FREIGHT_MATCHES, FREIGHT_TRIPS, LOGISTICS_PLANS, Topic
+from nahnetz.topics import FREIGHT_LOADS, FREIGHT_MATCHES, FREIGHT_TRIPS, LOGISTICS_PLANS
 
 from . import keys
 from .handlers import hub_tours, loads, matches, trips
 from .settings import FreightSettings, load_freight_settings
 
-log = logging.getLogger(__name__)
 
 STATE_PATTERNS = (keys.trip("*"), keys.load("*"), keys.match("*"), keys.holding("*"), keys.excluded("*"),
                   keys.participant("*"), keys.plan("*"), keys.plan_trips("*"),
@@ -49,23 +45,6 @@ STATE_PATTERNS = (keys.trip("*"), keys.load("*"), keys.match("*"), keys.holding(
                     (keys.PROPOSE, keys.MATCH_EVENT, keys.TRIP_EVENT, keys.LOAD_EVENT, keys.HUB_PLAN,
                      keys.LAPSE)))
 STATE_KEYS = (keys.TRIPS_OPEN, keys.LOADS_OPEN, keys.MATCHING_DUE)
-
-
-@dataclass
-class Replayed:
-    counts: dict[str, int] = field(default_factory=dict)
-    skipped: int = 0
-
-
-async def read_topic(bootstrap: str, topic: Topic, timeout: float = 60.0) -> tuple[list[Event], int]:
-    events: list[Event] = []
-    skipped = 0
-    async for record in replay(bootstrap, topic, timeout=timeout):
-        try:
-            events.append(read_event(record.value))
-        except EventDecodeError:
-            skipped += 1
-    return events, skipped
 
 
 async def clear_state(redis: aioredis.Redis) -> int:
@@ -100,13 +79,7 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None,
                    FREIGHT_LOADS.name: lambda e: loads.project_load(e, redis, freight),
                    FREIGHT_MATCHES.name: lambda e: matches.project_match(e, redis)}
         for event, topic in sorted(merged, key=lambda pair: pair[0].meta.occurred_at):
-            try:
-                await project[topic](event)
-            except Exception as exc:  # an event the worker dead-lettered is skipped here too
-                log.warning("skipped %s %s: %s", event.type, event.event_id, exc)
-                replayed.skipped += 1
-                continue
-            replayed.counts[topic] += 1
+            await replayed.apply(topic, project[topic], event)
         return replayed
     finally:
         if own:
@@ -114,10 +87,7 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None,
 
 
 def main() -> None:
-    replayed = replay_command(__doc__, "freight", "the freight exchange's state", rebuild)
-    for name, count in replayed.counts.items():
-        print(f"{name}: {count} events replayed")
-    print(f"skipped: {replayed.skipped}")
+    replay_command(__doc__, "freight", "the freight exchange's state", rebuild).report()
     sys.exit(0)
 
 

@@ -14,17 +14,13 @@ garbage) are skipped here alike and counted.
 
 from __future__ import annotations
 
-import logging
 import sys
-from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
-from nahnetz.avro.errors import EventDecodeError
-from nahnetz.events import Event, read_event
 from nahnetz.kit.rebuild import delete_matching
 from nahnetz.kit.redis import connect
-from nahnetz.kit.replay import replay, replay_command
+from nahnetz.kit.replay import Replayed, read_topic, replay_command
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging.handling import PermanentError
 from nahnetz.messaging.idempotency import MARKER_PREFIX
@@ -37,15 +33,8 @@ from . import keys
 from .handlers import events
 from .settings import InsightsSettings, load_insights_settings
 
-log = logging.getLogger(__name__)
 
 STATE_PATTERNS = (f"{keys.PREFIX}:*", *(f"{MARKER_PREFIX}:{consumer}:*" for consumer in keys.CONSUMERS))
-
-
-@dataclass
-class Replayed:
-    counts: dict[str, int] = field(default_factory=dict)
-    skipped: int = 0
 
 
 async def clear_state(redis: aioredis.Redis) -> int:
@@ -73,17 +62,6 @@ TOPICS: tuple[Topic, ...] = (PICKUP_POINTS, CATALOG_SHOPS, CATALOG_PRODUCTS, ORD
                              LOGISTICS_PLANS, LOGISTICS_TOURS, FREIGHT_TRIPS, FREIGHT_LOADS, FREIGHT_MATCHES)
 
 
-async def read_topic(bootstrap: str, topic: Topic, timeout: float = 120.0) -> tuple[list[Event], int]:
-    read: list[Event] = []
-    skipped = 0
-    async for record in replay(bootstrap, topic, timeout=timeout):
-        try:
-            read.append(read_event(record.value))
-        except EventDecodeError:
-            skipped += 1
-    return read, skipped
-
-
 async def rebuild(settings: Settings, redis: aioredis.Redis | None = None,
                   insights: InsightsSettings | None = None) -> Replayed:
     own = redis is None
@@ -102,13 +80,8 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None,
                 if event.type not in topic.event_types:
                     replayed.skipped += 1  # the worker dead-letters an event on the wrong topic
                     continue
-                try:
-                    await handle[topic.name](event)
-                except PermanentError as exc:  # dead-lettered by the worker too
-                    log.warning("skipped %s %s: %s", event.type, event.event_id, exc)
-                    replayed.skipped += 1
-                    continue
-                replayed.counts[topic.name] += 1
+                # A PermanentError was dead-lettered by the worker too; anything else stops the rebuild.
+                await replayed.apply(topic.name, handle[topic.name], event, skip=PermanentError)
         return replayed
     finally:
         if own:
@@ -116,10 +89,7 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None,
 
 
 def main() -> None:
-    replayed = replay_command(__doc__, "insights", "the supply insights' state", rebuild)
-    for name, count in replayed.counts.items():
-        print(f"{name}: {count} events replayed")
-    print(f"skipped: {replayed.skipped}")
+    replay_command(__doc__, "insights", "the supply insights' state", rebuild).report()
     sys.exit(0)
 
 

@@ -24,17 +24,14 @@ that still holds an unpublished ParcelExpired publishes it on the next run.
 
 from __future__ import annotations
 
-import logging
 import sys
-from dataclasses import dataclass, field
 
 import redis.asyncio as aioredis
 
-from nahnetz.avro.errors import EventDecodeError
-from nahnetz.events import Event, read_event
+from nahnetz.events import Event
 from nahnetz.kit.rebuild import delete_matching
 from nahnetz.kit.redis import connect
-from nahnetz.kit.replay import replay, replay_command
+from nahnetz.kit.replay import Replayed, read_topic, replay_command
 from nahnetz.kit.settings import Settings
 from nahnetz.messaging.idempotency import MARKER_PREFIX
 from nahnetz.records import (
@@ -42,35 +39,16 @@ from nahnetz.records import (
     ParcelDeposited, ParcelExpired, PickupCodeLocked, PickupCodeReissued, PickupPointRegistered, PickupPointUpdated,
     StopCompleted, TourDispatched,
 )
-from nahnetz.topics import LOGISTICS_TOURS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATIONS, Topic
+from nahnetz.topics import LOGISTICS_TOURS, ORDERS_ORDERS, PICKUP_PARCELS, PICKUP_POINTS, PICKUP_RESERVATIONS
 
 from . import keys
 from .handlers import orders, parcels, points, reservations, tour_deliveries
 
-log = logging.getLogger(__name__)
 
 STATE_PATTERNS = (keys.point("*"), keys.day("*", "*"), keys.days("*"), keys.order("*"), keys.parcel("*"),
                   keys.tour("*"), f"{MARKER_PREFIX}:{keys.RESERVE}:*", f"{MARKER_PREFIX}:{keys.RELEASE}:*",
                   f"{MARKER_PREFIX}:{reservations.MOVE_HOLD}:*")
 STATE_KEYS = (keys.POINTS, keys.GEO, keys.DUE)
-
-
-@dataclass
-class Replayed:
-    counts: dict[str, int] = field(default_factory=dict)
-    skipped: int = 0  # records that are no events (they went to the dead letters when first read)
-
-
-async def read_topic(bootstrap: str, topic: Topic, timeout: float = 60.0) -> tuple[list[Event], int]:
-    """Every event of `topic` to its end, and the number of undecodable records."""
-    events: list[Event] = []
-    skipped = 0
-    async for record in replay(bootstrap, topic, timeout=timeout):
-        try:
-            events.append(read_event(record.value))
-        except EventDecodeError:
-            skipped += 1
-    return events, skipped
 
 
 async def clear_state(redis: aioredis.Redis) -> int:
@@ -102,18 +80,10 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None) -> Re
         for topic, project, types in steps:
             events, skipped = read[topic.name]
             replayed.skipped += skipped
-            count = 0
+            replayed.counts[topic.name] = 0
             for event in in_time_order(events):
-                if not isinstance(event, types):
-                    continue
-                try:
-                    await project(event)
-                except Exception as exc:  # an event the worker dead-lettered is skipped here too
-                    log.warning("skipped %s %s: %s", event.type, event.event_id, exc)
-                    replayed.skipped += 1
-                    continue
-                count += 1
-            replayed.counts[topic.name] = count
+                if isinstance(event, types):
+                    await replayed.apply(topic.name, project, event)
         return replayed
     finally:
         if own:
@@ -121,10 +91,7 @@ async def rebuild(settings: Settings, redis: aioredis.Redis | None = None) -> Re
 
 
 def main() -> None:
-    replayed = replay_command(__doc__, "pickup", "the pick-up service's state", rebuild)
-    for name, count in replayed.counts.items():
-        print(f"{name}: {count} events replayed")
-    print(f"skipped: {replayed.skipped}")
+    replay_command(__doc__, "pickup", "the pick-up service's state", rebuild).report()
     sys.exit(0)
 
 

@@ -1,22 +1,68 @@
-"""Rebuilds that replay topics themselves (catalog, pickup), instead of leaving
-it to a worker in a new consumer group (`nahnetz.kit.rebuild`): reading a topic
-from its beginning to its end, and the `--yes` command line around it."""
+"""Rebuilds that replay topics themselves (catalog, pickup, freight, insights, notify),
+instead of leaving it to a worker in a new consumer group (`nahnetz.kit.rebuild`):
+reading a topic from its beginning to its end, applying its events as the worker
+would (what the worker dead-letters is skipped), and the `--yes` command line around it."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import time
-from typing import AsyncIterator, Awaitable, Callable, TypeVar
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from ..avro.errors import EventDecodeError
+from ..events import Event, read_event
 from ..topics import Topic
 from .logs import configure_logging
 from .settings import Settings, load_settings
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+@dataclass
+class Replayed:
+    """What a rebuild replayed: the events applied, by topic, and those skipped
+    (records that are no event, events the worker dead-letters)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    skipped: int = 0
+
+    async def apply(self, topic: str, handle: Callable[[Event], Awaitable[Any]], event: Event,
+                    skip: type[BaseException] | tuple[type[BaseException], ...] = Exception) -> None:
+        """`handle(event)`, counted for `topic`; an error of the kinds in `skip` (the worker
+        dead-lettered that event) is logged and counted as skipped."""
+        self.counts.setdefault(topic, 0)
+        try:
+            await handle(event)
+        except skip as exc:
+            log.warning("skipped %s %s: %s", event.type, event.event_id, exc)
+            self.skipped += 1
+            return
+        self.counts[topic] += 1
+
+    def report(self) -> None:
+        for name, count in self.counts.items():
+            print(f"{name}: {count} events replayed")
+        print(f"skipped: {self.skipped}")
+
+
+async def read_topic(bootstrap: str, topic: Topic, timeout: float = 120.0) -> tuple[list[Event], int]:
+    """Every event of `topic` to its end, and the number of records that are no event
+    (they went to the dead letters when first read)."""
+    events: list[Event] = []
+    skipped = 0
+    async for record in replay(bootstrap, topic, timeout=timeout):
+        try:
+            events.append(read_event(record.value))
+        except EventDecodeError:
+            skipped += 1
+    return events, skipped
 
 
 async def replay(bootstrap: str, topic: Topic, *, timeout: float = 120.0) -> AsyncIterator[ConsumerRecord]:
