@@ -6,7 +6,8 @@
 | insights:points | set | pick-up point ids | worker |
 | insights:shop:<id> | string (JSON) | a shop: municipality, village, kind, place, opening hours, open or closed | worker, from catalog.shops |
 | insights:shops | set | shop ids | worker |
-| insights:listed | set | product ids listed now (a repeated listing counts once) | worker, from catalog.products |
+| insights:listed:<product_id> | string | "1" while the product is listed (a repeated listing counts once) | worker, from catalog.products |
+| insights:listed | set | product ids listed, as versions before 2026-12-07 kept them: read, emptied as products change | worker |
 | insights:order:<id> | string (JSON) | what the fold keeps of an order (`domain.orders.OrderTrace`) | worker, from orders.orders |
 | insights:tour:<id> | string (JSON) | what the fold keeps of a tour (`domain.tours.TourTrace`) | worker, from logistics.tours |
 | insights:tour-plan:<tour_id> | string (JSON) | the plan's load factor and empty km of the tour | worker, from logistics.plans |
@@ -38,6 +39,12 @@ TOUR_EVENT = "insights.tour_event"
 LISTING_EVENT = "insights.listing_event"
 MATCH_EVENT = "insights.match_event"
 CONSUMERS = (ORDER_EVENT, RESERVATION_EVENT, CATALOG_EVENT, TOUR_EVENT, LISTING_EVENT, MATCH_EVENT)
+
+
+def listed(product_id: str) -> str:
+    # One key per product: the catalog.products partitions are folded side by side, and
+    # a single set of all listed products was watched by every one of them.
+    return f"insights:listed:{product_id}"
 
 
 def point(point_id: str) -> str:

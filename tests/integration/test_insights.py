@@ -9,6 +9,7 @@ nothing of the region pack or another module mixes in; freight starts in Albaxen
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import dataclasses
 import io
@@ -23,8 +24,8 @@ from nahnetz.events import new_event
 from nahnetz.kit.auth import issue_token
 from nahnetz.records import (
     CompartmentReserved, LoadDelivered, LoadPosted, MatchAgreed, OrderCollected, OrderConfirmed, OrderPlaced,
-    OrderReadyForPickup, OrderRejected, PickupPointRegistered, ProductListed, RoutePlanned, ShopRegistered,
-    TourCompleted, TourDispatched, TripOffered,
+    OrderReadyForPickup, OrderRejected, PickupPointRegistered, ProductDelisted, ProductListed, RoutePlanned,
+    ShopRegistered, TourCompleted, TourDispatched, TripOffered,
 )
 from insights_support import INSIGHTS, SECRET, TOPICS, all_handled, api, settings, watcher, worker  # noqa: F401
 from nahnetz.testing import eventually
@@ -389,3 +390,34 @@ async def test_a_rebuild_from_the_topics_gives_exactly_the_live_figures(api, see
         assert rebuilt == live
     finally:
         await worker.start()
+
+
+async def test_goods_listed_side_by_side_count_once_each_and_a_product_listed_before_still_counts(redis):
+    """The catalog.products partitions are folded side by side: 30 listings at once each
+    decide on their own product, not on one set every partition watches (which made all
+    but one decision of each round start again, ten times, then give up)."""
+    from services.insights import keys
+    from services.insights.domain.changes import SHOP
+    from services.insights.handlers.events import handle_catalog_event
+
+    shop_id, day = f"shop-side-{TAG}", date(2026, 3, 12)
+
+    def listing(product_id: str) -> ProductListed:
+        return ev(ProductListed, datetime(2026, 3, 12, 9, tzinfo=timezone.utc), product_id=product_id,
+                  shop_id=shop_id, name="Brot", unit="Laib", price={"amount_cents": 500}, vat_rate_bp=700, stock=5,
+                  weight_g=1000, volume_ml=2000)
+
+    products = [f"p-side-{TAG}-{n}" for n in range(30)]
+    outcomes = await asyncio.gather(*(handle_catalog_event(listing(p), redis) for p in products),
+                                    return_exceptions=True)
+    assert [o for o in outcomes if o is not None] == []
+    await handle_catalog_event(listing(products[0]), redis)  # listed again (a new event): no second count
+    assert await redis.hget(keys.cell(day, SHOP, shop_id), "goods_delta") == "30"
+
+    # A product an earlier version kept in its one set is still listed: delisting it counts.
+    legacy = f"p-legacy-{TAG}"
+    await redis.sadd(keys.LISTED, legacy)
+    await handle_catalog_event(ev(ProductDelisted, datetime(2026, 3, 12, 10, tzinfo=timezone.utc),
+                                  product_id=legacy, shop_id=shop_id), redis)
+    assert await redis.hget(keys.cell(day, SHOP, shop_id), "goods_delta") == "29"
+    assert not await redis.sismember(keys.LISTED, legacy)

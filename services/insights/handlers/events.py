@@ -80,17 +80,22 @@ async def handle_catalog_event(event: EventRecord, redis: Redis) -> None:
 
         await ProcessedMarkers(redis, keys.CATALOG_EVENT).apply(event.event_id, step, watch=[key])
     elif isinstance(event, (ProductListed, ProductDelisted)):
+        key = keys.listed(event.product_id)
+        # The set earlier versions kept is still read, so a product listed then stays
+        # listed; it only shrinks (SREM of a product not in it changes nothing a WATCH sees).
+        reads = [("EXISTS", key), ("SISMEMBER", keys.LISTED, event.product_id)]
 
         async def step(tx: Transaction) -> None:
-            listed = bool(await tx.read.sismember(keys.LISTED, event.product_id))
+            listed = bool(await tx.read.exists(key)) or bool(await tx.read.sismember(keys.LISTED, event.product_id))
             changes = fold_catalog(event, listed)
             if isinstance(event, ProductListed):
-                tx.write.sadd(keys.LISTED, event.product_id)
+                tx.write.set(key, "1")
             else:
-                tx.write.srem(keys.LISTED, event.product_id)
+                tx.write.delete(key)
+            tx.write.srem(keys.LISTED, event.product_id)
             stage(tx.write, changes)
 
-        await ProcessedMarkers(redis, keys.CATALOG_EVENT).apply(event.event_id, step, watch=[keys.LISTED])
+        await ProcessedMarkers(redis, keys.CATALOG_EVENT).apply(event.event_id, step, read_ahead=reads)
 
 
 async def handle_tour_event(event: EventRecord, redis: Redis, on_time_tolerance_s: int) -> None:
